@@ -1,0 +1,95 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Backend stores entries under encoded keys.
+//
+// Implementations must be safe for concurrent use. A missing key, or one whose
+// entry is past its retention deadline (see [Entry.Deadline]), is reported as
+// ok == false with a nil error: a miss is never an error. Bytes that a
+// backend cannot decode (foreign or corrupted) are a miss too; the backend
+// counts them as decode errors.
+//
+// Ownership: a backend may retain e.Value after Set returns, so the caller
+// must not modify it afterwards; the Value returned by Get is shared and must
+// be treated as read-only.
+//
+// An empty key is invalid: every method returns an error wrapping
+// [ErrInvalidKey]. A nil context is treated as [context.Background].
+type Backend interface {
+	// Get returns the entry stored under key.
+	Get(ctx context.Context, key string) (e Entry, ok bool, err error)
+	// Set stores e under key, replacing any previous entry. An entry whose
+	// deadline has already passed is not stored (a documented no-op).
+	Set(ctx context.Context, key string, e Entry) error
+	// Delete removes the entry under key and reports whether one was there.
+	Delete(ctx context.Context, key string) (deleted bool, err error)
+}
+
+// KeyInfo describes one stored entry without its value, as a [Lister] walks
+// them.
+type KeyInfo struct {
+	// Key is the encoded key the entry is stored under.
+	Key string
+	// Written, Stale, Expire and Keep are the entry's metadata (see [Entry]).
+	Written, Stale, Expire time.Time
+	// Keep is how long the store retains the entry after Expire.
+	Keep time.Duration
+	// Size is the number of bytes the value occupies in the store (after
+	// encoding and compression where the store applies them), or -1 when
+	// the store cannot tell cheaply.
+	Size int
+}
+
+// State returns the entry's state at now, as [Entry.State] does.
+func (k KeyInfo) State(now time.Time) State {
+	return Entry{Stale: k.Stale, Expire: k.Expire}.State(now)
+}
+
+// Lister is an optional interface a [Backend] may implement to walk its keys
+// (the admin API's /keys). Without it, listing is unavailable.
+type Lister interface {
+	// List calls fn for each stored entry whose key starts with prefix (every
+	// entry when prefix is empty), in no particular order, until fn returns
+	// false. Entries past their deadline are skipped; expired entries within
+	// their keep window are included (callers filter with [KeyInfo.State]).
+	// Entries written or deleted during the walk may or may not be seen.
+	List(ctx context.Context, prefix string, fn func(KeyInfo) bool) error
+}
+
+// Purger is an optional interface a [Backend] may implement to delete many
+// entries at once. Without it, callers fall back to [Lister] and Delete.
+type Purger interface {
+	// Purge deletes every entry whose key starts with prefix (all entries
+	// when prefix is empty) and returns how many it deleted.
+	Purge(ctx context.Context, prefix string) (deleted int, err error)
+}
+
+// Locker is an optional interface a [Backend] may implement to guard one
+// upstream call per key across instances sharing the backend. The flow falls
+// back to its process-local guard when the backend does not implement it.
+type Locker interface {
+	// Lock tries to take the lock for key for at most ttl. When another
+	// holder has it, Lock returns an error wrapping [ErrLocked]. The
+	// returned unlock releases the lock only if it is still held by this
+	// caller; it is safe to call more than once.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+}
+
+// Labeled is an optional interface a [Backend] may implement to name itself
+// in statuses, stats and errors ("memory", "redis", "l1", "l2.l1", ...).
+type Labeled interface {
+	Label() string
+}
+
+// Label returns b's label when it implements [Labeled], and otherwise the
+// empty string.
+func Label(b Backend) string {
+	if l, ok := b.(Labeled); ok {
+		return l.Label()
+	}
+	return ""
+}
