@@ -1,0 +1,347 @@
+package hitbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/offload"
+)
+
+// Request is one cache lookup.
+type Request struct {
+	// Key is the encoded key (see [Key.Encode]); it must not be empty.
+	Key string
+	// Policy says whether and how the answer is cached.
+	Policy Policy
+	// Endpoint names the request's endpoint in events and metrics.
+	Endpoint string
+}
+
+// Fetched is what an upstream call produced.
+type Fetched struct {
+	// Value is the answer's bytes: stored and shared with the callers
+	// waiting on the same key when Store is true.
+	Value []byte
+	// Store says the answer may be stored (the response predicates held).
+	Store bool
+	// Payload, optional, is handed back only to the caller whose fetch
+	// produced it, and only when the answer was not stored (a response
+	// streamed through because it was too large, say). When nobody takes
+	// it and it implements io.Closer, the flow closes it.
+	Payload any
+}
+
+// Fetch asks the upstream. It may run after the caller that passed it has
+// returned, on another goroutine (background refreshes, shared calls), so it
+// must not touch the caller's response writer or other per-call state; its
+// context carries the shared call's own deadline.
+type Fetch func(ctx context.Context) (Fetched, error)
+
+// Result is how a call was answered.
+type Result struct {
+	// Value is the answer's bytes (shared: read-only). When the answer was
+	// not stored and the fetch returned a Payload, Payload carries it.
+	Value   []byte
+	Payload any
+	// Status is HIT, STALE or MISS.
+	Status Status
+	// Forward says why the upstream was asked (zero when it was not).
+	Forward Forward
+	// Stored reports that the upstream's answer was written to the cache.
+	Stored bool
+	// Collapsed reports an answer taken from another caller's upstream
+	// call.
+	Collapsed bool
+	// StaleIfError reports a stale entry served because the upstream
+	// failed.
+	StaleIfError bool
+	// Source is the label of the backend that answered a hit.
+	Source string
+	// Written and Expire are the served or stored entry's times (zero
+	// Expire: never expires).
+	Written, Expire time.Time
+}
+
+// Age returns how long ago the served entry was written, at now.
+func (r Result) Age(now time.Time) time.Duration {
+	if r.Written.IsZero() {
+		return 0
+	}
+	return now.Sub(r.Written)
+}
+
+// TTL returns how long until the served entry expires at now (negative
+// once expired), and false when it never expires.
+func (r Result) TTL(now time.Time) (time.Duration, bool) {
+	if r.Expire.IsZero() {
+		return 0, false
+	}
+	return r.Expire.Sub(now), true
+}
+
+// Cache is the request flow over one backend: lookup → fresh / stale /
+// expired → stampede guard → upstream → store. It is safe for concurrent
+// use. A backend error never fails a call: reads that fail are misses and
+// writes that fail are counted.
+type Cache struct {
+	b      backend.Backend
+	source string
+	locker backend.Locker
+	cfg    config
+	owned  *offload.Runner // runner made by New, shut down with the Cache
+
+	flights singleflight.Group
+	seq     uint64 // slot counter for Concurrency > 1; guarded by seqMu
+	seqMu   sync.Mutex
+
+	track tracker // shared calls in flight
+}
+
+// New returns a Cache over b.
+func New(b backend.Backend, opts ...Option) (*Cache, error) {
+	if b == nil {
+		return nil, ErrNilBackend
+	}
+	c := &Cache{b: b, source: backend.Label(b)}
+	for _, o := range opts {
+		if o != nil {
+			o(&c.cfg)
+		}
+	}
+	c.cfg.defaults()
+	if c.source == "" {
+		c.source = "backend"
+	}
+	if l, ok := b.(backend.Locker); ok {
+		c.locker = l
+	}
+	if c.cfg.offload == nil {
+		r, err := offload.New(offload.Options{Logger: c.cfg.logger})
+		if err != nil {
+			return nil, fmt.Errorf("hitbox: offload runner: %w", err)
+		}
+		c.owned, c.cfg.offload = r, r
+	}
+	return c, nil
+}
+
+// Backend returns the backend the Cache reads and writes.
+func (c *Cache) Backend() backend.Backend { return c.b }
+
+// Clock returns the Cache's time source.
+func (c *Cache) Clock() Clock { return c.cfg.clock }
+
+// Delete removes the entry under key.
+func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, ErrEmptyKey
+	}
+	return c.b.Delete(orBackground(ctx), key)
+}
+
+// Shutdown waits for shared upstream calls and stores in flight and, when
+// the Cache made its own offload runner, for background work; it returns
+// ctx.Err() if ctx ends first. Calls made after Shutdown still work but
+// their background work is dropped.
+func (c *Cache) Shutdown(ctx context.Context) error {
+	ctx = orBackground(ctx)
+	var errs []error
+	if c.owned != nil {
+		errs = append(errs, c.owned.Shutdown(ctx))
+	}
+	errs = append(errs, c.track.wait(ctx))
+	return errors.Join(errs...)
+}
+
+// Do answers req from the cache or, through fetch, from the upstream, as
+// req.Policy says. It returns an error only when the upstream failed (and
+// no stale entry could stand in), when ctx ended while waiting, or when the
+// call itself is invalid (empty key, nil fetch).
+func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
+	ctx = orBackground(ctx)
+	if fetch == nil {
+		return Result{}, ErrNilFetch
+	}
+	rec := c.cfg.recorder
+	if req.Policy.Disabled {
+		rec.Record(Event{Kind: EventBypass, Endpoint: req.Endpoint})
+		return c.direct(ctx, req, fetch, ForwardBypass)
+	}
+	if req.Key == "" {
+		return Result{}, ErrEmptyKey
+	}
+	return c.after(ctx, req, fetch, c.lookup(ctx, req))
+}
+
+// found is what lookup found.
+type found struct {
+	res Result // set (Status != 0) when the lookup answered the call
+	e   backend.Entry
+	ok  bool
+	src string
+}
+
+// after goes on from a lookup that did not answer: revalidation, or the
+// guarded upstream call.
+func (c *Cache) after(ctx context.Context, req Request, fetch Fetch, f found) (Result, error) {
+	switch {
+	case f.res.Status != 0:
+		return f.res, nil
+	case !f.ok:
+		return c.guarded(ctx, req, fetch, ForwardMiss, nil)
+	case f.e.State(c.cfg.clock.Now()) == backend.Stale && req.Policy.staleMode() == StaleOffloadRevalidate:
+		c.revalidate(ctx, req, fetch)
+		c.cfg.recorder.Record(Event{Kind: EventStale, Endpoint: req.Endpoint, Source: f.src})
+		return fromEntry(f.e, Stale, f.src), nil
+	}
+	// Expired, or stale under Revalidate.
+	return c.guarded(ctx, req, fetch, ForwardStale, &f.e)
+}
+
+// lookup reads the key. It answers (res.Status != 0) a fresh entry, and a
+// stale one under StaleReturn; otherwise it returns what it found, if
+// anything, recording a miss unless the entry is stale under
+// StaleOffloadRevalidate (served as stale by Do).
+func (c *Cache) lookup(ctx context.Context, req Request) found {
+	rec := c.cfg.recorder
+	now := c.cfg.clock.Now()
+	e, ok, src := c.read(ctx, req, now)
+	f := found{e: e, ok: ok, src: src}
+	if !ok {
+		rec.Record(Event{Kind: EventMiss, Endpoint: req.Endpoint, Source: src})
+		return f
+	}
+	switch e.State(now) {
+	case backend.Fresh:
+		rec.Record(Event{Kind: EventHit, Endpoint: req.Endpoint, Source: src})
+		f.res = fromEntry(e, Hit, src)
+		return f
+	case backend.Stale:
+		switch req.Policy.staleMode() {
+		case StaleReturn:
+			rec.Record(Event{Kind: EventStale, Endpoint: req.Endpoint, Source: src})
+			f.res = fromEntry(e, Stale, src)
+			return f
+		case StaleOffloadRevalidate:
+			return f
+		}
+	}
+	rec.Record(Event{Kind: EventMiss, Endpoint: req.Endpoint, Source: src})
+	return f
+}
+
+// direct calls the upstream without the cache.
+func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forward) (Result, error) {
+	start := time.Now()
+	f, err := fetch(ctx)
+	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	if err != nil {
+		return Result{Status: Miss, Forward: fwd}, err
+	}
+	return Result{Value: f.Value, Payload: f.Payload, Status: Miss, Forward: fwd}, nil
+}
+
+func fromEntry(e backend.Entry, s Status, src string) Result {
+	return Result{Value: e.Value, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
+}
+
+// labeledGetter is what a composition offers to say which layer answered.
+type labeledGetter interface {
+	GetLabeled(ctx context.Context, key string) (backend.Entry, bool, string, error)
+}
+
+// read looks the key up; a backend error is a miss, counted.
+func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string) {
+	if c.cfg.backendTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
+		defer cancel()
+	}
+	var (
+		e   backend.Entry
+		ok  bool
+		err error
+		src = c.source
+	)
+	if lg, isLG := c.b.(labeledGetter); isLG {
+		var label string
+		e, ok, label, err = lg.GetLabeled(ctx, req.Key)
+		if label != "" {
+			src = label
+		}
+	} else {
+		e, ok, err = c.b.Get(ctx, req.Key)
+	}
+	if err != nil {
+		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
+		c.cfg.logger.Warn("hitbox: cache read failed", "key", req.Key, "backend", src, "err", err)
+		return backend.Entry{}, false, src
+	}
+	if ok && e.Gone(now) {
+		return backend.Entry{}, false, src
+	}
+	return e, ok, src
+}
+
+// entry builds the entry to store for value under policy p at now.
+func (c *Cache) entry(now time.Time, p Policy, value []byte) backend.Entry {
+	ttl, stale := p.TTL, p.Stale
+	if p.Jitter > 0 {
+		j := rand.N(p.Jitter)
+		if ttl > 0 {
+			ttl += j
+		}
+		if stale > 0 {
+			stale += j
+		}
+	}
+	e := backend.Entry{Value: value, Written: now}
+	if ttl > 0 {
+		e.Expire = now.Add(ttl)
+		e.Keep = p.keep()
+	}
+	if stale > 0 && (ttl == 0 || stale < ttl) {
+		e.Stale = now.Add(stale)
+	}
+	return e
+}
+
+// write stores e under the request's key, detached from the caller's
+// cancellation; it reports success, counting failures.
+func (c *Cache) write(ctx context.Context, req Request, e backend.Entry) bool {
+	ctx = context.WithoutCancel(ctx)
+	if c.cfg.backendTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
+		defer cancel()
+	}
+	if err := c.b.Set(ctx, req.Key, e); err != nil {
+		c.cfg.recorder.Record(Event{Kind: EventWriteError, Endpoint: req.Endpoint, Source: c.source, Err: err})
+		c.cfg.logger.Warn("hitbox: cache write failed", "key", req.Key, "backend", c.source, "err", err)
+		return false
+	}
+	c.cfg.recorder.Record(Event{Kind: EventStored, Endpoint: req.Endpoint, Source: c.source})
+	return true
+}
+
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
+
+// closePayload closes an unclaimed payload.
+func closePayload(p any) {
+	if cl, ok := p.(io.Closer); ok {
+		_ = cl.Close()
+	}
+}

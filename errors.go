@@ -1,0 +1,15 @@
+package hitbox
+
+import "errors"
+
+var (
+	// ErrNilFetch is returned when a call has no upstream to ask.
+	ErrNilFetch = errors.New("hitbox: nil fetch function")
+	// ErrNilBackend is returned by [New] without a backend.
+	ErrNilBackend = errors.New("hitbox: nil backend")
+	// ErrEmptyKey is returned for a call with an empty key; the upstream
+	// is not asked.
+	ErrEmptyKey = errors.New("hitbox: empty key")
+	// ErrClosed is returned by calls made after [Cache.Shutdown].
+	ErrClosed = errors.New("hitbox: cache shut down")
+)

@@ -1,0 +1,299 @@
+package hitbox
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hitbox-go/hitbox/backend"
+)
+
+// flight is the outcome of one shared upstream call.
+type flight struct {
+	leader    *byte // the token of the caller whose fetch ran
+	value     []byte
+	entry     backend.Entry
+	storable  bool // the answer may be shared with waiters
+	stored    bool // and was written
+	fromCache bool // the re-check inside the call found a fresh entry
+	source    string
+
+	mu        sync.Mutex // guards payload and abandoned
+	payload   any
+	abandoned bool
+}
+
+// claim hands the payload to the leader, unless it already gave up.
+func (f *flight) claim() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.payload
+	f.payload = nil
+	return p
+}
+
+// abandon marks that the leader will not claim the payload, closing it if
+// it is already there.
+func (f *flight) abandon() {
+	f.mu.Lock()
+	p := f.payload
+	f.payload, f.abandoned = nil, true
+	f.mu.Unlock()
+	closePayload(p)
+}
+
+// guarded answers from one shared upstream call per key (Concurrency per
+// key at once). stale is the entry found, if any, for StaleIfError.
+func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forward, stale *backend.Entry) (Result, error) {
+	token := new(byte)
+	fl := &flight{}
+	ch := c.flights.DoChan(c.flightKey(req), func() (any, error) {
+		// Only the first caller's closure runs: it is the leader.
+		fl.leader = token
+		err := c.lead(ctx, req, fetch, fl)
+		return fl, err
+	})
+	select {
+	case <-ctx.Done():
+		// The shared call goes on for the others; an unclaimed payload
+		// of ours is closed when it arrives.
+		go func() {
+			if r := <-ch; r.Val != nil {
+				if got := r.Val.(*flight); got.leader == token {
+					got.abandon()
+				}
+			}
+		}()
+		return Result{}, ctx.Err()
+	case r := <-ch:
+		got := r.Val.(*flight)
+		if r.Err != nil {
+			return c.upstreamFailed(req, fwd, stale, r.Err)
+		}
+		if got.leader != token {
+			if got.storable || got.fromCache {
+				c.cfg.recorder.Record(Event{Kind: EventCollapsed, Endpoint: req.Endpoint, Source: got.source})
+				res := fromEntry(got.entry, Hit, got.source)
+				res.Collapsed = true
+				return res, nil
+			}
+			// The shared answer was not storable: ask for ourselves.
+			res, err := c.direct(ctx, req, fetch, fwd)
+			if err != nil {
+				return c.upstreamFailed(req, fwd, stale, err)
+			}
+			return res, nil
+		}
+		if got.fromCache {
+			return fromEntry(got.entry, Hit, got.source), nil
+		}
+		res := Result{Value: got.value, Status: Miss, Forward: fwd, Stored: got.stored}
+		if got.storable {
+			res.Written, res.Expire = got.entry.Written, got.entry.Expire
+		} else {
+			res.Payload = got.claim()
+		}
+		return res, nil
+	}
+}
+
+// upstreamFailed answers a failed upstream call: the error, or the stale
+// entry under StaleIfError.
+func (c *Cache) upstreamFailed(req Request, fwd Forward, stale *backend.Entry, err error) (Result, error) {
+	if req.Policy.StaleIfError && stale != nil {
+		c.cfg.recorder.Record(Event{Kind: EventStaleIfError, Endpoint: req.Endpoint, Source: c.source, Err: err})
+		res := fromEntry(*stale, Stale, c.source)
+		res.StaleIfError = true
+		return res, nil
+	}
+	return Result{Status: Miss, Forward: fwd}, err
+}
+
+// flightKey spreads callers over Concurrency shared calls per key.
+func (c *Cache) flightKey(req Request) string {
+	n := req.Policy.concurrency()
+	if n == 1 {
+		return req.Key
+	}
+	c.seqMu.Lock()
+	c.seq++
+	slot := c.seq % uint64(n)
+	c.seqMu.Unlock()
+	return req.Key + "\x00" + strconv.FormatUint(slot, 10)
+}
+
+// lead runs the shared upstream call: detached from the callers'
+// cancellation with its own timeout, after re-checking the cache and, when
+// the backend is a Locker, taking the fleet-wide lock.
+func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *flight) error {
+	c.track.add()
+	defer c.track.done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.cfg.upstreamTimeout)
+	defer cancel()
+
+	if c.recheck(ctx, req, fl) {
+		return nil
+	}
+	if c.locker != nil {
+		unlock, found := c.lock(ctx, req, fl)
+		if found {
+			return nil
+		}
+		if unlock != nil {
+			defer unlock()
+		}
+	}
+	start := time.Now()
+	f, err := fetch(ctx)
+	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	if err != nil {
+		closePayload(f.Payload)
+		return err
+	}
+	fl.value = f.Value
+	if !f.Store {
+		fl.mu.Lock()
+		if fl.abandoned {
+			closePayload(f.Payload)
+		} else {
+			fl.payload = f.Payload
+		}
+		fl.mu.Unlock()
+		return nil
+	}
+	closePayload(f.Payload)
+	fl.storable = true
+	fl.source = c.source
+	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f.Value)
+	if req.Policy.StoreInBackground {
+		e := fl.entry
+		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) { c.write(ctx, req, e) })
+		return nil
+	}
+	fl.stored = c.write(ctx, req, fl.entry)
+	return nil
+}
+
+// recheck looks for a fresh entry written since the caller's lookup.
+func (c *Cache) recheck(ctx context.Context, req Request, fl *flight) bool {
+	now := c.cfg.clock.Now()
+	e, ok, src := c.read(ctx, req, now)
+	if !ok || e.State(now) != backend.Fresh {
+		return false
+	}
+	fl.fromCache, fl.entry, fl.value, fl.source = true, e, e.Value, src
+	return true
+}
+
+// lock takes the backend's lock for the key. When another instance holds
+// it, lock waits for that instance's entry (found == true) or for the lock
+// to come free. Any other lock error lets the call go ahead unguarded.
+func (c *Cache) lock(ctx context.Context, req Request, fl *flight) (unlock func(), found bool) {
+	lockKey := "lock:" + req.Key
+	t := time.NewTicker(c.cfg.lockPoll)
+	defer t.Stop()
+	for {
+		unlock, err := c.locker.Lock(ctx, lockKey, c.cfg.lockTTL)
+		if err == nil {
+			// Another instance may have stored while we waited.
+			if c.recheck(ctx, req, fl) {
+				unlock()
+				return nil, true
+			}
+			return unlock, false
+		}
+		if !errors.Is(err, backend.ErrLocked) {
+			c.cfg.logger.Debug("hitbox: lock unavailable, calling upstream unguarded", "key", req.Key, "err", err)
+			return nil, false
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-t.C:
+		}
+		if c.recheck(ctx, req, fl) {
+			return nil, true
+		}
+	}
+}
+
+// revalidate refreshes a stale entry in the background, at most once per
+// key at a time; a failed refresh leaves the stale entry in place.
+func (c *Cache) revalidate(ctx context.Context, req Request, fetch Fetch) {
+	detached := context.WithoutCancel(ctx)
+	c.cfg.offload.TryGoKey("revalidate", req.Key, func(taskCtx context.Context) {
+		c.cfg.recorder.Record(Event{Kind: EventRevalidate, Endpoint: req.Endpoint, Source: c.source})
+		ch := c.flights.DoChan(req.Key, func() (any, error) {
+			fl := &flight{leader: new(byte)}
+			// A stale entry is there: force the upstream call.
+			err := c.leadRefresh(detached, req, fetch, fl)
+			return fl, err
+		})
+		select {
+		case <-taskCtx.Done():
+		case <-ch:
+		}
+	})
+}
+
+// leadRefresh is lead without the re-check (the entry is known stale).
+func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *flight) error {
+	c.track.add()
+	defer c.track.done()
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.upstreamTimeout)
+	defer cancel()
+	start := time.Now()
+	f, err := fetch(ctx)
+	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	closePayload(f.Payload)
+	if err != nil || !f.Store {
+		return err
+	}
+	fl.value, fl.storable, fl.source = f.Value, true, c.source
+	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f.Value)
+	fl.stored = c.write(ctx, req, fl.entry)
+	return nil
+}
+
+// tracker counts work in flight so that Shutdown can wait for it.
+type tracker struct {
+	mu   sync.Mutex // guards n and idle
+	n    int
+	idle chan struct{} // closed when n drops to zero; nil while n == 0
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		close(t.idle)
+		t.idle = nil
+	}
+	t.mu.Unlock()
+}
+
+func (t *tracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	idle := t.idle
+	t.mu.Unlock()
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,46 @@
+package hitbox_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend"
+)
+
+type user struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+func TestTyped(t *testing.T) {
+	t.Parallel()
+	c, m := newCache(t)
+	users, err := hitbox.NewTyped(c, hitbox.TypedOptions[user]{Policy: hitbox.Enabled(time.Minute, 0), Namespace: "users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	load := func(context.Context) (user, error) { calls++; return user{ID: 7, Name: "Ann"}, nil }
+	for i, wantStatus := range []hitbox.Status{hitbox.Miss, hitbox.Hit} {
+		u, res, err := users.GetOrFetch(t.Context(), "7", load)
+		if err != nil || u != (user{7, "Ann"}) || res.Status != wantStatus {
+			t.Errorf("call %d: %+v %v %v, want %v", i, u, res.Status, err, wantStatus)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("loader calls = %d, want 1", calls)
+	}
+	if got := users.Key("7"); got != "users:v0:id=7" {
+		t.Errorf("Key = %q", got)
+	}
+	// Bytes the codec cannot read are a miss, and replaced.
+	if err := m.Set(t.Context(), users.Key("7"), backend.Entry{Value: []byte("{not json"), Written: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	u, res, err := users.GetOrFetch(t.Context(), "7", load)
+	if err != nil || u.Name != "Ann" || res.Status != hitbox.Miss || calls != 2 {
+		t.Errorf("after corruption: %+v %v %v calls=%d", u, res.Status, err, calls)
+	}
+}
