@@ -1,0 +1,235 @@
+package predicate
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/itchyny/gojq"
+)
+
+// DefaultMaxBody is the most a [Body] or [ResponseBody] predicate reads when
+// [BodyOptions.MaxBytes] is zero: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// BodyMatcher is a condition on a whole body: a jq expression ([JQ],
+// [JQEq], [JQIn], [JQExist]), an operation on the raw bytes ([Raw]) or a
+// size bound ([Limit]). [Body] and [ResponseBody] turn it into a predicate.
+// The zero BodyMatcher never holds. A BodyMatcher is immutable and safe for
+// concurrent use.
+type BodyMatcher struct {
+	kind  bodyKind
+	op    Op         // bodyRaw
+	expr  string     // jq kinds: the expression as written
+	code  *gojq.Code // jq kinds
+	want  []any      // bodyJQEq: one value; bodyJQIn: every value (normalized)
+	limit int64      // bodyLimit
+}
+
+type bodyKind uint8
+
+const (
+	bodyRaw bodyKind = iota + 1
+	bodyJQTrue
+	bodyJQEq
+	bodyJQIn
+	bodyJQExist
+	bodyLimit
+)
+
+// Raw returns a matcher that applies op to the raw body bytes: [Eq] (the
+// whole body), [In], [Contains], [Starts], [Ends] or [Regex] (searching the
+// bytes). Values are not trimmed. [Exist] and the zero Op are errors.
+func Raw(op Op) (BodyMatcher, error) {
+	if op.kind == 0 || op.kind == opExist {
+		return BodyMatcher{}, fmt.Errorf("predicate: %s is not a body operation", op)
+	}
+	return BodyMatcher{kind: bodyRaw, op: op}, nil
+}
+
+// JQ returns a matcher that holds when the jq expression, run on the body
+// parsed as JSON, yields true first: false, null, any other value, no
+// result, an error, a timeout, or a body that is not JSON all mean no. The
+// expression is compiled once, here ([CompileJQ]); a bad one is an error
+// naming it.
+func JQ(expr string) (BodyMatcher, error) {
+	return newJQ(bodyJQTrue, expr, nil)
+}
+
+// JQEq returns a matcher that holds when the jq expression's first result
+// equals want, compared as jq compares values (1 equals 1.0; "1" does not
+// equal 1). want is any value encoding/json can marshal; one it cannot is an
+// error.
+func JQEq(expr string, want any) (BodyMatcher, error) {
+	return newJQ(bodyJQEq, expr, []any{want})
+}
+
+// JQIn returns a matcher that holds when the jq expression's first result
+// equals one of wants (see [JQEq]). With no wants it never holds.
+func JQIn(expr string, wants ...any) (BodyMatcher, error) {
+	return newJQ(bodyJQIn, expr, wants)
+}
+
+// JQExist returns a matcher that holds when the jq expression yields a
+// first result that is not null.
+func JQExist(expr string) (BodyMatcher, error) {
+	return newJQ(bodyJQExist, expr, nil)
+}
+
+func newJQ(kind bodyKind, expr string, wants []any) (BodyMatcher, error) {
+	code, err := CompileJQ(expr)
+	if err != nil {
+		return BodyMatcher{}, err
+	}
+	m := BodyMatcher{kind: kind, expr: expr, code: code}
+	for _, w := range wants {
+		n, err := normalizeJSON(w)
+		if err != nil {
+			return BodyMatcher{}, fmt.Errorf("predicate: jq expression %q: invalid value %v: %w", expr, w, err)
+		}
+		m.want = append(m.want, n)
+	}
+	return m, nil
+}
+
+// Limit returns a matcher that holds when the body is at most n bytes. A
+// larger body is not read whole to find out: a known length
+// (Content-Length) answers without reading, an unknown one is read up to
+// n+1 bytes (and left for the upstream as [BodyBytes] does). A negative n
+// is an error.
+func Limit(n int64) (BodyMatcher, error) {
+	if n < 0 {
+		return BodyMatcher{}, fmt.Errorf("predicate: invalid body limit %d", n)
+	}
+	return BodyMatcher{kind: bodyLimit, limit: n}, nil
+}
+
+// String describes the matcher, e.g. `jq ".a == 1"` or `contains "x"`.
+func (m BodyMatcher) String() string {
+	switch m.kind {
+	case bodyRaw:
+		return m.op.String()
+	case bodyJQTrue:
+		return fmt.Sprintf("jq %q", m.expr)
+	case bodyJQEq:
+		return fmt.Sprintf("jq %q eq %v", m.expr, m.want[0])
+	case bodyJQIn:
+		return fmt.Sprintf("jq %q in %v", m.expr, m.want)
+	case bodyJQExist:
+		return fmt.Sprintf("jq %q exist", m.expr)
+	case bodyLimit:
+		return fmt.Sprintf("limit %d", m.limit)
+	default:
+		return "none"
+	}
+}
+
+// match decides on a body read whole.
+func (m *BodyMatcher) match(ctx context.Context, body []byte, timeout time.Duration) bool {
+	switch m.kind {
+	case bodyRaw:
+		return m.op.matchBytes(body)
+	case bodyJQTrue, bodyJQEq, bodyJQIn, bodyJQExist:
+	default:
+		return false
+	}
+	v, ok := EvalJQ(ctx, m.code, body, timeout)
+	if !ok {
+		return false
+	}
+	switch m.kind {
+	case bodyJQTrue:
+		return v == true
+	case bodyJQExist:
+		return v != nil
+	default: // bodyJQEq, bodyJQIn
+		for _, w := range m.want {
+			if gojq.Compare(v, w) == 0 {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// BodyOptions tune how a [Body] or [ResponseBody] predicate reads and
+// evaluates a body. The zero value is ready to use.
+type BodyOptions struct {
+	// MaxBytes is the most the predicate reads; a longer body fails it
+	// (only MaxBytes+1 bytes are read to find out). Zero means
+	// DefaultMaxBody; [Limit] ignores it.
+	MaxBytes int64
+	// Timeout bounds one jq evaluation. Zero means DefaultJQTimeout; a
+	// negative value leaves only the request's context.
+	Timeout time.Duration
+}
+
+func (o BodyOptions) withDefaults() BodyOptions {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBody
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultJQTimeout
+	}
+	return o
+}
+
+// Body returns a predicate on the request body. The body is read with
+// [BodyBytes], for every method (GET included), and reaches the upstream
+// unchanged. jq runs under the request's context and o.Timeout.
+func Body(m BodyMatcher, o BodyOptions) Request {
+	return requestBody{m: m, o: o.withDefaults()}
+}
+
+// ResponseBody returns a predicate on the response body, read with
+// [ResponseBodyBytes] and left for the client or the cache to read again.
+// jq runs under the context of resp.Request, when there is one.
+func ResponseBody(m BodyMatcher, o BodyOptions) Response {
+	return responseBody{m: m, o: o.withDefaults()}
+}
+
+type requestBody struct {
+	m BodyMatcher
+	o BodyOptions
+}
+
+func (p requestBody) Match(r *http.Request) bool {
+	if r == nil {
+		return false
+	}
+	if p.m.kind == bodyLimit {
+		return bodySize(&r.Body, r.GetBody, r.ContentLength, p.m.limit)
+	}
+	if p.m.kind == 0 {
+		return false
+	}
+	data, err := BodyBytes(r, p.o.MaxBytes)
+	return err == nil && p.m.match(r.Context(), data, p.o.Timeout)
+}
+
+type responseBody struct {
+	m BodyMatcher
+	o BodyOptions
+}
+
+func (p responseBody) Match(resp *http.Response) bool {
+	if resp == nil {
+		return false
+	}
+	if p.m.kind == bodyLimit {
+		return bodySize(&resp.Body, nil, resp.ContentLength, p.m.limit)
+	}
+	if p.m.kind == 0 {
+		return false
+	}
+	data, err := ResponseBodyBytes(resp, p.o.MaxBytes)
+	if err != nil {
+		return false
+	}
+	ctx := context.Background()
+	if resp.Request != nil {
+		ctx = resp.Request.Context()
+	}
+	return p.m.match(ctx, data, p.o.Timeout)
+}
