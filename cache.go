@@ -165,6 +165,10 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // req.Policy says. It returns an error only when the upstream failed (and
 // no stale entry could stand in), when ctx ended while waiting, or when the
 // call itself is invalid (empty key, nil fetch).
+//
+// When req.Policy is Disabled, fetch runs on the caller's goroutine with
+// the caller's context before Do returns, so it may write to the caller's
+// response directly.
 func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
 	ctx = orBackground(ctx)
 	if fetch == nil {

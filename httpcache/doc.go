@@ -1,0 +1,84 @@
+// Package httpcache puts hitbox's request flow in front of net/http:
+// [Middleware] caches a server's handler, [Transport] caches a client's
+// round trips. Both speak hitbox's endpoint language (request predicates,
+// response predicates, key extractors and a policy, see [Endpoint]) and
+// share one [hitbox.Cache], so keys, policies, statuses, stampede
+// protection and backends are the same as everywhere else in hitbox.
+//
+// # The request flow
+//
+// A request is first read: its body, up to a limit ([WithMaxRequestBody],
+// 1 MiB by default), is kept in memory for predicates and extractors and
+// replayed to the upstream unchanged (a larger body bypasses the cache and
+// streams to the upstream untouched). The first endpoint whose request
+// predicate holds (endpoints with a Disabled policy are skipped) builds the
+// key from its extractors; the cache then answers with a fresh or stale
+// entry, or calls the upstream once per key (other callers for the key
+// wait and are answered from that call when it was stored). The upstream's
+// response is buffered up to a limit ([WithMaxBody], 8 MiB by default);
+// when the endpoint's response predicate holds it is stored, in the
+// cached form below, before it is sent. A larger response, or one the
+// handler flushes, streams through to its client uncached.
+//
+// # Statuses on every response
+//
+// Every response carries X-Cache-Status (HIT, STALE or MISS) and RFC 9211
+// Cache-Status, exactly:
+//
+//	miss, stored                                hitbox; fwd=miss; fwd-status=200; stored
+//	miss, not stored (response predicates)      hitbox; fwd=miss; fwd-status=404
+//	expired entry, or stale under Revalidate    hitbox; fwd=stale; fwd-status=200; stored
+//	not cacheable (see below)                   hitbox; fwd=bypass; fwd-status=N
+//	hit, fresh or stale                         hitbox; hit; ttl=N    (no ttl: never expires)
+//	waited for another caller's upstream call   hitbox; hit; collapsed
+//
+// A request is not cacheable when no endpoint accepts it (request
+// predicates, a Disabled policy), when its body is larger than the limit
+// or unreadable, or when an extractor cannot key it. ttl is the whole
+// seconds until the entry expires (negative once past).
+// Answers from the cache carry Age, the whole seconds since the entry was
+// written; every other response has its Age removed, the upstream's own
+// included, so that Age always means "served from this cache". Times come
+// from the Cache's clock ([hitbox.WithClock]).
+//
+// # The cached form
+//
+// A stored response is its status, its headers minus the hop-by-hop ones
+// (Connection and the headers it names, Keep-Alive, Proxy-Authenticate,
+// Proxy-Authorization, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+// Upgrade), trailers, X-Cache-Status, Cache-Status and Age, its body, and
+// the time it was stored, in a compact versioned binary encoding. The
+// middleware also stores the Content-Type net/http would sniff and the
+// Content-Length. Bytes that do not decode are a miss: the entry is
+// replaced by the upstream's answer.
+//
+// # The predicates are the whole truth
+//
+// Nothing is excluded behind the endpoint's back: a request with
+// Authorization, or a response with Set-Cookie, is cached when the
+// predicates accept it, and served to every client whose request maps to
+// the same key. Rule them out explicitly when they may occur:
+//
+//	get, _ := predicate.Method(http.MethodGet)
+//	auth, _ := predicate.Header("Authorization", predicate.Exist())
+//	cookie, _ := predicate.ResponseHeader("Set-Cookie", predicate.Exist())
+//	books := httpcache.Endpoint{
+//		Name:     "books",
+//		Request:  predicate.And(get, predicate.Not(auth)),
+//		Response: predicate.And(predicate.Status(http.StatusOK), predicate.Not(cookie)),
+//		Policy:   hitbox.Enabled(time.Minute, 0),
+//	}
+//
+// which is, in hitbox's YAML:
+//
+//	request:
+//	  - Method: GET
+//	  - Not: {Header: {authorization: {exist: true}}}
+//	response:
+//	  - Status: 200
+//	  - Not: {Header: {set-cookie: {exist: true}}}
+//
+// Likewise, keep out requests that must reach the handler itself, such as
+// WebSocket upgrades (Not Header upgrade exist): on a miss the handler
+// writes into a recorder, which cannot be hijacked.
+package httpcache

@@ -1,0 +1,220 @@
+package httpcache
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/extract"
+	"github.com/hitbox-go/hitbox/predicate"
+)
+
+// Errors returned by [Middleware] and [NewTransport].
+var (
+	// ErrNilCache: no [hitbox.Cache] was given.
+	ErrNilCache = errors.New("httpcache: nil cache")
+	// ErrInvalidEndpoint is wrapped by the errors describing a bad
+	// [Endpoint] (an invalid policy, a nil extractor).
+	ErrInvalidEndpoint = errors.New("httpcache: invalid endpoint")
+	// ErrInvalidOption is wrapped by the errors describing a bad [Option].
+	ErrInvalidOption = errors.New("httpcache: invalid option")
+)
+
+// Endpoint says which requests are cached and how: hitbox's endpoint
+// (request predicates, response predicates, key extractors, policy).
+//
+// Endpoints are tried in order: one whose Policy is Disabled is skipped,
+// and the first whose Request predicate holds answers the request. A
+// request that no endpoint accepts goes to the upstream, is not stored and
+// is answered with X-Cache-Status: MISS and Cache-Status: hitbox;
+// fwd=bypass; fwd-status=N.
+//
+// The predicates are the whole truth: nothing is excluded behind them, so
+// a request with Authorization or a response with Set-Cookie is cached
+// when they accept it (see the package documentation for how to rule them
+// out).
+type Endpoint struct {
+	// Name names the endpoint in events and metrics.
+	Name string
+	// Request decides whether a request may be cached. Nil means the
+	// request's method is GET, as hitbox's default `- Method: GET`; use
+	// predicate.And() for "every request".
+	Request predicate.Request
+	// Response decides whether a response may be stored. Nil means the
+	// status is 200, as hitbox's default `- Status: 200`; use
+	// predicate.And() for "every response".
+	Response predicate.Response
+	// Extractors build the cache key, in order. Nil means
+	// extract.Default() (the method, then the whole path); an empty,
+	// non-nil slice means a key with no parts (every accepted request
+	// shares one entry).
+	Extractors []extract.Extractor
+	// Policy says how long answers are kept and what stale entries get.
+	// The zero Policy is enabled and never expires.
+	Policy hitbox.Policy
+}
+
+// endpoint is an Endpoint with its defaults applied.
+type endpoint struct {
+	name   string
+	req    predicate.Request
+	resp   predicate.Response
+	ex     []extract.Extractor
+	policy hitbox.Policy
+}
+
+func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
+	get, err := predicate.Method(http.MethodGet)
+	if err != nil {
+		return nil, err
+	}
+	ok200 := predicate.Status(http.StatusOK)
+	out := make([]endpoint, 0, len(eps))
+	for i, e := range eps {
+		if err := e.Policy.Validate(); err != nil {
+			return nil, fmt.Errorf("%w %d (%q): %w", ErrInvalidEndpoint, i, e.Name, err)
+		}
+		if e.Policy.Disabled {
+			continue // skipped: never accepts a request
+		}
+		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy}
+		if c.req == nil {
+			c.req = get
+		}
+		if c.resp == nil {
+			c.resp = ok200
+		}
+		if c.ex == nil {
+			c.ex = extract.Default()
+		}
+		for j, x := range c.ex {
+			if x == nil {
+				return nil, fmt.Errorf("%w %d (%q): extractor %d is nil", ErrInvalidEndpoint, i, e.Name, j)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// core is what Middleware and Transport share: endpoint selection, request
+// bodies, keys.
+type core struct {
+	cache     *hitbox.Cache
+	clock     hitbox.Clock
+	endpoints []endpoint
+	cfg       config
+	scratch   sync.Pool // of *scratch
+}
+
+func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option) (*core, error) {
+	if c == nil {
+		return nil, ErrNilCache
+	}
+	var cfg config
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	cfg.defaults()
+	if cfg.keyFormat != hitbox.KeyURLEncoded && cfg.keyFormat != hitbox.KeyBinary {
+		return nil, fmt.Errorf("%w: key format %v", ErrInvalidOption, cfg.keyFormat)
+	}
+	compiled, err := compileEndpoints(eps)
+	if err != nil {
+		return nil, err
+	}
+	clock := c.Clock()
+	if clock == nil {
+		clock = hitbox.SystemClock{}
+	}
+	return &core{cache: c, clock: clock, endpoints: compiled, cfg: cfg}, nil
+}
+
+// plan is what the cache will do with one request.
+type plan struct {
+	r    *http.Request // the request with a replayable body (or r itself)
+	body []byte        // the buffered request body; nil when none
+	ep   *endpoint     // nil: bypass
+	key  string
+}
+
+// scratch holds reusable buffers for key building.
+type scratch struct {
+	parts []hitbox.KeyPart
+	key   []byte
+}
+
+// Bounds on the buffers kept for reuse.
+const (
+	maxPooledParts = 64
+	maxPooledKey   = 4 << 10
+)
+
+// prepare buffers the request body, picks the endpoint and builds the key.
+// A request it cannot key (body too large or unreadable, no endpoint, an
+// extractor error) gets a plan without endpoint: a bypass. clientSide
+// says r is a client's request (the Transport), whose body must be closed
+// once read and which must not be modified.
+func (c *core) prepare(r *http.Request, clientSide bool) plan {
+	p := plan{r: r}
+	var ok bool
+	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide)
+	if !ok {
+		return p
+	}
+	var ep *endpoint
+	for i := range c.endpoints {
+		if i > 0 && p.body != nil {
+			resetBody(p.r, p.body) // a predicate may have consumed it
+		}
+		if c.endpoints[i].req.Match(p.r) {
+			ep = &c.endpoints[i]
+			break
+		}
+	}
+	if ep == nil {
+		return p
+	}
+	if p.body != nil {
+		resetBody(p.r, p.body)
+	}
+	key, ok := c.key(p.r, ep)
+	if !ok {
+		return p
+	}
+	p.key, p.ep = key, ep
+	return p
+}
+
+// key runs ep's extractors on r and encodes the key; false when an
+// extractor failed (the request cannot be keyed).
+func (c *core) key(r *http.Request, ep *endpoint) (string, bool) {
+	s, _ := c.scratch.Get().(*scratch)
+	if s == nil {
+		s = new(scratch)
+	}
+	defer c.scratch.Put(s)
+	parts, err := extract.Key(r, ep.ex, s.parts[:0])
+	var key string
+	if err == nil {
+		k := hitbox.Key{Namespace: c.cfg.namespace, Parts: parts}
+		if c.cfg.keyFormat == hitbox.KeyBinary {
+			s.key = k.AppendBinary(s.key[:0])
+		} else {
+			s.key = k.AppendURLEncoded(s.key[:0])
+		}
+		key = string(s.key)
+	}
+	clear(parts) // drop the strings the pooled slice refers to
+	if cap(parts) <= maxPooledParts {
+		s.parts = parts[:0]
+	}
+	if cap(s.key) > maxPooledKey {
+		s.key = nil
+	}
+	return key, err == nil
+}

@@ -1,0 +1,69 @@
+package httpcache
+
+import (
+	"log/slog"
+
+	"github.com/hitbox-go/hitbox"
+)
+
+// Default limits.
+const (
+	// DefaultMaxBody is the largest response body buffered for the cache:
+	// 8 MiB. A larger body streams through to the client uncached.
+	DefaultMaxBody = 8 << 20
+	// DefaultMaxRequestBody is the largest request body read for
+	// predicates and extractors: 1 MiB. A request with a larger body
+	// bypasses the cache; its body still reaches the upstream unchanged.
+	DefaultMaxRequestBody = 1 << 20
+)
+
+// Option configures [Middleware] and [NewTransport].
+type Option func(*config)
+
+type config struct {
+	maxBody        int64
+	maxRequestBody int64
+	keyFormat      hitbox.KeyFormat
+	namespace      string
+	logger         *slog.Logger
+}
+
+// WithMaxBody sets the largest response body that is buffered and may be
+// stored (default [DefaultMaxBody]; n <= 0 means the default). A response
+// whose body is larger streams through to the client as it arrives and is
+// never stored nor buffered whole.
+func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithMaxRequestBody sets the largest request body read for request
+// predicates and key extractors (default [DefaultMaxRequestBody]; n <= 0
+// means the default). A request with a larger body bypasses the cache
+// (fwd=bypass); its body still reaches the upstream unchanged.
+func WithMaxRequestBody(n int64) Option { return func(c *config) { c.maxRequestBody = n } }
+
+// WithKeyFormat sets how keys are encoded for the backend (default
+// [hitbox.KeyURLEncoded]); a format other than KeyURLEncoded or KeyBinary
+// is an error from the constructor.
+func WithKeyFormat(f hitbox.KeyFormat) Option { return func(c *config) { c.keyFormat = f } }
+
+// WithNamespace sets the namespace of every key (default: none), keeping
+// these entries apart from others on the same backend.
+func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
+
+// WithLogger sets the logger for problems the cache swallows, such as
+// cached bytes that cannot be decoded (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+func (c *config) defaults() {
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBody
+	}
+	if c.maxRequestBody <= 0 {
+		c.maxRequestBody = DefaultMaxRequestBody
+	}
+	if c.keyFormat == 0 {
+		c.keyFormat = hitbox.KeyURLEncoded
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+}

@@ -1,0 +1,323 @@
+package httpcache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/hitbox-go/hitbox"
+)
+
+// Transport is an http.RoundTripper that answers requests from a
+// [hitbox.Cache] as its endpoints say, asking its base RoundTripper on a
+// miss. Responses carry X-Cache-Status, Cache-Status and (from the cache)
+// Age, exactly as the [Middleware]'s do.
+//
+// The base call of a miss runs with the shared call's context (not
+// cancelled when this caller gives up: others may be waiting for the same
+// answer). A response body larger than the limit ([WithMaxBody]) is not
+// stored: the caller reads it from the base as it arrives. An error of the
+// base is returned as is, also to callers that waited for that call. The
+// request's body is read once (up to [WithMaxRequestBody]) for predicates
+// and extractors and sent to the base unchanged; RoundTrip closes it as
+// the RoundTripper contract says and does not modify the request.
+//
+// A Transport is safe for concurrent use. Make one with [NewTransport].
+type Transport struct {
+	*core
+	base http.RoundTripper
+}
+
+// NewTransport returns a Transport over c asking base on a miss (nil:
+// http.DefaultTransport). It returns an error for a nil cache, an invalid
+// endpoint ([ErrInvalidEndpoint]) or option ([ErrInvalidOption]).
+func NewTransport(c *hitbox.Cache, base http.RoundTripper, endpoints []Endpoint, opts ...Option) (*Transport, error) {
+	co, err := newCore(c, endpoints, opts)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &Transport{core: co, base: base}, nil
+}
+
+// upstreamError is a failure of the base RoundTripper.
+type upstreamError struct{ err error }
+
+func (e *upstreamError) Error() string { return e.err.Error() }
+func (e *upstreamError) Unwrap() error { return e.err }
+
+// tcall is one cacheable client request's state, shared with its fetch.
+type tcall struct {
+	t   *Transport
+	p   plan
+	req *http.Request // the caller's request, as given
+}
+
+// RoundTrip answers req from the cache or the base RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		if req != nil && req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, errors.New("httpcache: nil request or URL")
+	}
+	p := t.prepare(req, true)
+	if p.ep == nil {
+		return t.direct(req, p.r, "", hitbox.ForwardBypass)
+	}
+	c := &tcall{t: t, p: p, req: req}
+	res, err := t.cache.Do(req.Context(), c.request(), c.fetch)
+	return t.answer(c, res, err, true)
+}
+
+func (c *tcall) request() hitbox.Request {
+	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name}
+}
+
+// fetch asks the base RoundTripper, for the flow.
+func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			closePayload(f.Payload)
+			f, err = hitbox.Fetched{}, &upstreamError{fmt.Errorf("httpcache: panic in transport: %v", p)}
+		}
+	}()
+	// The request's context follows ctx while the body is read; a body
+	// streamed to the caller lives until the caller closes it.
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	out := c.p.r.Clone(hctx)
+	if c.p.body != nil {
+		resetBody(out, c.p.body)
+	}
+	resp, err := c.t.base.RoundTrip(out)
+	if err != nil {
+		stop()
+		cancel()
+		return hitbox.Fetched{}, &upstreamError{err}
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	max := c.t.cfg.maxBody
+	head := out.Method == http.MethodHead
+	if resp.ContentLength > max && !head {
+		stop()
+		return hitbox.Fetched{Payload: newClientStream(resp, nil, cancel)}, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		_ = resp.Body.Close()
+		stop()
+		cancel()
+		return hitbox.Fetched{}, &upstreamError{err}
+	}
+	if int64(len(b)) > max {
+		stop()
+		return hitbox.Fetched{Payload: newClientStream(resp, b, cancel)}, nil
+	}
+	_ = resp.Body.Close()
+	stop()
+	cancel()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if !head {
+		resp.ContentLength = int64(len(b))
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	if !c.p.ep.resp.Match(resp) {
+		resp.Body = io.NopCloser(bytes.NewReader(b)) // the predicates may have read it
+		return hitbox.Fetched{Payload: resp}, nil
+	}
+	return hitbox.Fetched{Value: encode(resp.StatusCode, resp.Header, b, c.t.clock.Now()), Store: true}, nil
+}
+
+// clientStream is a base response whose body was too large to buffer: the
+// bytes read so far, then the rest from the base. Closing it closes the
+// base body and ends the request's context.
+type clientStream struct {
+	resp *http.Response
+}
+
+func newClientStream(resp *http.Response, prefix []byte, cancel context.CancelFunc) *clientStream {
+	body := resp.Body
+	var r io.Reader = body
+	if len(prefix) > 0 {
+		r = io.MultiReader(bytes.NewReader(prefix), body)
+	}
+	resp.Body = &streamBody{r: r, c: body, cancel: cancel}
+	return &clientStream{resp: resp}
+}
+
+// Close closes the base body.
+func (s *clientStream) Close() error { return s.resp.Body.Close() }
+
+type streamBody struct {
+	r      io.Reader
+	c      io.Closer
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards closed, stop and err
+	closed bool
+	stop   func() bool
+	err    error
+}
+
+func (b *streamBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *streamBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.err = b.c.Close()
+		b.cancel()
+		if b.stop != nil {
+			b.stop()
+		}
+	}
+	return b.err
+}
+
+// watch closes the body when ctx ends, as a client's response body
+// stops when its request's context does.
+func (b *streamBody) watch(ctx context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.stop = context.AfterFunc(ctx, func() { _ = b.Close() })
+	}
+}
+
+// answer turns the flow's result into a response.
+func (t *Transport) answer(c *tcall, res hitbox.Result, err error, retry bool) (*http.Response, error) {
+	if err != nil {
+		if ue, ok := errors.AsType[*upstreamError](err); ok {
+			return nil, ue.err
+		}
+		if cerr := c.req.Context().Err(); cerr != nil {
+			return nil, cerr
+		}
+		t.cfg.logger.Warn("httpcache: cache flow failed, asking the upstream", "key", c.p.key, "err", err)
+		return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+	}
+	switch {
+	case res.Status == hitbox.Hit || res.Status == hitbox.Stale:
+		if v, perr := parse(res.Value); perr == nil {
+			resp, spare := fromView(&v, c.req, 3)
+			now := t.clock.Now()
+			written := res.Written
+			if written.IsZero() {
+				written = v.written
+			}
+			setCached(resp.Header, spare, cachedXStatus(res.Status), hitStatus(&res, now), ageSeconds(written, now))
+			return resp, nil
+		}
+	case res.Payload != nil:
+		switch pl := res.Payload.(type) {
+		case *http.Response:
+			pl.Request = c.req
+			setForwarded(pl.Header, nil, forwardStatus(res.Forward, pl.StatusCode, false))
+			return pl, nil
+		case *clientStream:
+			resp := pl.resp
+			resp.Request = c.req
+			if sb, ok := resp.Body.(*streamBody); ok {
+				sb.watch(c.req.Context())
+			}
+			if resp.Header == nil {
+				resp.Header = http.Header{}
+			}
+			setForwarded(resp.Header, nil, forwardStatus(res.Forward, resp.StatusCode, false))
+			return resp, nil
+		}
+		closePayload(res.Payload)
+	default:
+		if v, perr := parse(res.Value); perr == nil {
+			resp, spare := fromView(&v, c.req, 2)
+			setForwarded(resp.Header, spare, forwardStatus(res.Forward, v.status, res.Stored))
+			return resp, nil
+		}
+	}
+	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
+	if retry {
+		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
+		res, err = t.cache.Do(c.req.Context(), c.request(), c.fetch)
+		return t.answer(c, res, err, false)
+	}
+	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+}
+
+// fresh returns the plan's request with its body rewound (a copy: a
+// fetch may be reading the plan's request).
+func (c *tcall) fresh() *http.Request {
+	if c.p.body == nil {
+		return c.p.r
+	}
+	r := new(http.Request)
+	*r = *c.p.r
+	resetBody(r, c.p.body)
+	return r
+}
+
+// fromView builds a response from a cached form, with extra spare strings
+// for the status headers.
+func fromView(v *view, req *http.Request, extra int) (*http.Response, []string) {
+	h := make(http.Header, v.nkeys+extra)
+	spare := v.fill(h, extra)
+	n := int64(len(v.body))
+	if req.Method == http.MethodHead {
+		// The declared length of the resource, as net/http reports it.
+		n = -1
+		if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl >= 0 {
+			n = cl
+		}
+	}
+	return &http.Response{
+		Status:        strconv.Itoa(v.status) + " " + http.StatusText(v.status),
+		StatusCode:    v.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          io.NopCloser(bytes.NewReader(v.body)),
+		ContentLength: n,
+		Request:       req,
+	}, spare
+}
+
+// direct asks the base for r, nothing cached, through the flow with a
+// disabled policy (so that it is counted).
+func (t *Transport) direct(req, r *http.Request, endpoint string, fwd hitbox.Forward) (*http.Response, error) {
+	res, err := t.cache.Do(req.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
+		func(context.Context) (hitbox.Fetched, error) {
+			resp, err := t.base.RoundTrip(r)
+			if err != nil {
+				return hitbox.Fetched{}, err
+			}
+			return hitbox.Fetched{Payload: resp}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	resp, ok := res.Payload.(*http.Response)
+	if !ok || resp == nil {
+		return nil, errors.New("httpcache: base RoundTripper returned no response")
+	}
+	resp.Request = req
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	setForwarded(resp.Header, nil, forwardStatus(fwd, resp.StatusCode, false))
+	return resp, nil
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
