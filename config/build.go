@@ -1,0 +1,393 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/backend/memory"
+	"github.com/hitbox-go/hitbox/composition"
+	"github.com/hitbox-go/hitbox/extract"
+	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/predicate"
+)
+
+// BuildOptions are the run-time values [File.Build] and [File.BuildStore]
+// wire into what they build. The zero value is ready to use.
+type BuildOptions struct {
+	// Offload runs the race losers of compositions (an *offload.Runner);
+	// nil: each composition finishes them in goroutines it owns, which
+	// [Store.Close] waits for.
+	Offload composition.Offloader
+	// Now is the backends' clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Runtime is what a File builds: the endpoints for httpcache and the
+// backend tree. The caller owns the Store and closes it.
+type Runtime struct {
+	Endpoints []httpcache.Endpoint
+	Store     *Store
+}
+
+// Store is a built backend tree.
+type Store struct {
+	// Backend is the root of the tree.
+	Backend backend.Backend
+	// KeyFormat is the key encoding every backend of the tree uses
+	// (httpcache.WithKeyFormat).
+	KeyFormat hitbox.KeyFormat
+	closers   []func(ctx context.Context) error
+}
+
+// Close closes every backend of the tree, compositions first, and returns
+// their errors joined. It is safe to call on a nil Store.
+func (s *Store) Close(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Build builds the endpoints and the backend tree of f. On error nothing
+// is left open. Parse has validated f, so the only errors expected are
+// backends this build cannot run yet (wrapping [ErrUnsupported]) and
+// failures of the backends' constructors.
+func (f *File) Build(o BuildOptions) (*Runtime, error) {
+	eps, err := f.BuildEndpoints()
+	if err != nil {
+		return nil, err
+	}
+	store, err := f.BuildStore(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{Endpoints: eps, Store: store}, nil
+}
+
+// BuildEndpoints builds f's endpoints, in order: hitboxd reloads them
+// alone when the backend section did not change (see [SameBackend]).
+func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
+	b := builder{file: f.Name}
+	out := make([]httpcache.Endpoint, 0, len(f.Endpoints))
+	for _, ep := range f.Endpoints {
+		e := httpcache.Endpoint{
+			Name:       ep.Name,
+			Request:    b.request(ep.Request),
+			Response:   b.response(ep.Response),
+			Extractors: b.extractors(ep.Extractors),
+			Policy:     ep.Policy.HitboxPolicy(),
+		}
+		if err := e.Policy.Validate(); err != nil {
+			b.fail(ep.Policy.Loc, ErrValue, "%w", err)
+		}
+		out = append(out, e)
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs.sort()
+	}
+	return out, nil
+}
+
+// builder collects the errors of a build, placed at the values they come
+// from.
+type builder struct {
+	file string
+	errs Errors
+}
+
+func (b *builder) fail(l Loc, kind error, format string, args ...any) {
+	b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path, Err: newDetail(kind, format, args...)})
+}
+
+// check records err (from a constructor) at l and reports whether there
+// was none.
+func (b *builder) check(l Loc, err error) bool {
+	if err != nil {
+		b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path,
+			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
+		return false
+	}
+	return true
+}
+
+func (b *builder) request(p *Predicate) predicate.Request {
+	if p == nil {
+		return predicate.And[*http.Request]() // no condition
+	}
+	switch p.Kind {
+	case And, Or, Not:
+		ops := make([]predicate.Request, 0, len(p.Operands))
+		for _, op := range p.Operands {
+			ops = append(ops, b.request(op))
+		}
+		return combine(p.Kind, ops)
+	case Method:
+		m, err := predicate.Method(p.Methods...)
+		b.check(p.Loc, err)
+		return m
+	case Path:
+		pp, err := predicate.Path(p.Pattern)
+		if !b.check(p.Loc, err) {
+			return nil
+		}
+		return pp
+	case Header:
+		h, err := predicate.Header(p.Name, b.op(p.Loc, p.Op))
+		b.check(p.Loc, err)
+		return h
+	case Query:
+		q, err := predicate.Query(p.Name, b.op(p.Loc, p.Op))
+		b.check(p.Loc, err)
+		return q
+	case Body:
+		m := b.bodyMatcher(p.Loc, p.Body)
+		return predicate.Body(m, predicate.BodyOptions{})
+	}
+	b.fail(p.Loc, ErrValue, "%v is not a request predicate", p.Kind)
+	return nil
+}
+
+func (b *builder) response(p *Predicate) predicate.Response {
+	if p == nil {
+		return predicate.And[*http.Response]() // no condition
+	}
+	switch p.Kind {
+	case And, Or, Not:
+		ops := make([]predicate.Response, 0, len(p.Operands))
+		for _, op := range p.Operands {
+			ops = append(ops, b.response(op))
+		}
+		return combine(p.Kind, ops)
+	case Status:
+		s := p.Status
+		switch {
+		case s.Class != 0:
+			return predicate.StatusClass(statusClasses[s.Class])
+		case s.Range:
+			return predicate.StatusRange(s.Min, s.Max)
+		case len(s.Codes) == 1:
+			return predicate.Status(s.Codes[0])
+		}
+		return predicate.StatusIn(s.Codes...)
+	case Header:
+		h, err := predicate.ResponseHeader(p.Name, b.op(p.Loc, p.Op))
+		b.check(p.Loc, err)
+		return h
+	case Body:
+		m := b.bodyMatcher(p.Loc, p.Body)
+		return predicate.ResponseBody(m, predicate.BodyOptions{})
+	}
+	b.fail(p.Loc, ErrValue, "%v is not a response predicate", p.Kind)
+	return nil
+}
+
+func combine[T any](kind PredicateKind, ops []predicate.Predicate[T]) predicate.Predicate[T] {
+	switch kind {
+	case Or:
+		return predicate.Or(ops...)
+	case Not:
+		if len(ops) != 1 {
+			return predicate.Not[T](nil)
+		}
+		return predicate.Not(ops[0])
+	}
+	return predicate.And(ops...)
+}
+
+func (b *builder) op(l Loc, o Op) predicate.Op {
+	first := func() string {
+		if len(o.Values) == 0 {
+			return ""
+		}
+		return o.Values[0]
+	}
+	switch o.Kind {
+	case OpEq:
+		return predicate.Eq(first())
+	case OpIn:
+		return predicate.In(o.Values...)
+	case OpContains:
+		return predicate.Contains(first())
+	case OpStarts:
+		return predicate.Starts(first())
+	case OpEnds:
+		return predicate.Ends(first())
+	case OpRegex:
+		op, err := predicate.Regex(first())
+		b.check(l, err)
+		return op
+	case OpExist:
+		return predicate.Exist()
+	}
+	b.fail(l, ErrValue, "no operation")
+	return predicate.Op{}
+}
+
+func (b *builder) bodyMatcher(l Loc, c BodyCondition) predicate.BodyMatcher {
+	var m predicate.BodyMatcher
+	var err error
+	switch {
+	case c.JQ != "" && c.JQOp == OpEq && len(c.JSONValues) == 1:
+		m, err = predicate.JQEq(c.JQ, c.JSONValues[0])
+	case c.JQ != "" && c.JQOp == OpIn:
+		m, err = predicate.JQIn(c.JQ, c.JSONValues...)
+	case c.JQ != "" && c.JQOp == OpExist:
+		m, err = predicate.JQExist(c.JQ)
+	case c.JQ != "":
+		m, err = predicate.JQ(c.JQ)
+	case c.Limit > 0:
+		m, err = predicate.Limit(c.Limit)
+	default:
+		m, err = predicate.Raw(b.op(l, c.Op))
+	}
+	b.check(l, err)
+	return m
+}
+
+func (b *builder) extractors(es []*Extractor) []extract.Extractor {
+	out := make([]extract.Extractor, 0, len(es))
+	for _, e := range es {
+		if x := b.extractor(e); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (b *builder) extractor(e *Extractor) extract.Extractor {
+	var x extract.Extractor
+	var err error
+	switch e.Kind {
+	case MethodKey:
+		return extract.Method()
+	case PathKey:
+		x, err = extract.Path(e.Pattern)
+	case QueryKey, HeaderKey:
+		plain := !e.Prefix && e.Value == "" && len(e.Transforms) == 0
+		switch {
+		case plain && e.Kind == QueryKey:
+			return extract.Query(e.Name)
+		case plain:
+			return extract.Header(e.Name)
+		}
+		sel := extract.Selector{Name: e.Name, Prefix: e.Prefix, Value: e.Value, Transforms: transforms(e.Transforms)}
+		if e.Kind == QueryKey {
+			x, err = extract.QuerySelector(sel)
+		} else {
+			x, err = extract.HeaderSelector(sel)
+		}
+	case BodyKey:
+		switch e.Form {
+		case BodyExpr:
+			x, err = extract.Body(e.JQ)
+		case BodyJQ:
+			x, err = extract.BodyJQ(e.JQ)
+		case BodyHash:
+			return extract.BodyHash()
+		case BodyRegex:
+			t := extract.PartTransforms{All: transforms(e.Transforms)}
+			if e.PartTransforms != nil {
+				t.ByPart = map[string]extract.Transforms{}
+				for name, ts := range e.PartTransforms {
+					t.ByPart[name] = transforms(ts)
+				}
+			}
+			x, err = extract.BodyRegex(e.Regex, e.Key, e.Global, t)
+		default:
+			err = fmt.Errorf("unknown Body form %d", int(e.Form))
+		}
+	default:
+		err = fmt.Errorf("unknown extractor %v", e.Kind)
+	}
+	if !b.check(e.Loc, err) {
+		return nil
+	}
+	return x
+}
+
+var (
+	statusClasses = map[StatusClass]predicate.Class{Informational: predicate.Informational, Success: predicate.Success,
+		Redirect: predicate.Redirect, ClientError: predicate.ClientError, ServerError: predicate.ServerError}
+	transformKinds = map[TransformKind]extract.TransformKind{Lowercase: extract.TransformLowercase,
+		Uppercase: extract.TransformUppercase, Hash: extract.TransformHash, Truncate: extract.TransformTruncate}
+)
+
+func transforms(ts []Transform) extract.Transforms {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make(extract.Transforms, len(ts))
+	for i, t := range ts {
+		out[i] = extract.Transform{Kind: transformKinds[t.Kind], N: t.N}
+	}
+	return out
+}
+
+// BuildStore builds f's backend tree. Memory and compositions are built;
+// Redis, Disk and Tarantool give an error wrapping [ErrUnsupported] until
+// their packages exist. On error, whatever was built is closed.
+func (f *File) BuildStore(o BuildOptions) (*Store, error) {
+	b := f.Backend
+	if b == nil {
+		b = defaultBackend()
+	}
+	s := &Store{KeyFormat: b.KeyFormat()}
+	bl := builder{file: f.Name}
+	root := bl.backend(b, o, s)
+	if len(bl.errs) > 0 {
+		_ = s.Close(context.Background())
+		return nil, bl.errs.sort()
+	}
+	s.Backend = root
+	return s, nil
+}
+
+func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	switch b.Type {
+	case Memory:
+		mo := memory.Options{MaxBytes: b.Memory.MaxBytes, Now: o.Now}
+		if b.Memory.MaxCapacity > 0 {
+			mo.MaxBytes, mo.MaxEntries = 0, int(min(b.Memory.MaxCapacity, math.MaxInt))
+		}
+		if b.Value != (backend.Codec{}) {
+			c := b.Value
+			mo.Codec = &c
+		}
+		m, err := memory.New(mo)
+		if !bl.check(b.Loc, err) {
+			return nil
+		}
+		s.closers = append(s.closers, func(context.Context) error { return m.Close() })
+		return m
+	case Composition:
+		c := b.Composition
+		// Register the composition's Close before its layers', so that
+		// it stops (and waits for its race calls) before they close.
+		at := len(s.closers)
+		l1 := bl.backend(c.L1, o, s)
+		l2 := bl.backend(c.L2, o, s)
+		if l1 == nil || l2 == nil {
+			return nil
+		}
+		comp, err := composition.New(l1, l2, composition.Options{
+			Read: c.Read, Write: c.Write, Refill: c.Refill, Offload: o.Offload, Now: o.Now,
+		})
+		if !bl.check(b.Loc, err) {
+			return nil
+		}
+		s.closers = append(s.closers[:at], append([]func(context.Context) error{comp.Close}, s.closers[at:]...)...)
+		return comp
+	}
+	bl.fail(b.Loc, ErrUnsupported, "the %v backend is not supported by this build yet", b.Type)
+	return nil
+}

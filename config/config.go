@@ -1,0 +1,155 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Load reads and parses the file at path; see [Parse]. Errors and warnings
+// name the file as path is written.
+func Load(path string) (*File, Warnings, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a hitboxd configuration file. name is the
+// file name errors and warnings carry.
+//
+// On success it returns the File, with every default filled in, and the
+// warnings (possibly none). Otherwise it returns nil, nil and an [Errors]
+// holding every problem found, sorted by position. Parse never panics, on
+// any input.
+func Parse(name string, data []byte) (*File, Warnings, error) {
+	root, errs := parseYAML(name, data)
+	if len(errs) > 0 {
+		return nil, nil, errs.sort()
+	}
+	if root == nil {
+		root = &node{kind: kindNull, line: 1, col: 1, size: 1}
+	}
+	d := &decoder{file: name}
+	f := d.decodeFile(root)
+	d.errs = append(d.errs, schemaErrors(name, root, d.errs)...)
+	if len(d.errs) > 0 {
+		return nil, nil, d.errs.sort()
+	}
+	d.check(f)
+	return f, d.warns.sort(), nil
+}
+
+func (d *decoder) decodeFile(root *node) *File {
+	f := &File{Name: d.file, Listen: DefaultListen}
+	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
+		append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints")...)
+	if !ok {
+		fs = map[string]entry{}
+	}
+	if e, ok := fs["listen"]; ok {
+		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
+			f.Listen = s
+		}
+	}
+	if e, ok := fs["upstream"]; ok {
+		if s, ok := d.str(e.val, e.path, "a URL"); ok && d.upstream(e.val, e.path, s) {
+			f.Upstream = s
+		}
+	} else if root.kind == kindMap || root.kind == kindNull {
+		d.fail(root, "upstream", ErrMissing, "missing upstream (the origin's URL, e.g. http://127.0.0.1:3000)")
+	}
+	if e, ok := fs["admin"]; ok {
+		f.Admin = d.admin(e.val, e.path)
+		if f.Admin.Listen != "" && f.Admin.Listen == f.Listen {
+			d.fail(e.val, e.path+".listen", ErrValue, "admin.listen %q is the proxy's listen address too", f.Listen)
+		}
+	}
+	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
+		f.Backend = d.backend(e.val, e.path)
+		d.keyFormats(f.Backend)
+	} else {
+		f.Backend = defaultBackend()
+	}
+	if e, ok := fs["endpoints"]; ok && e.val.kind != kindNull {
+		if items, ok := d.list(e.val, e.path, "a list of endpoints"); ok {
+			names := map[string]*node{}
+			for i, item := range items {
+				ep := d.endpoint(item, indexPath(e.path, i))
+				if prev, dup := names[ep.Name]; dup {
+					d.fail(item, indexPath(e.path, i)+".name", ErrValue, "duplicate endpoint name %q (first at %d:%d)", ep.Name, prev.line, prev.col)
+				}
+				names[ep.Name] = item
+				f.Endpoints = append(f.Endpoints, ep)
+			}
+		}
+	}
+	return f
+}
+
+func (d *decoder) admin(n *node, path string) Admin {
+	var a Admin
+	fs, ok := d.fields(n, path, "a mapping (listen, token)", true, "listen", "token")
+	if !ok {
+		return a
+	}
+	if e, ok := fs["listen"]; ok {
+		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
+			a.Listen = s
+		}
+	}
+	if e, ok := fs["token"]; ok {
+		if s, ok := d.str(e.val, e.path, "a string"); ok {
+			a.Token = s
+			if _, hasListen := fs["listen"]; !hasListen && s != "" {
+				d.fail(e.val, e.path, ErrValue, "a token without admin.listen: the admin API is off")
+			}
+		}
+	}
+	return a
+}
+
+// address checks a listen address: host:port with a numeric port.
+func (d *decoder) address(n *node, path, s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		d.fail(n, path, ErrValue, "invalid address %q (want host:port, e.g. 127.0.0.1:8080)", s)
+		return false
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p > 65535 {
+		d.fail(n, path, ErrValue, "invalid address %q: port %q is not a number from 0 to 65535", s, port)
+		return false
+	}
+	return true
+}
+
+func (d *decoder) upstream(n *node, path, s string) bool {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		d.fail(n, path, ErrValue, "invalid URL %q: %w", s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		d.fail(n, path, ErrValue, "upstream %q: want an http:// or https:// URL", s)
+	case u.Host == "":
+		d.fail(n, path, ErrValue, "upstream %q has no host", s)
+	default:
+		return true
+	}
+	return false
+}
+
+// extensionKeys returns the top-level keys starting with "x-": extension
+// fields, ignored, that may hold anchors for the rest of the file.
+func extensionKeys(root *node) []string {
+	var out []string
+	for _, k := range root.keys {
+		if strings.HasPrefix(k.text, "x-") {
+			out = append(out, k.text)
+		}
+	}
+	return out
+}

@@ -1,0 +1,308 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hitbox-go/hitbox/internal/bytesize"
+)
+
+// decoder turns a node tree into a File, collecting every error and
+// warning on the way.
+type decoder struct {
+	file  string
+	errs  Errors
+	warns Warnings
+}
+
+func (d *decoder) fail(n *node, path string, kind error, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path, Err: newDetail(kind, format, args...)})
+}
+
+func (d *decoder) warn(loc Loc, format string, args ...any) {
+	d.warns = append(d.warns, Warning{File: d.file, Line: max(loc.Line, 1), Col: max(loc.Col, 1), Path: loc.Path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func loc(n *node, path string) Loc { return Loc{Path: path, Line: n.line, Col: n.col} }
+
+// wrongType reports a value of the wrong type.
+func (d *decoder) wrongType(n *node, path, want string) {
+	got := n.kind.String()
+	if text, ok := n.scalarText(); ok && n.kind != kindString {
+		got += " (" + text + ")"
+	}
+	d.fail(n, path, ErrType, "want %s, got %s", want, got)
+}
+
+// noTag reports a local tag where none is allowed and tells whether there
+// was none.
+func (d *decoder) noTag(n *node, path string) bool {
+	if n.tag == "" {
+		return true
+	}
+	d.fail(n, path, ErrValue, "tag %s is not allowed here (tags name operations on header and query values)", n.tag)
+	return false
+}
+
+// entry is one key and value of a mapping.
+type entry struct {
+	key, val *node
+	path     string
+}
+
+// fields checks that n is a mapping whose keys are all known, reports the
+// others (with a suggestion) and returns the entries by key. A null n is
+// an empty mapping when nullOK. It returns false when n is no mapping.
+func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...string) (map[string]entry, bool) {
+	if n.kind == kindNull && nullOK {
+		return map[string]entry{}, true
+	}
+	if n.kind != kindMap {
+		d.wrongType(n, path, what)
+		return nil, false
+	}
+	d.noTag(n, path)
+	out := make(map[string]entry, len(n.keys))
+	for i, k := range n.keys {
+		p := joinPath(path, k.text)
+		if !slices.Contains(known, k.text) {
+			d.unknown(k, p, "field", k.text, known)
+			continue
+		}
+		out[k.text] = entry{key: k, val: n.vals[i], path: p}
+	}
+	return out, true
+}
+
+// unknown reports an unknown name among known ones, with a suggestion.
+func (d *decoder) unknown(n *node, path, what, name string, known []string) {
+	if s := suggest(name, known); s != "" {
+		d.fail(n, path, ErrUnknownField, "unknown %s %q (did you mean %q?)", what, name, s)
+		return
+	}
+	d.fail(n, path, ErrUnknownField, "unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
+}
+
+// suggest returns the known name closest to name when it is close enough
+// to be a typo: the same but for case, or within an edit distance of a
+// third of its length (at least 1, at most 3).
+func suggest(name string, known []string) string {
+	best, bestDist := "", math.MaxInt
+	limit := min(max(utf8.RuneCountInString(name)/3, 1), 3)
+	for _, k := range known {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+		if dist := editDistance(strings.ToLower(name), strings.ToLower(k)); dist <= limit && dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b,
+// in runes: insertions, deletions, substitutions and transpositions of
+// neighbours each cost 1.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
+		return math.MaxInt
+	}
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
+
+// enum reads a name among names (exact spelling) and returns its index.
+func (d *decoder) enum(n *node, path, what string, names []string) (int, bool) {
+	if n.kind != kindString {
+		d.wrongType(n, path, what+" name (one of "+strings.Join(nonEmpty(names), ", ")+")")
+		return 0, false
+	}
+	d.noTag(n, path)
+	if i := slices.Index(names, n.text); i > 0 || (i == 0 && n.text != "") {
+		return i, true
+	}
+	known := nonEmpty(names)
+	if s := suggest(n.text, known); s != "" {
+		d.fail(n, path, ErrValue, "unknown %s %q (did you mean %q?)", what, n.text, s)
+	} else {
+		d.fail(n, path, ErrValue, "unknown %s %q (want one of %s)", what, n.text, strings.Join(known, ", "))
+	}
+	return 0, false
+}
+
+func nonEmpty(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// str reads a string.
+func (d *decoder) str(n *node, path, what string) (string, bool) {
+	if n.kind != kindString {
+		want := what
+		if want == "" {
+			want = "a string"
+		}
+		if _, scalar := n.scalarText(); scalar {
+			want += " (quote it to write it as a string)"
+		}
+		d.wrongType(n, path, want)
+		return "", false
+	}
+	return n.text, d.noTag(n, path)
+}
+
+// boolean reads a boolean.
+func (d *decoder) boolean(n *node, path string) (bool, bool) {
+	if n.kind != kindBool {
+		d.wrongType(n, path, "true or false")
+		return false, false
+	}
+	return n.b, d.noTag(n, path)
+}
+
+// integer reads an integer in [lo, hi].
+func (d *decoder) integer(n *node, path string, lo, hi int64) (int64, bool) {
+	if n.kind != kindInt {
+		d.wrongType(n, path, "an integer")
+		return 0, false
+	}
+	if !d.noTag(n, path) {
+		return 0, false
+	}
+	if !n.intOK || n.i < lo || n.i > hi {
+		if hi == math.MaxInt64 {
+			d.fail(n, path, ErrValue, "%s is out of range (want at least %d)", n.text, lo)
+		} else {
+			d.fail(n, path, ErrValue, "%s is out of range (want %d to %d)", n.text, lo, hi)
+		}
+		return 0, false
+	}
+	return n.i, true
+}
+
+// size reads a byte size: a positive integer or a string like "256MiB".
+func (d *decoder) size(n *node, path string) (int64, bool) {
+	switch n.kind {
+	case kindInt:
+		return d.integer(n, path, 1, math.MaxInt64)
+	case kindString:
+		v, err := bytesize.Parse(n.text)
+		if err != nil {
+			d.fail(n, path, ErrValue, "invalid size %q: %w", n.text, err)
+			return 0, false
+		}
+		if v < 1 {
+			d.fail(n, path, ErrValue, "size %q must be at least 1 byte", n.text)
+			return 0, false
+		}
+		return v, d.noTag(n, path)
+	}
+	d.wrongType(n, path, `a size (bytes, or a string like "256MiB")`)
+	return 0, false
+}
+
+// duration reads whole seconds (an integer, or a string of digits) or a
+// duration string ("300ms", "10s", "5m", "1h30m").
+func (d *decoder) duration(n *node, path string) (time.Duration, bool) {
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	switch n.kind {
+	case kindInt:
+		if !n.intOK || n.i < 0 || n.i > maxSeconds {
+			d.fail(n, path, ErrValue, "%s seconds is out of range (want 0 to %d)", n.text, maxSeconds)
+			return 0, false
+		}
+		return time.Duration(n.i) * time.Second, d.noTag(n, path)
+	case kindString:
+		s := strings.TrimSpace(n.text)
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			secs, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || secs > maxSeconds {
+				d.fail(n, path, ErrValue, "%s seconds is out of range (want 0 to %d)", s, maxSeconds)
+				return 0, false
+			}
+			return time.Duration(secs) * time.Second, d.noTag(n, path)
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			d.fail(n, path, ErrValue, "invalid duration %q (want seconds or a duration like 300ms, 10s, 5m)", n.text)
+			return 0, false
+		}
+		if v < 0 {
+			d.fail(n, path, ErrValue, "negative duration %q", n.text)
+			return 0, false
+		}
+		return v, d.noTag(n, path)
+	case kindFloat:
+		d.fail(n, path, ErrValue, "%s: want whole seconds or a duration string such as \"1500ms\"", n.text)
+		return 0, false
+	}
+	d.wrongType(n, path, "seconds or a duration string (300ms, 10s, 5m)")
+	return 0, false
+}
+
+// list reads a list; a scalar is not accepted.
+func (d *decoder) list(n *node, path, what string) ([]*node, bool) {
+	if n.kind != kindSeq {
+		d.wrongType(n, path, what)
+		return nil, false
+	}
+	return n.items, d.noTag(n, path)
+}
+
+// single returns the only key and value of a mapping that must hold
+// exactly one (a predicate, an extractor, an operation).
+func (d *decoder) single(n *node, path, what string, known []string) (key string, val *node, p string, ok bool) {
+	if n.kind != kindMap {
+		d.wrongType(n, path, "a "+what+" mapping ("+strings.Join(known, ", ")+")")
+		return "", nil, "", false
+	}
+	switch len(n.keys) {
+	case 0:
+		d.fail(n, path, ErrValue, "empty mapping: want one of %s", strings.Join(known, ", "))
+		return "", nil, "", false
+	case 1:
+	default:
+		names := make([]string, len(n.keys))
+		for i, k := range n.keys {
+			names[i] = k.text
+		}
+		d.fail(n, path, ErrValue, "one entry holds one %s, found %d (%s): write each as its own list item", what, len(n.keys), strings.Join(names, ", "))
+		return "", nil, "", false
+	}
+	k := n.keys[0]
+	if !slices.Contains(known, k.text) {
+		d.unknown(k, joinPath(path, k.text), what, k.text, known)
+		return "", nil, "", false
+	}
+	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
+}

@@ -1,0 +1,120 @@
+// Package config loads hitboxd's YAML file as docs/config.md describes it:
+// hitbox's endpoint language (request and response predicates, key
+// extractors, policy) wrapped in hitboxd's listen, upstream, admin and
+// backend sections.
+//
+// [Parse] (or [Load]) decodes a file into a [File]: plain structs with
+// every default of docs/config.md filled in and every value validated,
+// each carrying where it was written ([Loc]). [File.Build] turns a File
+// into running values: []httpcache.Endpoint built from packages predicate
+// and extract, and the backend tree ([Store]) built from backend/memory and
+// composition. [SameBackend] tells whether a reload may keep the running
+// store (and its entries). [File.Dump] writes a stable description of a
+// File; the golden tests in testdata/ compare it.
+//
+// # Errors and warnings
+//
+// Parse reports every problem of a file at once, as an [Errors] sorted by
+// position; each [*Error] reads
+//
+//	hitboxd.yaml:12:7: endpoints[0].request[1].Header.x-k.regex: invalid regex "(": ...
+//
+// and wraps one kind ([ErrSyntax], [ErrUnknownField], [ErrType],
+// [ErrMissing], [ErrValue], [ErrSchema]) and, where there is one, the
+// underlying cause. Unknown names come with a suggestion ("did you mean
+// ...?") when one is close. Parse never panics, on any input.
+//
+// [Warnings] are legal but probably unwanted settings, returned apart:
+// an endpoint whose request predicates do not rule out requests with an
+// Authorization header (unless its key has a part from that header), or
+// whose response predicates do not rule out responses with Set-Cookie
+// (cached by mistake, both leak one client's data to another); an
+// endpoint whose key has no part from the path or the query (unless its
+// request predicates accept only one exact path); an endpoint that an
+// earlier catch-all endpoint hides; a method in lower case (methods are
+// case-sensitive); `exist: false`; a stale time not below the ttl; a file
+// without endpoints.
+//
+// # The JSON Schema
+//
+// config/schema.json ([Schema]) describes the file for editors. Put
+//
+//	# yaml-language-server: $schema=https://raw.githubusercontent.com/hitbox-go/hitbox/main/config/schema.json
+//
+// (or a path to a local copy) on the first line of the file, and, for the
+// operation tags, set yaml.customTags to ["!eq scalar", "!in sequence",
+// "!contains scalar", "!regex scalar", "!exist scalar", "!exists scalar"].
+// Parse validates every document against it too, but reports a schema
+// violation ([ErrSchema]) only where its own, more precise checks said
+// nothing; those checks also cover what a schema cannot say (regex and jq
+// compilation, path patterns, method tokens, sizes, durations).
+//
+// # Choices where docs/config.md is silent
+//
+// The file:
+//   - Field, predicate, extractor, backend, format and policy names are
+//     case-sensitive, as in hitbox; a near miss is an error with a
+//     suggestion. Transform names are accepted in lower case and
+//     capitalised (hash, Hash), as hitbox files write both.
+//   - Top-level keys starting with "x-" are ignored: a place for YAML
+//     anchors. Anchors, aliases and merge keys (<<) work everywhere;
+//     standard tags (!!str) are honoured. A file holds one YAML document,
+//     at most 4 MiB, nested at most 200 flow levels deep, expanding to at
+//     most 2^20 values through aliases. Duplicate keys are errors.
+//   - upstream is required: an http:// or https:// URL with a host.
+//     listen and admin.listen are host:port with a numeric port; they must
+//     differ. A token without admin.listen is an error (the admin API
+//     would be off).
+//   - backend absent or null is Memory with 256MiB, and so is a Memory
+//     backend without max_bytes or max_capacity; a backend without type is
+//     a Memory backend. max_bytes takes bytes or a size ("256MiB", "64MB",
+//     "1.5GiB"; see internal/bytesize); max_bytes and max_capacity exclude
+//     each other. A value section makes the Memory store encode entries
+//     with that codec; without one it keeps them as they are.
+//     compression is a name (Zstd) or {type, level}; levels are 1-9 for
+//     Gzip and 1-22 for Zstd, and Disabled takes none.
+//   - All backends of a tree share one key format (a composition hands
+//     both layers the same key): any backend, a composition included, may
+//     write key: {format}, and those written must agree.
+//   - Redis takes url (required; redis://, rediss:// or unix://) and
+//     prefix; Disk takes path (required); Tarantool takes address
+//     (required). They are accepted and validated, but [File.BuildStore]
+//     reports [ErrUnsupported] for them until their packages exist. A
+//     composition needs l1 and l2; its policy defaults to Sequential,
+//     OptimisticParallel, Never; race losers are offloaded.
+//
+// Endpoints:
+//   - name is optional ("endpoints[N]" by default) and unique.
+//   - request and response take a list (an And), one predicate mapping
+//     (a tree), or null. A list item holds exactly one predicate. And and
+//     Or take a list or null (empty, neutral); Not takes one predicate or a
+//     list (their And); Not: null is an error. Method takes a method or a
+//     list; Method: null is an error.
+//   - Header and Query values: a scalar (eq; numbers and booleans as
+//     written), a list (in), a mapping with exactly one operation, or a
+//     tagged value. Both take eq, in, contains, regex, exist and exists
+//     (exist and exists are the same). A null value is an error (write
+//     {exist: ~}); so is a mapping without names. Tags are !eq, !in,
+//     !contains, !regex, !exist and !exists, on those values only.
+//     Header names must be HTTP tokens.
+//   - Body takes exactly one of jq, eq, contains, starts, ends, regex and
+//     limit; {jq: {expression}} without an operation must yield true; the
+//     eq and in values of {jq: {...}} are compared as JSON values, as jq
+//     compares them (1 equals 1.0, "1" does not); limit takes bytes or a
+//     size.
+//   - Status codes are integers from 100 to 999 (a quoted code is read as
+//     a class name, and rejected); a range is [low, high] with low <= high.
+//   - Extractors: Method takes no value (`- Method:`). Body takes a jq
+//     string, {jq} alone, {regex, key, global, transforms} or
+//     {transforms: [hash]} alone; a transforms map of the regex form must
+//     name the regex's parts. transform and transforms are the same key
+//     (one of them), taking one transform or a list; {truncate: N} needs
+//     N >= 0. A selector's name may be {starts: ""} (every name).
+//   - policy absent or null is Enabled {ttl: 5}; Enabled and Disabled may
+//     be written as bare names; Disabled takes no settings. ttl, stale and
+//     keep take whole seconds (an integer or a string of digits) or a Go
+//     duration string (300ms, 10s, 5m, 1h30m); fractional seconds are
+//     errors. ttl: 0 is an error (omit ttl for entries that never expire);
+//     stale: 0 makes entries stale as soon as written; keep: 0 keeps
+//     nothing after expiry. concurrency is at least 1.
+package config

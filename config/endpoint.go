@@ -1,0 +1,140 @@
+package config
+
+import (
+	"math"
+	"time"
+
+	"github.com/hitbox-go/hitbox"
+)
+
+var staleModeNames = []string{"", "Return", "Revalidate", "OffloadRevalidate"}
+
+// defaultPolicy is the policy of an endpoint without one: Enabled{ttl: 5}.
+func defaultPolicy(path string) Policy {
+	ttl := DefaultTTL
+	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+}
+
+func (d *decoder) endpoint(n *node, path string) *Endpoint {
+	ep := &Endpoint{Name: path, Loc: loc(n, path)}
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy)", false,
+		"name", "request", "response", "extractors", "policy")
+	if !ok {
+		fs = map[string]entry{}
+	}
+	if e, ok := fs["name"]; ok {
+		if s, ok := d.str(e.val, e.path, "a name"); ok {
+			if s == "" {
+				d.fail(e.val, e.path, ErrValue, "empty endpoint name")
+			} else {
+				ep.Name = s
+			}
+		}
+	}
+	if e, ok := fs["request"]; ok {
+		ep.Request = d.predicates(e.val, e.path, requestSide)
+	} else {
+		p := joinPath(path, "request")
+		ep.Request = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
+			{Kind: Method, Loc: Loc{Path: p}, Methods: []string{"GET"}},
+		}}
+	}
+	if e, ok := fs["response"]; ok {
+		ep.Response = d.predicates(e.val, e.path, responseSide)
+	} else {
+		p := joinPath(path, "response")
+		ep.Response = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
+			{Kind: Status, Loc: Loc{Path: p}, Status: StatusCondition{Codes: []int{200}}},
+		}}
+	}
+	if e, ok := fs["extractors"]; ok {
+		ep.Extractors = d.extractors(e.val, e.path)
+	} else {
+		ep.Extractors = defaultExtractors(joinPath(path, "extractors"))
+	}
+	if e, ok := fs["policy"]; ok && e.val.kind != kindNull {
+		ep.Policy = d.policy(e.val, e.path)
+	} else {
+		ep.Policy = defaultPolicy(joinPath(path, "policy"))
+	}
+	return ep
+}
+
+// policy decodes `Enabled: {...}`, `Disabled`, or their bare names.
+func (d *decoder) policy(n *node, path string) Policy {
+	p := Policy{Loc: loc(n, path), Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	var val *node
+	var vpath string
+	switch n.kind {
+	case kindString:
+		switch n.text {
+		case "Disabled":
+			p.Disabled = true
+			return p
+		case "Enabled":
+			return p
+		}
+		d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
+		return p
+	case kindMap:
+		key, v, vp, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
+		if !ok {
+			return p
+		}
+		if key == "Disabled" {
+			p.Disabled = true
+			if v.kind != kindNull && !(v.kind == kindMap && len(v.keys) == 0) {
+				d.fail(v, vp, ErrValue, "Disabled takes no settings")
+			}
+			return p
+		}
+		val, vpath = v, vp
+	default:
+		d.wrongType(n, path, "Enabled: {...} or Disabled")
+		return p
+	}
+	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, policy, concurrency)", true,
+		"ttl", "stale", "keep", "policy", "concurrency")
+	if !ok {
+		return p
+	}
+	if e, ok := fs["ttl"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			if v == 0 {
+				d.fail(e.val, e.path, ErrValue, "ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")
+			} else {
+				p.TTL = &v
+			}
+		}
+	}
+	if e, ok := fs["stale"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			p.Stale = &v
+		}
+	}
+	if e, ok := fs["keep"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			p.Keep = v
+		}
+	}
+	if e, ok := fs["policy"]; ok {
+		pf, _ := d.fields(e.val, e.path, "a mapping (stale)", true, "stale")
+		if s, ok := pf["stale"]; ok {
+			if i, ok := d.enum(s.val, s.path, "stale mode", staleModeNames); ok {
+				p.StaleMode = hitbox.StaleMode(i)
+			}
+		}
+	}
+	if e, ok := fs["concurrency"]; ok {
+		if c, ok := d.integer(e.val, e.path, 1, math.MaxInt32); ok {
+			p.Concurrency = int(c)
+		}
+	}
+	if p.TTL != nil && p.Stale != nil && *p.Stale >= *p.TTL {
+		d.warn(p.Loc, "stale %v is not less than ttl %v: entries expire before they turn stale", *p.Stale, *p.TTL)
+	}
+	return p
+}
+
+// durationText writes a duration as the dump and messages show it.
+func durationText(v time.Duration) string { return v.String() }

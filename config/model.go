@@ -1,0 +1,416 @@
+package config
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/composition"
+)
+
+// Defaults of hitboxd's file (docs/config.md).
+const (
+	// DefaultListen is where clients connect when `listen` is absent.
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultMaxBytes bounds the default Memory backend: 256 MiB.
+	DefaultMaxBytes = 256 << 20
+	// DefaultTTL is the ttl of an endpoint without `policy`: 5 seconds.
+	DefaultTTL = 5 * time.Second
+	// DefaultKeep is how long an expired entry is kept unless `keep` says
+	// otherwise: 60 seconds.
+	DefaultKeep = hitbox.DefaultKeep
+)
+
+// Loc is where a value was written: its YAML path and its 1-based line
+// and column. A value the file did not write (a default) has Line 0 and
+// the path it would have had.
+type Loc struct {
+	Path      string
+	Line, Col int
+}
+
+// File is a decoded and validated hitboxd configuration file. Every
+// default of docs/config.md is filled in, so a File says everything that
+// will run. Build turns it into running values.
+type File struct {
+	// Name is the file name errors and warnings carry.
+	Name string
+	// Listen is where clients connect (host:port).
+	Listen string
+	// Upstream is the origin's URL (http or https).
+	Upstream string
+	// Admin is the admin API; its Listen is empty when it is off.
+	Admin Admin
+	// Backend is the store tree; never nil.
+	Backend *Backend
+	// Endpoints are tried in order.
+	Endpoints []*Endpoint
+}
+
+// Admin is the `admin` section.
+type Admin struct {
+	// Listen is the admin API's address; empty: no admin API.
+	Listen string
+	// Token, when not empty, is required as `Authorization: Bearer <token>`.
+	Token string
+}
+
+// BackendType names a backend kind as the file does.
+type BackendType int
+
+// The backend types of docs/config.md.
+const (
+	// Memory is the in-process store (hitbox's Moka).
+	Memory BackendType = iota + 1
+	// Redis is a Redis server.
+	Redis
+	// Disk is an embedded on-disk store (hitbox's FeOxDb).
+	Disk
+	// Tarantool is a Tarantool server.
+	Tarantool
+	// Composition stacks two backends, L1 over L2.
+	Composition
+)
+
+var backendTypeNames = []string{Memory: "Memory", Redis: "Redis", Disk: "Disk", Tarantool: "Tarantool", Composition: "Composition"}
+
+// String returns the type's name as the file writes it.
+func (t BackendType) String() string {
+	if t > 0 && int(t) < len(backendTypeNames) {
+		return backendTypeNames[t]
+	}
+	return "BackendType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Backend is one node of the backend tree: a store, or a composition of
+// two backends. Exactly the field of its Type is set.
+type Backend struct {
+	Type BackendType
+	Loc  Loc
+	// Key is the key format (zero: not written, UrlEncoded). All the
+	// backends of a tree share one key format.
+	Key hitbox.KeyFormat
+	// Value is how entries are serialized and compressed (zero fields:
+	// Json, no compression, the default level).
+	Value backend.Codec
+
+	Memory      *MemoryBackend
+	Redis       *RedisBackend
+	Disk        *DiskBackend
+	Tarantool   *TarantoolBackend
+	Composition *CompositionBackend
+}
+
+// MemoryBackend is `type: Memory`: bounded by bytes or by entries.
+type MemoryBackend struct {
+	// MaxBytes bounds the entries' total size (max_bytes); zero when
+	// MaxCapacity is set instead.
+	MaxBytes int64
+	// MaxCapacity bounds the number of entries (max_capacity); zero when
+	// MaxBytes is set.
+	MaxCapacity int64
+}
+
+// RedisBackend is `type: Redis`.
+type RedisBackend struct {
+	// URL is the server's redis:// or rediss:// URL.
+	URL string
+	// Prefix is prepended to every key; may be empty.
+	Prefix string
+}
+
+// DiskBackend is `type: Disk`.
+type DiskBackend struct {
+	// Path is the directory the store keeps its files in.
+	Path string
+}
+
+// TarantoolBackend is `type: Tarantool`.
+type TarantoolBackend struct {
+	// Address is the server's host:port.
+	Address string
+}
+
+// CompositionBackend is `type: Composition`: L1 over L2.
+type CompositionBackend struct {
+	L1, L2 *Backend
+	Read   composition.ReadPolicy
+	Write  composition.WritePolicy
+	Refill composition.RefillPolicy
+}
+
+// Endpoint is one entry of `endpoints`: which requests and responses are
+// cached, under which key, for how long.
+type Endpoint struct {
+	// Name names the endpoint in logs and metrics; "endpoints[N]" when
+	// the file gives none.
+	Name string
+	Loc  Loc
+	// Request says whether a request may be cached; nil: no condition.
+	Request *Predicate
+	// Response says whether a response may be stored; nil: no condition.
+	Response *Predicate
+	// Extractors build the key, in order; empty: a key with no parts.
+	Extractors []*Extractor
+	// Policy says for how long.
+	Policy Policy
+}
+
+// PredicateKind names a [Predicate].
+type PredicateKind int
+
+// The predicates of docs/config.md.
+const (
+	And PredicateKind = iota + 1
+	Or
+	Not
+	Method
+	Path
+	Header
+	Query
+	Body
+	Status
+)
+
+var predicateKindNames = []string{And: "And", Or: "Or", Not: "Not", Method: "Method", Path: "Path",
+	Header: "Header", Query: "Query", Body: "Body", Status: "Status"}
+
+// String returns the kind's name as the file writes it.
+func (k PredicateKind) String() string {
+	if k > 0 && int(k) < len(predicateKindNames) {
+		return predicateKindNames[k]
+	}
+	return "PredicateKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Predicate is a node of a request or response predicate tree. A flat
+// list in the file is an And. A Header or Query mapping with several names
+// is an And of one predicate per name.
+type Predicate struct {
+	Kind PredicateKind
+	Loc  Loc
+	// Operands of And and Or; Not has exactly one.
+	Operands []*Predicate
+	// Methods of Method: the request's method is one of them.
+	Methods []string
+	// Pattern of Path.
+	Pattern string
+	// Name is the header or query parameter of Header and Query.
+	Name string
+	// Op is the operation of Header, Query and of Body's raw forms.
+	Op Op
+	// Body is the condition of Body.
+	Body BodyCondition
+	// Status is the condition of Status.
+	Status StatusCondition
+}
+
+// OpKind names an [Op].
+type OpKind int
+
+// The operations on a header, query parameter or raw body.
+const (
+	OpEq OpKind = iota + 1
+	OpIn
+	OpContains
+	OpStarts
+	OpEnds
+	OpRegex
+	OpExist
+)
+
+var opKindNames = []string{OpEq: "eq", OpIn: "in", OpContains: "contains", OpStarts: "starts", OpEnds: "ends", OpRegex: "regex", OpExist: "exist"}
+
+// String returns the operation's name as the file writes it.
+func (k OpKind) String() string {
+	if k > 0 && int(k) < len(opKindNames) {
+		return opKindNames[k]
+	}
+	return "OpKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Op is an operation on a text value.
+type Op struct {
+	Kind OpKind
+	// Values: one for eq, contains, starts, ends and regex (the
+	// expression); every value for in; none for exist. Numbers and
+	// booleans are their text as written.
+	Values []string
+}
+
+// BodyCondition is the condition of a Body predicate. Exactly one form is
+// set: JQ (with JQOp zero: the expression must yield true; OpEq, OpIn:
+// its result equals one of JSONValues; OpExist: it is not null), Op (on
+// the raw bytes: eq, contains, starts, ends, regex) or Limit.
+type BodyCondition struct {
+	JQ         string
+	JQOp       OpKind
+	JSONValues []any
+	Op         Op
+	// Limit is the largest body, in bytes, of the limit form; 0 otherwise.
+	Limit int64
+}
+
+// StatusClass is a class of status codes.
+type StatusClass int
+
+// The status classes of docs/config.md.
+const (
+	Informational StatusClass = iota + 1
+	Success
+	Redirect
+	ClientError
+	ServerError
+)
+
+var statusClassNames = []string{Informational: "Informational", Success: "Success", Redirect: "Redirect",
+	ClientError: "ClientError", ServerError: "ServerError"}
+
+// String returns the class's name as the file writes it.
+func (c StatusClass) String() string {
+	if c > 0 && int(c) < len(statusClassNames) {
+		return statusClassNames[c]
+	}
+	return "StatusClass(" + strconv.Itoa(int(c)) + ")"
+}
+
+// StatusCondition is the condition of a Status predicate: one of Codes
+// (eq: one code; in: any number, none never matches), a Class, or the
+// inclusive range Min..Max (Range true).
+type StatusCondition struct {
+	Codes    []int
+	Class    StatusClass
+	Range    bool
+	Min, Max int
+}
+
+// ExtractorKind names an [Extractor].
+type ExtractorKind int
+
+// The extractors of docs/config.md.
+const (
+	MethodKey ExtractorKind = iota + 1
+	PathKey
+	QueryKey
+	HeaderKey
+	BodyKey
+)
+
+var extractorKindNames = []string{MethodKey: "Method", PathKey: "Path", QueryKey: "Query", HeaderKey: "Header", BodyKey: "Body"}
+
+// String returns the kind's name as the file writes it.
+func (k ExtractorKind) String() string {
+	if k > 0 && int(k) < len(extractorKindNames) {
+		return extractorKindNames[k]
+	}
+	return "ExtractorKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// BodyKeyForm is the form of a Body extractor.
+type BodyKeyForm int
+
+// The forms of the Body extractor.
+const (
+	// BodyExpr is `Body: '.expr'`: one part named by the expression.
+	BodyExpr BodyKeyForm = iota + 1
+	// BodyJQ is `Body: {jq: ...}`: one part per field of an object result.
+	BodyJQ
+	// BodyHash is `Body: {transforms: [hash]}`: the body's SHA-256.
+	BodyHash
+	// BodyRegex is `Body: {regex: ..., key, global, transforms}`.
+	BodyRegex
+)
+
+// Extractor is one entry of `extractors`.
+type Extractor struct {
+	Kind ExtractorKind
+	Loc  Loc
+	// Pattern of PathKey.
+	Pattern string
+	// Name of QueryKey and HeaderKey: the name, or with Prefix the prefix
+	// ({starts: prefix}).
+	Name   string
+	Prefix bool
+	// Value is the selector form's value regex ("": whole values).
+	Value string
+	// Transforms apply to every part (QueryKey, HeaderKey, BodyRegex).
+	Transforms []Transform
+	// PartTransforms, for BodyRegex's map form, gives transforms per
+	// part name (parts it does not name keep their raw value).
+	PartTransforms map[string][]Transform
+	// Form of BodyKey.
+	Form BodyKeyForm
+	// JQ is the expression of BodyExpr and BodyJQ.
+	JQ string
+	// Regex, Key and Global are BodyRegex's fields (Key defaults to
+	// "body").
+	Regex  string
+	Key    string
+	Global bool
+}
+
+// TransformKind names a [Transform].
+type TransformKind int
+
+// The transforms of docs/config.md.
+const (
+	Lowercase TransformKind = iota + 1
+	Uppercase
+	Hash
+	Truncate
+)
+
+var transformKindNames = []string{Lowercase: "lowercase", Uppercase: "uppercase", Hash: "hash", Truncate: "truncate"}
+
+// String returns the transform's name as the file writes it.
+func (k TransformKind) String() string {
+	if k > 0 && int(k) < len(transformKindNames) {
+		return transformKindNames[k]
+	}
+	return "TransformKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Transform is one step applied to a key part's value.
+type Transform struct {
+	Kind TransformKind
+	// N is Truncate's length.
+	N int
+}
+
+// Policy is an endpoint's `policy`.
+type Policy struct {
+	Loc Loc
+	// Disabled: requests bypass the cache.
+	Disabled bool
+	// TTL is how long after writing an entry expires; nil: never.
+	TTL *time.Duration
+	// Stale is how long after writing an entry turns stale; nil: never.
+	Stale *time.Duration
+	// Keep is how long an expired entry is kept; 0 keeps none.
+	Keep time.Duration
+	// StaleMode is what a stale entry gets.
+	StaleMode hitbox.StaleMode
+	// Concurrency is the number of upstream calls per key at once.
+	Concurrency int
+}
+
+// HitboxPolicy returns p as the flow takes it.
+func (p Policy) HitboxPolicy() hitbox.Policy {
+	if p.Disabled {
+		return hitbox.Disabled()
+	}
+	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: p.Keep}
+	if p.TTL != nil {
+		hp.TTL = *p.TTL
+	}
+	if p.Stale != nil {
+		// stale: 0 means stale from the time of writing, which the flow
+		// spells as the shortest positive duration (zero is "never").
+		hp.Stale = max(*p.Stale, time.Nanosecond)
+	}
+	if p.Keep == 0 {
+		hp.Keep = -1 // keep: 0 keeps nothing; the flow's zero means the default
+	}
+	return hp
+}

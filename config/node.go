@@ -1,0 +1,410 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Limits that keep a hostile file cheap: goccy's parser recurses on
+// nesting, and aliases can make a small file expand into a huge tree.
+const (
+	maxFileSize = 4 << 20
+	maxNesting  = 200
+	maxNodes    = 1 << 20
+)
+
+// kind is the type of a YAML value, after tags are resolved.
+type kind uint8
+
+const (
+	kindNull kind = iota + 1
+	kindString
+	kindInt
+	kindFloat
+	kindBool
+	kindMap
+	kindSeq
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindNull:
+		return "null"
+	case kindString:
+		return "a string"
+	case kindInt:
+		return "an integer"
+	case kindFloat:
+		return "a number"
+	case kindBool:
+		return "a boolean"
+	case kindMap:
+		return "a mapping"
+	case kindSeq:
+		return "a list"
+	}
+	return "an unknown value"
+}
+
+// node is a YAML value with its position, aliases and merge keys resolved.
+// Nodes reached through an alias are shared, so the tree is a DAG; size
+// counts the nodes of its expansion.
+type node struct {
+	kind kind
+	// text is a string's value, or a number's or boolean's text as
+	// written in the file ("01", "0x1F", "true").
+	text string
+	// i holds an integer's value when it fits an int64 (intOK).
+	i     int64
+	intOK bool
+	f     float64 // kindFloat
+	b     bool    // kindBool
+	// tag is a local tag ("!in", "!regex", ...) or "".
+	tag       string
+	line, col int
+	keys      []*node // kindMap: keys (strings), in order
+	vals      []*node // kindMap: values
+	items     []*node // kindSeq
+	size      int
+}
+
+// get returns the value of key k in a mapping, or nil.
+func (n *node) get(k string) *node {
+	for i, key := range n.keys {
+		if key.text == k {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+// scalarText returns a scalar's text and whether n is a scalar (string,
+// number or boolean).
+func (n *node) scalarText() (string, bool) {
+	switch n.kind {
+	case kindString, kindInt, kindFloat, kindBool:
+		return n.text, true
+	}
+	return "", false
+}
+
+// parseYAML parses data into a node tree. A nil tree with no error is an
+// empty document.
+func parseYAML(file string, data []byte) (root *node, errs Errors) {
+	syntax := func(line, col int, format string, args ...any) Errors {
+		return Errors{{File: file, Line: line, Col: col, Err: newDetail(ErrSyntax, format, args...)}}
+	}
+	if len(data) > maxFileSize {
+		return nil, syntax(1, 1, "file is larger than %d bytes", maxFileSize)
+	}
+	if line, col, ok := tooDeep(data); !ok {
+		return nil, syntax(line, col, "nesting deeper than %d levels", maxNesting)
+	}
+	var f *ast.File
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("YAML parser failed: %v", r)
+			}
+		}()
+		f, err = parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	}()
+	if err != nil {
+		line, col := 1, 1
+		msg := err.Error()
+		var se *yaml.SyntaxError
+		if errors.As(err, &se) {
+			msg = se.Message
+			if se.Token != nil && se.Token.Position != nil {
+				line, col = se.Token.Position.Line, se.Token.Position.Column
+			}
+		}
+		return nil, syntax(max(line, 1), max(col, 1), "%s", msg)
+	}
+	var docs []*ast.DocumentNode
+	for _, d := range f.Docs {
+		if d != nil && d.Body != nil {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	c := converter{file: file, anchors: map[string]*node{}}
+	if len(docs) > 1 {
+		line, col := c.pos(docs[1].Body)
+		c.fail(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
+	}
+	root = c.convert(docs[0].Body, "")
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	return root, nil
+}
+
+// tooDeep reports the place where flow collections nest deeper than
+// maxNesting, a cheap guard run before the recursive parser.
+func tooDeep(data []byte) (line, col int, ok bool) {
+	depth, line, col := 0, 1, 0
+	for _, c := range data {
+		col++
+		switch c {
+		case '\n':
+			line, col = line+1, 0
+		case '[', '{':
+			if depth++; depth > maxNesting {
+				return line, col, false
+			}
+		case ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return 0, 0, true
+}
+
+type converter struct {
+	file    string
+	anchors map[string]*node
+	errs    Errors
+}
+
+func (c *converter) fail(line, col int, path string, kind error, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: max(line, 1), Col: max(col, 1), Path: path, Err: newDetail(kind, format, args...)})
+}
+
+func (c *converter) pos(n ast.Node) (line, col int) {
+	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && m.Values[0].Key != nil {
+		return c.pos(m.Values[0].Key)
+	}
+	if k, ok := n.(*ast.MappingKeyNode); ok && k.Value != nil {
+		return c.pos(k.Value)
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line, tk.Position.Column
+	}
+	return 1, 1
+}
+
+// convert turns an AST node into a node; path is its YAML path, for
+// errors.
+func (c *converter) convert(n ast.Node, path string) *node {
+	if n == nil {
+		return &node{kind: kindNull, line: 1, col: 1, size: 1}
+	}
+	line, col := c.pos(n)
+	out := &node{line: line, col: col, size: 1}
+	switch v := n.(type) {
+	case *ast.NullNode:
+		out.kind = kindNull
+	case *ast.BoolNode:
+		out.kind, out.b, out.text = kindBool, v.Value, v.Token.Value
+	case *ast.IntegerNode:
+		out.kind, out.text = kindInt, v.Token.Value
+		switch i := v.Value.(type) {
+		case int64:
+			out.i, out.intOK = i, true
+		case uint64:
+			if i <= math.MaxInt64 {
+				out.i, out.intOK = int64(i), true
+			}
+		}
+	case *ast.FloatNode:
+		out.kind, out.f, out.text = kindFloat, v.Value, v.Token.Value
+	case *ast.InfinityNode:
+		out.kind, out.f, out.text = kindFloat, v.Value, v.Token.Value
+	case *ast.NanNode:
+		out.kind, out.f, out.text = kindFloat, math.NaN(), v.Token.Value
+	case *ast.StringNode:
+		out.kind, out.text = kindString, v.Value
+	case *ast.LiteralNode:
+		out.kind = kindString
+		if v.Value != nil {
+			out.text = v.Value.Value
+		}
+	case *ast.MergeKeyNode:
+		out.kind, out.text = kindString, "<<"
+	case *ast.MappingNode:
+		return c.mapping(v, path, out)
+	case *ast.SequenceNode:
+		out.kind = kindSeq
+		for i, item := range v.Values {
+			child := c.convert(item, fmt.Sprintf("%s[%d]", path, i))
+			out.items = append(out.items, child)
+			out.size = addSize(out.size, child.size)
+		}
+	case *ast.AnchorNode:
+		value := c.convert(v.Value, path)
+		if v.Name != nil {
+			c.anchors[v.Name.GetToken().Value] = value
+		}
+		return value
+	case *ast.AliasNode:
+		name := ""
+		if v.Value != nil && v.Value.GetToken() != nil {
+			name = v.Value.GetToken().Value
+		}
+		target, ok := c.anchors[name]
+		if !ok {
+			c.fail(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
+			return &node{kind: kindNull, line: line, col: col, size: 1}
+		}
+		return target
+	case *ast.TagNode:
+		return c.tagged(v, path, line, col)
+	case *ast.MappingKeyNode:
+		return c.convert(v.Value, path)
+	default:
+		c.fail(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
+		out.kind = kindNull
+	}
+	return out
+}
+
+func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
+	tag := ""
+	if v.Start != nil {
+		tag = v.Start.Value
+	}
+	inner := c.convert(v.Value, path)
+	switch {
+	case tag == "!!str" || tag == "!":
+		if text, ok := inner.scalarText(); ok {
+			cp := *inner
+			cp.kind, cp.text = kindString, text
+			return &cp
+		}
+		if inner.kind == kindNull {
+			return &node{kind: kindString, line: inner.line, col: inner.col, size: 1}
+		}
+		c.fail(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
+		return inner
+	case strings.HasPrefix(tag, "!!"):
+		// Standard YAML tags (!!int, !!map, ...): the parser already
+		// read the value as such.
+		return inner
+	case strings.HasPrefix(tag, "!") && len(tag) > 1 && !strings.ContainsAny(tag[1:], "!<>"):
+		cp := *inner
+		cp.tag = tag
+		cp.line, cp.col = line, col
+		return &cp
+	}
+	c.fail(line, col, path, ErrSyntax, "unsupported tag %q", tag)
+	return inner
+}
+
+func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
+	out.kind = kindMap
+	if len(m.Values) == 0 && m.GetToken() != nil && m.GetToken().Position != nil {
+		out.line, out.col = m.GetToken().Position.Line, m.GetToken().Position.Column
+	}
+	explicit := map[string]*node{}
+	var merges []*node
+	for _, mv := range m.Values {
+		if mv == nil || mv.Key == nil {
+			continue
+		}
+		key := c.convert(mv.Key, path)
+		if _, isMerge := mv.Key.(*ast.MergeKeyNode); isMerge {
+			merges = append(merges, c.mergeSources(mv.Value, path, key)...)
+			continue
+		}
+		text, ok := key.scalarText()
+		if !ok {
+			c.fail(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
+			continue
+		}
+		childPath := joinPath(path, text)
+		if prev, dup := explicit[text]; dup {
+			c.fail(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
+			continue
+		}
+		k := &node{kind: kindString, text: text, line: key.line, col: key.col, size: 1}
+		explicit[text] = k
+		val := c.convert(mv.Value, childPath)
+		if _, isNull := mv.Value.(*ast.NullNode); isNull && val.line < k.line {
+			val.line, val.col = k.line, k.col
+		}
+		out.keys = append(out.keys, k)
+		out.vals = append(out.vals, val)
+		out.size = addSize(out.size, val.size+1)
+	}
+	// Merged keys come after the explicit ones and never override them;
+	// among several sources the first wins, as YAML says.
+	for _, src := range merges {
+		for i, k := range src.keys {
+			if _, dup := explicit[k.text]; dup {
+				continue
+			}
+			explicit[k.text] = k
+			out.keys = append(out.keys, k)
+			out.vals = append(out.vals, src.vals[i])
+			out.size = addSize(out.size, src.vals[i].size+1)
+		}
+	}
+	if out.size >= maxNodes {
+		c.fail(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
+		out.keys, out.vals = nil, nil
+	}
+	return out
+}
+
+// mergeSources returns the mappings a merge key (<<) takes its keys from.
+func (c *converter) mergeSources(v ast.Node, path string, key *node) []*node {
+	src := c.convert(v, path)
+	switch src.kind {
+	case kindMap:
+		return []*node{src}
+	case kindSeq:
+		var out []*node
+		for _, item := range src.items {
+			if item.kind != kindMap {
+				c.fail(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
+				continue
+			}
+			out = append(out, item)
+		}
+		return out
+	}
+	c.fail(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
+	return nil
+}
+
+func addSize(a, b int) int {
+	if a+b > maxNodes || a+b < 0 {
+		return maxNodes
+	}
+	return a + b
+}
+
+// joinPath appends a mapping key to a YAML path: a plain key as ".key",
+// one with other characters as `["key"]`.
+func joinPath(path, key string) string {
+	plain := key != ""
+	for _, r := range key {
+		if !(r == '-' || r == '_' || r == '/' || r == '$' || r == '@' ||
+			'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// indexPath appends a list index to a YAML path.
+func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }

@@ -1,0 +1,24 @@
+package config
+
+import "strings"
+
+// SameBackend reports whether a and b configure the same backend tree
+// (types, bounds, addresses, formats, policies), whatever their positions
+// in the file. hitboxd keeps its backend, and the entries in it, across a
+// reload when the backend section did not change. A nil File has the
+// default backend.
+func SameBackend(a, b *File) bool {
+	return backendText(a) == backendText(b)
+}
+
+func backendText(f *File) string {
+	bk := defaultBackend()
+	if f != nil && f.Backend != nil {
+		bk = f.Backend
+	}
+	var w strings.Builder
+	w.WriteString(bk.KeyFormat().String())
+	w.WriteString("\n")
+	dumpBackend(&w, bk, "")
+	return w.String()
+}
