@@ -4,6 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Servers the tests start for themselves on free loopback ports.
+need=""
+for bin in redis-server redis-sentinel redis-cli; do
+	command -v "$bin" >/dev/null 2>&1 || need="$need $bin"
+done
+if [ -n "$need" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "== installing redis-server redis-sentinel redis-tools (missing:$need)"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null
+	else
+		echo "missing:$need; install redis-server, redis-sentinel and redis-tools" >&2
+		exit 1
+	fi
+fi
+
 echo "== go vet"
 go vet ./...
 

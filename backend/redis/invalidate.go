@@ -1,0 +1,359 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hitbox-go/hitbox/backend"
+)
+
+// DefaultHealthCheck is how long an [Invalidator] waits for a message
+// before it pings its connection, when InvalidatorOptions.HealthCheck is
+// zero.
+const DefaultHealthCheck = time.Second
+
+// InvalidatorOptions configures an [Invalidator].
+type InvalidatorOptions struct {
+	// Client subscribes; required. The Invalidator takes one connection
+	// of it for itself.
+	Client goredis.UniversalClient
+	// Channel is the pub/sub channel to listen to; required.
+	Channel string
+	// InstanceID is the ID of this instance's publisher: its own messages
+	// are ignored. Empty ignores none.
+	InstanceID string
+	// OnDelete is called with the keys another instance overwrote or
+	// deleted; OnPurge with the prefix of another instance's purge ("" for
+	// all keys). Both are called from the Invalidator's goroutine, one
+	// call at a time; nil ignores those messages.
+	OnDelete func(keys []string)
+	OnPurge  func(prefix string)
+	// OnReconnect is called when the subscription was lost and made
+	// again: messages may have been missed meanwhile. Nil calls OnPurge("")
+	// (when set), dropping everything the messages protect.
+	OnReconnect func()
+	// HealthCheck is how long the Invalidator waits for a message before
+	// it pings, and then how long it waits for the answer before it drops
+	// the connection and subscribes again; zero means [DefaultHealthCheck]
+	// (1s).
+	HealthCheck time.Duration
+}
+
+// InvalidatorStats counts what an [Invalidator] received.
+type InvalidatorStats struct {
+	// Messages counts the messages received; Own those of this instance
+	// (ignored) and Malformed those that could not be read (ignored).
+	Messages, Own, Malformed uint64
+	// Keys counts the keys passed to OnDelete, Purges the calls of
+	// OnPurge for purge messages.
+	Keys, Purges uint64
+	// Reconnects counts the subscriptions made again after a loss.
+	Reconnects uint64
+}
+
+// Invalidator listens to a channel on which [Backend]s announce their
+// writes and passes the keys other instances changed to its callbacks: the
+// receiving side of the L1 invalidation (see [Backend.Subscribe]). It runs
+// one goroutine until Close, subscribing again (with a growing delay, up to
+// 2s) whenever its connection fails.
+type Invalidator struct {
+	client      goredis.UniversalClient
+	channel     string
+	self        string
+	onDelete    func([]string)
+	onPurge     func(string)
+	onReconnect func()
+	health      time.Duration
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	ready  chan struct{} // closed at the first subscription
+	done   chan struct{} // closed when run returns
+	once   sync.Once     // closes ready
+
+	mu     sync.Mutex      // guards ps and closed
+	ps     *goredis.PubSub // the current subscription
+	closed bool
+
+	messages, own, malformed, keys, purges, reconnects atomic.Uint64
+}
+
+// NewInvalidator starts an Invalidator, or returns an error for invalid
+// options. It returns at once; [Invalidator.Ready] tells when the
+// subscription is in place.
+func NewInvalidator(o InvalidatorOptions) (*Invalidator, error) {
+	return newInvalidator(context.Background(), o)
+}
+
+func newInvalidator(parent context.Context, o InvalidatorOptions) (*Invalidator, error) {
+	switch {
+	case o.Client == nil:
+		return nil, errors.New("redis: invalidator: nil Client")
+	case o.Channel == "":
+		return nil, errors.New("redis: invalidator: empty Channel")
+	case o.HealthCheck < 0:
+		return nil, fmt.Errorf("redis: invalidator: negative HealthCheck %v", o.HealthCheck)
+	}
+	if o.HealthCheck == 0 {
+		o.HealthCheck = DefaultHealthCheck
+	}
+	if o.OnReconnect == nil && o.OnPurge != nil {
+		purge := o.OnPurge
+		o.OnReconnect = func() { purge("") }
+	}
+	i := &Invalidator{
+		client:      o.Client,
+		channel:     o.Channel,
+		self:        o.InstanceID,
+		onDelete:    o.OnDelete,
+		onPurge:     o.OnPurge,
+		onReconnect: o.OnReconnect,
+		health:      o.HealthCheck,
+		ready:       make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	i.ctx, i.cancel = context.WithCancel(parent)
+	go i.run()
+	return i, nil
+}
+
+// Ready returns a channel closed once the Invalidator has subscribed for
+// the first time: messages published from then on reach it.
+func (i *Invalidator) Ready() <-chan struct{} { return i.ready }
+
+// Stats returns the Invalidator's counters.
+func (i *Invalidator) Stats() InvalidatorStats {
+	return InvalidatorStats{
+		Messages:   i.messages.Load(),
+		Own:        i.own.Load(),
+		Malformed:  i.malformed.Load(),
+		Keys:       i.keys.Load(),
+		Purges:     i.purges.Load(),
+		Reconnects: i.reconnects.Load(),
+	}
+}
+
+// Close unsubscribes and waits for the Invalidator's goroutine (and so for
+// a callback in progress) to end. It is safe to call more than once; it
+// always returns nil.
+func (i *Invalidator) Close() error {
+	i.cancel()
+	i.mu.Lock()
+	i.closed = true
+	if i.ps != nil {
+		_ = i.ps.Close()
+	}
+	i.mu.Unlock()
+	<-i.done
+	return nil
+}
+
+// run subscribes, serves the subscription until it fails, and subscribes
+// again until Close.
+func (i *Invalidator) run() {
+	defer close(i.done)
+	subscribed := false
+	delay := 50 * time.Millisecond
+	for {
+		i.mu.Lock()
+		if i.closed {
+			i.mu.Unlock()
+			return
+		}
+		ps := i.client.Subscribe(i.ctx, i.channel)
+		i.ps = ps
+		i.mu.Unlock()
+		got := i.serve(ps, &subscribed)
+		_ = ps.Close()
+		if got {
+			delay = 50 * time.Millisecond
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-i.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// serve reads the subscription until it fails, and reports whether it
+// received anything.
+func (i *Invalidator) serve(ps *goredis.PubSub, subscribed *bool) (got bool) {
+	pinged := false
+	for {
+		m, err := ps.ReceiveTimeout(i.ctx, i.health)
+		if err != nil {
+			if i.ctx.Err() != nil || !isTimeout(err) || pinged {
+				return got
+			}
+			// Quiet for a while: make sure the connection still
+			// works.
+			if ps.Ping(i.ctx) != nil {
+				return got
+			}
+			pinged = true
+			continue
+		}
+		got, pinged = true, false
+		switch m := m.(type) {
+		case *goredis.Subscription:
+			if m.Kind != "subscribe" || m.Channel != i.channel {
+				continue
+			}
+			if *subscribed {
+				i.reconnects.Add(1)
+				if i.onReconnect != nil {
+					i.onReconnect()
+				}
+			}
+			*subscribed = true
+			i.once.Do(func() { close(i.ready) })
+		case *goredis.Message:
+			i.handle(m.Payload)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// handle passes one message to the callbacks.
+func (i *Invalidator) handle(payload string) {
+	i.messages.Add(1)
+	n, err := parseMessage(payload)
+	switch {
+	case err != nil:
+		i.malformed.Add(1)
+	case i.self != "" && n.from == i.self:
+		i.own.Add(1)
+	case n.op == opKeys:
+		i.keys.Add(uint64(len(n.keys)))
+		if i.onDelete != nil && len(n.keys) > 0 {
+			i.onDelete(n.keys)
+		}
+	case n.op == opPurge:
+		i.purges.Add(1)
+		if i.onPurge != nil {
+			i.onPurge(n.prefix)
+		}
+	}
+}
+
+// Subscribe keeps l1, the upper layer over this Backend in a composition
+// (typically a memory backend), coherent with the writes of other
+// instances: it returns a running [Invalidator] on [Options.Channel] that
+// deletes from l1 every key another instance's Backend (with the same
+// Channel) overwrote or deleted, purges l1 under every prefix another
+// instance purged, and purges all of l1 after its subscription was lost and
+// made again. Writes of this Backend itself are ignored: the composition
+// wrote its own L1 already. Subscribe returns at once; the Invalidator's
+// Ready channel closes when the subscription is in place (announcements
+// made before are not received). Close the Invalidator when done; Close of
+// the Backend closes it too.
+//
+// The wiring of an instance:
+//
+//	l2, _ := redis.New(redis.Options{URL: url, Channel: "hitbox:invalidate"})
+//	l1, _ := memory.New(memory.Options{MaxBytes: 64 << 20})
+//	c, _ := composition.New(l1, l2, composition.Options{})
+//	inv, _ := l2.Subscribe(l1)
+//	defer inv.Close()
+//
+// What a reader may see: after instance A overwrites or deletes a key, a
+// reader on instance B may still get B's L1 copy until A's message arrives
+// (the publish is pipelined with the write, so usually well under a
+// millisecond on a LAN). Pub/sub delivers at most once: a message lost
+// while B's subscription is down is made up for by the purge of B's L1
+// when B subscribes again, but a write A makes while A cannot reach Redis
+// is announced to nobody, and a read of B that refills its L1 from L2 just
+// before A's write lands may put the old value back after the message has
+// passed. In those rare cases B serves its L1 copy until that entry
+// expires or is evicted: keep the L1 small, and its TTLs short where the
+// freshness matters.
+//
+// Failures of l1 are ignored (counted by l1 itself). Subscribe returns an
+// error when the Backend has no Channel or is closed.
+func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
+	if l1 == nil {
+		return nil, errors.New("redis: subscribe: nil L1")
+	}
+	if b.channel == "" {
+		return nil, errors.New("redis: subscribe: Options.Channel is empty: the Backend announces nothing")
+	}
+	timeout := b.opTimeout
+	if timeout <= 0 {
+		timeout = DefaultOpTimeout
+	}
+	drop := func(keys []string) {
+		for _, k := range keys {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			_, _ = l1.Delete(ctx, k)
+			cancel()
+		}
+	}
+	purge := func(prefix string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*timeout)
+		defer cancel()
+		_, _ = purgeBackend(ctx, l1, prefix)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return nil, fmt.Errorf("%s: subscribe: %w", b.label, backend.ErrClosed)
+	}
+	inv, err := newInvalidator(b.bg, InvalidatorOptions{
+		Client:     b.client,
+		Channel:    b.channel,
+		InstanceID: b.instanceID,
+		OnDelete:   drop,
+		OnPurge:    purge,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.subs = append(b.subs, inv)
+	return inv, nil
+}
+
+// purgeBackend purges prefix from b with its Purge, or with List and
+// Delete when it has none.
+func purgeBackend(ctx context.Context, b backend.Backend, prefix string) (int, error) {
+	if p, ok := b.(backend.Purger); ok {
+		n, err := p.Purge(ctx, prefix)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return n, err
+		}
+	}
+	l, ok := b.(backend.Lister)
+	if !ok {
+		return 0, fmt.Errorf("%T can neither purge nor list: %w", b, errors.ErrUnsupported)
+	}
+	var keys []string
+	if err := l.List(ctx, prefix, func(k backend.KeyInfo) bool {
+		keys = append(keys, k.Key)
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		if ok, err := b.Delete(ctx, k); err != nil {
+			return n, err
+		} else if ok {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,137 @@
+package redis
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// op is what an invalidation message announces.
+type op byte
+
+const (
+	// opKeys: the keys were overwritten or deleted.
+	opKeys op = iota + 1
+	// opPurge: every key starting with the prefix was deleted.
+	opPurge
+)
+
+// The invalidation messages published on [Options.Channel]:
+//
+//	"hbi" | version (1) | op (1) | uvarint len(id) | id | body
+//
+// where the body of opKeys is a uvarint count followed by that many
+// uvarint-length-prefixed keys, and the body of opPurge is the
+// uvarint-length-prefixed prefix. Keys are binary: the encoding never
+// escapes them.
+const (
+	msgMagic   = "hbi"
+	msgVersion = 1
+)
+
+// message encodes the announcement that this Backend applied op to keys (or
+// purged the prefix keys[0], for opPurge).
+func (b *Backend) message(o op, keys ...string) string {
+	n := len(msgMagic) + 2 + binary.MaxVarintLen64 + len(b.instanceID) + binary.MaxVarintLen64
+	for _, k := range keys {
+		n += binary.MaxVarintLen64 + len(k)
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, msgMagic...)
+	buf = append(buf, msgVersion, byte(o))
+	buf = appendString(buf, b.instanceID)
+	if o == opKeys {
+		buf = binary.AppendUvarint(buf, uint64(len(keys)))
+	}
+	for _, k := range keys {
+		buf = appendString(buf, k)
+	}
+	return string(buf)
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+// notice is a decoded invalidation message.
+type notice struct {
+	from   string
+	op     op
+	keys   []string // opKeys
+	prefix string   // opPurge
+}
+
+var errMalformed = errors.New("malformed invalidation message")
+
+// parseMessage decodes an invalidation message; foreign or damaged payloads
+// give an error wrapping errMalformed, never a panic.
+func parseMessage(s string) (notice, error) {
+	if len(s) < len(msgMagic)+2 || s[:len(msgMagic)] != msgMagic {
+		return notice{}, fmt.Errorf("%w: bad magic", errMalformed)
+	}
+	if s[len(msgMagic)] != msgVersion {
+		return notice{}, fmt.Errorf("%w: version %d", errMalformed, s[len(msgMagic)])
+	}
+	n := notice{op: op(s[len(msgMagic)+1])}
+	r := reader{s: s[len(msgMagic)+2:]}
+	n.from = r.str()
+	switch n.op {
+	case opKeys:
+		count := r.uvarint()
+		// Each key takes at least one byte: a count larger than what is
+		// left is a lie.
+		if count > uint64(len(r.s)) {
+			return notice{}, fmt.Errorf("%w: %d keys in %d bytes", errMalformed, count, len(r.s))
+		}
+		n.keys = make([]string, 0, count)
+		for range count {
+			n.keys = append(n.keys, r.str())
+		}
+	case opPurge:
+		n.prefix = r.str()
+	default:
+		return notice{}, fmt.Errorf("%w: unknown op %d", errMalformed, n.op)
+	}
+	if r.err != nil {
+		return notice{}, r.err
+	}
+	if len(r.s) != 0 {
+		return notice{}, fmt.Errorf("%w: %d trailing bytes", errMalformed, len(r.s))
+	}
+	return n, nil
+}
+
+// reader reads uvarints and length-prefixed strings, remembering the first
+// error.
+type reader struct {
+	s   string
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint([]byte(r.s[:min(len(r.s), binary.MaxVarintLen64)]))
+	if n <= 0 {
+		r.err = fmt.Errorf("%w: bad length", errMalformed)
+		return 0
+	}
+	r.s = r.s[n:]
+	return v
+}
+
+func (r *reader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.s)) {
+		r.err = fmt.Errorf("%w: string of %d bytes in %d", errMalformed, n, len(r.s))
+		return ""
+	}
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
+}

@@ -1,0 +1,286 @@
+package redis
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hitbox-go/hitbox/backend"
+)
+
+// Defaults applied to the zero fields of [Options].
+const (
+	// DefaultPrefix is the key prefix of a Backend whose Options leave
+	// Prefix empty.
+	DefaultPrefix = "hitbox:"
+	// DefaultOpTimeout bounds each Redis call when Options.OpTimeout is
+	// zero.
+	DefaultOpTimeout = 500 * time.Millisecond
+	// DefaultExpiryMargin is how long after an entry's deadline Redis
+	// drops it when Options.ExpiryMargin is zero.
+	DefaultExpiryMargin = time.Second
+	// DefaultBreakerFailures is how many consecutive failures open the
+	// circuit breaker when BreakerOptions.Failures is zero.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerOpenTimeout is how long the breaker stays open before
+	// it lets a probe through when BreakerOptions.OpenTimeout is zero.
+	DefaultBreakerOpenTimeout = time.Second
+)
+
+// Options configures a [Backend]. Exactly one way to reach Redis is set:
+// URL, Addrs (a cluster), MasterName with SentinelAddrs (a master watched
+// by Sentinel), or Client (a client the caller already has). The other
+// fields have working zero values.
+type Options struct {
+	// URL is a standalone server's "redis://[user:password@]host:port[/db]"
+	// or, with TLS, "rediss://..." URL, in the form go-redis's ParseURL
+	// reads (query options such as ?dial_timeout=3s included).
+	URL string
+	// Addrs are the seed addresses ("host:port") of a Redis Cluster.
+	Addrs []string
+	// MasterName is the name Sentinel knows the master by; SentinelAddrs
+	// are the sentinels' addresses. Set both or neither.
+	MasterName    string
+	SentinelAddrs []string
+	// Client is a client the caller already has (a *goredis.Client, a
+	// *goredis.ClusterClient, a failover client, ...). The Backend uses it
+	// as it is: the connection fields below are ignored, and Close does
+	// not close it. To make the per-operation timeout effective, build it
+	// with ContextTimeoutEnabled.
+	Client goredis.UniversalClient
+
+	// Username and Password authenticate to the servers of Addrs or of
+	// MasterName (the URL carries its own).
+	Username, Password string
+	// SentinelPassword authenticates to the sentinels.
+	SentinelPassword string
+	// TLS, when set, makes the connections of Addrs or of MasterName use
+	// TLS (a "rediss://" URL carries its own).
+	TLS *tls.Config
+	// PoolSize is the number of connections per server; zero means
+	// go-redis's default (10 per GOMAXPROCS).
+	PoolSize int
+	// DialTimeout, ReadTimeout and WriteTimeout are go-redis's socket
+	// timeouts; zero means go-redis's defaults (5s, 5s, ReadTimeout).
+	// OpTimeout usually ends a call sooner.
+	DialTimeout, ReadTimeout, WriteTimeout time.Duration
+	// MaxRetries is how many times go-redis retries a call that failed on
+	// the network; zero means 1, -1 none.
+	MaxRetries int
+
+	// OpTimeout bounds each call the Backend makes to Redis (each round
+	// trip of List and Purge), within the caller's context; zero means
+	// [DefaultOpTimeout] (500ms), negative none (only the caller's context
+	// and the client's timeouts apply). A call that times out counts as a
+	// failure for the circuit breaker.
+	OpTimeout time.Duration
+
+	// Prefix is prepended to every key the Backend stores; empty means
+	// [DefaultPrefix] ("hitbox:"). Backends sharing a Redis with different
+	// prefixes do not see each other's entries.
+	Prefix string
+	// LockPrefix is prepended to the keys of [Backend.Lock]'s locks; empty
+	// means "lock:" followed by Prefix. It must not start with Prefix nor
+	// Prefix with it, so that locks never show up among the entries.
+	LockPrefix string
+	// Codec encodes the stored values (zero: JSON, no compression). Any
+	// value Decode rejects, such as bytes another program wrote under the
+	// prefix, reads as a miss and counts as a decode error.
+	Codec backend.Codec
+	// Now is the clock expiry decisions read; nil means time.Now. Redis
+	// expires keys by its own clock: the Backend computes each key's TTL
+	// as the entry's deadline minus Now() and checks the deadline again
+	// on every read, so an entry past its deadline at Now() is a miss
+	// even while Redis still holds it.
+	Now func() time.Time
+	// ExpiryMargin is added to the TTL Redis gets for each key, so that a
+	// key outlives its entry's deadline a little: the deadline is checked
+	// on reads against Now, and the margin absorbs clock differences
+	// between instances and the rounding to milliseconds. Zero means
+	// [DefaultExpiryMargin] (1s), negative none.
+	ExpiryMargin time.Duration
+	// Label names the backend in stats and errors; empty means "redis".
+	Label string
+
+	// Channel, when set, is the Redis pub/sub channel on which the Backend
+	// announces its writes (Set, Delete, Purge) for [Backend.Subscribe]:
+	// each instance that keeps an L1 over this Backend drops the keys
+	// other instances changed. Empty announces nothing.
+	Channel string
+	// InstanceID names this Backend in what it publishes, so that its own
+	// subscriber ignores its own writes; empty means a random ID.
+	InstanceID string
+
+	// Breaker configures the circuit breaker in front of Redis.
+	Breaker BreakerOptions
+}
+
+// BreakerOptions configures a [Backend]'s circuit breaker. After Failures
+// consecutive failed calls (network errors, timeouts, a server that is
+// loading or down; a miss or the caller's own cancellation is no failure)
+// the breaker opens: every call then fails at once with an error wrapping
+// [backend.ErrUnavailable], without reaching Redis. After OpenTimeout it
+// lets Probes calls through (half-open); when they all succeed it closes,
+// and when one fails it opens again.
+type BreakerOptions struct {
+	// Disabled turns the breaker off: every call goes to Redis.
+	Disabled bool
+	// Failures is how many consecutive failures open the breaker; zero
+	// means [DefaultBreakerFailures] (5).
+	Failures uint32
+	// OpenTimeout is how long the breaker stays open before it probes;
+	// zero means [DefaultBreakerOpenTimeout] (1s).
+	OpenTimeout time.Duration
+	// Probes is how many calls the half-open breaker lets through, all of
+	// which must succeed to close it; zero means 1.
+	Probes uint32
+}
+
+// validate reports invalid or contradictory Options.
+func (o *Options) validate() error {
+	ways := 0
+	for _, set := range []bool{o.URL != "", len(o.Addrs) > 0, o.MasterName != "" || len(o.SentinelAddrs) > 0, o.Client != nil} {
+		if set {
+			ways++
+		}
+	}
+	switch {
+	case ways == 0:
+		return errors.New("redis: no server: set URL, Addrs, MasterName with SentinelAddrs, or Client")
+	case ways > 1:
+		return errors.New("redis: set only one of URL, Addrs, MasterName with SentinelAddrs, and Client")
+	case (o.MasterName == "") != (len(o.SentinelAddrs) == 0):
+		return errors.New("redis: MasterName and SentinelAddrs go together")
+	case o.URL != "" && !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://"):
+		return fmt.Errorf("redis: URL %q: want a redis://, rediss:// or unix:// URL", o.URL)
+	case o.PoolSize < 0:
+		return fmt.Errorf("redis: negative PoolSize %d", o.PoolSize)
+	case o.DialTimeout < 0:
+		return fmt.Errorf("redis: negative DialTimeout %v", o.DialTimeout)
+	case o.MaxRetries < -1:
+		return fmt.Errorf("redis: MaxRetries %d: want -1 or more", o.MaxRetries)
+	case o.Breaker.OpenTimeout < 0:
+		return fmt.Errorf("redis: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
+	}
+	for _, a := range append(append([]string{}, o.Addrs...), o.SentinelAddrs...) {
+		if a == "" {
+			return errors.New("redis: empty address")
+		}
+	}
+	if err := o.Codec.Validate(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	prefix, lock := o.prefixes()
+	if strings.HasPrefix(lock, prefix) || strings.HasPrefix(prefix, lock) {
+		return fmt.Errorf("redis: LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
+	}
+	return nil
+}
+
+// prefixes returns the key prefix and the lock prefix with their defaults.
+func (o *Options) prefixes() (prefix, lock string) {
+	prefix = o.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	lock = o.LockPrefix
+	if lock == "" {
+		lock = "lock:" + prefix
+	}
+	return prefix, lock
+}
+
+// setDefaults fills the zero fields of validated Options.
+func (o *Options) setDefaults() {
+	o.Prefix, o.LockPrefix = o.prefixes()
+	switch {
+	case o.OpTimeout == 0:
+		o.OpTimeout = DefaultOpTimeout
+	case o.OpTimeout < 0:
+		o.OpTimeout = 0
+	}
+	switch {
+	case o.ExpiryMargin == 0:
+		o.ExpiryMargin = DefaultExpiryMargin
+	case o.ExpiryMargin < 0:
+		o.ExpiryMargin = 0
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Label == "" {
+		o.Label = "redis"
+	}
+	if o.InstanceID == "" {
+		o.InstanceID = rand.Text()
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 1
+	}
+	if o.Breaker.Failures == 0 {
+		o.Breaker.Failures = DefaultBreakerFailures
+	}
+	if o.Breaker.OpenTimeout == 0 {
+		o.Breaker.OpenTimeout = DefaultBreakerOpenTimeout
+	}
+	if o.Breaker.Probes == 0 {
+		o.Breaker.Probes = 1
+	}
+}
+
+// newClient builds the client the Options describe; owned reports whether
+// the Backend made it (and so closes it).
+func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error) {
+	if o.Client != nil {
+		return o.Client, false, nil
+	}
+	if o.URL != "" {
+		opt, err := goredis.ParseURL(o.URL)
+		if err != nil {
+			return nil, false, fmt.Errorf("redis: URL: %w", err)
+		}
+		opt.ContextTimeoutEnabled = true
+		opt.MaxRetries = o.MaxRetries
+		// One dial per attempt: a refused connection fails the call at
+		// once instead of after go-redis's dial retries.
+		opt.DialerRetries = 1
+		if o.PoolSize > 0 {
+			opt.PoolSize = o.PoolSize
+		}
+		if o.DialTimeout > 0 {
+			opt.DialTimeout = o.DialTimeout
+		}
+		if o.ReadTimeout != 0 {
+			opt.ReadTimeout = o.ReadTimeout
+		}
+		if o.WriteTimeout != 0 {
+			opt.WriteTimeout = o.WriteTimeout
+		}
+		return goredis.NewClient(opt), true, nil
+	}
+	u := &goredis.UniversalOptions{
+		Addrs:                 o.Addrs,
+		MasterName:            o.MasterName,
+		Username:              o.Username,
+		Password:              o.Password,
+		SentinelPassword:      o.SentinelPassword,
+		TLSConfig:             o.TLS,
+		PoolSize:              o.PoolSize,
+		DialTimeout:           o.DialTimeout,
+		DialerRetries:         1,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		MaxRetries:            o.MaxRetries,
+		ContextTimeoutEnabled: true,
+	}
+	if o.MasterName != "" {
+		u.Addrs = o.SentinelAddrs
+		return goredis.NewFailoverClient(u.Failover()), true, nil
+	}
+	return goredis.NewClusterClient(u.Cluster()), true, nil
+}
