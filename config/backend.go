@@ -2,7 +2,6 @@ package config
 
 import (
 	"math"
-	"net/url"
 	"slices"
 
 	"github.com/hitbox-go/hitbox"
@@ -51,11 +50,12 @@ func defaultBackend() *Backend {
 }
 
 var backendFields = map[BackendType][]string{
-	Memory:      {"type", "key", "value", "max_bytes", "max_capacity"},
-	Redis:       {"type", "key", "value", "url", "prefix"},
+	Memory: {"type", "key", "value", "max_bytes", "max_capacity"},
+	Redis: {"type", "key", "value", "url", "cluster", "sentinel", "username", "password", "prefix", "pool_size",
+		"timeouts", "breaker"},
 	Disk:        {"type", "key", "value", "path"},
 	Tarantool:   {"type", "key", "value", "address"},
-	Composition: {"type", "key", "l1", "l2", "policy"},
+	Composition: {"type", "key", "l1", "l2", "policy", "invalidation"},
 }
 
 func (d *decoder) backend(n *node, path string) *Backend {
@@ -64,7 +64,14 @@ func (d *decoder) backend(n *node, path string) *Backend {
 		d.wrongType(n, path, "a backend mapping (type: Memory, ...)")
 		return b
 	}
-	known := []string{"type", "key", "value", "max_bytes", "max_capacity", "url", "prefix", "path", "address", "l1", "l2", "policy"}
+	var known []string
+	for _, t := range []BackendType{Memory, Redis, Disk, Tarantool, Composition} {
+		for _, f := range backendFields[t] {
+			if !slices.Contains(known, f) {
+				known = append(known, f)
+			}
+		}
+	}
 	if t := n.get("type"); t != nil {
 		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", backendTypeInput); ok {
 			b.Type = typ
@@ -85,20 +92,7 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	case Memory:
 		b.Memory = d.memory(n, path, fs)
 	case Redis:
-		b.Redis = &RedisBackend{}
-		if e, ok := fs["url"]; ok {
-			if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok {
-				if u, err := url.Parse(s); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-					d.fail(e.val, e.path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", s)
-				}
-				b.Redis.URL = s
-			}
-		} else {
-			d.fail(n, joinPath(path, "url"), ErrMissing, "missing url (e.g. redis://127.0.0.1:6379/0)")
-		}
-		if e, ok := fs["prefix"]; ok {
-			b.Redis.Prefix, _ = d.str(e.val, e.path, "")
-		}
+		b.Redis = d.redis(n, path, fs)
 	case Disk:
 		b.Disk = &DiskBackend{}
 		if e, ok := fs["path"]; ok {
@@ -200,6 +194,9 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 		} else {
 			c.L2 = b
 		}
+	}
+	if e, ok := fs["invalidation"]; ok {
+		c.Invalidation = d.invalidation(e, c)
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (read, write, refill)", true, "read", "write", "refill")

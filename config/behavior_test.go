@@ -238,13 +238,13 @@ func TestBuildStoreUnsupported(t *testing.T) {
 backend:
   type: Composition
   l1: {type: Memory}
-  l2: {type: Redis, url: "redis://127.0.0.1:6379/0"}
+  l2: {type: Disk, path: /var/cache/hitbox}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.BuildStore(BuildOptions{})
-	want := "s.yaml:5:8: backend.l2: the Redis backend is not supported by this build yet"
+	want := "s.yaml:5:8: backend.l2: the Disk backend is not supported by this build yet"
 	if err == nil || err.Error() != want {
 		t.Errorf("BuildStore error = %v, want %q", err, want)
 	}

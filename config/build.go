@@ -11,6 +11,7 @@ import (
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/memory"
+	"github.com/hitbox-go/hitbox/backend/redis"
 	"github.com/hitbox-go/hitbox/composition"
 	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
@@ -42,11 +43,16 @@ type Store struct {
 	// KeyFormat is the key encoding every backend of the tree uses
 	// (httpcache.WithKeyFormat).
 	KeyFormat hitbox.KeyFormat
-	closers   []func(ctx context.Context) error
+	// Invalidators are the L1 invalidations the tree runs, one per
+	// composition with `invalidation` (see [redis.Backend.Subscribe]): for
+	// their stats, and for their Ready channels.
+	Invalidators []*redis.Invalidator
+	closers      []func(ctx context.Context) error
 }
 
-// Close closes every backend of the tree, compositions first, and returns
-// their errors joined. It is safe to call on a nil Store.
+// Close closes every backend of the tree, each composition's invalidator
+// and then the composition before its layers, and returns their errors
+// joined. It is safe to call on a nil Store.
 func (s *Store) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -333,9 +339,11 @@ func transforms(ts []Transform) extract.Transforms {
 	return out
 }
 
-// BuildStore builds f's backend tree. Memory and compositions are built;
-// Redis, Disk and Tarantool give an error wrapping [ErrUnsupported] until
-// their packages exist. On error, whatever was built is closed.
+// BuildStore builds f's backend tree. Memory, Redis and compositions are
+// built (a Redis backend does not contact Redis until its first call; a
+// composition with invalidation subscribes at once, in the background);
+// Disk and Tarantool give an error wrapping [ErrUnsupported] until their
+// packages exist. On error, whatever was built is closed.
 func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 	b := f.Backend
 	if b == nil {
@@ -369,25 +377,61 @@ func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend
 		}
 		s.closers = append(s.closers, func(context.Context) error { return m.Close() })
 		return m
+	case Redis:
+		if r := bl.redis(b, o, s, ""); r != nil {
+			return r
+		}
+		return nil
 	case Composition:
-		c := b.Composition
-		// Register the composition's Close before its layers', so that
-		// it stops (and waits for its race calls) before they close.
-		at := len(s.closers)
-		l1 := bl.backend(c.L1, o, s)
-		l2 := bl.backend(c.L2, o, s)
-		if l1 == nil || l2 == nil {
-			return nil
-		}
-		comp, err := composition.New(l1, l2, composition.Options{
-			Read: c.Read, Write: c.Write, Refill: c.Refill, Offload: o.Offload, Now: o.Now,
-		})
-		if !bl.check(b.Loc, err) {
-			return nil
-		}
-		s.closers = append(s.closers[:at], append([]func(context.Context) error{comp.Close}, s.closers[at:]...)...)
-		return comp
+		return bl.composition(b, o, s)
 	}
 	bl.fail(b.Loc, ErrUnsupported, "the %v backend is not supported by this build yet", b.Type)
 	return nil
+}
+
+func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	c := b.Composition
+	// Register the composition's Close (and its invalidator's before it)
+	// before its layers', so that it stops (and waits for its race calls)
+	// before they close.
+	at := len(s.closers)
+	l1 := bl.backend(c.L1, o, s)
+	var l2 backend.Backend
+	var r *redis.Backend
+	if c.Invalidation != nil && c.L2.Type == Redis {
+		if r = bl.redis(c.L2, o, s, c.Invalidation.Channel); r != nil {
+			l2 = r
+		}
+	} else {
+		l2 = bl.backend(c.L2, o, s)
+	}
+	if l1 == nil || l2 == nil {
+		return nil
+	}
+	comp, err := composition.New(l1, l2, composition.Options{
+		Read: c.Read, Write: c.Write, Refill: c.Refill, Offload: o.Offload, Now: o.Now,
+	})
+	if !bl.check(b.Loc, err) {
+		return nil
+	}
+	first := []func(context.Context) error{comp.Close}
+	if r != nil {
+		inv, err := r.Subscribe(l1)
+		if bl.check(joinLoc(b.Loc, "invalidation"), err) {
+			s.Invalidators = append(s.Invalidators, inv)
+			first = append([]func(context.Context) error{func(context.Context) error { return inv.Close() }}, first...)
+		}
+	}
+	s.closers = append(s.closers[:at], append(first, s.closers[at:]...)...)
+	if len(first) == 1 && r != nil {
+		return nil
+	}
+	return comp
+}
+
+// joinLoc is the place of a field of the value at l (the value's line and
+// column: fields do not keep their own).
+func joinLoc(l Loc, field string) Loc {
+	l.Path = joinPath(l.Path, field)
+	return l
 }

@@ -11,8 +11,18 @@ import (
 
 // checkBuild builds a valid file: the endpoints always build; the store
 // builds unless the tree holds a backend without an implementation yet.
+// A tree with invalidation is not built here: its invalidator would
+// connect to the file's Redis at once (TestBuildRedis builds such trees
+// against a server of its own).
 func checkBuild(t *testing.T, f *File) {
 	t.Helper()
+	if subscribes(f.Backend) {
+		eps, err := f.BuildEndpoints()
+		if err != nil || len(eps) != len(f.Endpoints) {
+			t.Fatalf("BuildEndpoints: %d endpoints, %v; want %d", len(eps), err, len(f.Endpoints))
+		}
+		return
+	}
 	rt, err := f.Build(BuildOptions{})
 	if err != nil {
 		if !errors.Is(err, ErrUnsupported) || !usesUnsupported(f.Backend) {
@@ -47,12 +57,22 @@ func checkBuild(t *testing.T, f *File) {
 
 func usesUnsupported(b *Backend) bool {
 	switch b.Type {
-	case Redis, Disk, Tarantool:
+	case Disk, Tarantool:
 		return true
 	case Composition:
 		return usesUnsupported(b.Composition.L1) || usesUnsupported(b.Composition.L2)
 	}
 	return false
+}
+
+// subscribes reports whether building b would start an invalidator (which
+// connects to Redis at once; the other backends connect on first use).
+func subscribes(b *Backend) bool {
+	if b == nil || b.Composition == nil {
+		return false
+	}
+	c := b.Composition
+	return c.Invalidation != nil || subscribes(c.L1) || subscribes(c.L2)
 }
 
 func entryFor(v string) backend.Entry {

@@ -7,10 +7,10 @@
 // every default of docs/config.md filled in and every value validated,
 // each carrying where it was written ([Loc]). [File.Build] turns a File
 // into running values: []httpcache.Endpoint built from packages predicate
-// and extract, and the backend tree ([Store]) built from backend/memory and
-// composition. [SameBackend] tells whether a reload may keep the running
-// store (and its entries). [File.Dump] writes a stable description of a
-// File; the golden tests in testdata/ compare it.
+// and extract, and the backend tree ([Store]) built from backend/memory,
+// backend/redis and composition. [SameBackend] tells whether a reload may
+// keep the running store (and its entries). [File.Dump] writes a stable
+// description of a File; the golden tests in testdata/ compare it.
 //
 // # Errors and warnings
 //
@@ -76,12 +76,29 @@
 //   - All backends of a tree share one key format (a composition hands
 //     both layers the same key): any backend, a composition included, may
 //     write key: {format}, and those written must agree.
-//   - Redis takes url (required; redis://, rediss:// or unix://) and
-//     prefix; Disk takes path (required); Tarantool takes address
-//     (required). They are accepted and validated, but [File.BuildStore]
-//     reports [ErrUnsupported] for them until their packages exist. A
+//   - Redis (backend/redis) takes exactly one of url (redis://, rediss://
+//     or unix://; no query option but db), cluster {addresses} and
+//     sentinel {master, addresses, password}; addresses are host:port,
+//     at least one, distinct. username and password go to the Redis
+//     servers (into the URL, which must not carry its own). prefix
+//     defaults to "hitbox:" and may not be empty nor a start of
+//     "lock:" + itself; pool_size is 1 to 10000 (default go-redis's);
+//     timeouts {dial, read, write, operation} are positive (default
+//     go-redis's 5s, 5s, read, and 500ms); breaker is {failures, open,
+//     probes} (default 5, 1s, 1) or Disabled; timeouts: null and
+//     breaker: null are the defaults. Building a Redis backend contacts
+//     nobody: the first call does. Dump hides passwords; [SameBackend]
+//     compares them.
+//   - Disk takes path (required); Tarantool takes address (required).
+//     They are accepted and validated, but [File.BuildStore] reports
+//     [ErrUnsupported] for them until their packages exist. A
 //     composition needs l1 and l2; its policy defaults to Sequential,
 //     OptimisticParallel, Never; race losers are offloaded.
+//   - A composition's invalidation {channel} needs a Memory l1 over a
+//     Redis l2; channel defaults to the l2's prefix + "invalidate". The
+//     build makes the l2 announce its writes there and subscribes the l1
+//     ([Store.Invalidators]); [Store.Close] closes the invalidator, then
+//     the composition, then the layers.
 //
 // Endpoints:
 //   - name is optional ("endpoints[N]" by default) and unique.

@@ -31,7 +31,7 @@ func (f *File) Dump(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "key format: %v\n", f.Backend.KeyFormat())
 	b.WriteString("backend: ")
-	dumpBackend(&b, f.Backend, "")
+	dumpBackend(&b, f.Backend, "", false)
 	for i, ep := range f.Endpoints {
 		fmt.Fprintf(&b, "endpoint %d %q\n", i, ep.Name)
 		b.WriteString("  request:")
@@ -55,8 +55,9 @@ func (f *File) Dump(w io.Writer) error {
 	return err
 }
 
-// dumpBackend writes b on the current line and its layers below.
-func dumpBackend(w *strings.Builder, b *Backend, indent string) {
+// dumpBackend writes b on the current line and its layers below; with
+// secrets it writes passwords too (for comparing trees, never printed).
+func dumpBackend(w *strings.Builder, b *Backend, indent string, secrets bool) {
 	w.WriteString(b.Type.String())
 	switch b.Type {
 	case Memory:
@@ -66,7 +67,7 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string) {
 			fmt.Fprintf(w, " max_bytes=%s", bytesize.Format(b.Memory.MaxBytes))
 		}
 	case Redis:
-		fmt.Fprintf(w, " url=%q prefix=%q", b.Redis.URL, b.Redis.Prefix)
+		dumpRedis(w, b.Redis, secrets)
 	case Disk:
 		fmt.Fprintf(w, " path=%q", b.Disk.Path)
 	case Tarantool:
@@ -74,6 +75,9 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string) {
 	case Composition:
 		c := b.Composition
 		fmt.Fprintf(w, " read=%v write=%v refill=%v", c.Read, c.Write, c.Refill)
+		if c.Invalidation != nil {
+			fmt.Fprintf(w, " invalidation=%q", c.Invalidation.Channel)
+		}
 	}
 	if b.Key != 0 {
 		fmt.Fprintf(w, " key=%v", b.Key)
@@ -84,9 +88,9 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string) {
 	w.WriteString("\n")
 	if c := b.Composition; c != nil {
 		fmt.Fprintf(w, "%s  l1: ", indent)
-		dumpBackend(w, c.L1, indent+"  ")
+		dumpBackend(w, c.L1, indent+"  ", secrets)
 		fmt.Fprintf(w, "%s  l2: ", indent)
-		dumpBackend(w, c.L2, indent+"  ")
+		dumpBackend(w, c.L2, indent+"  ", secrets)
 	}
 }
 

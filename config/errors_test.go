@@ -123,6 +123,20 @@ func TestSameBackend(t *testing.T) {
 			"backend: {type: Composition, l1: {type: Memory}, l2: {type: Memory}}",
 			"backend: {type: Composition, l1: {type: Memory}, l2: {type: Memory}, policy: {read: Race}}", false},
 		{"redis url differs", `backend: {type: Redis, url: "redis://a:1"}`, `backend: {type: Redis, url: "redis://b:1"}`, false},
+		{"redis password differs (the dump hides it)", `backend: {type: Redis, url: "redis://a:1", password: x}`,
+			`backend: {type: Redis, url: "redis://a:1", password: y}`, false},
+		{"redis URL password differs", `backend: {type: Redis, url: "redis://:x@a:1"}`, `backend: {type: Redis, url: "redis://:y@a:1"}`, false},
+		{"sentinel password differs", `backend: {type: Redis, sentinel: {master: m, addresses: ["a:1"], password: x}}`,
+			`backend: {type: Redis, sentinel: {master: m, addresses: ["a:1"], password: y}}`, false},
+		{"redis defaults written", `backend: {type: Redis, url: "redis://a:1"}`,
+			`backend: {type: Redis, url: "redis://a:1", prefix: "hitbox:", timeouts: {operation: 500ms}, breaker: {failures: 5, open: 1, probes: 1}}`, true},
+		{"redis timeout differs", `backend: {type: Redis, url: "redis://a:1"}`, `backend: {type: Redis, url: "redis://a:1", timeouts: {read: 1s}}`, false},
+		{"invalidation channel differs",
+			`backend: {type: Composition, l1: {type: Memory}, l2: {type: Redis, url: "redis://a:1"}, invalidation: {}}`,
+			`backend: {type: Composition, l1: {type: Memory}, l2: {type: Redis, url: "redis://a:1"}, invalidation: {channel: c}}`, false},
+		{"invalidation default channel written",
+			`backend: {type: Composition, l1: {type: Memory}, l2: {type: Redis, url: "redis://a:1"}, invalidation: {}}`,
+			`backend: {type: Composition, l1: {type: Memory}, l2: {type: Redis, url: "redis://a:1"}, invalidation: {channel: "hitbox:invalidate"}}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

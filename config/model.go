@@ -112,12 +112,65 @@ type MemoryBackend struct {
 	MaxCapacity int64
 }
 
-// RedisBackend is `type: Redis`.
+// RedisBackend is `type: Redis`: a standalone server (URL), a Redis
+// Cluster (Cluster) or a master watched by Sentinel (Sentinel); exactly one
+// of the three is set.
 type RedisBackend struct {
-	// URL is the server's redis:// or rediss:// URL.
+	// URL is a standalone server's redis://, rediss:// (TLS) or unix://
+	// URL, as written (it may carry credentials; Dump hides the password).
 	URL string
-	// Prefix is prepended to every key; may be empty.
+	// Cluster is a Redis Cluster's seed nodes.
+	Cluster *RedisCluster
+	// Sentinel is a master watched by Sentinel.
+	Sentinel *RedisSentinel
+	// Username and Password authenticate to the Redis servers (not to the
+	// sentinels); with URL they are put into it. Empty: none.
+	Username, Password string
+	// Prefix is prepended to every key (default "hitbox:"); lock keys
+	// are "lock:" + Prefix + key.
 	Prefix string
+	// PoolSize is the number of connections per server; zero: go-redis's
+	// default (10 per GOMAXPROCS).
+	PoolSize int
+	// Timeouts bound the calls to Redis.
+	Timeouts RedisTimeouts
+	// Breaker is the circuit breaker in front of Redis.
+	Breaker RedisBreaker
+}
+
+// RedisCluster is the `cluster` of a Redis backend.
+type RedisCluster struct {
+	// Addresses are seed nodes (host:port); the others are discovered.
+	Addresses []string
+}
+
+// RedisSentinel is the `sentinel` of a Redis backend.
+type RedisSentinel struct {
+	// Master is the name the sentinels know the master by.
+	Master string
+	// Addresses are the sentinels' host:port.
+	Addresses []string
+	// Password authenticates to the sentinels; empty: none.
+	Password string
+}
+
+// RedisTimeouts are the `timeouts` of a Redis backend. Dial, Read and
+// Write are the socket timeouts, zero meaning go-redis's defaults (5s,
+// 5s, Read); Operation bounds each call the backend makes (default 500ms).
+type RedisTimeouts struct {
+	Dial, Read, Write, Operation time.Duration
+}
+
+// RedisBreaker is the `breaker` of a Redis backend: after Failures
+// consecutive failed calls it stays open for Open, failing calls at once,
+// then lets Probes calls through to try Redis again.
+type RedisBreaker struct {
+	// Disabled turns the breaker off (`breaker: Disabled`).
+	Disabled bool
+	// Failures defaults to 5, Open to 1s, Probes to 1.
+	Failures uint32
+	Open     time.Duration
+	Probes   uint32
 }
 
 // DiskBackend is `type: Disk`.
@@ -138,6 +191,18 @@ type CompositionBackend struct {
 	Read   composition.ReadPolicy
 	Write  composition.WritePolicy
 	Refill composition.RefillPolicy
+	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
+	// other instances make to L2 (Redis); nil: off.
+	Invalidation *Invalidation
+}
+
+// Invalidation is a composition's `invalidation`: its Redis L2 announces
+// every write on Channel, and the instance drops from its Memory L1 the
+// keys other instances overwrote, deleted or purged.
+type Invalidation struct {
+	// Channel is the Redis pub/sub channel (default: the L2's prefix +
+	// "invalidate"). Every instance sharing the L2 uses the same.
+	Channel string
 }
 
 // Endpoint is one entry of `endpoints`: which requests and responses are

@@ -3,10 +3,10 @@ package config
 import "strings"
 
 // SameBackend reports whether a and b configure the same backend tree
-// (types, bounds, addresses, formats, policies), whatever their positions
-// in the file. hitboxd keeps its backend, and the entries in it, across a
-// reload when the backend section did not change. A nil File has the
-// default backend.
+// (types, bounds, addresses, credentials, timeouts, formats, policies),
+// whatever their positions in the file. hitboxd keeps its backend, and
+// the entries in it, across a reload when the backend section did not
+// change. A nil File has the default backend.
 func SameBackend(a, b *File) bool {
 	return backendText(a) == backendText(b)
 }
@@ -19,6 +19,6 @@ func backendText(f *File) string {
 	var w strings.Builder
 	w.WriteString(bk.KeyFormat().String())
 	w.WriteString("\n")
-	dumpBackend(&w, bk, "")
+	dumpBackend(&w, bk, "", true)
 	return w.String()
 }

@@ -1,0 +1,72 @@
+// Command hitboxd is hitbox's caching reverse proxy. It reads a YAML file
+// in hitbox's endpoint language (docs/config.md; examples/hitboxd.yaml is
+// a full commented one) and caches the upstream's responses as the file
+// says, with an admin API and Prometheus metrics.
+//
+// Usage:
+//
+//	hitboxd -config FILE          run the proxy (and the admin API when admin.listen is set)
+//	hitboxd check -config FILE    validate only: FILE:LINE:COL: path: what is wrong; exit 1 on any error
+//	hitboxd demo                  a built-in upstream behind the proxy, no file needed
+//	hitboxd version               the version and the Go version
+//
+// `--config` works as well as `-config`. The proxy also takes
+// -shutdown-timeout (default 30s) and -log-level (debug, info, warn,
+// error; logs go to stderr). A bad command line exits 2.
+//
+// # The proxy
+//
+// Requests go through hitbox's HTTP middleware to a reverse proxy to the
+// upstream: endpoints are tried in order, first match wins; a request no
+// endpoint accepts goes to the upstream and is not stored. Every response
+// carries X-Cache-Status and Cache-Status; an accepted response is stored
+// before it is sent. The upstream gets X-Forwarded-For (the client's
+// address appended to the chain it sent), X-Forwarded-Host and
+// X-Forwarded-Proto, and the upstream's own Host. An upstream that cannot
+// be reached gives 502 (504 on a timeout) with {"error": "..."}, a client
+// body that cannot be read gives 400; neither is ever stored, whatever the
+// response predicates say.
+//
+// # Signals
+//
+// SIGINT and SIGTERM stop hitboxd gracefully: it stops accepting, lets the
+// requests in flight finish, waits for background work (refreshes, stores,
+// race losers), closes the backends and exits 0; /healthz answers 503
+// meanwhile. Past -shutdown-timeout the rest is cut short and hitboxd exits
+// 1. A second signal kills it at once.
+//
+// SIGHUP reloads the file. A file that does not load is reported in the
+// log, one line per error, and the running configuration stays. When the
+// backend section did not change, the backend and its entries are kept and
+// only the endpoints and the upstream change; otherwise a new backend
+// takes the new requests and the old one is closed once the requests using
+// it are done. listen and admin.listen take effect only at the next start
+// (a reload that changes them logs a warning); admin.token changes at once.
+//
+// # The admin API
+//
+// On admin.listen, as docs/config.md says:
+//
+//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state"}]}
+//	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?expired=true
+//	DELETE /keys     ?key=<encoded>: {"deleted": true|false}
+//	POST   /purge    {"prefix": "..."}, or {} or no body for everything: {"deleted": N}
+//	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes
+//	GET    /metrics  Prometheus text format
+//	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
+//
+// count is the number of keys listed, sorted by key; truncated says the
+// limit cut the list. Only entries that have not expired are listed unless
+// ?expired=true. Times are RFC 3339 in UTC; stale and expire are null for
+// an entry that never goes stale or never expires. A part without a value
+// is {"name": "X-Tenant-Id", "value": null}; a key with no parts has
+// "parts": []; a key that is not a hitbox key (a foreign entry in a shared
+// store) has "parts": null. With the Binary key format, keys and prefixes
+// are written in unpadded base64url.
+//
+// When admin.token is set every call but /healthz needs "Authorization:
+// Bearer <token>", compared in constant time. Errors are {"error": "..."}
+// with 400 (bad parameters, unknown parameters, bad JSON or unknown JSON
+// fields), 401, 404, 405 (with Allow), 413 (a body over 64 KiB), 501 (the
+// backend cannot list or purge) or 503.
+package main

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/predicate"
+)
+
+// upstreamErrorHeader marks the response the proxy writes when the
+// upstream could not be reached. The endpoints' response predicates refuse
+// responses carrying it (so they are never stored) and [markerStripper]
+// removes it before the client sees it. The upstream's own header of that
+// name is dropped.
+const upstreamErrorHeader = "Hitboxd-Upstream-Error"
+
+// newTransport returns the upstream transport: keep-alive connections,
+// many idle ones per host (a cache in front of one origin talks to one
+// host), and timeouts on every phase that may hang. HTTP(S)_PROXY is not
+// consulted: the upstream is where the file says.
+func newTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: time.Minute,
+	}
+}
+
+// newProxy returns the reverse proxy to target. The outbound request gets
+// target's scheme, host and base path, the upstream's Host, and
+// X-Forwarded-For (the client's address appended to the chain it sent),
+// X-Forwarded-Host and X-Forwarded-Proto. An upstream that cannot be
+// reached gives 502 (504 on a timeout, 400 when the client's body cannot
+// be read) with a JSON body {"error": "..."}, marked so that it is never
+// cached.
+func newProxy(target *url.URL, t http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			// Rewrite dropped the inbound X-Forwarded-* headers; keep the
+			// chain of proxies before us, as nginx's
+			// $proxy_add_x_forwarded_for does.
+			if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+				pr.Out.Header["X-Forwarded-For"] = slices.Clone(xff)
+			}
+			pr.SetXForwarded()
+			if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
+				pr.Out.Body = clientBody{pr.Out.Body}
+			}
+		},
+		Transport: t,
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del(upstreamErrorHeader)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			code, msg := upstreamError(err)
+			switch {
+			case code == http.StatusBadRequest:
+				log.Debug("bad request body", "method", r.Method, "path", r.URL.Path, "err", err)
+			case r.Context().Err() != nil:
+				log.Debug("upstream request canceled", "method", r.Method, "path", r.URL.Path, "err", err)
+			default:
+				log.Warn("upstream request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			w.Header().Set(upstreamErrorHeader, "1")
+			w.Header().Set("Cache-Control", "no-store")
+			writeJSONError(w, code, msg)
+		},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// upstreamError returns the status and message of a failed upstream call.
+func upstreamError(err error) (int, string) {
+	var ne net.Error
+	switch {
+	case errors.As(err, new(*bodyReadError)):
+		return http.StatusBadRequest, "malformed or incomplete request body"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return http.StatusGatewayTimeout, "upstream timed out"
+	case errors.Is(err, context.Canceled):
+		return http.StatusBadGateway, "request canceled"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return http.StatusBadGateway, "upstream unreachable"
+	}
+	return http.StatusBadGateway, "upstream request failed"
+}
+
+// clientBody marks the errors of reading the client's body, so that the
+// proxy answers them with 400 rather than blaming the upstream.
+type clientBody struct{ io.ReadCloser }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyReadError{err: err}
+	}
+	return n, err
+}
+
+// bodyReadError is a failure to read the client's request body.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
+
+// guardEndpoints returns eps with response predicates that also refuse
+// the proxy's own error responses, so that an unreachable upstream is
+// never cached, whatever the endpoints accept.
+func guardEndpoints(eps []httpcache.Endpoint) []httpcache.Endpoint {
+	out := slices.Clone(eps)
+	for i := range out {
+		resp := out[i].Response
+		if resp == nil {
+			resp = predicate.Status(http.StatusOK) // the default of a nil Response
+		}
+		out[i].Response = predicate.ResponseFunc(func(r *http.Response) bool {
+			if r == nil {
+				return false
+			}
+			if _, failed := r.Header[upstreamErrorHeader]; failed {
+				return false
+			}
+			return resp.Match(r)
+		})
+	}
+	return out
+}
+
+// markerStripper removes [upstreamErrorHeader] before the response head is
+// written.
+type markerStripper struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (m *markerStripper) WriteHeader(code int) {
+	if !m.wrote {
+		delete(m.Header(), upstreamErrorHeader)
+		m.wrote = code >= 200 || code == http.StatusSwitchingProtocols
+	}
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *markerStripper) Write(p []byte) (int, error) {
+	if !m.wrote {
+		m.WriteHeader(http.StatusOK)
+	}
+	return m.ResponseWriter.Write(p)
+}
+
+// FlushError flushes the underlying writer, for http.ResponseController.
+func (m *markerStripper) FlushError() error {
+	if !m.wrote {
+		m.WriteHeader(http.StatusOK)
+	}
+	return http.NewResponseController(m.ResponseWriter).Flush()
+}
+
+// Flush implements http.Flusher.
+func (m *markerStripper) Flush() { _ = m.FlushError() }
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (m *markerStripper) Unwrap() http.ResponseWriter { return m.ResponseWriter }
+
+// writeJSONError answers {"error": msg} with code.
+func writeJSONError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+// writeJSON answers v as JSON with code (&, < and > as they are: keys
+// hold & often).
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		code = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"cannot encode the answer"}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}

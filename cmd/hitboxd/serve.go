@@ -1,0 +1,526 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/config"
+	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/metrics"
+	"github.com/hitbox-go/hitbox/offload"
+)
+
+// serveOptions configures [serve].
+type serveOptions struct {
+	// Load reads the configuration, at start and on every reload.
+	Load func() (*config.File, config.Warnings, error)
+	// Logger receives the daemon's logs.
+	Logger *slog.Logger
+	// ShutdownTimeout bounds a graceful stop (and the draining of a
+	// replaced backend).
+	ShutdownTimeout time.Duration
+	// Reload asks for a reload on every receive (SIGHUP); nil: never.
+	Reload <-chan os.Signal
+	// Reloaded, when set, is called after each reload with its error (nil
+	// when the new configuration is in force).
+	Reloaded func(error)
+}
+
+// serve runs the proxy (and the admin API) until ctx ends, then stops
+// gracefully: it stops accepting, lets requests in flight finish, waits for
+// background work and closes the backends, all within ShutdownTimeout. It
+// returns nil after a clean stop, and an error when the configuration is
+// invalid, a listener cannot be bound, a server fails, or the deadline cut
+// work short.
+func serve(ctx context.Context, o serveOptions) error {
+	d, err := start(o)
+	if err != nil {
+		return err
+	}
+	return d.run(ctx)
+}
+
+// start loads the configuration, builds it and binds the listeners; run
+// serves them.
+func start(o serveOptions) (*daemon, error) {
+	f, warns, err := o.Load()
+	if err != nil {
+		return nil, loadError(err)
+	}
+	d, err := newDaemon(o)
+	if err != nil {
+		return nil, err
+	}
+	logWarnings(d.log, warns)
+	st, err := d.build(f, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.cur.Store(st)
+	if d.proxyLn, err = net.Listen("tcp", f.Listen); err != nil {
+		_ = st.gen.close(context.Background())
+		return nil, fmt.Errorf("proxy listen: %w", err)
+	}
+	if f.Admin.Listen != "" {
+		if d.adminLn, err = net.Listen("tcp", f.Admin.Listen); err != nil {
+			_ = d.proxyLn.Close()
+			_ = st.gen.close(context.Background())
+			return nil, fmt.Errorf("admin listen: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// proxyAddr returns the proxy's bound address.
+func (d *daemon) proxyAddr() string { return d.proxyLn.Addr().String() }
+
+// adminAddr returns the admin API's bound address, or "" when it is off.
+func (d *daemon) adminAddr() string {
+	if d.adminLn == nil {
+		return ""
+	}
+	return d.adminLn.Addr().String()
+}
+
+// run serves the listeners bound by start until ctx ends, reloading on
+// every receive from the Reload channel, then stops gracefully.
+func (d *daemon) run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	proxySrv := d.proxyServer()
+	go func() { errc <- proxySrv.Serve(d.proxyLn) }()
+	f := d.cur.Load().file
+	d.log.Info("proxy listening", "addr", d.proxyAddr(), "upstream", f.Upstream,
+		"endpoints", len(f.Endpoints), "backend", f.Backend.Type.String())
+	var adminSrv *http.Server
+	if d.adminLn != nil {
+		adminSrv = d.adminServer()
+		go func() { errc <- adminSrv.Serve(d.adminLn) }()
+		d.log.Info("admin API listening", "addr", d.adminAddr())
+	}
+
+	var failed error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			d.log.Info("shutting down", "timeout", d.shutdownTimeout.String())
+			break loop
+		case <-d.reloads:
+			err := d.reload()
+			if d.reloaded != nil {
+				d.reloaded(err)
+			}
+		case err := <-errc:
+			failed = fmt.Errorf("server: %w", err)
+			d.log.Error("server failed, shutting down", "err", err)
+			break loop
+		}
+	}
+	if err := d.shutdown(proxySrv, adminSrv); err != nil {
+		return errors.Join(failed, err)
+	}
+	if failed == nil {
+		d.log.Info("stopped")
+	}
+	return failed
+}
+
+// loadError returns the error of a configuration that could not be
+// loaded, with each of its problems on its own line.
+func loadError(err error) error {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return err
+}
+
+// logLoadError reports a configuration that failed to reload, one log
+// line per problem.
+func logLoadError(log *slog.Logger, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			log.Error("reload: " + e.Error())
+		}
+		log.Error("reload failed, the running configuration stays", "errors", len(errs))
+		return
+	}
+	log.Error("reload failed, the running configuration stays", "err", err)
+}
+
+func logWarnings(log *slog.Logger, warns config.Warnings) {
+	for _, w := range warns {
+		log.Warn(w.String())
+	}
+}
+
+// daemon is hitboxd's running state. The configuration in force is an
+// immutable *state swapped as a whole on reload; requests take the one
+// current when they arrive.
+type daemon struct {
+	log             *slog.Logger
+	load            func() (*config.File, config.Warnings, error)
+	shutdownTimeout time.Duration
+
+	reg       *prometheus.Registry
+	met       *metrics.Metrics
+	transport *http.Transport // shared by every state: one connection pool
+
+	reloads  <-chan os.Signal
+	reloaded func(error)
+	proxyLn  net.Listener
+	adminLn  net.Listener // nil: no admin API
+
+	cur      atomic.Pointer[state]
+	draining atomic.Bool    // set when the stop began: /healthz says 503
+	retiring sync.WaitGroup // replaced generations being drained and closed
+}
+
+func newDaemon(o serveOptions) (*daemon, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	timeout := o.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	met, err := metrics.New(reg, metrics.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{log: log, load: o.Load, shutdownTimeout: timeout, reg: reg, met: met, transport: newTransport(),
+		reloads: o.Reload, reloaded: o.Reloaded}
+	met.WatchBackend(&currentBackend{d: d})
+	return d, nil
+}
+
+// state is one configuration in force: the file, the backend generation
+// it uses, and the handler built from its endpoints.
+type state struct {
+	file    *config.File
+	gen     *generation
+	handler http.Handler // httpcache middleware around the reverse proxy
+}
+
+// generation is a backend tree with the cache flow and the offload runner
+// over it. Reloads that keep the backend section keep the generation (and
+// its entries); the others start a new one and retire the old one once
+// the requests using it are done.
+type generation struct {
+	store  *config.Store
+	cache  *hitbox.Cache
+	runner *offload.Runner
+
+	// refs is the number of requests using the generation, plus
+	// retiredBit once it is retired (then it takes no new request).
+	refs atomic.Int64
+	idle chan struct{} // closed when retired and unused
+}
+
+const retiredBit = int64(1) << 62
+
+// acquire takes a reference unless the generation is retired.
+func (g *generation) acquire() bool {
+	for {
+		v := g.refs.Load()
+		if v&retiredBit != 0 {
+			return false
+		}
+		if g.refs.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+func (g *generation) release() {
+	if g.refs.Add(-1) == retiredBit {
+		close(g.idle)
+	}
+}
+
+// close retires g, waits for the requests using it, then for its
+// background work, and closes its backends. It returns ctx.Err() (joined
+// with the others) when ctx ends first.
+func (g *generation) close(ctx context.Context) error {
+	if old := g.refs.Or(retiredBit); old == 0 {
+		close(g.idle)
+	}
+	var errs []error
+	select {
+	case <-g.idle:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("requests in flight: %w", ctx.Err()))
+	}
+	errs = append(errs, g.cache.Shutdown(ctx), g.runner.Shutdown(ctx), g.store.Close(ctx))
+	return errors.Join(errs...)
+}
+
+// newGeneration builds the backend tree of f with its flow.
+func (d *daemon) newGeneration(f *config.File) (*generation, error) {
+	runner, err := offload.New(offload.Options{Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	store, err := f.BuildStore(config.BuildOptions{Offload: runner})
+	if err != nil {
+		_ = runner.Shutdown(context.Background())
+		return nil, err
+	}
+	cache, err := hitbox.New(store.Backend, hitbox.WithRecorder(d.met), hitbox.WithOffload(runner), hitbox.WithLogger(d.log))
+	if err != nil {
+		_ = runner.Shutdown(context.Background())
+		_ = store.Close(context.Background())
+		return nil, err
+	}
+	// The metrics sum the runners they watch: a retired runner stays
+	// watched (idle, its counters final), so the totals never go back.
+	d.met.WatchOffload(runner)
+	return &generation{store: store, cache: cache, runner: runner, idle: make(chan struct{})}, nil
+}
+
+// build returns the state of f. It keeps gen when it is not nil (the
+// backend section did not change) and otherwise builds a new generation.
+func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
+	eps, err := f.BuildEndpoints()
+	if err != nil {
+		return nil, err
+	}
+	target, err := url.Parse(f.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: %w", err)
+	}
+	fresh := gen == nil
+	if fresh {
+		if gen, err = d.newGeneration(f); err != nil {
+			return nil, err
+		}
+	}
+	mw, err := httpcache.Middleware(gen.cache, guardEndpoints(eps),
+		httpcache.WithKeyFormat(gen.store.KeyFormat), httpcache.WithLogger(d.log))
+	if err != nil {
+		if fresh {
+			_ = gen.close(context.Background())
+		}
+		return nil, err
+	}
+	return &state{file: f, gen: gen, handler: mw(newProxy(target, d.transport, d.log))}, nil
+}
+
+// reload reads the file again and swaps the configuration in. A file that
+// does not load or build is reported and the running configuration stays.
+// The backend, and the entries in it, is kept when its section did not
+// change; otherwise the new one takes the new requests and the old one is
+// closed once the requests using it are done.
+func (d *daemon) reload() error {
+	d.log.Info("reloading the configuration")
+	f, warns, err := d.load()
+	if err != nil {
+		logLoadError(d.log, err)
+		return err
+	}
+	logWarnings(d.log, warns)
+	old := d.cur.Load()
+	if f.Listen != old.file.Listen {
+		d.log.Warn("listen changed: restart hitboxd to apply it", "running", old.file.Listen, "file", f.Listen)
+	}
+	if f.Admin.Listen != old.file.Admin.Listen {
+		d.log.Warn("admin.listen changed: restart hitboxd to apply it", "running", old.file.Admin.Listen, "file", f.Admin.Listen)
+	}
+	var keep *generation
+	if config.SameBackend(old.file, f) {
+		keep = old.gen
+	}
+	st, err := d.build(f, keep)
+	if err != nil {
+		logLoadError(d.log, err)
+		return err
+	}
+	d.cur.Store(st)
+	if keep != nil {
+		d.log.Info("configuration reloaded", "endpoints", len(f.Endpoints), "backend", "kept")
+		return nil
+	}
+	d.log.Info("configuration reloaded", "endpoints", len(f.Endpoints), "backend", "replaced")
+	d.retiring.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d.shutdownTimeout)
+		defer cancel()
+		if err := old.gen.close(ctx); err != nil {
+			d.log.Error("closing the replaced backend", "err", err)
+		}
+	})
+	return nil
+}
+
+// acquire returns the current state with a reference on its generation,
+// or false when the daemon is stopping.
+func (d *daemon) acquire() (*state, bool) {
+	for {
+		s := d.cur.Load()
+		if s.gen.acquire() {
+			return s, true
+		}
+		if d.cur.Load() == s {
+			return nil, false // retired and not replaced: the final stop
+		}
+	}
+}
+
+// ServeHTTP is the proxy: the current configuration's handler.
+func (d *daemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s, ok := d.acquire()
+	if !ok {
+		h := w.Header()
+		h.Set("X-Cache-Status", "MISS")
+		h.Set("Cache-Status", "hitbox; fwd=bypass")
+		writeJSONError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer s.gen.release()
+	s.handler.ServeHTTP(&markerStripper{ResponseWriter: w}, r)
+}
+
+// Server timeouts: generous enough for slow upstreams and large bodies,
+// bounded so that idle or stalled clients cannot hold connections.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 1 << 20
+)
+
+func (d *daemon) proxyServer() *http.Server {
+	return &http.Server{
+		Handler:           d,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (d *daemon) adminServer() *http.Server {
+	api := &adminAPI{
+		token: func() string { return d.cur.Load().file.Admin.Token },
+		store: func() (backend.Backend, hitbox.KeyFormat, func(), bool) {
+			s, ok := d.acquire()
+			if !ok {
+				return nil, 0, nil, false
+			}
+			return s.gen.store.Backend, s.gen.store.KeyFormat, s.gen.release, true
+		},
+		snapshot: d.met.Snapshot,
+		metrics:  promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}),
+		healthy:  func() bool { return !d.draining.Load() },
+		log:      d.log,
+	}
+	return &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// shutdown stops the daemon within the shutdown timeout: the proxy stops
+// accepting and finishes its requests, replaced generations finish
+// closing, the current one waits for its background work and closes its
+// backends, and the admin API stops last (its /healthz answers 503 in the
+// meantime).
+func (d *daemon) shutdown(proxy, admin *http.Server) error {
+	d.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), d.shutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := proxy.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("proxy: requests in flight: %w", err))
+		_ = proxy.Close()
+	}
+	retired := make(chan struct{})
+	go func() { d.retiring.Wait(); close(retired) }()
+	select {
+	case <-retired:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("replaced backends: %w", ctx.Err()))
+	}
+	if err := d.cur.Load().gen.close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cache: %w", err))
+	}
+	if admin != nil {
+		if err := admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin: %w", err))
+			_ = admin.Close()
+		}
+	}
+	d.transport.CloseIdleConnections()
+	if len(errs) > 0 {
+		err := fmt.Errorf("graceful stop incomplete: %w", errors.Join(errs...))
+		d.log.Error("stopped", "err", err)
+		return err
+	}
+	return nil
+}
+
+// currentBackend shows the metrics the stats of whichever backend is in
+// force, so that a reload that replaces the backend replaces its series.
+// Only Stats is used; the other methods forward for completeness.
+type currentBackend struct{ d *daemon }
+
+func (c *currentBackend) root() backend.Backend { return c.d.cur.Load().gen.store.Backend }
+
+func (c *currentBackend) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
+	return c.root().Get(ctx, key)
+}
+
+func (c *currentBackend) Set(ctx context.Context, key string, e backend.Entry) error {
+	return c.root().Set(ctx, key, e)
+}
+
+func (c *currentBackend) Delete(ctx context.Context, key string) (bool, error) {
+	return c.root().Delete(ctx, key)
+}
+
+// Stats implements [backend.StatsReporter].
+func (c *currentBackend) Stats() backend.Stats {
+	s := c.d.cur.Load()
+	if s == nil {
+		return backend.Stats{Entries: -1, Bytes: -1}
+	}
+	if r, ok := s.gen.store.Backend.(backend.StatsReporter); ok {
+		return r.Stats()
+	}
+	return backend.Stats{Label: backend.Label(s.gen.store.Backend), Entries: -1, Bytes: -1}
+}
+
+var (
+	_ backend.Backend       = (*currentBackend)(nil)
+	_ backend.StatsReporter = (*currentBackend)(nil)
+)

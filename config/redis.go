@@ -1,0 +1,391 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hitbox-go/hitbox/backend/redis"
+)
+
+// MaxRedisPoolSize bounds `pool_size`: connections per Redis server.
+const MaxRedisPoolSize = 10000
+
+// redisServerForms are the ways a Redis backend says where Redis is; a
+// file writes exactly one.
+var redisServerForms = []string{"url", "cluster", "sentinel"}
+
+// redis decodes the fields of `type: Redis` (fs, from the backend mapping
+// n at path).
+func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend {
+	r := &RedisBackend{
+		Prefix:   redis.DefaultPrefix,
+		Timeouts: RedisTimeouts{Operation: redis.DefaultOpTimeout},
+		Breaker:  RedisBreaker{Failures: redis.DefaultBreakerFailures, Open: redis.DefaultBreakerOpenTimeout, Probes: 1},
+	}
+	var forms []entry
+	for _, f := range redisServerForms {
+		if e, ok := fs[f]; ok {
+			forms = append(forms, e)
+		}
+	}
+	slices.SortFunc(forms, func(a, b entry) int {
+		if a.key.line != b.key.line {
+			return a.key.line - b.key.line
+		}
+		return a.key.col - b.key.col
+	})
+	if len(forms) == 0 {
+		d.fail(n, joinPath(path, "url"), ErrMissing,
+			"missing url, cluster or sentinel: where Redis is (e.g. url: redis://127.0.0.1:6379/0)")
+	}
+	for _, e := range forms[min(len(forms), 1):] {
+		d.fail(e.key, e.path, ErrValue, "%s and %s exclude each other: write one of url, cluster and sentinel",
+			forms[0].key.text, e.key.text)
+	}
+	if e, ok := fs["username"]; ok {
+		r.Username, _ = d.str(e.val, e.path, "a string")
+	}
+	if e, ok := fs["password"]; ok {
+		r.Password, _ = d.str(e.val, e.path, "a string")
+	}
+	if e, ok := fs["url"]; ok {
+		if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok && d.redisURL(e.val, e.path, s) {
+			r.URL = s
+			if u, _ := url.Parse(s); u.User != nil && (r.Username != "" || r.Password != "") {
+				d.fail(e.val, e.path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
+			}
+		}
+	}
+	if e, ok := fs["cluster"]; ok {
+		r.Cluster = &RedisCluster{}
+		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
+			if a, ok := cf["addresses"]; ok {
+				r.Cluster.Addresses = d.addresses(a.val, a.path)
+			} else {
+				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the cluster's seed nodes, host:port)")
+			}
+		}
+	}
+	if e, ok := fs["sentinel"]; ok {
+		r.Sentinel = &RedisSentinel{}
+		if sf, ok := d.fields(e.val, e.path, "a mapping (master, addresses, password)", false, "master", "addresses", "password"); ok {
+			if m, ok := sf["master"]; ok {
+				if s, ok := d.str(m.val, m.path, "the master's name"); ok {
+					if s == "" {
+						d.fail(m.val, m.path, ErrValue, "empty master name")
+					}
+					r.Sentinel.Master = s
+				}
+			} else {
+				d.fail(e.val, joinPath(e.path, "master"), ErrMissing, "missing master (the name the sentinels know the master by)")
+			}
+			if a, ok := sf["addresses"]; ok {
+				r.Sentinel.Addresses = d.addresses(a.val, a.path)
+			} else {
+				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the sentinels, host:port)")
+			}
+			if p, ok := sf["password"]; ok {
+				r.Sentinel.Password, _ = d.str(p.val, p.path, "a string")
+			}
+		}
+	}
+	if e, ok := fs["prefix"]; ok {
+		if s, ok := d.str(e.val, e.path, "a string"); ok {
+			switch {
+			case s == "":
+				d.fail(e.val, e.path, ErrValue, "empty prefix (omit prefix for the default %q)", redis.DefaultPrefix)
+			case strings.HasPrefix("lock:"+s, s):
+				d.fail(e.val, e.path, ErrValue, "prefix %q: the lock keys (\"lock:\" + prefix) would start with it and be listed as entries", s)
+			default:
+				r.Prefix = s
+			}
+		}
+	}
+	if e, ok := fs["pool_size"]; ok {
+		v, _ := d.integer(e.val, e.path, 1, MaxRedisPoolSize)
+		r.PoolSize = int(v)
+	}
+	if e, ok := fs["timeouts"]; ok {
+		tf, _ := d.fields(e.val, e.path, "a mapping (dial, read, write, operation)", true, "dial", "read", "write", "operation")
+		for _, t := range []struct {
+			name string
+			dst  *time.Duration
+		}{{"dial", &r.Timeouts.Dial}, {"read", &r.Timeouts.Read}, {"write", &r.Timeouts.Write}, {"operation", &r.Timeouts.Operation}} {
+			if e, ok := tf[t.name]; ok {
+				if v, ok := d.positiveDuration(e.val, e.path); ok {
+					*t.dst = v
+				}
+			}
+		}
+	}
+	if e, ok := fs["breaker"]; ok {
+		d.breaker(e.val, e.path, &r.Breaker)
+	}
+	return r
+}
+
+// redisURL checks a standalone server's URL as go-redis reads it. Query
+// options are refused but for db (the database of a unix:// socket): the
+// file has fields for the others.
+func (d *decoder) redisURL(n *node, path, s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		d.fail(n, path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", redactURL(s))
+		return false
+	}
+	for k := range u.Query() {
+		if k != "db" {
+			d.fail(n, path, ErrValue, "Redis URL %q: query option %q is not read here (write pool_size and timeouts as fields; db is the only option)", u.Redacted(), k)
+			return false
+		}
+	}
+	if u.Scheme != "unix" {
+		if u.Hostname() == "" {
+			d.fail(n, path, ErrValue, "Redis URL %q has no host", u.Redacted())
+			return false
+		}
+		if p := u.Port(); p != "" {
+			if v, err := strconv.ParseUint(p, 10, 16); err != nil || v == 0 {
+				d.fail(n, path, ErrValue, "Redis URL %q: port %q is not a number from 1 to 65535", u.Redacted(), p)
+				return false
+			}
+		}
+	}
+	if _, err := goredis.ParseURL(s); err != nil {
+		d.fail(n, path, ErrValue, "invalid Redis URL %q: %s", u.Redacted(), strings.TrimPrefix(err.Error(), "redis: "))
+		return false
+	}
+	return true
+}
+
+// redactURL hides the password of a URL that may not parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i+3 <= at {
+			return s[:i+3] + "xxxxx" + s[at:]
+		}
+	}
+	return s
+}
+
+// addresses reads a non-empty list of distinct host:port addresses.
+func (d *decoder) addresses(n *node, path string) []string {
+	items, ok := d.list(n, path, "a list of addresses (host:port)")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		d.fail(n, path, ErrValue, "no addresses: want at least one host:port")
+		return nil
+	}
+	var out []string
+	for i, item := range items {
+		p := indexPath(path, i)
+		if item.kind == kindMap && len(item.keys) == 1 {
+			// goccy/go-yaml reads an unquoted host:port inside a flow
+			// mapping ({addresses: [h:1]}) as a mapping.
+			d.fail(item, p, ErrType, "want an address (host:port), got a mapping: quote the address (\"%s:%s\") inside { }",
+				item.keys[0].text, item.vals[0].text)
+			continue
+		}
+		s, ok := d.str(item, p, "an address (host:port)")
+		if !ok || !d.address(item, p, s) {
+			continue
+		}
+		if slices.Contains(out, s) {
+			d.fail(item, p, ErrValue, "duplicate address %q", s)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// positiveDuration reads a duration that must be above zero.
+func (d *decoder) positiveDuration(n *node, path string) (time.Duration, bool) {
+	v, ok := d.duration(n, path)
+	if ok && v <= 0 {
+		d.fail(n, path, ErrValue, "a timeout must be positive")
+		return 0, false
+	}
+	return v, ok
+}
+
+// breaker decodes `breaker`: Disabled, or {failures, open, probes}.
+func (d *decoder) breaker(n *node, path string, b *RedisBreaker) {
+	if n.kind == kindString {
+		if _, ok := d.enum(n, path, "breaker", []string{"", "Disabled"}); ok {
+			b.Disabled = true
+		}
+		return
+	}
+	bf, ok := d.fields(n, path, "a mapping (failures, open, probes) or Disabled", true, "failures", "open", "probes")
+	if !ok {
+		return
+	}
+	if e, ok := bf["failures"]; ok {
+		if v, ok := d.integer(e.val, e.path, 1, math.MaxUint32); ok {
+			b.Failures = uint32(v)
+		}
+	}
+	if e, ok := bf["open"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			if v <= 0 {
+				d.fail(e.val, e.path, ErrValue, "open must be positive (how long the breaker stays open)")
+			} else {
+				b.Open = v
+			}
+		}
+	}
+	if e, ok := bf["probes"]; ok {
+		if v, ok := d.integer(e.val, e.path, 1, math.MaxUint32); ok {
+			b.Probes = uint32(v)
+		}
+	}
+}
+
+// invalidation decodes a composition's `invalidation` and checks that its
+// layers can run it: a Memory l1 over a Redis l2.
+func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
+	inv := &Invalidation{}
+	fs, ok := d.fields(e.val, e.path, "a mapping (channel)", false, "channel")
+	if !ok {
+		return nil
+	}
+	if ch, ok := fs["channel"]; ok {
+		if s, ok := d.str(ch.val, ch.path, "a channel name"); ok {
+			if s == "" {
+				d.fail(ch.val, ch.path, ErrValue, "empty channel (omit channel for the l2's prefix + \"invalidate\")")
+			}
+			inv.Channel = s
+		}
+	}
+	if c.L2.Type != Redis {
+		d.fail(e.key, e.path, ErrValue, "invalidation needs a Redis l2 (it announces writes on Redis pub/sub), not %v", c.L2.Type)
+		return inv
+	}
+	if c.L1.Type != Memory {
+		d.fail(e.key, e.path, ErrValue, "invalidation drops keys from a Memory l1, not %v", c.L1.Type)
+		return inv
+	}
+	if inv.Channel == "" && c.L2.Redis != nil {
+		inv.Channel = c.L2.Redis.Prefix + "invalidate"
+	}
+	return inv
+}
+
+// redisOptions are the redis.Options of r; channel, when not empty, makes
+// the backend announce its writes there.
+func redisOptions(b *Backend, o BuildOptions, channel string) redis.Options {
+	r := b.Redis
+	ro := redis.Options{
+		PoolSize:     r.PoolSize,
+		DialTimeout:  r.Timeouts.Dial,
+		ReadTimeout:  r.Timeouts.Read,
+		WriteTimeout: r.Timeouts.Write,
+		OpTimeout:    r.Timeouts.Operation,
+		Prefix:       r.Prefix,
+		Codec:        b.Value,
+		Now:          o.Now,
+		Channel:      channel,
+		Breaker: redis.BreakerOptions{Disabled: r.Breaker.Disabled, Failures: r.Breaker.Failures,
+			OpenTimeout: r.Breaker.Open, Probes: r.Breaker.Probes},
+	}
+	switch {
+	case r.Cluster != nil:
+		ro.Addrs = r.Cluster.Addresses
+		ro.Username, ro.Password = r.Username, r.Password
+	case r.Sentinel != nil:
+		ro.MasterName, ro.SentinelAddrs, ro.SentinelPassword = r.Sentinel.Master, r.Sentinel.Addresses, r.Sentinel.Password
+		ro.Username, ro.Password = r.Username, r.Password
+	default:
+		ro.URL = r.URL
+		if r.Username != "" || r.Password != "" {
+			if u, err := url.Parse(r.URL); err == nil && u.User == nil {
+				if r.Password != "" {
+					u.User = url.UserPassword(r.Username, r.Password)
+				} else {
+					u.User = url.User(r.Username)
+				}
+				ro.URL = u.String()
+			}
+		}
+	}
+	return ro
+}
+
+// redis builds a Redis backend and registers its Close.
+func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
+	r, err := redis.New(redisOptions(b, o, channel))
+	if !bl.check(b.Loc, err) {
+		return nil
+	}
+	s.closers = append(s.closers, func(context.Context) error { return r.Close() })
+	return r
+}
+
+// dumpRedis describes r after "Redis" on the dump's line; with secrets it
+// shows the credentials (for comparing trees), otherwise only whether
+// they are set.
+func dumpRedis(w *strings.Builder, r *RedisBackend, secrets bool) {
+	switch {
+	case r.Cluster != nil:
+		fmt.Fprintf(w, " cluster=%q", r.Cluster.Addresses)
+	case r.Sentinel != nil:
+		fmt.Fprintf(w, " sentinel master=%q addresses=%q", r.Sentinel.Master, r.Sentinel.Addresses)
+		if r.Sentinel.Password != "" {
+			w.WriteString(" sentinel_password=" + secret(r.Sentinel.Password, secrets))
+		}
+	default:
+		u := r.URL
+		if !secrets {
+			u = redactURL(u)
+		}
+		fmt.Fprintf(w, " url=%q", u)
+	}
+	if r.Username != "" {
+		fmt.Fprintf(w, " username=%q", r.Username)
+	}
+	if r.Password != "" {
+		w.WriteString(" password=" + secret(r.Password, secrets))
+	}
+	fmt.Fprintf(w, " prefix=%q pool_size=", r.Prefix)
+	if r.PoolSize == 0 {
+		w.WriteString("default")
+	} else {
+		w.WriteString(strconv.Itoa(r.PoolSize))
+	}
+	t := r.Timeouts
+	fmt.Fprintf(w, " timeouts={dial: %s, read: %s, write: %s, operation: %s}",
+		orDefault(t.Dial), orDefault(t.Read), orDefault(t.Write), orDefault(t.Operation))
+	if r.Breaker.Disabled {
+		w.WriteString(" breaker=Disabled")
+	} else {
+		fmt.Fprintf(w, " breaker={failures: %d, open: %s, probes: %d}", r.Breaker.Failures, durationText(r.Breaker.Open), r.Breaker.Probes)
+	}
+}
+
+func secret(s string, show bool) string {
+	if show {
+		return strconv.Quote(s)
+	}
+	return "(set)"
+}
+
+func orDefault(v time.Duration) string {
+	if v == 0 {
+		return "default"
+	}
+	return durationText(v)
+}
