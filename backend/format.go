@@ -1,0 +1,508 @@
+package backend
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// Format is how a [Codec] serializes an [Entry] before compression. The zero
+// Format is unset; a [Codec] reads it as [FormatJSON].
+type Format int
+
+const (
+	// FormatJSON is readable JSON: the value as a JSON string when it is
+	// text (valid UTF-8 without control characters other than tab, newline
+	// and carriage return) and as base64 otherwise, times in RFC 3339 with
+	// nanoseconds, Keep as a Go duration ("1m30s").
+	FormatJSON Format = iota + 1
+	// FormatMsgPack is MessagePack (compact, fast).
+	FormatMsgPack
+	// FormatBinary is CBOR (RFC 8949), decoded with strict limits. The
+	// config's Binary, and hitbox's Bincode and Rkyv, all mean this format.
+	FormatBinary
+)
+
+// String returns the config name of f ("Json", "MsgPack", "Binary") or
+// "Format(N)".
+func (f Format) String() string {
+	switch f {
+	case FormatJSON:
+		return "Json"
+	case FormatMsgPack:
+		return "MsgPack"
+	case FormatBinary:
+		return "Binary"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+func (f Format) valid() bool { return f >= FormatJSON && f <= FormatBinary }
+
+// ParseFormat returns the Format a config names, case-insensitively: Json,
+// MsgPack or Binary; hitbox's Bincode and Rkyv read as [FormatBinary].
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "json":
+		return FormatJSON, nil
+	case "msgpack":
+		return FormatMsgPack, nil
+	case "binary", "bincode", "rkyv":
+		return FormatBinary, nil
+	}
+	return 0, fmt.Errorf("backend: unknown value format %q (want Json, MsgPack or Binary)", s)
+}
+
+// appendPayload appends the serialized e to dst in format f.
+func appendPayload(f Format, dst []byte, e Entry) ([]byte, error) {
+	switch f {
+	case FormatJSON:
+		return appendJSON(dst, e)
+	case FormatMsgPack:
+		return appendMsgPack(dst, e)
+	case FormatBinary:
+		return appendCBOR(dst, e)
+	}
+	return dst, fmt.Errorf("backend: invalid format %v", f)
+}
+
+// decodePayload parses p in format f. When owned is true, p belongs to the
+// caller alone and the entry's Value may share its memory; otherwise the
+// value is copied out.
+func decodePayload(f Format, p []byte, owned bool) (Entry, error) {
+	switch f {
+	case FormatJSON:
+		return decodeJSON(p)
+	case FormatMsgPack:
+		return decodeMsgPack(p, owned)
+	case FormatBinary:
+		return decodeCBOR(p)
+	}
+	return Entry{}, fmt.Errorf("invalid format %v", f)
+}
+
+// appendWriter is an io.Writer that appends to b.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *appendWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
+	return nil
+}
+
+func (w *appendWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
+}
+
+// A stamp is a non-zero time as seconds and nanoseconds since the Unix
+// epoch; the zero time has no stamp.
+func stamp(t time.Time) (sec, nsec int64) { return t.Unix(), int64(t.Nanosecond()) }
+
+// maxUnix is the latest second a time.Time holds, in Unix time.
+const maxUnix = math.MaxInt64 - 62135596800
+
+// unstamp rebuilds a time from its stamp, in UTC. It rejects stamps that do
+// not come from a time (nanoseconds out of range, seconds that overflow).
+func unstamp(sec, nsec int64) (time.Time, error) {
+	if nsec < 0 || nsec >= 1e9 {
+		return time.Time{}, fmt.Errorf("nanoseconds %d out of range", nsec)
+	}
+	if sec > maxUnix {
+		return time.Time{}, fmt.Errorf("seconds %d out of range", sec)
+	}
+	return time.Unix(sec, nsec).UTC(), nil
+}
+
+// ---- JSON ----
+
+// jsonEntry is the JSON shape of an entry. Zero times and a zero Keep are
+// left out; a nil Value is left out, an empty one is "".
+type jsonEntry struct {
+	Written  string  `json:"written,omitempty"`
+	Stale    string  `json:"stale,omitempty"`
+	Expire   string  `json:"expire,omitempty"`
+	Keep     string  `json:"keep,omitempty"`
+	Encoding string  `json:"encoding,omitempty"` // "base64" when Value is not UTF-8
+	Value    *string `json:"value,omitempty"`
+}
+
+const jsonBase64 = "base64"
+
+var jsonEncoders = sync.Pool{New: func() any {
+	e := new(jsonEncoder)
+	e.enc = json.NewEncoder(&e.w)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+type jsonEncoder struct {
+	w   appendWriter
+	enc *json.Encoder
+}
+
+func appendJSON(dst []byte, e Entry) ([]byte, error) {
+	var (
+		je  jsonEntry
+		err error
+	)
+	if je.Written, err = jsonTime(e.Written); err != nil {
+		return dst, fmt.Errorf("backend: written: %w", err)
+	}
+	if je.Stale, err = jsonTime(e.Stale); err != nil {
+		return dst, fmt.Errorf("backend: stale: %w", err)
+	}
+	if je.Expire, err = jsonTime(e.Expire); err != nil {
+		return dst, fmt.Errorf("backend: expire: %w", err)
+	}
+	if e.Keep != 0 {
+		je.Keep = e.Keep.String()
+	}
+	if e.Value != nil {
+		var s string
+		if isText(e.Value) {
+			s = string(e.Value)
+		} else {
+			je.Encoding = jsonBase64
+			s = base64.StdEncoding.EncodeToString(e.Value)
+		}
+		je.Value = &s
+	}
+	enc := jsonEncoders.Get().(*jsonEncoder)
+	enc.w.b = dst
+	err = enc.enc.Encode(&je)
+	dst = enc.w.b
+	enc.w.b = nil
+	jsonEncoders.Put(enc)
+	if err != nil {
+		return dst, fmt.Errorf("backend: json: %w", err)
+	}
+	// Encode ends the document with a newline: drop it.
+	return dst[:len(dst)-1], nil
+}
+
+// isText reports whether v reads well as a JSON string: valid UTF-8 without
+// control characters other than tab, newline and carriage return, which
+// JSON would escape six bytes each.
+func isText(v []byte) bool {
+	for _, c := range v {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(v)
+}
+
+func jsonTime(t time.Time) (string, error) {
+	if t.IsZero() {
+		return "", nil
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return "", fmt.Errorf("year %d outside [0,9999] cannot be written as JSON", y)
+	}
+	return t.Format(time.RFC3339Nano), nil
+}
+
+func decodeJSON(p []byte) (Entry, error) {
+	var (
+		je  jsonEntry
+		e   Entry
+		err error
+	)
+	if err := json.Unmarshal(p, &je); err != nil {
+		return Entry{}, err
+	}
+	if e.Written, err = parseJSONTime(je.Written); err != nil {
+		return Entry{}, fmt.Errorf("written: %w", err)
+	}
+	if e.Stale, err = parseJSONTime(je.Stale); err != nil {
+		return Entry{}, fmt.Errorf("stale: %w", err)
+	}
+	if e.Expire, err = parseJSONTime(je.Expire); err != nil {
+		return Entry{}, fmt.Errorf("expire: %w", err)
+	}
+	if je.Keep != "" {
+		if e.Keep, err = time.ParseDuration(je.Keep); err != nil {
+			return Entry{}, fmt.Errorf("keep: %w", err)
+		}
+	}
+	switch je.Encoding {
+	case "":
+		if je.Value != nil {
+			e.Value = []byte(*je.Value)
+		}
+	case jsonBase64:
+		if je.Value == nil {
+			return Entry{}, errors.New("base64 encoding without a value")
+		}
+		if e.Value, err = base64.StdEncoding.DecodeString(*je.Value); err != nil {
+			return Entry{}, fmt.Errorf("value: %w", err)
+		}
+	default:
+		return Entry{}, fmt.Errorf("unknown value encoding %q", je.Encoding)
+	}
+	return e, nil
+}
+
+func parseJSONTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+// ---- MessagePack ----
+//
+// An entry is the array [value, written, stale, expire, keep]: value is bin
+// (nil for a nil Value), each time is nil (zero) or [seconds, nanoseconds],
+// keep is an integer of nanoseconds.
+
+const msgpackFields = 5
+
+type msgpackEncoder struct {
+	w   appendWriter
+	enc *msgpack.Encoder
+}
+
+type msgpackDecoder struct {
+	r   bytes.Reader
+	dec *msgpack.Decoder
+}
+
+var (
+	msgpackEncoders = sync.Pool{New: func() any {
+		e := new(msgpackEncoder)
+		e.enc = msgpack.NewEncoder(&e.w)
+		return e
+	}}
+	msgpackDecoders = sync.Pool{New: func() any {
+		d := new(msgpackDecoder)
+		d.dec = msgpack.NewDecoder(&d.r)
+		return d
+	}}
+)
+
+func appendMsgPack(dst []byte, e Entry) ([]byte, error) {
+	me := msgpackEncoders.Get().(*msgpackEncoder)
+	me.w.b = dst
+	enc := me.enc
+	// Writes to an appendWriter cannot fail, so neither can these.
+	_ = enc.EncodeArrayLen(msgpackFields)
+	_ = enc.EncodeBytes(e.Value)
+	for _, t := range [...]time.Time{e.Written, e.Stale, e.Expire} {
+		if t.IsZero() {
+			_ = enc.EncodeNil()
+			continue
+		}
+		sec, nsec := stamp(t)
+		_ = enc.EncodeArrayLen(2)
+		_ = enc.EncodeInt(sec)
+		_ = enc.EncodeInt(nsec)
+	}
+	_ = enc.EncodeInt(int64(e.Keep))
+	dst = me.w.b
+	me.w.b = nil
+	msgpackEncoders.Put(me)
+	return dst, nil
+}
+
+func decodeMsgPack(p []byte, owned bool) (Entry, error) {
+	md := msgpackDecoders.Get().(*msgpackDecoder)
+	md.r.Reset(p)
+	md.dec.Reset(&md.r)
+	e, err := md.decode(p, owned)
+	md.r.Reset(nil)
+	md.dec.Reset(&md.r)
+	msgpackDecoders.Put(md)
+	return e, err
+}
+
+func (md *msgpackDecoder) decode(p []byte, owned bool) (Entry, error) {
+	var e Entry
+	dec := md.dec
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return Entry{}, err
+	}
+	if n != msgpackFields {
+		return Entry{}, fmt.Errorf("entry has %d fields, want %d", n, msgpackFields)
+	}
+	// The value is sliced out of p rather than read by the decoder, which
+	// would allocate whatever length the bytes claim before reading them.
+	size, err := dec.DecodeBytesLen()
+	if err != nil {
+		return Entry{}, fmt.Errorf("value: %w", err)
+	}
+	if size >= 0 {
+		if size > md.r.Len() {
+			return Entry{}, fmt.Errorf("value: %d bytes claimed, %d left: %w", size, md.r.Len(), io.ErrUnexpectedEOF)
+		}
+		start := len(p) - md.r.Len()
+		v := p[start : start+size : start+size]
+		if !owned {
+			v = bytes.Clone(v)
+		}
+		e.Value = v
+		if _, err := md.r.Seek(int64(size), io.SeekCurrent); err != nil {
+			return Entry{}, err
+		}
+	}
+	for _, t := range [...]*time.Time{&e.Written, &e.Stale, &e.Expire} {
+		if *t, err = md.decodeTime(); err != nil {
+			return Entry{}, err
+		}
+	}
+	keep, err := dec.DecodeInt64()
+	if err != nil {
+		return Entry{}, fmt.Errorf("keep: %w", err)
+	}
+	e.Keep = time.Duration(keep)
+	if md.r.Len() != 0 {
+		return Entry{}, fmt.Errorf("%d trailing bytes", md.r.Len())
+	}
+	return e, nil
+}
+
+func (md *msgpackDecoder) decodeTime() (time.Time, error) {
+	dec := md.dec
+	c, err := dec.PeekCode()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if c == msgpcode.Nil {
+		return time.Time{}, dec.DecodeNil()
+	}
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n != 2 {
+		return time.Time{}, fmt.Errorf("time has %d fields, want 2", n)
+	}
+	sec, err := dec.DecodeInt64()
+	if err != nil {
+		return time.Time{}, err
+	}
+	nsec, err := dec.DecodeInt64()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return unstamp(sec, nsec)
+}
+
+// ---- CBOR ----
+
+// cborEntry is the CBOR shape of an entry: an array [value, written, stale,
+// expire, keep], each time null (zero) or [seconds, nanoseconds].
+type cborEntry struct {
+	_       struct{} `cbor:",toarray"`
+	Value   []byte
+	Written []int64
+	Stale   []int64
+	Expire  []int64
+	Keep    int64
+}
+
+// cborModes holds the encoder and the strict decoder, built once.
+type cborModes struct {
+	enc cbor.EncMode
+	dec cbor.DecMode
+}
+
+var getCBORModes = sync.OnceValues(func() (cborModes, error) {
+	em, err := cbor.EncOptions{}.EncMode()
+	if err != nil {
+		return cborModes{}, err
+	}
+	dm, err := cbor.DecOptions{
+		MaxNestedLevels:  4,
+		MaxArrayElements: 16,
+		MaxMapPairs:      16,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+	}.DecMode()
+	if err != nil {
+		return cborModes{}, err
+	}
+	return cborModes{enc: em, dec: dm}, nil
+})
+
+func cborStamp(t time.Time) []int64 {
+	if t.IsZero() {
+		return nil
+	}
+	sec, nsec := stamp(t)
+	return []int64{sec, nsec}
+}
+
+func cborUnstamp(s []int64) (time.Time, error) {
+	switch len(s) {
+	case 0:
+		return time.Time{}, nil
+	case 2:
+		return unstamp(s[0], s[1])
+	}
+	return time.Time{}, fmt.Errorf("time has %d fields, want 2", len(s))
+}
+
+func appendCBOR(dst []byte, e Entry) ([]byte, error) {
+	m, err := getCBORModes()
+	if err != nil {
+		return dst, fmt.Errorf("backend: cbor: %w", err)
+	}
+	b, err := m.enc.Marshal(cborEntry{
+		Value:   e.Value,
+		Written: cborStamp(e.Written),
+		Stale:   cborStamp(e.Stale),
+		Expire:  cborStamp(e.Expire),
+		Keep:    int64(e.Keep),
+	})
+	if err != nil {
+		return dst, fmt.Errorf("backend: cbor: %w", err)
+	}
+	return append(dst, b...), nil
+}
+
+func decodeCBOR(p []byte) (Entry, error) {
+	m, err := getCBORModes()
+	if err != nil {
+		return Entry{}, err
+	}
+	var ce cborEntry
+	if err := m.dec.Unmarshal(p, &ce); err != nil {
+		return Entry{}, err
+	}
+	e := Entry{Value: ce.Value, Keep: time.Duration(ce.Keep)}
+	if e.Written, err = cborUnstamp(ce.Written); err != nil {
+		return Entry{}, fmt.Errorf("written: %w", err)
+	}
+	if e.Stale, err = cborUnstamp(ce.Stale); err != nil {
+		return Entry{}, fmt.Errorf("stale: %w", err)
+	}
+	if e.Expire, err = cborUnstamp(ce.Expire); err != nil {
+		return Entry{}, fmt.Errorf("expire: %w", err)
+	}
+	return e, nil
+}
