@@ -32,6 +32,18 @@ const (
 	DefaultBreakerOpenTimeout = time.Second
 )
 
+// Bounds of the connection settings, from Options or from the URL's query
+// options: larger values make go-redis panic or allocate without bound.
+const (
+	// MaxPoolSize bounds Options.PoolSize and the URL's connection counts
+	// (pool_size, min_idle_conns, max_idle_conns, max_active_conns,
+	// max_concurrent_dials, pipeline_pool_size).
+	MaxPoolSize = 10000
+	// MaxBufferSize bounds the URL's pipeline_read_buffer_size and
+	// pipeline_write_buffer_size, in bytes.
+	MaxBufferSize = 16 << 20
+)
+
 // Options configures a [Backend]. Exactly one way to reach Redis is set:
 // URL, Addrs (a cluster), MasterName with SentinelAddrs (a master watched
 // by Sentinel), or Client (a client the caller already has). The other
@@ -39,7 +51,10 @@ const (
 type Options struct {
 	// URL is a standalone server's "redis://[user:password@]host:port[/db]"
 	// or, with TLS, "rediss://..." URL, in the form go-redis's ParseURL
-	// reads (query options such as ?dial_timeout=3s included).
+	// reads (query options such as ?dial_timeout=3s included). New
+	// rejects a negative db, a protocol other than 2 or 3, and connection
+	// counts and buffer sizes that are negative (but pipeline_pool_size=-1,
+	// no pipeline pool) or above [MaxPoolSize] and [MaxBufferSize].
 	URL string
 	// Addrs are the seed addresses ("host:port") of a Redis Cluster.
 	Addrs []string
@@ -62,8 +77,9 @@ type Options struct {
 	// TLS, when set, makes the connections of Addrs or of MasterName use
 	// TLS (a "rediss://" URL carries its own).
 	TLS *tls.Config
-	// PoolSize is the number of connections per server; zero means
-	// go-redis's default (10 per GOMAXPROCS).
+	// PoolSize is the number of connections per server, at most
+	// [MaxPoolSize]; zero means go-redis's default (10 per GOMAXPROCS), or
+	// the URL's pool_size.
 	PoolSize int
 	// DialTimeout, ReadTimeout and WriteTimeout are go-redis's socket
 	// timeouts; zero means go-redis's defaults (5s, 5s, ReadTimeout).
@@ -160,6 +176,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("redis: URL %q: want a redis://, rediss:// or unix:// URL", o.URL)
 	case o.PoolSize < 0:
 		return fmt.Errorf("redis: negative PoolSize %d", o.PoolSize)
+	case o.PoolSize > MaxPoolSize:
+		return fmt.Errorf("redis: PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
 	case o.DialTimeout < 0:
 		return fmt.Errorf("redis: negative DialTimeout %v", o.DialTimeout)
 	case o.MaxRetries < -1:
@@ -170,6 +188,11 @@ func (o *Options) validate() error {
 	for _, a := range append(append([]string{}, o.Addrs...), o.SentinelAddrs...) {
 		if a == "" {
 			return errors.New("redis: empty address")
+		}
+	}
+	if o.URL != "" {
+		if _, err := parseURL(o.URL); err != nil {
+			return err
 		}
 	}
 	if err := o.Codec.Validate(); err != nil {
@@ -240,9 +263,9 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 		return o.Client, false, nil
 	}
 	if o.URL != "" {
-		opt, err := goredis.ParseURL(o.URL)
+		opt, err := parseURL(o.URL)
 		if err != nil {
-			return nil, false, fmt.Errorf("redis: URL: %w", err)
+			return nil, false, err
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.MaxRetries = o.MaxRetries
@@ -283,4 +306,38 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 		return goredis.NewFailoverClient(u.Failover()), true, nil
 	}
 	return goredis.NewClusterClient(u.Cluster()), true, nil
+}
+
+// parseURL parses a URL as go-redis does and checks the settings its query
+// options may carry, which go-redis takes as they are: out of bounds, they
+// make NewClient panic or allocate without bound.
+func parseURL(u string) (*goredis.Options, error) {
+	opt, err := goredis.ParseURL(u)
+	if err != nil {
+		return nil, fmt.Errorf("redis: URL: %w", err)
+	}
+	if opt.DB < 0 {
+		return nil, fmt.Errorf("redis: URL: negative db %d", opt.DB)
+	}
+	if opt.Protocol != 0 && opt.Protocol != 2 && opt.Protocol != 3 {
+		return nil, fmt.Errorf("redis: URL: protocol %d: want 2 or 3", opt.Protocol)
+	}
+	for _, c := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"pool_size", opt.PoolSize, 0, MaxPoolSize},
+		{"min_idle_conns", opt.MinIdleConns, 0, MaxPoolSize},
+		{"max_idle_conns", opt.MaxIdleConns, 0, MaxPoolSize},
+		{"max_active_conns", opt.MaxActiveConns, 0, MaxPoolSize},
+		{"max_concurrent_dials", opt.MaxConcurrentDials, 0, MaxPoolSize},
+		{"pipeline_pool_size", opt.PipelinePoolSize, -1, MaxPoolSize},
+		{"pipeline_read_buffer_size", opt.PipelineReadBufferSize, 0, MaxBufferSize},
+		{"pipeline_write_buffer_size", opt.PipelineWriteBufferSize, 0, MaxBufferSize},
+	} {
+		if c.v < c.lo || c.v > c.hi {
+			return nil, fmt.Errorf("redis: URL: %s=%d: want %d to %d", c.name, c.v, c.lo, c.hi)
+		}
+	}
+	return opt, nil
 }

@@ -26,6 +26,26 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"bad url", Options{URL: "redis://127.0.0.1:1/notadb"}, "URL"},
 		{"empty address", Options{Addrs: []string{"127.0.0.1:1", ""}}, "empty address"},
 		{"negative pool", Options{URL: "redis://127.0.0.1:1", PoolSize: -1}, "PoolSize"},
+		{"pool above the bound", Options{URL: "redis://127.0.0.1:1", PoolSize: MaxPoolSize + 1}, "PoolSize 10001: at most 10000"},
+		{"huge pool, cluster", Options{Addrs: []string{"127.0.0.1:1"}, PoolSize: 1 << 40}, "PoolSize"},
+		{"huge pool, sentinel", Options{MasterName: "m", SentinelAddrs: []string{"127.0.0.1:1"}, PoolSize: 1 << 31}, "PoolSize"},
+		{"URL pool_size above the bound", Options{URL: "redis://127.0.0.1:1/?pool_size=10001"}, "pool_size=10001"},
+		{"URL pool_size beyond int32", Options{URL: "redis://127.0.0.1:1/?pool_size=99999999999"}, "pool_size"},
+		{"URL pool_size that would exhaust memory", Options{URL: "redis://127.0.0.1:1/?pool_size=2000000000"}, "pool_size"},
+		{"URL negative pool_size", Options{URL: "redis://127.0.0.1:1/?pool_size=-5"}, "pool_size=-5"},
+		{"URL pool_size with a bounded PoolSize", Options{URL: "redis://127.0.0.1:1/?pool_size=-5", PoolSize: 8}, "pool_size=-5"},
+		{"URL min_idle_conns", Options{URL: "redis://127.0.0.1:1/?min_idle_conns=99999999999"}, "min_idle_conns"},
+		{"URL negative max_idle_conns", Options{URL: "redis://127.0.0.1:1/?max_idle_conns=-1"}, "max_idle_conns"},
+		{"URL max_active_conns", Options{URL: "redis://127.0.0.1:1/?max_active_conns=99999999999"}, "max_active_conns"},
+		{"URL max_concurrent_dials", Options{URL: "redis://127.0.0.1:1/?max_concurrent_dials=-3"}, "max_concurrent_dials"},
+		{"URL pipeline_pool_size", Options{URL: "redis://127.0.0.1:1/?pipeline_pool_size=99999999999"}, "pipeline_pool_size"},
+		{"URL pipeline_pool_size below -1", Options{URL: "redis://127.0.0.1:1/?pipeline_pool_size=-7"}, "pipeline_pool_size"},
+		{"URL pipeline buffer", Options{URL: "redis://127.0.0.1:1/?pipeline_read_buffer_size=99999999999"}, "pipeline_read_buffer_size"},
+		{"URL negative pipeline buffer", Options{URL: "redis://127.0.0.1:1/?pipeline_write_buffer_size=-1"}, "pipeline_write_buffer_size"},
+		{"URL protocol", Options{URL: "redis://127.0.0.1:1/?protocol=9"}, "protocol 9"},
+		{"URL negative db", Options{URL: "redis://127.0.0.1:1/?db=-1"}, "negative db"},
+		{"URL option not a number", Options{URL: "redis://127.0.0.1:1/?pool_size=many"}, "pool_size"},
+		{"URL unknown option", Options{URL: "redis://127.0.0.1:1/?pool=3"}, "unexpected option"},
 		{"negative dial timeout", Options{URL: "redis://127.0.0.1:1", DialTimeout: -1}, "DialTimeout"},
 		{"retries", Options{URL: "redis://127.0.0.1:1", MaxRetries: -2}, "MaxRetries"},
 		{"breaker timeout", Options{URL: "redis://127.0.0.1:1", Breaker: BreakerOptions{OpenTimeout: -1}}, "OpenTimeout"},
@@ -45,6 +65,55 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewAcceptsBoundedOptions: the bounds of the connection settings
+// are inclusive, and the URL's other query options pass.
+func TestNewAcceptsBoundedOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"PoolSize at the bound", Options{URL: "redis://127.0.0.1:1", PoolSize: MaxPoolSize}},
+		{"cluster PoolSize at the bound", Options{Addrs: []string{"127.0.0.1:1"}, PoolSize: MaxPoolSize}},
+		{"URL counts at the bounds", Options{URL: "redis://127.0.0.1:1/?pool_size=10000&min_idle_conns=0&max_idle_conns=10000&max_active_conns=10000&max_concurrent_dials=10000"}},
+		{"URL without a pipeline pool", Options{URL: "redis://127.0.0.1:1/?pipeline_pool_size=-1&pipeline_read_buffer_size=16777216"}},
+		{"URL timeouts, db and protocol", Options{URL: "redis://127.0.0.1:1/3?dial_timeout=3s&read_timeout=-1&protocol=2"}},
+		{"unix socket", Options{URL: "unix:///tmp/none.sock?db=2&pool_size=4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := New(tt.o)
+			if err != nil {
+				t.Fatalf("New(%+v) = %v, want no error", tt.o, err)
+			}
+			if err := b.Close(); err != nil {
+				t.Fatalf("Close = %v", err)
+			}
+		})
+	}
+}
+
+// FuzzNewURL: whatever the URL's path and query say, New returns an error
+// or a Backend, never panics. The host stays a closed loopback port: a
+// Backend may dial in the background (min_idle_conns).
+func FuzzNewURL(f *testing.F) {
+	for _, q := range []string{
+		"", "?pool_size=99999999999", "?pool_size=-5", "2?min_idle_conns=3&max_active_conns=2", "?protocol=3&db=1",
+		"?pipeline_pool_size=-1&pipeline_write_buffer_size=1", "?dial_timeout=1ms&read_timeout=-2&conn_max_lifetime=-1s",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		b, err := New(Options{URL: "redis://127.0.0.1:1/" + q, MaxRetries: -1})
+		if err != nil {
+			return
+		}
+		if err := b.Close(); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+	})
 }
 
 func TestDefaults(t *testing.T) {

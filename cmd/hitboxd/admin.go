@@ -286,9 +286,11 @@ func (a *adminAPI) listKeys(w http.ResponseWriter, r *http.Request) {
 			if state == backend.Expired && !expired {
 				return true
 			}
+			// count is the number of entries: keep counting past the limit.
+			ans.Count++
 			if len(ans.Keys) == limit {
 				ans.Truncated = true
-				return false
+				return true
 			}
 			ans.Keys = append(ans.Keys, describeKey(ki, kf, state))
 			return true
@@ -298,7 +300,6 @@ func (a *adminAPI) listKeys(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slices.SortFunc(ans.Keys, func(x, y keyInfo) int { return cmp.Compare(x.Key, y.Key) })
-		ans.Count = len(ans.Keys)
 		writeJSON(w, http.StatusOK, ans)
 	})
 }

@@ -199,8 +199,9 @@ func TestAdminAPI(t *testing.T) {
 				if err := json.Unmarshal(w.Body.Bytes(), &ans); err != nil {
 					t.Fatal(err)
 				}
-				if ans.Count != 1 || len(ans.Keys) != 1 || !ans.Truncated {
-					t.Errorf("count %d, %d keys, truncated %v; want 1, 1, true", ans.Count, len(ans.Keys), ans.Truncated)
+				// count is the number of entries, not of the keys listed.
+				if ans.Count != 2 || len(ans.Keys) != 1 || !ans.Truncated {
+					t.Errorf("count %d, %d keys, truncated %v; want 2, 1, true", ans.Count, len(ans.Keys), ans.Truncated)
 				}
 			}},
 		{name: "keys: limit equal to the count", method: "GET", target: "/keys?limit=2&prefix=" + url.QueryEscape("v0:method=GET&"), wantCode: 200, want: keysJSON(false, jsonA, jsonB)},

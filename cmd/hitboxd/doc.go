@@ -55,8 +55,9 @@
 //	GET    /metrics  Prometheus text format
 //	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
 //
-// count is the number of keys listed, sorted by key; truncated says the
-// limit cut the list. Only entries that have not expired are listed unless
+// count is the number of entries that match (listed or not); the keys are
+// sorted by key, at most limit of them; truncated says the limit cut the
+// list. Only entries that have not expired are listed unless
 // ?expired=true. Times are RFC 3339 in UTC; stale and expire are null for
 // an entry that never goes stale or never expires. A part without a value
 // is {"name": "X-Tenant-Id", "value": null}; a key with no parts has
