@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // seal builds stored bytes around body with a valid header and checksum, so
@@ -347,5 +350,43 @@ func BenchmarkCodec(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestJSONFastPath checks that the reflection-free reader of the JSON
+// layout reads what encoding/json reads, and declines what it cannot.
+func TestJSONFastPath(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.UTC)
+	for _, e := range []Entry{
+		{},
+		{Value: []byte{}},
+		{Value: []byte("plain text"), Written: now, Stale: now.Add(time.Second), Expire: now.Add(time.Minute), Keep: time.Hour},
+		{Value: []byte("needs \"escapes\"\n"), Written: now},
+		{Value: []byte{0, 1, 2, 0xff}, Expire: now},
+	} {
+		b, err := appendJSON(nil, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var slow jsonEntry
+		if err := json.Unmarshal(b, &slow); err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := parseJSONFast(b)
+		if bytes.Contains(b, []byte(`\`)) {
+			if ok {
+				t.Errorf("fast path accepted escapes in %s", b)
+			}
+			continue
+		}
+		if !ok || !cmp.Equal(fast, slow) {
+			t.Errorf("fast path on %s = %+v (%v), want %+v", b, fast, ok, slow)
+		}
+	}
+	for _, s := range []string{`{"value":"a","value":"b"}`, `{ "value":"a"}`, `{"other":"x"}`, `{"value":"a"`, `{"value":1}`, `{"keep":"1s""value":"a"}`} {
+		if je, ok := parseJSONFast([]byte(s)); ok {
+			t.Errorf("fast path accepted %s as %+v", s, je)
+		}
 	}
 }

@@ -226,7 +226,9 @@ func decodeJSON(p []byte) (Entry, error) {
 		e   Entry
 		err error
 	)
-	if err := json.Unmarshal(p, &je); err != nil {
+	if fast, ok := parseJSONFast(p); ok && utf8.Valid(p) {
+		je = fast
+	} else if err := json.Unmarshal(p, &je); err != nil {
 		return Entry{}, err
 	}
 	if e.Written, err = parseJSONTime(je.Written); err != nil {
