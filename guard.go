@@ -136,15 +136,24 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	if c.recheck(ctx, req, fl) {
 		return nil
 	}
+	// release frees the fleet-wide lock; a background store takes it
+	// over so that the lock lasts until the entry has landed.
+	release := func() {}
 	if c.locker != nil {
 		unlock, found := c.lock(ctx, req, fl)
 		if found {
 			return nil
 		}
 		if unlock != nil {
-			defer unlock()
+			release = unlock
 		}
 	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			release()
+		}
+	}()
 	start := time.Now()
 	f, err := fetch(ctx)
 	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
@@ -169,7 +178,11 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f.Value)
 	if req.Policy.StoreInBackground {
 		e := fl.entry
-		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) { c.write(ctx, req, e) })
+		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
+			defer release()
+			c.write(ctx, req, e)
+		})
+		handedOver = fl.stored
 		return nil
 	}
 	fl.stored = c.write(ctx, req, fl.entry)

@@ -65,7 +65,7 @@ func (d *decoder) decodeFile(root *node) *File {
 	}
 	if e, ok := fs["admin"]; ok {
 		f.Admin = d.admin(e.val, e.path)
-		if f.Admin.Listen != "" && f.Admin.Listen == f.Listen {
+		if f.Admin.Listen != "" && f.Admin.Listen == f.Listen && !anyPort(f.Listen) {
 			d.fail(e.val, e.path+".listen", ErrValue, "admin.listen %q is the proxy's listen address too", f.Listen)
 		}
 	}
@@ -125,6 +125,17 @@ func (d *decoder) address(n *node, path, s string) bool {
 		return false
 	}
 	return true
+}
+
+// anyPort reports whether a checked listen address asks for port 0, a
+// free port the system picks: two such listeners get two different ports.
+func anyPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && p == 0
 }
 
 func (d *decoder) upstream(n *node, path, s string) bool {

@@ -63,8 +63,8 @@
 //     most 2^20 values through aliases. Duplicate keys are errors.
 //   - upstream is required: an http:// or https:// URL with a host.
 //     listen and admin.listen are host:port with a numeric port; they must
-//     differ. A token without admin.listen is an error (the admin API
-//     would be off).
+//     differ, unless the port is 0 (each gets a free port of its own). A
+//     token without admin.listen is an error (the admin API would be off).
 //   - backend absent or null is Memory with 256MiB, and so is a Memory
 //     backend without max_bytes or max_capacity; a backend without type is
 //     a Memory backend. max_bytes takes bytes or a size ("256MiB", "64MB",

@@ -203,12 +203,11 @@ func testConfig(upstream, backend, endpoints string) string {
 	return fmt.Sprintf("listen: %s\nupstream: %s\nadmin:\n  listen: %s\n%s\n%s\n", testListen, upstream, testAdminListen, backend, endpoints)
 }
 
-// Free loopback ports for the proxy and the admin API. config refuses
-// the same address twice, port 0 included, hence two spellings of
-// loopback.
+// Free loopback ports for the proxy and the admin API: config allows the
+// same address twice on port 0, where each listener gets a port of its own.
 const (
 	testListen      = "127.0.0.1:0"
-	testAdminListen = "localhost:0"
+	testAdminListen = "127.0.0.1:0"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.
