@@ -182,6 +182,9 @@ func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error
 	if req.Key == "" {
 		return Result{}, ErrEmptyKey
 	}
+	if req.Policy.invalid() {
+		return Result{}, req.Policy.Validate()
+	}
 	return c.after(ctx, req, fetch, c.lookup(ctx, req))
 }
 

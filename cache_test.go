@@ -344,6 +344,11 @@ func TestInvalidCalls(t *testing.T) {
 	if _, err := c.Do(t.Context(), hitbox.Request{Key: "k"}, nil); !errors.Is(err, hitbox.ErrNilFetch) {
 		t.Errorf("nil fetch: %v, want ErrNilFetch", err)
 	}
+	for _, p := range []hitbox.Policy{{TTL: -time.Second}, {Stale: -1}, {Concurrency: -1}, {Jitter: -1}, {StaleMode: 9}} {
+		if _, err := c.Do(t.Context(), hitbox.Request{Key: "k", Policy: p}, up.Fetch); !errors.Is(err, hitbox.ErrInvalidPolicy) {
+			t.Errorf("policy %+v: %v, want ErrInvalidPolicy", p, err)
+		}
+	}
 	if up.Calls() != 0 {
 		t.Errorf("invalid calls reached the upstream %d times", up.Calls())
 	}

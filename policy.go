@@ -120,6 +120,12 @@ func (p Policy) Validate() error {
 	return errors.Join(errs...)
 }
 
+// invalid is a cheap test for what Validate reports.
+func (p Policy) invalid() bool {
+	return p.TTL < 0 || p.Stale < 0 || p.Jitter < 0 || p.Concurrency < 0 ||
+		p.StaleMode < 0 || p.StaleMode > StaleOffloadRevalidate
+}
+
 func (p Policy) staleMode() StaleMode {
 	if p.StaleMode == 0 {
 		return StaleReturn

@@ -90,6 +90,9 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		return v, Result{Status: Miss, Forward: ForwardBypass}, err
 	}
 	ctx = orBackground(ctx)
+	if req.Policy.invalid() {
+		return zero, Result{}, req.Policy.Validate()
+	}
 	for attempt := 0; ; attempt++ {
 		// A hit is answered without building the fetch closure.
 		f := t.c.lookup(ctx, req)
