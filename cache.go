@@ -32,6 +32,10 @@ type Fetched struct {
 	Value []byte
 	// Store says the answer may be stored (the response predicates held).
 	Store bool
+	// Decoded, optional, is Value as a Go value: stored beside the bytes
+	// by stores that keep entries in process and handed to later hits as
+	// Result.Decoded (shared, read-only).
+	Decoded any
 	// Payload, optional, is handed back only to the caller whose fetch
 	// produced it, and only when the answer was not stored (a response
 	// streamed through because it was too large, say). When nobody takes
@@ -63,6 +67,9 @@ type Result struct {
 	// StaleIfError reports a stale entry served because the upstream
 	// failed.
 	StaleIfError bool
+	// Decoded is the entry's in-process Go value when the store kept one
+	// (see backend.Entry.Decoded); shared, read-only.
+	Decoded any
 	// Source is the label of the backend that answered a hit.
 	Source string
 	// Written and Expire are the served or stored entry's times (zero
@@ -257,7 +264,7 @@ func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forwar
 }
 
 func fromEntry(e backend.Entry, s Status, src string) Result {
-	return Result{Value: e.Value, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
+	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
 }
 
 // labeledGetter is what a composition offers to say which layer answered.
@@ -299,7 +306,7 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 }
 
 // entry builds the entry to store for value under policy p at now.
-func (c *Cache) entry(now time.Time, p Policy, value []byte) backend.Entry {
+func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
 	ttl, stale := p.TTL, p.Stale
 	if p.Jitter > 0 {
 		j := rand.N(p.Jitter)
@@ -310,7 +317,7 @@ func (c *Cache) entry(now time.Time, p Policy, value []byte) backend.Entry {
 			stale += j
 		}
 	}
-	e := backend.Entry{Value: value, Written: now}
+	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Written: now}
 	if ttl > 0 {
 		e.Expire = now.Add(ttl)
 		e.Keep = p.keep()

@@ -91,7 +91,7 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 		}
 		res := Result{Value: got.value, Status: Miss, Forward: fwd, Stored: got.stored}
 		if got.storable {
-			res.Written, res.Expire = got.entry.Written, got.entry.Expire
+			res.Written, res.Expire, res.Decoded = got.entry.Written, got.entry.Expire, got.entry.Decoded
 		} else {
 			res.Payload = got.claim()
 		}
@@ -175,7 +175,7 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	closePayload(f.Payload)
 	fl.storable = true
 	fl.source = c.source
-	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f.Value)
+	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
 	if req.Policy.StoreInBackground {
 		e := fl.entry
 		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
@@ -265,7 +265,7 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 		return err
 	}
 	fl.value, fl.storable, fl.source = f.Value, true, c.source
-	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f.Value)
+	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
 	fl.stored = c.write(ctx, req, fl.entry)
 	return nil
 }

@@ -36,6 +36,7 @@ type Typed[T any] struct {
 	ns       string
 	endpoint string
 	prefix   []byte // the encoded key up to the id's value
+	shared   bool
 }
 
 // TypedOptions configures a [Typed].
@@ -50,6 +51,13 @@ type TypedOptions[T any] struct {
 	// Endpoint names this Typed in events and metrics (default: the
 	// namespace).
 	Endpoint string
+	// Shared keeps the value a fetch produced beside its bytes in stores
+	// that hold entries in process (memory without a codec), and answers
+	// their hits with that very value, without decoding: the value is
+	// then shared between callers and must not be modified. Off by
+	// default: every call decodes its own copy. Stores that encode
+	// entries (Redis, memory with a codec) are decoded either way.
+	Shared bool
 }
 
 // NewTyped returns a Typed over c.
@@ -67,7 +75,7 @@ func NewTyped[T any](c *Cache, o TypedOptions[T]) (*Typed[T], error) {
 		o.Endpoint = o.Namespace
 	}
 	prefix := Key{Namespace: o.Namespace, Parts: []KeyPart{Part("id", "")}}.AppendURLEncoded(nil)
-	return &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix}, nil
+	return &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix, shared: o.Shared}, nil
 }
 
 // Key returns the encoded key GetOrFetch stores id under.
@@ -103,6 +111,11 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		if err != nil {
 			return zero, res, err
 		}
+		if t.shared {
+			if v, ok := res.Decoded.(T); ok {
+				return v, res, nil
+			}
+		}
 		v, err := t.codec.Unmarshal(res.Value)
 		if err == nil {
 			return v, res, nil
@@ -127,7 +140,11 @@ func (t *Typed[T]) fetcher(fetch func(ctx context.Context) (T, error)) Fetch {
 		if err != nil {
 			return Fetched{}, fmt.Errorf("hitbox: encode value: %w", err)
 		}
-		return Fetched{Value: b, Store: true}, nil
+		f := Fetched{Value: b, Store: true}
+		if t.shared {
+			f.Decoded = v
+		}
+		return f, nil
 	}
 }
 

@@ -44,3 +44,34 @@ func TestTyped(t *testing.T) {
 		t.Errorf("after corruption: %+v %v %v calls=%d", u, res.Status, err, calls)
 	}
 }
+
+func TestTypedShared(t *testing.T) {
+	t.Parallel()
+	c, _ := newCache(t)
+	type box struct{ N int }
+	shared, err := hitbox.NewTyped(c, hitbox.TypedOptions[*box]{Namespace: "shared", Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies, err := hitbox.NewTyped(c, hitbox.TypedOptions[*box]{Namespace: "copies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(context.Context) (*box, error) { return &box{N: 1}, nil }
+	for _, tt := range []struct {
+		typed *hitbox.Typed[*box]
+		same  bool
+	}{{shared, true}, {copies, false}} {
+		first, _, err := tt.typed.GetOrFetch(t.Context(), "1", load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, res, err := tt.typed.GetOrFetch(t.Context(), "1", load)
+		if err != nil || res.Status != hitbox.Hit || second.N != 1 {
+			t.Fatalf("hit: %+v %v %v", second, res.Status, err)
+		}
+		if (first == second) != tt.same {
+			t.Errorf("Shared=%v: the hit returned the fetched pointer: %v", tt.same, first == second)
+		}
+	}
+}

@@ -67,6 +67,12 @@ func Run(ctx context.Context, env measure.Env) ([]result.Measure, error) {
 	if err != nil {
 		return nil, err
 	}
+	sharedOut, err := runCase(ctx, env, cache, keys, "struct, JSON codec, Shared", hitbox.TypedOptions[item]{Namespace: "shared", Shared: true},
+		func(i int) item { return item{ID: i, Name: "Ann", Email: "ann@example.com"} })
+	if err != nil {
+		return nil, err
+	}
+	structOut = append(structOut, sharedOut...)
 	payload := make([]byte, 1<<10)
 	bytesOut, err := runCase(ctx, env, cache, keys, "1 KiB []byte, identity codec",
 		hitbox.TypedOptions[[]byte]{Namespace: "bytes", Codec: bytesCodec{}},
