@@ -74,4 +74,17 @@ func BenchmarkTypedHit(b *testing.B) {
 			}
 		})
 	})
+	b.Run("typed-json-shared", func(b *testing.B) {
+		typed, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[benchValue]{Namespace: "shared", Shared: true})
+		load := func(context.Context) (benchValue, error) { return benchValue{1, "Ann", "ann@example.com"}, nil }
+		_, _, _ = typed.GetOrFetch(ctx, "1", load)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, res, _ := typed.GetOrFetch(ctx, "1", load); res.Status != hitbox.Hit {
+					b.Fatal("not a hit")
+				}
+			}
+		})
+	})
 }
