@@ -53,3 +53,26 @@ func BenchmarkMiddlewareHit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMiddlewareBypass is a request no endpoint accepts (a Disabled
+// policy): the middleware's cost around a handler that answers at once.
+func BenchmarkMiddlewareBypass(b *testing.B) {
+	e := newEnv(b)
+	body := pattern(1 << 10)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(body)
+	})
+	h := e.middleware(b, next, []Endpoint{{Policy: hitbox.Disabled()}})
+	r := httptest.NewRequest(http.MethodGet, "/books/1", nil)
+	w := &discardWriter{h: make(http.Header)}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		w.n = 0
+		h.ServeHTTP(w, r)
+	}
+	if w.status != http.StatusOK || w.h.Get("Cache-Status") != "hitbox; fwd=bypass; fwd-status=200" {
+		b.Fatalf("last answer: %d, %q", w.status, w.h.Get("Cache-Status"))
+	}
+}

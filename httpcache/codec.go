@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // The cached form of a response, version 1:
@@ -177,10 +178,11 @@ func parse(b []byte) (view, error) {
 
 // fill sets the view's headers in dst, replacing values dst has under the
 // same keys, and returns extra spare strings for the caller's own headers.
-// It allocates one string for every key and value together and one slice
-// for every value.
+// It allocates one slice for every value. The keys and values are
+// substrings of the parsed bytes, not copies: cached values are read-only
+// and shared (the contract of backend.Entry), so they never change.
 func (v *view) fill(dst http.Header, extra int) []string {
-	s := string(v.hdr)
+	s := unsafe.String(unsafe.SliceData(v.hdr), len(v.hdr))
 	vals := make([]string, v.nvalues+extra)
 	d := decoder{b: v.hdr} // already validated
 	for range v.nkeys {
@@ -226,6 +228,12 @@ func (d *decoder) byte() byte {
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
+	}
+	if d.off < len(d.b) && d.b[d.off] < 0x80 {
+		// One byte: most lengths and counts.
+		x := d.b[d.off]
+		d.off++
+		return uint64(x)
 	}
 	x, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 || (n > 1 && d.b[d.off+n-1] == 0) {

@@ -161,6 +161,9 @@ const (
 // once read and which must not be modified.
 func (c *core) prepare(r *http.Request, clientSide bool) plan {
 	p := plan{r: r}
+	if len(c.endpoints) == 0 {
+		return p // nothing can accept it: the body streams to the upstream unread
+	}
 	var ok bool
 	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide)
 	if !ok {

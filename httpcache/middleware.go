@@ -321,6 +321,7 @@ type forwardWriter struct {
 	fwd      hitbox.Forward
 	wrote    bool
 	hijacked bool
+	vals     [2]string // the status headers' values
 }
 
 func (b *forwardWriter) Header() http.Header { return b.w.Header() }
@@ -328,7 +329,7 @@ func (b *forwardWriter) Header() http.Header { return b.w.Header() }
 func (b *forwardWriter) WriteHeader(code int) {
 	if !b.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		b.wrote = true
-		setForwarded(b.w.Header(), nil, forwardStatus(b.fwd, code, false))
+		setForwarded(b.w.Header(), b.vals[:], forwardStatus(b.fwd, code, false))
 	}
 	b.w.WriteHeader(code)
 }

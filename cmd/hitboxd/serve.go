@@ -181,6 +181,7 @@ type daemon struct {
 	reg       *prometheus.Registry
 	met       *metrics.Metrics
 	transport *http.Transport // shared by every state: one connection pool
+	buffers   *bufferPool     // the proxies' copy buffers, shared likewise
 
 	reloads  <-chan os.Signal
 	reloaded func(error)
@@ -212,7 +213,7 @@ func newDaemon(o serveOptions) (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{log: log, load: o.Load, shutdownTimeout: timeout, reg: reg, met: met, transport: newTransport(),
-		reloads: o.Reload, reloaded: o.Reloaded}
+		buffers: new(bufferPool), reloads: o.Reload, reloaded: o.Reloaded}
 	met.WatchBackend(&currentBackend{d: d})
 	return d, nil
 }
@@ -326,7 +327,7 @@ func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
 		}
 		return nil, err
 	}
-	return &state{file: f, gen: gen, handler: mw(newProxy(target, d.transport, d.log))}, nil
+	return &state{file: f, gen: gen, handler: mw(newProxy(target, d.transport, d.buffers, d.log))}, nil
 }
 
 // reload reads the file again and swaps the configuration in. A file that
