@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // bufferBody reads r's body once, up to max bytes, so that predicates and
@@ -51,36 +53,9 @@ func bufferBody(r *http.Request, max int64, clientSide bool) (*http.Request, []b
 
 // resetBody gives r a fresh body reading b, and a GetBody replaying it.
 func resetBody(r *http.Request, b []byte) {
-	r.Body = &bytesBody{data: b}
-	r.GetBody = func() (io.ReadCloser, error) { return &bytesBody{data: b}, nil }
+	r.Body = predicate.NewBody(b, nil)
+	r.GetBody = func() (io.ReadCloser, error) { return predicate.NewBody(b, nil), nil }
 }
-
-// bytesBody is a request body held in memory. Its Bytes method (the bytes
-// not yet read) lets predicates and extractors read it without copying.
-type bytesBody struct {
-	data []byte // not yet read
-}
-
-func (b *bytesBody) Read(p []byte) (int, error) {
-	if len(b.data) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, b.data)
-	b.data = b.data[n:]
-	return n, nil
-}
-
-// WriteTo lets io.Copy send the bytes without an intermediate buffer.
-func (b *bytesBody) WriteTo(w io.Writer) (int64, error) {
-	n, err := w.Write(b.data)
-	b.data = b.data[n:]
-	return int64(n), err
-}
-
-// Bytes returns the bytes not yet read; they must not be modified.
-func (b *bytesBody) Bytes() []byte { return b.data }
-
-func (b *bytesBody) Close() error { return nil }
 
 type readCloser struct {
 	io.Reader

@@ -164,12 +164,19 @@ func readUpTo(rd io.Reader, limit, hint int64) ([]byte, error) {
 	return buf, nil
 }
 
-// bytesBody is what BodyBytes leaves in place of a body it read whole: it
-// delivers the bytes not yet read and closes the original body. Its Bytes
-// method lets later predicates read it without copying.
+// NewBody returns a body that delivers data and, when closed, closes orig
+// (nil: nothing to close). Its Bytes method (the bytes not yet read) lets
+// predicates and extractors read it without copying; data must not be
+// modified while the body is in use. BodyBytes leaves such a body in place
+// of one it read whole.
+func NewBody(data []byte, orig io.Closer) io.ReadCloser {
+	return &bytesBody{data: data, orig: orig}
+}
+
+// bytesBody is the body NewBody returns.
 type bytesBody struct {
-	data []byte // not yet delivered
-	orig io.Closer
+	data []byte    // not yet delivered
+	orig io.Closer // nil: nothing to close
 }
 
 func (b *bytesBody) Read(p []byte) (int, error) {
@@ -191,7 +198,12 @@ func (b *bytesBody) WriteTo(w io.Writer) (int64, error) {
 // Bytes returns the bytes not yet delivered.
 func (b *bytesBody) Bytes() []byte { return b.data }
 
-func (b *bytesBody) Close() error { return b.orig.Close() }
+func (b *bytesBody) Close() error {
+	if b.orig == nil {
+		return nil
+	}
+	return b.orig.Close()
+}
 
 // prefixBody is what BodyBytes leaves in place of a body it did not read
 // whole (too large, or a read error): the bytes read, then the rest.
