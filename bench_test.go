@@ -49,42 +49,31 @@ func BenchmarkTypedHit(b *testing.B) {
 		})
 	})
 	b.Run("typed-raw", func(b *testing.B) {
-		typed, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[string]{Codec: rawCodec{}, Namespace: "raw"})
-		load := func(context.Context) (string, error) { return "value", nil }
-		_, _, _ = typed.GetOrFetch(ctx, "1", load)
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, res, _ := typed.GetOrFetch(ctx, "1", load); res.Status != hitbox.Hit {
-					b.Fatal("not a hit")
-				}
-			}
-		})
+		benchTyped(b, cache, hitbox.TypedOptions[string]{Codec: rawCodec{}, Namespace: "raw"}, "value")
 	})
 	b.Run("typed-json", func(b *testing.B) {
-		typed, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[benchValue]{Namespace: "json"})
-		load := func(context.Context) (benchValue, error) { return benchValue{1, "Ann", "ann@example.com"}, nil }
-		_, _, _ = typed.GetOrFetch(ctx, "1", load)
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, res, _ := typed.GetOrFetch(ctx, "1", load); res.Status != hitbox.Hit {
-					b.Fatal("not a hit")
-				}
-			}
-		})
+		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "json"}, benchValue{1, "Ann", "ann@example.com"})
 	})
 	b.Run("typed-json-shared", func(b *testing.B) {
-		typed, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[benchValue]{Namespace: "shared", Shared: true})
-		load := func(context.Context) (benchValue, error) { return benchValue{1, "Ann", "ann@example.com"}, nil }
-		_, _, _ = typed.GetOrFetch(ctx, "1", load)
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, res, _ := typed.GetOrFetch(ctx, "1", load); res.Status != hitbox.Hit {
-					b.Fatal("not a hit")
-				}
+		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "shared", Shared: true}, benchValue{1, "Ann", "ann@example.com"})
+	})
+}
+
+// benchTyped measures parallel GetOrFetch hits of one key holding v.
+func benchTyped[T any](b *testing.B, cache *hitbox.Cache, o hitbox.TypedOptions[T], v T) {
+	ctx := context.Background()
+	typed, err := hitbox.NewTyped(cache, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	load := func(context.Context) (T, error) { return v, nil }
+	_, _, _ = typed.GetOrFetch(ctx, "1", load)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, res, _ := typed.GetOrFetch(ctx, "1", load); res.Status != hitbox.Hit {
+				b.Fatal("not a hit")
 			}
-		})
+		}
 	})
 }

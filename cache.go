@@ -254,9 +254,7 @@ func (c *Cache) lookup(ctx context.Context, req Request) found {
 
 // direct calls the upstream without the cache.
 func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forward) (Result, error) {
-	start := time.Now()
-	f, err := fetch(ctx)
-	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
 		return Result{Status: Miss, Forward: fwd}, err
 	}

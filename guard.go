@@ -154,9 +154,7 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 			release()
 		}
 	}()
-	start := time.Now()
-	f, err := fetch(ctx)
-	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
 		closePayload(f.Payload)
 		return err
@@ -173,9 +171,7 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 		return nil
 	}
 	closePayload(f.Payload)
-	fl.storable = true
-	fl.source = c.source
-	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
+	c.storable(req, f, fl)
 	if req.Policy.StoreInBackground {
 		e := fl.entry
 		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
@@ -257,17 +253,28 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	defer c.track.done()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.upstreamTimeout)
 	defer cancel()
-	start := time.Now()
-	f, err := fetch(ctx)
-	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	f, err := c.callUpstream(ctx, req, fetch)
 	closePayload(f.Payload)
 	if err != nil || !f.Store {
 		return err
 	}
-	fl.value, fl.storable, fl.source = f.Value, true, c.source
-	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
+	c.storable(req, f, fl)
 	fl.stored = c.write(ctx, req, fl.entry)
 	return nil
+}
+
+// callUpstream asks the upstream, timing and recording the call.
+func (c *Cache) callUpstream(ctx context.Context, req Request, fetch Fetch) (Fetched, error) {
+	start := time.Now()
+	f, err := fetch(ctx)
+	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	return f, err
+}
+
+// storable records in fl a storable answer and the entry to store for it.
+func (c *Cache) storable(req Request, f Fetched, fl *flight) {
+	fl.value, fl.storable, fl.source = f.Value, true, c.source
+	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
 }
 
 // tracker counts work in flight so that Shutdown can wait for it.
