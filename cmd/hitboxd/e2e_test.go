@@ -7,7 +7,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -405,12 +404,7 @@ func TestE2EGracefulShutdown(t *testing.T) {
 // TestE2EUnreachableUpstream: 502 with a JSON body, never cached.
 func TestE2EUnreachableUpstream(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	_ = ln.Close()
+	dead := deadUpstream(t)
 	p := startProcess(t, testConfig(dead, "", `endpoints:
   - name: all
     request: [{Method: GET}]

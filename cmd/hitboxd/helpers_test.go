@@ -350,3 +350,15 @@ func awaitRefused(t *testing.T, base string) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// deadUpstream returns the URL of a loopback port nobody listens on.
+func deadUpstream(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	_ = ln.Close()
+	return dead
+}

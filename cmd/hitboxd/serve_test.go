@@ -86,12 +86,7 @@ func TestServeCachesAndForwards(t *testing.T) {
 
 func TestServeUnreachableUpstream(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	_ = ln.Close()
+	dead := deadUpstream(t)
 	d := startInProcess(t, testConfig(dead, "", `endpoints:
   - name: everything
     request: [{Method: GET}]
