@@ -23,6 +23,9 @@ type Request struct {
 	Policy Policy
 	// Endpoint names the request's endpoint in events and metrics.
 	Endpoint string
+	// Timeout, when positive, bounds this call's upstream call instead of
+	// the Cache's default ([WithUpstreamTimeout]).
+	Timeout time.Duration
 }
 
 // Fetched is what an upstream call produced.
@@ -32,6 +35,13 @@ type Fetched struct {
 	Value []byte
 	// Store says the answer may be stored (the response predicates held).
 	Store bool
+	// Failed marks an answer that is an upstream failure (for HTTP: a 500,
+	// 502, 503 or 504 that is not stored). It is never stored; the callers
+	// waiting on the same shared call get it (Value) as their answer rather
+	// than asking the upstream once each, and it lets a policy's
+	// StaleIfError serve an entry instead. Store and Failed exclude each
+	// other: Store wins.
+	Failed bool
 	// Decoded, optional, is Value as a Go value: stored beside the bytes
 	// by stores that keep entries in process and handed to later hits as
 	// Result.Decoded (shared, read-only).
@@ -67,6 +77,9 @@ type Result struct {
 	// StaleIfError reports a stale entry served because the upstream
 	// failed.
 	StaleIfError bool
+	// Failed reports an answer that the upstream marked failed
+	// ([Fetched.Failed]): Value holds it, and it was not stored.
+	Failed bool
 	// Decoded is the entry's in-process Go value when the store kept one
 	// (see backend.Entry.Decoded); shared, read-only.
 	Decoded any

@@ -277,7 +277,7 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 
 		// StaleIfError serves the kept expired entry instead.
-		req.Policy = hitbox.Policy{TTL: time.Second, StaleIfError: true}
+		req.Policy = hitbox.Policy{TTL: time.Second, StaleIfError: time.Second}
 		good := counter(t)
 		if _, err := c.Do(t.Context(), req, good.Fetch); err != nil {
 			t.Fatal(err)

@@ -102,7 +102,7 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 // upstreamFailed answers a failed upstream call: the error, or the stale
 // entry under StaleIfError.
 func (c *Cache) upstreamFailed(req Request, fwd Forward, stale *backend.Entry, err error) (Result, error) {
-	if req.Policy.StaleIfError && stale != nil {
+	if req.Policy.StaleIfError > 0 && stale != nil {
 		c.cfg.recorder.Record(Event{Kind: EventStaleIfError, Endpoint: req.Endpoint, Source: c.source, Err: err})
 		res := fromEntry(*stale, Stale, c.source)
 		res.StaleIfError = true

@@ -79,10 +79,14 @@ type Policy struct {
 	// each entry's TTL (and Stale), spreading expiries of entries written
 	// together.
 	Jitter time.Duration
-	// StaleIfError serves a stale or kept expired entry (as STALE) when
-	// the upstream call fails, instead of the error. Such answers are
-	// counted apart so that a stale hit never hides an outage.
-	StaleIfError bool
+	// StaleIfError, when positive, is how long past its expiry an entry
+	// may still be served (as STALE, Result.StaleIfError set) when the
+	// upstream call fails: the fetch returned an error or an answer marked
+	// [Fetched.Failed]. A stale entry that has not expired qualifies too.
+	// It must not exceed the keep period (an expired entry is gone after
+	// Keep). Such answers are counted apart ([EventStaleIfError]) so that
+	// a stale hit never hides an outage. Zero: off.
+	StaleIfError time.Duration
 	// StoreInBackground stores through the offload runner after
 	// answering, instead of before (the default), trading "a client that
 	// got a MISS finds the entry at once" for latency.
@@ -114,6 +118,11 @@ func (p Policy) Validate() error {
 	if p.Concurrency < 0 {
 		errs = append(errs, fmt.Errorf("%w: negative concurrency %d", ErrInvalidPolicy, p.Concurrency))
 	}
+	if p.StaleIfError < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative stale_if_error %v", ErrInvalidPolicy, p.StaleIfError))
+	} else if p.StaleIfError > 0 && p.StaleIfError > max(p.keep(), 0) {
+		errs = append(errs, fmt.Errorf("%w: stale_if_error %v is longer than keep %v (an expired entry is gone after keep)", ErrInvalidPolicy, p.StaleIfError, max(p.keep(), 0)))
+	}
 	if p.StaleMode < 0 || p.StaleMode > StaleOffloadRevalidate {
 		errs = append(errs, fmt.Errorf("%w: unknown stale mode %d", ErrInvalidPolicy, int(p.StaleMode)))
 	}
@@ -123,7 +132,8 @@ func (p Policy) Validate() error {
 // invalid is a cheap test for what Validate reports.
 func (p Policy) invalid() bool {
 	return p.TTL < 0 || p.Stale < 0 || p.Jitter < 0 || p.Concurrency < 0 ||
-		p.StaleMode < 0 || p.StaleMode > StaleOffloadRevalidate
+		p.StaleMode < 0 || p.StaleMode > StaleOffloadRevalidate ||
+		p.StaleIfError < 0 || (p.StaleIfError > 0 && p.StaleIfError > max(p.keep(), 0))
 }
 
 func (p Policy) staleMode() StaleMode {
