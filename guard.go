@@ -130,7 +130,7 @@ func (c *Cache) flightKey(req Request) string {
 func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *flight) error {
 	c.track.add()
 	defer c.track.done()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.cfg.upstreamTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.upstreamTimeout(req))
 	defer cancel()
 
 	if c.recheck(ctx, req, fl) {
@@ -251,7 +251,7 @@ func (c *Cache) revalidate(ctx context.Context, req Request, fetch Fetch) {
 func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *flight) error {
 	c.track.add()
 	defer c.track.done()
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.upstreamTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.upstreamTimeout(req))
 	defer cancel()
 	f, err := c.callUpstream(ctx, req, fetch)
 	closePayload(f.Payload)
@@ -261,6 +261,14 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	c.storable(req, f, fl)
 	fl.stored = c.write(ctx, req, fl.entry)
 	return nil
+}
+
+// upstreamTimeout is the bound of req's shared upstream call.
+func (c *Cache) upstreamTimeout(req Request) time.Duration {
+	if req.Timeout > 0 {
+		return req.Timeout
+	}
+	return c.cfg.upstreamTimeout
 }
 
 // callUpstream asks the upstream, timing and recording the call.

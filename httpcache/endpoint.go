@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/extract"
@@ -54,15 +55,19 @@ type Endpoint struct {
 	// Policy says how long answers are kept and what stale entries get.
 	// The zero Policy is enabled and never expires.
 	Policy hitbox.Policy
+	// UpstreamTimeout, when positive, bounds the shared upstream call of
+	// this endpoint's requests (default: the Cache's upstream timeout).
+	UpstreamTimeout time.Duration
 }
 
 // endpoint is an Endpoint with its defaults applied.
 type endpoint struct {
-	name   string
-	req    predicate.Request
-	resp   predicate.Response
-	ex     []extract.Extractor
-	policy hitbox.Policy
+	name    string
+	req     predicate.Request
+	resp    predicate.Response
+	ex      []extract.Extractor
+	policy  hitbox.Policy
+	timeout time.Duration
 }
 
 func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
@@ -79,7 +84,7 @@ func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
 		if e.Policy.Disabled {
 			continue // skipped: never accepts a request
 		}
-		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy}
+		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy, timeout: e.UpstreamTimeout}
 		if c.req == nil {
 			c.req = get
 		}

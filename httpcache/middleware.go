@@ -81,7 +81,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c call) request() hitbox.Request {
-	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name}
+	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
 }
 
 // fetch asks the handler, for the flow.

@@ -26,6 +26,7 @@ type config struct {
 	keyFormat      hitbox.KeyFormat
 	namespace      string
 	logger         *slog.Logger
+	inflight       int64
 }
 
 // WithMaxBody sets the largest response body that is buffered and may be
@@ -39,6 +40,17 @@ func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 // means the default). A request with a larger body bypasses the cache
 // (fwd=bypass); its body still reaches the upstream unchanged.
 func WithMaxRequestBody(n int64) Option { return func(c *config) { c.maxRequestBody = n } }
+
+// DefaultInflightBudget bounds the bytes buffered at once for the cache
+// (request bodies read for predicates, responses being recorded): 256 MiB.
+const DefaultInflightBudget = 256 << 20
+
+// WithInflightBudget sets how many bytes may be buffered at once, across
+// all requests, for request bodies read for predicates and extractors and
+// responses being recorded for the store (default [DefaultInflightBudget];
+// n <= 0 means the default). When it is spent, requests stream through
+// uncached rather than buffer more.
+func WithInflightBudget(n int64) Option { return func(c *config) { c.inflight = n } }
 
 // WithKeyFormat sets how keys are encoded for the backend (default
 // [hitbox.KeyURLEncoded]); a format other than KeyURLEncoded or KeyBinary
@@ -59,6 +71,9 @@ func (c *config) defaults() {
 	}
 	if c.maxRequestBody <= 0 {
 		c.maxRequestBody = DefaultMaxRequestBody
+	}
+	if c.inflight <= 0 {
+		c.inflight = DefaultInflightBudget
 	}
 	if c.keyFormat == 0 {
 		c.keyFormat = hitbox.KeyURLEncoded

@@ -78,7 +78,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (c *tcall) request() hitbox.Request {
-	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name}
+	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
 }
 
 // fetch asks the base RoundTripper, for the flow.
