@@ -110,17 +110,17 @@ func (l *load) do(ctx context.Context, k kind, id int) {
 	path := k.path(id)
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, l.base+path, nil)
-	if err != nil {
-		panic(err) // the URL is ours: a bug
-	}
-	resp, err := l.client.Do(req)
 	var (
+		resp    *http.Response
 		status  int
 		cs      cacheStatus
 		n       int64
 		bodyErr error
 	)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, l.base+path, nil)
+	if err == nil {
+		resp, err = l.client.Do(req)
+	}
 	if err == nil {
 		status, cs = resp.StatusCode, parseCacheStatus(resp.Header.Get("X-Cache-Status"))
 		if status == http.StatusOK {

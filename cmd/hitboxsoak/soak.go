@@ -52,10 +52,11 @@ func soak(ctx context.Context, o options, p parts, w io.Writer) (summary, error)
 	wg.Go(func() { l.run(loadCtx, o.clients, o.rate, o.seed) })
 	state := &redisState{}
 	chaosErr := make(chan error, 1)
+	var chaosDone []string // written by the chaos goroutine, read after wg.Wait
 	if o.chaos {
 		wg.Go(func() {
-			done, err := runChaos(loadCtx, start, schedule(o.duration), p.redis, state, w)
-			s.Chaos = done
+			var err error
+			chaosDone, err = runChaos(loadCtx, start, schedule(o.duration), p.redis, state, w)
 			chaosErr <- err
 		})
 	}
@@ -114,7 +115,7 @@ loop:
 	if p.daemon.running() {
 		settle(ctx, sample, func() float64 { return s.GorEnd })
 	}
-	s.Kinds, s.Calls = counts.snapshot(), p.origin.callsByKind()
+	s.Kinds, s.Calls, s.Chaos = counts.snapshot(), p.origin.callsByKind(), chaosDone
 	return s, failed
 }
 
