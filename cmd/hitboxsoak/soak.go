@@ -7,12 +7,16 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // sampleEvery is how often hitboxd's RSS and goroutines are sampled for
 // their peaks.
 const sampleEvery = time.Second
+
+// maxCorruptLines bounds the corrupt bodies shown one by one.
+const maxCorruptLines = 20
 
 // parts are the processes and servers a soak drives.
 type parts struct {
@@ -44,8 +48,14 @@ func soak(ctx context.Context, o options, p parts, w io.Writer) (summary, error)
 	defer cancel()
 	start := time.Now()
 	counts := &counters{}
+	var corrupted atomic.Int64
 	l := newLoad(p.daemon.proxy, o.clients, counts, func(path string, err error) {
-		fmt.Fprintf(w, "[%5s] CORRUPT %s: %v\n", since(start), path, err)
+		switch n := corrupted.Add(1); {
+		case n <= maxCorruptLines:
+			fmt.Fprintf(w, "[%5s] CORRUPT %s: %v\n", since(start), path, err)
+		case n == maxCorruptLines+1:
+			fmt.Fprintf(w, "[%5s] CORRUPT: more corrupt bodies, counted but not shown\n", since(start))
+		}
 	})
 	defer l.close()
 	var wg sync.WaitGroup
