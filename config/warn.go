@@ -40,7 +40,9 @@ func (d *decoder) check(f *File) {
 			d.warn(extractorsLoc(ep),
 				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
 		}
-		d.warnDeception(ep, ep.Request, false)
+		if !constrains(ep.Response, "Content-Type") {
+			d.warnDeception(ep, ep.Request, false)
+		}
 		for _, e := range ep.Extractors {
 			if e.Kind == PathKey && e.Pattern != "" && !strings.ContainsRune("/*{", rune(e.Pattern[0])) {
 				d.warn(e.Loc, "Path %q does not start with '/': it matches no request path and adds no part to the key (as in hitbox)", e.Pattern)
@@ -93,9 +95,37 @@ func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
 			return
 		}
 		if why := deceptive(p.Pattern); why != "" {
-			d.warn(p.Loc, "Path %q %s; an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource and a private page be cached under it (web cache deception): make sure everything it matches may be shared, or constrain each segment with {name:regex}", p.Pattern, why)
+			d.warn(p.Loc, "Path %q %s; an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource and a private page be cached under it (web cache deception): make sure everything it matches may be shared: constrain each segment with {name:regex}, or store only the content types it serves (response: - Header: {content-type: {regex: ...}})", p.Pattern, why)
 		}
 	}
+}
+
+// constrains reports whether p holds only for messages whose header has
+// a value the predicate names (eq, in, contains, starts, ends, regex): a
+// response predicate on Content-Type keeps a private page that a
+// deceptive path reached from being stored as a static file.
+func constrains(p *Predicate, header string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Kind {
+	case And:
+		for _, op := range p.Operands {
+			if constrains(op, header) {
+				return true
+			}
+		}
+	case Or:
+		for _, op := range p.Operands {
+			if !constrains(op, header) {
+				return false
+			}
+		}
+		return len(p.Operands) > 0
+	case Header:
+		return strings.EqualFold(strings.TrimSpace(p.Name), header) && p.Op.Kind != OpExist
+	}
+	return false
 }
 
 // deceptive says how a path pattern accepts paths a normalising upstream
