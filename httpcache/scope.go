@@ -250,8 +250,10 @@ func NormalizeHost(host, scheme string) string {
 		name, port = h[:i], h[i:]
 	}
 	port = strings.TrimPrefix(port, ":")
-	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
-		port = strconv.FormatUint(n, 10)
+	if port != "" {
+		if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+			port = strconv.FormatUint(n, 10)
+		}
 	}
 	if port == "" || port == defaultPort(scheme) {
 		return name
