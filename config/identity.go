@@ -38,7 +38,11 @@ func (d *decoder) identify(eps []*Endpoint, items []*node, path string) {
 			id += "-" + strconv.Itoa(n)
 		}
 		if j, taken := named[id]; taken && j < len(items) {
-			d.fail(items[j].get("name"), indexPath(path, j)+".name", ErrValue,
+			at := items[j]
+			if n := at.get("name"); n != nil {
+				at = n
+			}
+			d.fail(at, indexPath(path, j)+".name", ErrValue,
 				"endpoint name %q is the identity of the unnamed endpoint %s: choose another name", id, indexPath(path, i))
 		}
 		ep.ID = id
