@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,4 +191,52 @@ func TestVaryAcrossInstancesSharingABackend(t *testing.T) {
 	check(t, "b plain", serveHost(t, b, "example.com", "/x"), miss(csMissStored, "plain #2"))
 	check(t, "b gzip", serveHost(t, b, "example.com", "/x", "Accept-Encoding", "gzip"), hit(hitTTL60, "0", "gzip #1"))
 	check(t, "a plain", serveHost(t, a, "example.com", "/x"), hit(hitTTL60, "0", "plain #2"))
+}
+
+// TestVaryCollapsedWaitersGetTheirOwnVariant: callers that wait for a
+// leader fetching the gzip variant never get it unless they accept gzip,
+// and the plain variant costs one more upstream call, not one per caller.
+func TestVaryCollapsedWaitersGetTheirOwnVariant(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var calls atomic.Int64
+	arrived, release := make(chan struct{}), make(chan struct{})
+	neg := negotiating("Accept-Encoding", &calls)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") == "gzip" && r.Header.Get("X-Leader") == "1" {
+			close(arrived)
+			<-release
+		}
+		neg.ServeHTTP(w, r)
+	})
+	h := e.middleware(t, next, []Endpoint{{Name: "v", Policy: hitbox.Enabled(time.Minute, 0)}})
+	leader := make(chan answer, 1)
+	go func() { leader <- serveHost(t, h, "example.com", "/x", "Accept-Encoding", "gzip", "X-Leader", "1") }()
+	<-arrived
+	const n = 8
+	answers := make([]answer, 2*n)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() {
+			if i%2 == 0 {
+				answers[i] = serveHost(t, h, "example.com", "/x")
+			} else {
+				answers[i] = serveHost(t, h, "example.com", "/x", "Accept-Encoding", "gzip")
+			}
+		})
+	}
+	close(release)
+	wg.Wait()
+	if a := <-leader; a.body != "gzip #1" {
+		t.Errorf("leader: %q, want gzip #1", a.body)
+	}
+	for i, a := range answers {
+		gz := strings.HasPrefix(a.body, "gzip #")
+		if gz != (i%2 == 1) || gz != (a.header.Get("Content-Encoding") == "gzip") {
+			t.Errorf("caller %d (gzip %v): %s %q, Content-Encoding %q", i, i%2 == 1, a.xcache, a.body, a.header.Get("Content-Encoding"))
+		}
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("upstream called %d times, want 2 (one per variant)", got)
+	}
 }
