@@ -240,3 +240,77 @@ func TestVaryCollapsedWaitersGetTheirOwnVariant(t *testing.T) {
 		t.Errorf("upstream called %d times, want 2 (one per variant)", got)
 	}
 }
+
+func TestVariantNormalisation(t *testing.T) {
+	t.Parallel()
+	req := func(hdr ...string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Add(hdr[i], hdr[i+1])
+		}
+		return r
+	}
+	ae := []string{"Accept-Encoding"}
+	same := []struct {
+		names []string
+		a, b  *http.Request
+	}{
+		{ae, req("Accept-Encoding", "gzip, br"), req("Accept-Encoding", "BR;q=1,x-gzip;q=0.5")},
+		{ae, req("Accept-Encoding", "gzip"), req("Accept-Encoding", "gzip, deflate;q=0")},
+		{[]string{"Accept-Language"}, req("Accept-Language", "en-US, en;q=0.9"), req("Accept-Language", "en-us,en;q=0.9")},
+		{[]string{"X-Tier"}, req("X-Tier", " gold "), req("X-Tier", "gold")},
+	}
+	for _, c := range same {
+		if x, y := variantOf(c.a, c.names), variantOf(c.b, c.names); x != y || !isVariant(x) {
+			t.Errorf("variantOf(%v) = %q and %q for %v, %v; want one variant", c.names, x, y, c.a.Header, c.b.Header)
+		}
+	}
+	differ := []struct {
+		names []string
+		a, b  *http.Request
+	}{
+		{ae, req(), req("Accept-Encoding", "")},
+		{ae, req("Accept-Encoding", "gzip"), req("Accept-Encoding", "gzip, br")},
+		{[]string{"X-Tier"}, req("X-Tier", "Gold"), req("X-Tier", "gold")},
+		{[]string{"X-A", "X-B"}, req("X-A", "1"), req("X-B", "1")},
+		{[]string{"X-Tier"}, req("X-Tier", "a,b"), req("X-Tier", "a", "X-Tier", "b")},
+	}
+	for _, c := range differ {
+		if x, y := variantOf(c.a, c.names), variantOf(c.b, c.names); x == y {
+			t.Errorf("variantOf(%v) = %q for both %v and %v; want two variants", c.names, x, c.a.Header, c.b.Header)
+		}
+	}
+}
+
+func TestAcceptsEncoding(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		accept string // "-": no Accept-Encoding
+		ce     string
+		want   bool
+	}{
+		{"-", "", true},
+		{"-", "identity", true},
+		{"-", "gzip", false},
+		{"gzip", "gzip", true},
+		{"GZip;q=0.1", "x-gzip", true},
+		{"gzip;q=0", "gzip", false},
+		{"*", "br", true},
+		{"*, br;q=0", "br", false},
+		{"gzip", "gzip, br", false},
+		{"gzip, br", "gzip, br", true},
+		{"identity", "gzip", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if c.accept != "-" {
+			r.Header.Set("Accept-Encoding", c.accept)
+		}
+		var ce []string
+		if c.ce != "" {
+			ce = []string{c.ce}
+		}
+		if got := acceptsEncoding(r, ce); got != c.want {
+			t.Errorf("Accept-Encoding %q, Content-Encoding %q: %v, want %v", c.accept, c.ce, got, c.want)
+		}
+	}
+}
