@@ -314,3 +314,22 @@ func TestAcceptsEncoding(t *testing.T) {
 		}
 	}
 }
+
+func TestVaryWithBinaryKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var calls atomic.Int64
+	h := e.middleware(t, negotiating("Accept-Encoding", &calls), []Endpoint{{Name: "v", Policy: hitbox.Enabled(time.Minute, 0)}},
+		WithKeyFormat(hitbox.KeyBinary), WithNamespace("app"))
+	check(t, "gzip", serveHost(t, h, "example.com", "/x", "Accept-Encoding", "gzip"), miss(csMissStored, "gzip #1"))
+	check(t, "plain", serveHost(t, h, "example.com", "/x"), miss(csMissStored, "plain #2"))
+	check(t, "gzip hit", serveHost(t, h, "example.com", "/x", "Accept-Encoding", "gzip"), hit(hitTTL60, "0", "gzip #1"))
+	check(t, "plain hit", serveHost(t, h, "example.com", "/x"), hit(hitTTL60, "0", "plain #2"))
+	// The primary key holds the marker, the variants live beside it.
+	primary := hitbox.Key{Namespace: Scope{Prefix: "app", Endpoint: "v", Scheme: "http", Host: "example.com"}.Namespace(),
+		Parts: []hitbox.KeyPart{hitbox.Part("method", "GET"), hitbox.Part("path", "/x")}}.Encode(hitbox.KeyBinary)
+	entry, ok, err := e.backend.Get(t.Context(), primary)
+	if names, isMarker := parseMarker(entry.Value); err != nil || !ok || !isMarker || len(names) != 1 || names[0] != "Accept-Encoding" {
+		t.Errorf("primary entry %q: %v, %v; want a marker naming Accept-Encoding", entry.Value, ok, err)
+	}
+}
