@@ -155,12 +155,18 @@ func deceptive(pattern string) string {
 		return "ends in a wildcard that also matches paths such as " + strings.TrimSuffix(head, "/") + "/..%2Fprivate"
 	}
 	for _, n := range pp.Names() {
-		if strings.Contains(pattern, "{"+n+"}") {
-			return "has the segment {" + n + "}, which also matches \"..\" or \"a;b\""
+		for _, probe := range deceptiveSegments {
+			if pp.AcceptsSegment(n, probe) {
+				return "has the segment {" + n + "}, which also matches " + strconv.Quote(probe)
+			}
 		}
 	}
 	return ""
 }
+
+// deceptiveSegments are path segments a normalising upstream reads as
+// something else than a name under the pattern's prefix.
+var deceptiveSegments = []string{"..", ".", "%2e%2e", "%2E%2E", "..%2Fa", "a%2F..", "a;b", "a%5Cb"}
 
 // predicateLoc is where a warning about an endpoint's predicates goes: the
 // predicates when the file wrote them, else the endpoint.
