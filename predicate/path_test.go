@@ -210,7 +210,7 @@ func TestPathErrors(t *testing.T) {
 
 func TestPathAcceptsSegment(t *testing.T) {
 	t.Parallel()
-	p, err := Path("/a/{free}/{digits:[0-9]+}/{rest}*")
+	p, err := predicate.Path("/a/{free}/{digits:[0-9]+}/{rest}*")
 	if err != nil {
 		t.Fatal(err)
 	}
