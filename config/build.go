@@ -88,6 +88,8 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 	for _, ep := range f.Endpoints {
 		e := httpcache.Endpoint{
 			Name:       ep.Name,
+			ID:         ep.ID,
+			IgnoreHost: !ep.KeyHost,
 			Request:    b.request(ep.Request),
 			Response:   b.response(ep.Response),
 			Extractors: b.extractors(ep.Extractors),

@@ -86,6 +86,7 @@ func (d *decoder) decodeFile(root *node) *File {
 				names[ep.Name] = item
 				f.Endpoints = append(f.Endpoints, ep)
 			}
+			d.identify(f.Endpoints, items, e.path)
 		}
 	}
 	return f

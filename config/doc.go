@@ -26,11 +26,16 @@
 //
 // [Warnings] are legal but probably unwanted settings, returned apart:
 // an endpoint whose request predicates do not rule out requests with an
-// Authorization header (unless its key has a part from that header), or
-// whose response predicates do not rule out responses with Set-Cookie
-// (cached by mistake, both leak one client's data to another); an
-// endpoint whose key has no part from the path or the query (unless its
-// request predicates accept only one exact path); an endpoint that an
+// Authorization or a Cookie header (unless its key has a part from that
+// header), or whose response predicates do not rule out responses with
+// Set-Cookie (cached by mistake, they leak one client's data to another);
+// an endpoint whose key has no part from the path or the query (unless its
+// request predicates accept only one exact path), or none from the query;
+// a Path predicate that a normalising upstream reads as another path (a
+// wildcard or unconstrained {name} under a prefix, or a pattern holding
+// %2F, %2e, ;, // or a dot-segment: web cache deception) unless the
+// response predicates pin Content-Type; a Path extractor without a
+// leading '/' (it adds no part); an endpoint that an
 // earlier catch-all endpoint hides; a method in lower case (methods are
 // case-sensitive); `exist: false`; a stale time not below the ttl; a file
 // without endpoints.
@@ -101,7 +106,11 @@
 //     the composition, then the layers.
 //
 // Endpoints:
-//   - name is optional ("endpoints[N]" by default) and unique.
+//   - name is optional ("endpoints[N]" by default) and unique. An
+//     endpoint's entries live under its name, or for an unnamed one under
+//     "def-" and a digest of its request predicates and extractors
+//     ([Endpoint.ID]), never its position; key_host (default true) keys
+//     them by the request's host.
 //   - request and response take a list (an And), one predicate mapping
 //     (a tree), or null. A list item holds exactly one predicate. And and
 //     Or take a list or null (empty, neutral); Not takes one predicate or a

@@ -50,6 +50,9 @@ func (f *File) Dump(w io.Writer) error {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "  policy: %s\n", ep.Policy)
+		if !ep.KeyHost {
+			b.WriteString("  key_host: false\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

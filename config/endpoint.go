@@ -16,9 +16,9 @@ func defaultPolicy(path string) Policy {
 }
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
-	ep := &Endpoint{Name: path, Loc: loc(n, path)}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy)", false,
-		"name", "request", "response", "extractors", "policy")
+	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host)", false,
+		"name", "request", "response", "extractors", "policy", "key_host")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -27,8 +27,13 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 			if s == "" {
 				d.fail(e.val, e.path, ErrValue, "empty endpoint name")
 			} else {
-				ep.Name = s
+				ep.Name, ep.ID = s, s
 			}
+		}
+	}
+	if e, ok := fs["key_host"]; ok {
+		if b, ok := d.boolean(e.val, e.path); ok {
+			ep.KeyHost = b
 		}
 	}
 	if e, ok := fs["request"]; ok {

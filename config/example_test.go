@@ -16,8 +16,9 @@ endpoints:
   - name: books
     request:
       - Method: GET
-      - Path: /v1/authors/{author}/books/{book}
+      - Path: "/v1/authors/{author:[a-z-]+}/books/{book:[0-9]+}"
       - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
     extractors:
       - Method:
       - Path: /v1/authors/{author}/books/{book}

@@ -211,7 +211,15 @@ type Endpoint struct {
 	// Name names the endpoint in logs and metrics; "endpoints[N]" when
 	// the file gives none.
 	Name string
-	Loc  Loc
+	// ID identifies the endpoint's entries (httpcache.Endpoint.ID): its
+	// name, or for an unnamed endpoint "def-" and a digest of its request
+	// predicates and extractors, which does not change when endpoints are
+	// inserted before it (see [File.Identify]).
+	ID  string
+	Loc Loc
+	// KeyHost keys entries by the request's host (key_host, default
+	// true).
+	KeyHost bool
 	// Request says whether a request may be cached; nil: no condition.
 	Request *Predicate
 	// Response says whether a response may be stored; nil: no condition.

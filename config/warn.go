@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/hitbox-go/hitbox/predicate"
@@ -25,20 +26,147 @@ func (d *decoder) check(f *File) {
 			d.warn(predicateLoc(ep, ep.Request, "request"),
 				"requests with an Authorization header may be cached and served to other clients: add `- Not: {Header: {Authorization: {exist: ~}}}` to request, or key by the header")
 		}
+		if !excludes(ep.Request, "Cookie") && !keyedBy(ep.Extractors, "Cookie") {
+			d.warn(predicateLoc(ep, ep.Request, "request"),
+				"requests with a Cookie header may be cached and their answers served to other clients: add `- Not: {Header: {Cookie: {exist: ~}}}` to request, or key by the header")
+		}
 		if !excludes(ep.Response, "Set-Cookie") {
 			d.warn(predicateLoc(ep, ep.Response, "response"),
 				"responses with a Set-Cookie header may be cached and served to other clients: add `- Not: {Header: {Set-Cookie: {exist: ~}}}` to response")
 		}
 		if !keyFromURL(ep.Extractors) && !pinsPath(ep.Request) {
-			l := ep.Loc
-			if len(ep.Extractors) > 0 && ep.Extractors[0].Loc.Line > 0 {
-				l = ep.Extractors[0].Loc
-				l.Path = l.Path[:strings.LastIndex(l.Path, "[")]
+			d.warn(extractorsLoc(ep), "the key has no part from the path or the query: requests for different URLs share one entry")
+		} else if !keyedByQuery(ep.Extractors) {
+			d.warn(extractorsLoc(ep),
+				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
+		}
+		if !constrains(ep.Response, "Content-Type") {
+			d.warnDeception(ep, ep.Request, false)
+		}
+		for _, e := range ep.Extractors {
+			if e.Kind == PathKey && e.Pattern != "" && !strings.ContainsRune("/*{", rune(e.Pattern[0])) {
+				d.warn(e.Loc, "Path %q does not start with '/': it matches no request path and adds no part to the key (as in hitbox)", e.Pattern)
 			}
-			d.warn(l, "the key has no part from the path or the query: requests for different URLs share one entry")
 		}
 	}
 }
+
+// extractorsLoc is where a warning about an endpoint's key goes: its
+// extractors when the file wrote some, else the endpoint.
+func extractorsLoc(ep *Endpoint) Loc {
+	l := ep.Loc
+	if len(ep.Extractors) > 0 && ep.Extractors[0].Loc.Line > 0 {
+		l = ep.Extractors[0].Loc
+		l.Path = l.Path[:strings.LastIndex(l.Path, "[")]
+	}
+	return l
+}
+
+// keyedByQuery reports whether the key has a part from the query.
+func keyedByQuery(es []*Extractor) bool {
+	for _, e := range es {
+		if e.Kind == QueryKey {
+			return true
+		}
+	}
+	return false
+}
+
+// warnDeception warns about the Path predicates of p (not under a Not)
+// that accept paths an upstream normalising them would read as another
+// resource: a wildcard or an unconstrained {name} matches /static/..%2Faccount
+// or /static/x;/account, which the predicate reads under /static/ and an
+// upstream that decodes %2F, resolves dot-segments, drops ;parameters or
+// merges double slashes serves as /account (web cache deception). A
+// literal pattern holding such a sequence is read differently too.
+func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
+	if p == nil {
+		return
+	}
+	switch p.Kind {
+	case And, Or:
+		for _, op := range p.Operands {
+			d.warnDeception(ep, op, negated)
+		}
+	case Not:
+		d.warnDeception(ep, p.Operands[0], !negated)
+	case Path:
+		if negated {
+			return
+		}
+		if why := deceptive(p.Pattern); why != "" {
+			d.warn(p.Loc, "Path %q %s; an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource and a private page be cached under it (web cache deception): make sure everything it matches may be shared: constrain each segment with {name:regex}, or store only the content types it serves (response: - Header: {content-type: {regex: ...}})", p.Pattern, why)
+		}
+	}
+}
+
+// constrains reports whether p holds only for messages whose header has
+// a value the predicate names (eq, in, contains, starts, ends, regex): a
+// response predicate on Content-Type keeps a private page that a
+// deceptive path reached from being stored as a static file.
+func constrains(p *Predicate, header string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Kind {
+	case And:
+		for _, op := range p.Operands {
+			if constrains(op, header) {
+				return true
+			}
+		}
+	case Or:
+		for _, op := range p.Operands {
+			if !constrains(op, header) {
+				return false
+			}
+		}
+		return len(p.Operands) > 0
+	case Header:
+		return strings.EqualFold(strings.TrimSpace(p.Name), header) && p.Op.Kind != OpExist
+	}
+	return false
+}
+
+// deceptive says how a path pattern accepts paths a normalising upstream
+// reads differently, or "" when it does not. A pattern that accepts every
+// path ("*", "/*", "{path}*") restricts nothing, so it deceives nobody.
+func deceptive(pattern string) string {
+	lower := strings.ToLower(pattern)
+	for _, seq := range []string{"%2f", "%2e", "%5c", ";", "//"} {
+		if strings.Contains(lower, seq) {
+			return "holds " + strconv.Quote(seq)
+		}
+	}
+	for _, seg := range strings.Split(lower, "/") {
+		if seg == "." || seg == ".." {
+			return "holds the dot-segment " + strconv.Quote(seg)
+		}
+	}
+	pp, err := predicate.Path(pattern)
+	if err != nil {
+		return ""
+	}
+	head := pattern[:strings.IndexAny(pattern+"{", "{*")]
+	if strings.HasSuffix(pattern, "*") {
+		if head == "" || head == "/" {
+			return ""
+		}
+		return "ends in a wildcard that also matches paths such as " + strings.TrimSuffix(head, "/") + "/..%2Fprivate"
+	}
+	for _, n := range pp.Names() {
+		for _, probe := range deceptiveSegments {
+			if pp.AcceptsSegment(n, probe) {
+				return "has the segment {" + n + "}, which also matches " + strconv.Quote(probe)
+			}
+		}
+	}
+	return ""
+}
+
+// deceptiveSegments are path segments a normalising upstream reads as
+// something else than a name under the pattern's prefix.
+var deceptiveSegments = []string{"..", ".", "%2e%2e", "%2E%2E", "..%2Fa", "a%2F..", "a;b", "a%5Cb"}
 
 // predicateLoc is where a warning about an endpoint's predicates goes: the
 // predicates when the file wrote them, else the endpoint.

@@ -157,6 +157,11 @@ func TestPath(t *testing.T) {
 		{"mismatch is an error", "/v1/authors/{author}", "/v2/authors/1", nil, true},
 		{"trailing slash counts", "/v1/authors/{author}", "/v1/authors/1/", nil, true},
 		{"case-sensitive", "/V1/{x}", "/v1/a", nil, true},
+		// hitbox accepts patterns without a leading '/': they match no
+		// request path and add no part, and they are no error.
+		{"no leading slash adds nothing", "v1/authors/robert-sheckley/books/victim-prime",
+			"/v1/authors/robert-sheckley/books/victim-prime", nil, false},
+		{"no leading slash with names adds nothing", "v1/authors/{author}", "/v1/authors/1", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,7 +184,7 @@ func TestPath(t *testing.T) {
 
 func TestPathBadPattern(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"", "v1/{x}", "/{x", "/{x:(}", "/{a}/{a}", "/a*b"} {
+	for _, p := range []string{"", "v1/{x", "v1/{a}/{a}", "/{x", "/{x:(}", "/{a}/{a}", "/a*b"} {
 		if _, err := Path(p); err == nil {
 			t.Errorf("Path(%q): no error", p)
 		}

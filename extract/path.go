@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/predicate"
@@ -20,7 +21,18 @@ import (
 // A path that does not match the pattern is an error wrapping
 // [ErrPathMismatch]: the request is then forwarded uncached rather than
 // keyed without its path. Path returns an error for a bad pattern.
+//
+// A pattern that does not start with '/' (hitbox files hold some, such as
+// "v1/authors/robert-sheckley/books/victim-prime") is accepted as hitbox
+// accepts it: it matches no request path, so it adds no part, and it is
+// no error either. Its syntax is checked as if it started with '/'.
 func Path(pattern string) (Extractor, error) {
+	if pattern != "" && !strings.ContainsRune("/*{", rune(pattern[0])) {
+		if _, err := predicate.Path("/" + pattern); err != nil {
+			return nil, fmt.Errorf("extract: %w", err)
+		}
+		return noPath{}, nil
+	}
 	p, err := predicate.Path(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
@@ -54,7 +66,15 @@ func (name wholePath) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox
 	return append(parts, hitbox.Part(string(name), predicate.RequestPath(r))), nil
 }
 
+// noPath is the extractor of a pattern without a leading '/': no part.
+type noPath struct{}
+
+func (noPath) Extract(_ *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
+	return parts, nil
+}
+
 var (
+	_ Extractor = noPath{}
 	_ Extractor = (*pathExtractor)(nil)
 	_ Extractor = wholePath("")
 )

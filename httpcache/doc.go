@@ -20,6 +20,30 @@
 // cached form below, before it is sent. A larger response, or one the
 // handler flushes, streams through to its client uncached.
 //
+// # Keys
+//
+// A key's parts are what the endpoint's extractors make; its namespace
+// ([hitbox.Key.Namespace]) is a [Scope]: the [WithNamespace] prefix, the
+// face (Middleware or Transport), the endpoint's identity ([Endpoint.ID],
+// else its Name, else its position), the request's scheme and, unless
+// [Endpoint.IgnoreHost], its host ([NormalizeHost]). So two endpoints never
+// share entries even when their extractors make the same parts,
+// "Host: evil.example" never reads another host's entries, and a
+// Middleware and a Transport may share one Cache. A Transport endpoint
+// without extractors keys the whole URL (method, path and query, beside
+// the scheme and host).
+//
+// # Vary
+//
+// Vary is honoured as a secondary key: a response that varies is stored
+// per variant (a digest of the request's normalised values of the headers
+// Vary names), under the primary key's Scope with a Variant, and the
+// primary key holds a marker naming those headers. A request whose variant
+// is not stored is a miss. Vary: * is never stored. Whatever Vary says, an
+// entry whose Content-Encoding the request does not accept (a request
+// without Accept-Encoding accepts only the identity) is not served: the
+// request is forwarded as a miss and nothing is stored.
+//
 // # Statuses on every response
 //
 // Every response carries X-Cache-Status (HIT, STALE or MISS) and RFC 9211

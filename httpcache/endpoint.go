@@ -1,11 +1,14 @@
 package httpcache
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/extract"
@@ -39,6 +42,23 @@ var (
 type Endpoint struct {
 	// Name names the endpoint in events and metrics.
 	Name string
+	// ID identifies the endpoint's entries: every key of the endpoint
+	// lives under a namespace made of it and the request's scheme and
+	// host (see [Scope]), so endpoints never share entries even when
+	// their extractors make the same parts. Empty means Name; when both
+	// are empty, the endpoint's position in the list ("#0", "#1", ...),
+	// which shifts when an endpoint is inserted before it: then its
+	// entries are not found again (and those of another endpoint that
+	// takes its place are not reused either, they are only wasted). Give
+	// such endpoints a Name or an ID when the list may change while a
+	// shared backend keeps its entries. Two endpoints with one identity
+	// are an error ([ErrInvalidEndpoint]).
+	ID string
+	// IgnoreHost leaves the request's host out of the key: requests for
+	// every host share entries. Set it only for an upstream that answers
+	// the same whatever the Host (and X-Forwarded-Host) it is sent; by
+	// default each host has its own entries. The scheme stays keyed.
+	IgnoreHost bool
 	// Request decides whether a request may be cached. Nil means the
 	// request's method is GET, as hitbox's default `- Method: GET`; use
 	// predicate.And() for "every request".
@@ -47,10 +67,13 @@ type Endpoint struct {
 	// status is 200, as hitbox's default `- Status: 200`; use
 	// predicate.And() for "every response".
 	Response predicate.Response
-	// Extractors build the cache key, in order. Nil means
-	// extract.Default() (the method, then the whole path); an empty,
-	// non-nil slice means a key with no parts (every accepted request
-	// shares one entry).
+	// Extractors build the cache key, in order. Nil means, for a
+	// Middleware, extract.Default() (the method, then the whole path), and
+	// for a Transport the whole URL: the parts "method", "path" and
+	// "query" (the raw query, "" when none), the scheme and host being in
+	// the key's namespace. An empty, non-nil slice means a key with no
+	// parts (every accepted request for one scheme and host shares one
+	// entry).
 	Extractors []extract.Extractor
 	// Policy says how long answers are kept and what stale entries get.
 	// The zero Policy is enabled and never expires.
@@ -63,6 +86,8 @@ type Endpoint struct {
 // endpoint is an Endpoint with its defaults applied.
 type endpoint struct {
 	name    string
+	ns      string // the namespace's fields before the scheme: prefix/face/id/
+	anyHost bool
 	req     predicate.Request
 	resp    predicate.Response
 	ex      []extract.Extractor
@@ -70,13 +95,16 @@ type endpoint struct {
 	timeout time.Duration
 }
 
-func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
+// compileEndpoints applies the defaults; client says the endpoints are a
+// Transport's and prefix is the [WithNamespace] namespace.
+func compileEndpoints(eps []Endpoint, client bool, prefix string) ([]endpoint, error) {
 	get, err := predicate.Method(http.MethodGet)
 	if err != nil {
 		return nil, err
 	}
 	ok200 := predicate.Status(http.StatusOK)
 	out := make([]endpoint, 0, len(eps))
+	ids := make(map[string]int, len(eps))
 	for i, e := range eps {
 		if err := e.Policy.Validate(); err != nil {
 			return nil, fmt.Errorf("%w %d (%q): %w", ErrInvalidEndpoint, i, e.Name, err)
@@ -84,7 +112,13 @@ func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
 		if e.Policy.Disabled {
 			continue // skipped: never accepts a request
 		}
-		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy, timeout: e.UpstreamTimeout}
+		id := cmp.Or(e.ID, e.Name, "#"+strconv.Itoa(i))
+		if j, dup := ids[id]; dup {
+			return nil, fmt.Errorf("%w %d (%q): endpoint %d has the same identity %q: their entries would mix", ErrInvalidEndpoint, i, e.Name, j, id)
+		}
+		ids[id] = i
+		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy, timeout: e.UpstreamTimeout,
+			ns: string(appendScopeHead(nil, prefix, client, id)), anyHost: e.IgnoreHost}
 		if c.req == nil {
 			c.req = get
 		}
@@ -92,7 +126,7 @@ func compileEndpoints(eps []Endpoint) ([]endpoint, error) {
 			c.resp = ok200
 		}
 		if c.ex == nil {
-			c.ex = extract.Default()
+			c.ex = defaultExtractors(client)
 		}
 		for j, x := range c.ex {
 			if x == nil {
@@ -111,10 +145,13 @@ type core struct {
 	clock     hitbox.Clock
 	endpoints []endpoint
 	cfg       config
+	client    bool      // a Transport's: keys say so, and the default key is the whole URL
 	scratch   sync.Pool // of *scratch
 }
 
-func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option) (*core, error) {
+// newCore compiles the endpoints of a Middleware (client false) or a
+// Transport (client true).
+func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option, client bool) (*core, error) {
 	if c == nil {
 		return nil, ErrNilCache
 	}
@@ -128,7 +165,7 @@ func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option) (*core, error) {
 	if cfg.keyFormat != hitbox.KeyURLEncoded && cfg.keyFormat != hitbox.KeyBinary {
 		return nil, fmt.Errorf("%w: key format %v", ErrInvalidOption, cfg.keyFormat)
 	}
-	compiled, err := compileEndpoints(eps)
+	compiled, err := compileEndpoints(eps, client, cfg.namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +173,7 @@ func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option) (*core, error) {
 	if clock == nil {
 		clock = hitbox.SystemClock{}
 	}
-	return &core{cache: c, clock: clock, endpoints: compiled, cfg: cfg}, nil
+	return &core{cache: c, clock: clock, endpoints: compiled, cfg: cfg, client: client}, nil
 }
 
 // plan is what the cache will do with one request.
@@ -150,6 +187,7 @@ type plan struct {
 // scratch holds reusable buffers for key building.
 type scratch struct {
 	parts []hitbox.KeyPart
+	ns    []byte
 	key   []byte
 }
 
@@ -209,7 +247,15 @@ func (c *core) key(r *http.Request, ep *endpoint) (string, bool) {
 	parts, err := extract.Key(r, ep.ex, s.parts[:0])
 	var key string
 	if err == nil {
-		k := hitbox.Key{Namespace: c.cfg.namespace, Parts: parts}
+		s.ns = append(s.ns[:0], ep.ns...)
+		scheme := requestScheme(r, c.client)
+		host := ""
+		if !ep.anyHost {
+			host = requestHost(r, scheme)
+		}
+		s.ns = appendScopeHost(s.ns, scheme, host, ep.anyHost)
+		// The namespace is copied into the key before s.ns changes.
+		k := hitbox.Key{Namespace: unsafe.String(unsafe.SliceData(s.ns), len(s.ns)), Parts: parts}
 		if c.cfg.keyFormat == hitbox.KeyBinary {
 			s.key = k.AppendBinary(s.key[:0])
 		} else {
@@ -224,5 +270,27 @@ func (c *core) key(r *http.Request, ep *endpoint) (string, bool) {
 	if cap(s.key) > maxPooledKey {
 		s.key = nil
 	}
+	if cap(s.ns) > maxPooledKey {
+		s.ns = nil
+	}
 	return key, err == nil
+}
+
+// defaultExtractors are the extractors of an endpoint that names none: a
+// Transport's key is the whole URL (the scheme and host are in the
+// namespace), a Middleware's hitbox's default.
+func defaultExtractors(client bool) []extract.Extractor {
+	if !client {
+		return extract.Default()
+	}
+	return append(extract.Default(), extract.Func(rawQuery))
+}
+
+// rawQuery adds the part "query": the request's query as sent.
+func rawQuery(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
+	q := ""
+	if r.URL != nil {
+		q = r.URL.RawQuery
+	}
+	return append(parts, hitbox.Part("query", q)), nil
 }

@@ -181,3 +181,10 @@ func newEntry(e *env, value []byte) backend.Entry {
 	now := e.clock.Now()
 	return backend.Entry{Value: value, Written: now, Expire: now.Add(time.Hour)}
 }
+
+// testKey is the URL-encoded key of a Middleware entry of the endpoint id
+// for http://example.com (httptest.NewRequest's host) with parts.
+func testKey(id string, parts ...hitbox.KeyPart) string {
+	ns := Scope{Endpoint: id, Scheme: "http", Host: "example.com"}.Namespace()
+	return hitbox.Key{Namespace: ns, Parts: parts}.String()
+}

@@ -41,7 +41,7 @@ import (
 // passed to the returned function answers 404 Not Found. The returned
 // handlers are safe for concurrent use.
 func Middleware(c *hitbox.Cache, endpoints []Endpoint, opts ...Option) (func(http.Handler) http.Handler, error) {
-	co, err := newCore(c, endpoints, opts)
+	co, err := newCore(c, endpoints, opts, false)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := call{h: h, p: p}
-	res, err := h.cache.Do(r.Context(), c.request(), func(ctx context.Context) (hitbox.Fetched, error) {
+	res, err := h.do(r.Context(), c.p.r, c.request(), func(ctx context.Context) (hitbox.Fetched, error) {
 		return c.fetch(ctx)
 	})
 	h.answer(w, r, c, res, err, true)
@@ -155,7 +155,7 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, c call, res hit
 	h.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
 	if retry {
 		_, _ = h.cache.Delete(r.Context(), c.p.key)
-		res, err = h.cache.Do(r.Context(), c.request(), c.fetch)
+		res, err = h.do(r.Context(), c.p.r, c.request(), c.fetch)
 		h.answer(w, r, c, res, err, false)
 		return
 	}

@@ -269,7 +269,7 @@ func TestHopByHopNotStored(t *testing.T) {
 	})
 	h := e.middleware(t, next, []Endpoint{{}})
 	serve(t, h, http.MethodGet, "/x", "")
-	key := hitbox.Key{Parts: []hitbox.KeyPart{hitbox.Part("method", "GET"), hitbox.Part("path", "/x")}}.String()
+	key := testKey("#0", hitbox.Part("method", "GET"), hitbox.Part("path", "/x"))
 	entry, ok, err := e.backend.Get(t.Context(), key)
 	if err != nil || !ok {
 		t.Fatalf("backend.Get(%q) = %v, %v; want the stored entry", key, ok, err)
@@ -304,7 +304,7 @@ func TestBadCachedBytesAreAMiss(t *testing.T) {
 	e := newEnv(t)
 	up := &upstream{}
 	h := e.middleware(t, up, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
-	key := hitbox.Key{Parts: []hitbox.KeyPart{hitbox.Part("method", "GET"), hitbox.Part("path", "/x")}}.String()
+	key := testKey("#0", hitbox.Part("method", "GET"), hitbox.Part("path", "/x"))
 	garbage := []byte("definitely not a cached response")
 	if err := e.backend.Set(t.Context(), key, newEntry(e, garbage)); err != nil {
 		t.Fatal(err)
@@ -383,7 +383,8 @@ func TestKeyOptions(t *testing.T) {
 	h := e.middleware(t, &upstream{}, []Endpoint{{Extractors: []extract.Extractor{}}},
 		WithNamespace("ns"), WithKeyFormat(hitbox.KeyBinary))
 	serve(t, h, http.MethodGet, "/x", "")
-	key := hitbox.Key{Namespace: "ns"}.Encode(hitbox.KeyBinary)
+	ns := Scope{Prefix: "ns", Endpoint: "#0", Scheme: "http", Host: "example.com"}.Namespace()
+	key := hitbox.Key{Namespace: ns}.Encode(hitbox.KeyBinary)
 	if _, ok, err := e.backend.Get(t.Context(), key); err != nil || !ok {
 		t.Errorf("no entry under the binary namespaced key with no parts: %v, %v", ok, err)
 	}

@@ -57,8 +57,11 @@ func WithInflightBudget(n int64) Option { return func(c *config) { c.inflight = 
 // is an error from the constructor.
 func WithKeyFormat(f hitbox.KeyFormat) Option { return func(c *config) { c.keyFormat = f } }
 
-// WithNamespace sets the namespace of every key (default: none), keeping
-// these entries apart from others on the same backend.
+// WithNamespace sets the prefix of every key's namespace (default: none),
+// keeping these entries apart from others on the same backend: it is the
+// [Scope]'s Prefix, before the face, endpoint, scheme and host, so a purge
+// by ns + "/" removes exactly these entries (when ns holds only letters,
+// digits, '-', '.' and '_'; other bytes are escaped as Scope says).
 func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
 
 // WithLogger sets the logger for problems the cache swallows, such as

@@ -37,7 +37,7 @@ type Transport struct {
 // http.DefaultTransport). It returns an error for a nil cache, an invalid
 // endpoint ([ErrInvalidEndpoint]) or option ([ErrInvalidOption]).
 func NewTransport(c *hitbox.Cache, base http.RoundTripper, endpoints []Endpoint, opts ...Option) (*Transport, error) {
-	co, err := newCore(c, endpoints, opts)
+	co, err := newCore(c, endpoints, opts, true)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.direct(req, p.r, "", hitbox.ForwardBypass)
 	}
 	c := &tcall{t: t, p: p, req: req}
-	res, err := t.cache.Do(req.Context(), c.request(), c.fetch)
+	res, err := t.do(req.Context(), c.p.r, c.request(), c.fetch)
 	return t.answer(c, res, err, true)
 }
 
@@ -250,7 +250,7 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error, retry bool) (
 	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
 	if retry {
 		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
-		res, err = t.cache.Do(c.req.Context(), c.request(), c.fetch)
+		res, err = t.do(c.req.Context(), c.p.r, c.request(), c.fetch)
 		return t.answer(c, res, err, false)
 	}
 	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/metrics"
 )
 
@@ -210,6 +211,13 @@ type keyInfo struct {
 	Expire  *timestamp `json:"expire"`
 	Written *timestamp `json:"written"`
 	State   string     `json:"state"`
+
+	// Endpoint, Host and Variant are the key's namespace (httpcache.Scope):
+	// absent for a key that is not an httpcache entry, Host absent when
+	// the endpoint does not key the host, Variant only on a Vary variant.
+	Endpoint string `json:"endpoint,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Variant  string `json:"variant,omitempty"`
 }
 
 type keyPart struct {
@@ -314,6 +322,9 @@ func describeKey(ki backend.KeyInfo, kf hitbox.KeyFormat, state backend.State) k
 		State:   state.String(),
 	}
 	if k, err := hitbox.ParseKey(ki.Key); err == nil {
+		if sc, ok := httpcache.ParseScope(k.Namespace); ok {
+			info.Endpoint, info.Host, info.Variant = sc.Endpoint, sc.Host, sc.Variant
+		}
 		info.Parts = make([]keyPart, len(k.Parts))
 		for i, part := range k.Parts {
 			info.Parts[i].Name = part.Name

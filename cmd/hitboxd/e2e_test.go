@@ -167,22 +167,22 @@ func TestE2EExtractors(t *testing.T) {
 		keys   []string // the parts of the keys under prefix, sorted by key
 	}{
 		{
-			name: "other query parameters share", prefix: "v0:method=GET&id=1&",
+			name: "other query parameters share", prefix: entryKey("ex", p.proxy, "method=GET&id=1&"),
 			reqs: []struct{ method, path, body, tenant, user string }{{method: "GET", path: "/ex/1?page=1&utm=a"}, {method: "GET", path: "/ex/1?utm=b&page=1"}},
 			want: []string{"MISS", "HIT"}, keys: []string{"method=GET, id=1, page=1, X-Tenant"},
 		},
 		{
-			name: "the extracted query parameter does not", prefix: "v0:method=GET&id=2&",
+			name: "the extracted query parameter does not", prefix: entryKey("ex", p.proxy, "method=GET&id=2&"),
 			reqs: []struct{ method, path, body, tenant, user string }{{method: "GET", path: "/ex/2?page=1"}, {method: "GET", path: "/ex/2?page=2"}, {method: "GET", path: "/ex/2"}},
 			want: []string{"MISS", "MISS", "MISS"}, keys: []string{"method=GET, id=2, X-Tenant", "method=GET, id=2, page=1, X-Tenant", "method=GET, id=2, page=2, X-Tenant"},
 		},
 		{
-			name: "the header, absent or not", prefix: "v0:method=GET&id=3&",
+			name: "the header, absent or not", prefix: entryKey("ex", p.proxy, "method=GET&id=3&"),
 			reqs: []struct{ method, path, body, tenant, user string }{{method: "GET", path: "/ex/3", tenant: "a"}, {method: "GET", path: "/ex/3", tenant: "b"}, {method: "GET", path: "/ex/3"}, {method: "GET", path: "/ex/3", tenant: "a"}},
 			want: []string{"MISS", "MISS", "MISS", "HIT"}, keys: []string{"method=GET, id=3, X-Tenant", "method=GET, id=3, X-Tenant=a", "method=GET, id=3, X-Tenant=b"},
 		},
 		{
-			name: "body fields", prefix: "v0:.user.email=",
+			name: "body fields", prefix: entryKey("exbody", p.proxy, ".user.email="),
 			reqs: []struct{ method, path, body, tenant, user string }{
 				{method: "POST", path: "/exb", body: `{"user": {"email": "a@x"}, "n": 1}`},
 				{method: "POST", path: "/exb", body: `{"n": 2, "user": {"email": "a@x"}}`},
@@ -191,7 +191,7 @@ func TestE2EExtractors(t *testing.T) {
 			want: []string{"MISS", "HIT", "MISS"}, keys: []string{".user.email=a@x", ".user.email=b@x"},
 		},
 		{
-			name: "selectors and transforms", prefix: "v0:f_",
+			name: "selectors and transforms", prefix: entryKey("exsel", p.proxy, "f_"),
 			reqs: []struct{ method, path, body, tenant, user string }{
 				{method: "GET", path: "/exs?f_b=2&f_a=1&other=3", user: "Alice"},
 				{method: "GET", path: "/exs?f_a=1&f_b=2", user: "ALICE"},
@@ -199,7 +199,7 @@ func TestE2EExtractors(t *testing.T) {
 			want: []string{"MISS", "HIT"}, keys: []string{"f_a=1, f_b=2, X-User=alice"},
 		},
 		{
-			name: "default extractors: method and whole path", prefix: "v0:method=GET&path=/def/",
+			name: "default extractors: method and whole path", prefix: entryKey("default", p.proxy, "method=GET&path=/def/"),
 			reqs: []struct{ method, path, body, tenant, user string }{{method: "GET", path: "/def/1?a=1"}, {method: "GET", path: "/def/1?a=2"}},
 			want: []string{"MISS", "HIT"}, keys: []string{"method=GET, path=/def/1"},
 		},
@@ -251,7 +251,7 @@ func TestE2EAdmin(t *testing.T) {
 	first := send(t, c, "GET", p.proxy+"/books/1", "", nil)
 	var keys keysAnswer
 	getJSON(t, c, p.admin+"/keys", auth, &keys)
-	if keys.Count != 1 || keys.Keys[0].Key != "v0:method=GET&id=1" || partsOf(keys.Keys[0]) != "method=GET, id=1" ||
+	if keys.Count != 1 || keys.Keys[0].Key != entryKey("books", p.proxy, "method=GET&id=1") || partsOf(keys.Keys[0]) != "method=GET, id=1" ||
 		keys.Keys[0].Expire == nil || keys.Keys[0].Stale != nil || keys.Keys[0].State != "fresh" {
 		t.Fatalf("GET /keys right after the answer: %+v", keys)
 	}
@@ -259,7 +259,7 @@ func TestE2EAdmin(t *testing.T) {
 		t.Errorf("expire %v, want about a minute from now (ttl: 60)", exp)
 	}
 
-	del := send(t, c, "DELETE", p.admin+"/keys?key="+url.QueryEscape("v0:method=GET&id=1"), "", auth)
+	del := send(t, c, "DELETE", p.admin+"/keys?key="+url.QueryEscape(entryKey("books", p.proxy, "method=GET&id=1")), "", auth)
 	if del.Code != 200 || strings.TrimSpace(string(del.Body)) != `{"deleted":true}` {
 		t.Errorf("DELETE /keys: %d %s", del.Code, del.Body)
 	}
@@ -304,7 +304,7 @@ func TestE2EAdmin(t *testing.T) {
 	if a := send(t, c, "POST", p.admin+"/purge", "{", auth); a.Code != http.StatusBadRequest || !json.Valid(a.Body) {
 		t.Errorf("POST /purge with bad JSON: %d %s", a.Code, a.Body)
 	}
-	purge := send(t, c, "POST", p.admin+"/purge", `{"prefix": "v0:method=GET&id=2"}`, auth)
+	purge := send(t, c, "POST", p.admin+"/purge", `{"prefix": "`+entryKey("books", p.proxy, "method=GET&id=2")+`"}`, auth)
 	if strings.TrimSpace(string(purge.Body)) != `{"deleted":1}` {
 		t.Errorf("POST /purge a prefix: %d %s", purge.Code, purge.Body)
 	}

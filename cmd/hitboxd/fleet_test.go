@@ -86,7 +86,9 @@ func TestE2EFleetOneUpstreamCall(t *testing.T) {
 				target := procs[i%len(procs)].proxy + "/books/1"
 				wg.Go(func() {
 					<-fire
-					answers[i], errs[i] = trySend(c, http.MethodGet, target, "", nil)
+					// One Host for every instance, as behind a load balancer:
+					// the host is part of the key.
+					answers[i], errs[i] = trySend(c, http.MethodGet, target, "", map[string]string{"Host": "books.example"})
 				})
 			}
 			close(fire)
@@ -241,7 +243,7 @@ func awaitCaching(t *testing.T, c *http.Client, base string, srv *redistest.Serv
 		if first.Code != http.StatusOK || second.Code != http.StatusOK {
 			t.Fatalf("after the restart: %d, %d", first.Code, second.Code)
 		}
-		inRedis, err := srv.Do("EXISTS", "hitbox:v0:method=GET&id="+id)
+		inRedis, err := srv.Do("EXISTS", "hitbox:"+entryKey("books", base, "method=GET&id="+id))
 		if first.XCache == "MISS" && second.XCache == "HIT" && string(second.Body) == string(first.Body) &&
 			err == nil && inRedis == int64(1) {
 			return
@@ -264,7 +266,7 @@ func TestE2EForeignBytesInRedis(t *testing.T) {
 	p := startProcess(t, testConfig(up.URL, redisBackends[0].section(srv.URL()), booksEndpoints))
 	c := newClient(t)
 
-	const redisKey = "hitbox:v0:method=GET&id=1" // the prefix and the key of GET /books/1
+	redisKey := "hitbox:" + entryKey("books", p.proxy, "method=GET&id=1") // the prefix and the key of GET /books/1
 	const foreign = "\x00not hitbox's\xff"
 	if _, err := srv.Do("SET", redisKey, foreign, "EX", "60"); err != nil {
 		t.Fatal(err)

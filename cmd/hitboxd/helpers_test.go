@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox/config"
+	"github.com/hitbox-go/hitbox/httpcache"
 )
 
 // testUpstream is the origin of the tests. Every answer is JSON saying
@@ -361,4 +362,13 @@ func deadUpstream(t *testing.T) string {
 	dead := "http://" + ln.Addr().String()
 	_ = ln.Close()
 	return dead
+}
+
+// entryKey is the URL-encoded key (or key prefix) of hitboxd's entries of
+// endpoint for requests to the proxy at proxyURL (the Host its clients
+// send), followed by parts ("method=GET&id=1").
+func entryKey(endpoint, proxyURL, parts string) string {
+	host := strings.TrimPrefix(proxyURL, "http://")
+	ns := httpcache.Scope{Endpoint: endpoint, Scheme: "http", Host: httpcache.NormalizeHost(host, "http")}.Namespace()
+	return ns + ":v0:" + parts
 }

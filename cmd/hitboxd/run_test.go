@@ -38,12 +38,13 @@ endpoints:
   - name: books
     request:
       - Method: GET
-      - Path: /books/{id}
+      - Path: "/books/{id:[0-9]+}"
       - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
     response:
       - Status: 200
       - Not: {Header: {Set-Cookie: {exist: ~}}}
-    extractors: [{Method: }, {Path: "/books/{id}"}]
+    extractors: [{Method: }, {Path: "/books/{id}"}, {Query: page}]
 `
 
 func TestCheck(t *testing.T) {

@@ -34,7 +34,7 @@ func TestServeCachesAndForwards(t *testing.T) {
 		t.Fatalf("first GET: %d %q %q", first.Code, first.XCache, first.Cache)
 	}
 	// Stored before it was sent: listed at once.
-	if keys := listKeys(t, c, d.admin, "v0:method=GET&id=1"); keys.Count != 1 || partsOf(keys.Keys[0]) != "method=GET, id=1" {
+	if keys := listKeys(t, c, d.admin, entryKey("books", d.proxy, "method=GET&id=1")); keys.Count != 1 || partsOf(keys.Keys[0]) != "method=GET, id=1" {
 		t.Errorf("/keys after the first answer: %+v", keys)
 	}
 	proxyHost := strings.TrimPrefix(d.proxy, "http://")
@@ -79,7 +79,7 @@ func TestServeCachesAndForwards(t *testing.T) {
 			t.Errorf("GET a 404: %d %q %q", a.Code, a.XCache, a.Cache)
 		}
 	}
-	if keys := listKeys(t, c, d.admin, "v0:method=GET&id=2"); keys.Count != 0 {
+	if keys := listKeys(t, c, d.admin, entryKey("books", d.proxy, "method=GET&id=2")); keys.Count != 0 {
 		t.Errorf("a 404 was stored: %+v", keys)
 	}
 }
