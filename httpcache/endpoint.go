@@ -128,6 +128,9 @@ func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option) (*core, error) {
 	if cfg.keyFormat != hitbox.KeyURLEncoded && cfg.keyFormat != hitbox.KeyBinary {
 		return nil, fmt.Errorf("%w: key format %v", ErrInvalidOption, cfg.keyFormat)
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	compiled, err := compileEndpoints(eps)
 	if err != nil {
 		return nil, err
@@ -170,7 +173,7 @@ func (c *core) prepare(r *http.Request, clientSide bool) plan {
 		return p // nothing can accept it: the body streams to the upstream unread
 	}
 	var ok bool
-	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide)
+	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide, c.cfg.budget)
 	if !ok {
 		return p
 	}

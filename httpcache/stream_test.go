@@ -101,7 +101,9 @@ func TestLargeBodyStreamsUncached(t *testing.T) {
 	}
 }
 
-func TestFlushingHandlerStreams(t *testing.T) {
+// TestFlushingHandlerTeedAndStored: what a flushing handler writes reaches
+// the client as it is written, and the whole response is stored.
+func TestFlushingHandlerTeedAndStored(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	proceed := make(chan struct{})
@@ -130,8 +132,8 @@ func TestFlushingHandlerStreams(t *testing.T) {
 	if got := res.Header.Get("X-Cache-Status"); got != "MISS" {
 		t.Errorf("X-Cache-Status = %q, want MISS", got)
 	}
-	if got := res.Header.Get("Cache-Status"); got != "hitbox; fwd=miss; fwd-status=200" {
-		t.Errorf("Cache-Status = %q, want a miss not stored", got)
+	if got := res.Header.Get("Cache-Status"); got != csMissStored {
+		t.Errorf("Cache-Status = %q, want %q", got, csMissStored)
 	}
 	br := bufio.NewReader(res.Body)
 	first := make([]byte, len("first;"))
@@ -143,6 +145,7 @@ func TestFlushingHandlerStreams(t *testing.T) {
 	if err != nil || string(rest) != "second;third" {
 		t.Fatalf("rest = %q, %v; want second;third", rest, err)
 	}
+	check(t, "again", get(t, srv.Client(), http.MethodGet, srv.URL+"/events", ""), hit("hitbox; hit", "0", "first;second;third"))
 }
 
 func TestStreamClientGoesAway(t *testing.T) {
@@ -260,7 +263,7 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
-	up := &upstream{status: http.StatusServiceUnavailable}
+	up := &upstream{status: http.StatusNotFound}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { close(started) })
 		<-release
@@ -276,7 +279,7 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 	close(release)
 	wg.Wait()
 	for i, a := range answers {
-		if a.status != http.StatusServiceUnavailable || a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=miss; fwd-status=503" {
+		if a.status != http.StatusNotFound || a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=miss; fwd-status=404" {
 			t.Errorf("answer %d: %d %q %q", i, a.status, a.xcache, a.cacheStatus)
 		}
 	}
