@@ -119,21 +119,8 @@ func TestMiddlewareFailureSharedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 10
 		e := newEnv(t)
-		release := make(chan struct{})
 		up := &upstream{status: http.StatusInternalServerError}
-		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			<-release
-			up.ServeHTTP(w, r)
-		})
-		h := e.middleware(t, next, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
-		answers := make([]answer, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, "/down", "") })
-		}
-		synctest.Wait()
-		close(release)
-		wg.Wait()
+		answers := askTogether(t, e, up, n, "/down")
 		for i, a := range answers {
 			if a.status != http.StatusInternalServerError || a.xcache != "MISS" || a.body != "hello #1" || a.cacheStatus != "hitbox; fwd=miss; fwd-status=500" {
 				t.Errorf("answer %d: %d %s %q %q; want the one 500 MISS", i, a.status, a.xcache, a.cacheStatus, a.body)

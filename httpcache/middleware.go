@@ -24,8 +24,11 @@ import (
 // stored when the endpoint's response predicates accept it, and written to
 // the client. Headers the handler's writer already had from outer
 // middleware are kept; the cached response's headers replace values under
-// the same names. A response body larger than the limit ([WithMaxBody]),
-// or one the handler flushes, streams through to this client uncached.
+// the same names. What a handler flushes reaches this client as it is
+// written (the response is still stored when it completes within the
+// limit); a response body larger than the limit ([WithMaxBody]) streams
+// through to this client uncached, and one cut short is never stored and
+// aborts this client's response.
 //
 // Every response carries X-Cache-Status and Cache-Status, and answers from
 // the cache carry Age (removed from every other response); see the package

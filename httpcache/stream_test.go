@@ -291,23 +291,9 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 func TestCollapsedStatus(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		const n = 10
 		e := newEnv(t)
-		release := make(chan struct{})
 		up := &upstream{}
-		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			<-release
-			up.ServeHTTP(w, r)
-		})
-		h := e.middleware(t, next, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
-		answers := make([]answer, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, "/hot", "") })
-		}
-		synctest.Wait() // every caller waits: one in the handler, the others for its answer
-		close(release)
-		wg.Wait()
+		answers := askTogether(t, e, up, 10, "/hot")
 		misses := 0
 		for i, a := range answers {
 			if a.xcache == "MISS" {
@@ -321,6 +307,29 @@ func TestCollapsedStatus(t *testing.T) {
 			t.Errorf("%d MISS answers and %d upstream calls, want 1 and 1", misses, up.calls.Load())
 		}
 	})
+}
+
+// askTogether sends n concurrent GETs of path through the middleware over
+// e in front of up (one endpoint, TTL 1 minute), holding up until every
+// caller waits (one in the handler, the others for its answer). It runs
+// inside a synctest bubble.
+func askTogether(t *testing.T, e *env, up http.Handler, n int, path string) []answer {
+	t.Helper()
+	release := make(chan struct{})
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		up.ServeHTTP(w, r)
+	})
+	h := e.middleware(t, next, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, path, "") })
+	}
+	synctest.Wait()
+	close(release)
+	wg.Wait()
+	return answers
 }
 
 func TestSharedPanicGivesWaiters502(t *testing.T) {

@@ -22,7 +22,10 @@ import (
 // cancelled when this caller gives up: others may be waiting for the same
 // answer). A response body larger than the limit ([WithMaxBody]) is not
 // stored: the caller reads it from the base as it arrives. An error of the
-// base is returned as is, also to callers that waited for that call. The
+// base (or a body that fails mid-way) is returned as is, also to callers
+// that waited for that call; like an answer with a failure status
+// ([WithFailureStatuses]) it lets a policy's StaleIfError serve a kept
+// entry instead. The
 // request's body is read once (up to [WithMaxRequestBody]) for predicates
 // and extractors and sent to the base unchanged; RoundTrip closes it as
 // the RoundTripper contract says and does not modify the request.
