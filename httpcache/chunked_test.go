@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
@@ -263,4 +264,41 @@ func quietServer(h http.Handler) *httptest.Server {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.Start()
 	return srv
+}
+
+// TestMiddlewareTeedOutlivesUpstreamTimeout: a response being teed when
+// the shared call's time runs out goes on to its client whole, uncached,
+// rather than being cut at the timeout.
+func TestMiddlewareTeedOutlivesUpstreamTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		more := make(chan struct{})
+		var calls atomic.Int64
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			_, _ = io.WriteString(w, "event 1;")
+			w.(http.Flusher).Flush()
+			<-more
+			_, _ = io.WriteString(w, "event 2")
+		})
+		h := e.middleware(t, next, []Endpoint{{UpstreamTimeout: time.Second}})
+		var a answer
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a = serve(t, h, http.MethodGet, "/events", "")
+		}()
+		synctest.Wait() // the handler waits for more; the timeout fires
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		close(more)
+		<-done
+		// The head went out announcing "stored", before the time ran out.
+		check(t, "teed past the timeout", a, miss(csMissStored, "event 1;event 2"))
+		check(t, "again", serve(t, h, http.MethodGet, "/events", ""), miss(csMissStored, "event 1;event 2"))
+		if n := calls.Load(); n != 2 {
+			t.Errorf("handler called %d times, want 2 (the first answer was not stored)", n)
+		}
+	})
 }

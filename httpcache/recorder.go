@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
+	"sync/atomic"
 )
 
 // errClientGone is what a streaming handler's writes return once the
@@ -67,9 +69,8 @@ type recorder struct {
 	buf      []byte
 	mode     recMode
 	sent     bool // the outcome went out
-	out      chan<- outcome
-	cancel   context.CancelFunc
-	stop     func() bool // detaches the handler's context from the fetch's
+	ho       *handoff
+	cancel   context.CancelFunc // ends the handler's context
 }
 
 var _ http.Flusher = (*recorder)(nil)
@@ -108,6 +109,13 @@ func (r *recorder) Write(p []byte) (int, error) {
 		return 0, http.ErrContentLength
 	}
 	r.written += int64(len(p))
+	if r.mode == modeTee && r.ho.gaveUp.Load() {
+		// The fetch's time ran out while teeing: the response goes on
+		// to its client, uncached.
+		r.mode = modeStream
+		r.slot.streaming(r.cancel)
+		r.dropBuffer()
+	}
 	if r.mode <= modeTee {
 		switch {
 		case int64(len(r.buf))+int64(len(p)) > r.limit || r.declared > r.limit:
@@ -166,7 +174,6 @@ func (r *recorder) dropBuffer() {
 // fetch learns that there is nothing to store.
 func (r *recorder) overflow(why interface{ Add(int64) int64 }) {
 	why.Add(1)
-	r.stop() // the response outlives the fetch: only the slot's owner ends it now
 	switch {
 	case r.mode == modeTee:
 		r.mode = modeStream
@@ -213,12 +220,49 @@ func (r *recorder) FlushError() error {
 	return errClientGone
 }
 
-// send hands the outcome to the fetch, once.
+// send hands the outcome to the fetch, once; when the fetch gave up on
+// it, the recorded body's reservation is released.
 func (r *recorder) send(o outcome) {
-	if !r.sent {
-		r.sent = true
-		r.out <- o
+	if r.sent {
+		return
 	}
+	r.sent = true
+	if !r.ho.give(o) && o.resp != nil {
+		r.cfg.budget.release(int64(cap(o.resp.body)))
+	}
+}
+
+// handoff passes a handler run's outcome to its fetch, which may give up
+// waiting for it (its time ran out while the response was being teed).
+type handoff struct {
+	ch     chan outcome // capacity 1
+	mu     sync.Mutex   // guards the hand-over against giving up
+	gaveUp atomic.Bool  // set under mu
+}
+
+// give sends o unless the fetch gave up, and reports whether it did.
+func (h *handoff) give(o outcome) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gaveUp.Load() {
+		return false
+	}
+	h.ch <- o
+	return true
+}
+
+// giveUp returns the outcome if it arrived, else marks that nobody will
+// take it.
+func (h *handoff) giveUp() (outcome, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case o := <-h.ch:
+		return o, true
+	default:
+	}
+	h.gaveUp.Store(true)
+	return outcome{}, false
 }
 
 // finish runs when the handler returned (or panicked with p != nil): a
@@ -237,7 +281,6 @@ func (r *recorder) finish(p any) {
 	if err != nil {
 		r.cfg.stats.CutShort.Add(1)
 	}
-	r.stop()
 	r.cancel()
 	switch {
 	case r.mode >= modeStream:
@@ -285,17 +328,18 @@ func bodyAllowed(status int) bool {
 
 // runHandler runs next on a clone of req with a body replaying body, in
 // its own goroutine, and returns when the handler finished or its body
-// outgrew the buffer (it then streams to s's client). The handler's
-// context follows ctx until then; a streaming handler's context ends when
-// it returns or s's owner stops reading.
+// outgrew the buffer (it then streams to s's client). When ctx ends first
+// (the shared call's time is up), a handler whose response is being teed
+// to s's client goes on streaming it there, uncached; any other handler's
+// context is cancelled and its answer awaited. A streaming handler's
+// context ends when it returns or s's owner stops reading.
 func runHandler(ctx context.Context, next http.Handler, req *http.Request, body []byte, cfg *config, s *slot, storable func(*response) bool) outcome {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, cancel)
-	out := make(chan outcome, 1)
+	ho := &handoff{ch: make(chan outcome, 1)}
 	rec := &recorder{
 		req: req, cfg: cfg, slot: s, storable: storable, limit: cfg.maxBody,
 		head: req.Method == http.MethodHead, header: make(http.Header),
-		out: out, cancel: cancel, stop: stop,
+		ho: ho, cancel: cancel,
 	}
 	hreq := req.Clone(hctx)
 	if body != nil {
@@ -305,5 +349,18 @@ func runHandler(ctx context.Context, next http.Handler, req *http.Request, body 
 		defer func() { rec.finish(recover()) }()
 		next.ServeHTTP(rec, hreq)
 	}()
-	return <-out
+	select {
+	case o := <-ho.ch:
+		return o
+	case <-ctx.Done():
+	}
+	if !s.teeing() {
+		cancel()
+		return <-ho.ch
+	}
+	if o, ok := ho.giveUp(); ok {
+		return o
+	}
+	s.streaming(cancel)
+	return outcome{uncached: true}
 }

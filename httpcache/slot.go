@@ -67,6 +67,14 @@ func (s *slot) start(status int, h http.Header, stored bool, prefix []byte, flus
 	return true
 }
 
+// teeing reports whether a response is going to the client through the
+// slot.
+func (s *slot) teeing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started && !s.closed
+}
+
 // streaming says that the teed response now streams only to this client:
 // cancel ends its handler when the client stops reading.
 func (s *slot) streaming(cancel context.CancelFunc) {
