@@ -25,21 +25,8 @@ func TestInflightBudgetBoundsRecording(t *testing.T) {
 	)
 	e := newEnv(t)
 	stats := new(Stats)
-	var arrived atomic.Int64
-	all := make(chan struct{})
 	body := pattern(2 * half)
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write(body[:half])
-		if arrived.Add(1) == n {
-			close(all)
-		}
-		select { // every handler holds its first half at once
-		case <-all:
-		case <-time.After(30 * time.Second):
-			t.Error("not every handler ran at once")
-		}
-		_, _ = w.Write(body[half:])
-	})
+	next := together(t, n, body, half)
 	srv := httptest.NewServer(e.middleware(t, next, []Endpoint{{}}, WithMaxBody(4*half), WithInflightBudget(budget), WithStats(stats)))
 	defer srv.Close()
 	answers := make([]answer, n)
@@ -48,6 +35,33 @@ func TestInflightBudgetBoundsRecording(t *testing.T) {
 		wg.Go(func() { answers[i] = get(t, srv.Client(), http.MethodGet, srv.URL+"/big/"+itoa(int64(i)), "") })
 	}
 	wg.Wait()
+	checkBudget(t, answers, body, stats, budget)
+}
+
+// together answers body, holding every one of n calls after the first
+// half bytes until all n hold theirs.
+func together(t *testing.T, n int64, body []byte, half int) http.Handler {
+	var arrived atomic.Int64
+	all := make(chan struct{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(body[:half])
+		w.(http.Flusher).Flush()
+		if arrived.Add(1) == n {
+			close(all)
+		}
+		select {
+		case <-all:
+		case <-time.After(30 * time.Second):
+			t.Error("not every handler ran at once")
+		}
+		_, _ = w.Write(body[half:])
+	})
+}
+
+// checkBudget checks that every answer is a whole 200 MISS and that the
+// budget held and was spent.
+func checkBudget(t *testing.T, answers []answer, body []byte, stats *Stats, budget int64) {
+	t.Helper()
 	for i, a := range answers {
 		if a.status != http.StatusOK || a.body != string(body) || a.xcache != "MISS" {
 			t.Errorf("answer %d: %d %s, %d bytes; want 200 MISS with the whole %d", i, a.status, a.xcache, len(a.body), len(body))
@@ -60,6 +74,28 @@ func TestInflightBudgetBoundsRecording(t *testing.T) {
 		t.Errorf("no response was refused the budget (peak %d)", stats.InflightPeak.Load())
 	}
 	waitFor(t, "every reservation to be released", func() bool { return stats.Inflight.Load() == 0 })
+}
+
+func TestTransportInflightBudget(t *testing.T) {
+	t.Parallel()
+	const (
+		n      = 24
+		half   = 128 << 10
+		budget = 1 << 20
+	)
+	e := newEnv(t)
+	stats := new(Stats)
+	body := pattern(2 * half)
+	srv := httptest.NewServer(together(t, n, body, half))
+	defer srv.Close()
+	c := e.client(t, srv, []Endpoint{{}}, WithMaxBody(4*half), WithInflightBudget(budget), WithStats(stats))
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { answers[i] = get(t, c, http.MethodGet, srv.URL+"/big/"+itoa(int64(i)), "") })
+	}
+	wg.Wait()
+	checkBudget(t, answers, body, stats, budget)
 }
 
 // TestInflightBudgetRequestBody: a request body the budget cannot hold
