@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,4 +302,30 @@ func TestMiddlewareTeedOutlivesUpstreamTimeout(t *testing.T) {
 			t.Errorf("handler called %d times, want 2 (the first answer was not stored)", n)
 		}
 	})
+}
+
+// TestMiddlewareLargeBodyStoredWhole: bodies large enough to be encoded
+// in place (with and without a declared length) are stored and served
+// byte for byte.
+func TestMiddlewareLargeBodyStoredWhole(t *testing.T) {
+	t.Parallel()
+	for _, declared := range []bool{true, false} {
+		t.Run("declared="+strconv.FormatBool(declared), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			body := pattern(inPlaceMin*3 + 17)
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if declared {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				}
+				for chunk := range slices.Chunk(body, 10000) {
+					_, _ = w.Write(chunk)
+				}
+			})
+			srv := httptest.NewServer(e.middleware(t, next, []Endpoint{{}}))
+			defer srv.Close()
+			check(t, "miss", get(t, srv.Client(), http.MethodGet, srv.URL+"/l", ""), miss(csMissStored, string(body)))
+			check(t, "hit", get(t, srv.Client(), http.MethodGet, srv.URL+"/l", ""), hit("hitbox; hit", "0", string(body)))
+		})
+	}
 }

@@ -126,10 +126,11 @@ func (c *call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 		return hitbox.Fetched{}, nil
 	}
 	resp := o.resp
-	kept = int64(cap(resp.body))
-	value := encode(resp.status, resp.header, resp.body, c.h.clock.Now())
+	kept = int64(cap(o.frame))
+	store := c.storable(resp)
+	value := o.encode(c.h.clock.Now())
 	switch {
-	case c.storable(resp):
+	case store:
 		return hitbox.Fetched{Value: value, Store: true}, nil
 	case !c.head && !o.teed && c.h.cfg.failed(resp.status):
 		return hitbox.Fetched{Value: value, Failed: true}, nil

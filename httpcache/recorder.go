@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // errClientGone is what a streaming handler's writes return once the
@@ -33,6 +34,8 @@ func (p *handlerPanic) Error() string {
 // to store), or a failure (a panic, a body cut short).
 type outcome struct {
 	resp     *response
+	frame    []byte // resp.body's allocation, room bytes in front of it
+	room     int
 	teed     bool // resp already went to the slot's client
 	uncached bool
 	err      error
@@ -66,6 +69,8 @@ type recorder struct {
 	snap     http.Header
 	declared int64 // the Content-Length the handler set, -1 when none
 	written  int64 // body bytes written
+	frame    []byte // the buffer's allocation (reserved): room bytes, then buf
+	room     int
 	buf      []byte
 	mode     recMode
 	sent     bool // the outcome went out
@@ -142,6 +147,14 @@ func (r *recorder) Write(p []byte) (int, error) {
 
 func (r *recorder) WriteString(s string) (int, error) { return r.Write([]byte(s)) }
 
+// Encoding a large body in place: a buffer of at least inPlaceMin bytes
+// keeps headRoom bytes in front of the body, where the cached form's head
+// is written at the end, so that the body is not copied.
+const (
+	inPlaceMin = 64 << 10
+	headRoom   = 2 << 10
+)
+
 // reserve makes room for n more bytes in buf, reserving the buffer's
 // growth in the in-flight budget first; false when the budget refused.
 func (r *recorder) reserve(n int) bool {
@@ -154,19 +167,34 @@ func (r *recorder) reserve(n int) bool {
 		want = max(need, int(r.declared)) // the declared length, at once
 	}
 	want = int(min(int64(want), r.limit))
-	if !r.cfg.budget.tryAcquire(int64(want - cap(r.buf))) {
+	room := 0
+	if want >= inPlaceMin {
+		room = headRoom
+	}
+	if !r.cfg.budget.tryAcquire(int64(room + want - cap(r.frame))) {
 		return false
 	}
-	nb := make([]byte, len(r.buf), want)
-	copy(nb, r.buf)
-	r.buf = nb
+	frame := make([]byte, room+len(r.buf), room+want)
+	copy(frame[room:], r.buf)
+	r.frame, r.room, r.buf = frame, room, frame[room:]
 	return true
 }
 
 // dropBuffer gives the buffer and its reservation back.
 func (r *recorder) dropBuffer() {
-	r.cfg.budget.release(int64(cap(r.buf)))
-	r.buf = nil
+	r.cfg.budget.release(int64(cap(r.frame)))
+	r.frame, r.room, r.buf = nil, 0, nil
+}
+
+// encode returns the cached form of the recorded response, in place when
+// the buffer has room in front and little spare capacity behind (the
+// stored value then shares the buffer).
+func (o *outcome) encode(written time.Time) []byte {
+	body := o.resp.body
+	if o.room > 0 && cap(o.frame)-o.room-len(body) <= len(body)/16 {
+		return encodeInPlace(o.resp.status, o.resp.header, o.frame[:o.room+len(body)], o.room, written)
+	}
+	return encode(o.resp.status, o.resp.header, body, written)
 }
 
 // overflow stops buffering, counting why: what is buffered goes to the
@@ -228,7 +256,7 @@ func (r *recorder) send(o outcome) {
 	}
 	r.sent = true
 	if !r.ho.give(o) && o.resp != nil {
-		r.cfg.budget.release(int64(cap(o.resp.body)))
+		r.cfg.budget.release(int64(cap(o.frame)))
 	}
 }
 
@@ -294,7 +322,10 @@ func (r *recorder) finish(p any) {
 		r.send(outcome{err: err})
 		return
 	}
-	r.send(outcome{resp: &response{status: r.status, header: r.snap, body: r.buf}, teed: r.mode == modeTee})
+	r.send(outcome{
+		resp:  &response{status: r.status, header: r.snap, body: r.buf},
+		frame: r.frame, room: r.room, teed: r.mode == modeTee,
+	})
 }
 
 // completeHeader adds what net/http would add to a response written whole:
