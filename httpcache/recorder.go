@@ -67,8 +67,8 @@ type recorder struct {
 	header   http.Header
 	status   int // 0 until the header is written
 	snap     http.Header
-	declared int64 // the Content-Length the handler set, -1 when none
-	written  int64 // body bytes written
+	declared int64  // the Content-Length the handler set, -1 when none
+	written  int64  // body bytes written
 	frame    []byte // the buffer's allocation (reserved): room bytes, then buf
 	room     int
 	buf      []byte
