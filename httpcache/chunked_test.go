@@ -329,3 +329,33 @@ func TestMiddlewareLargeBodyStoredWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportUpstreamCutShort: a base body that ends early is the
+// caller's error, never stored.
+func TestTransportUpstreamCutShort(t *testing.T) {
+	t.Parallel()
+	const whole = "0123456789abcdefghij"
+	upURL, conns := rawUpstream(t,
+		"HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\n0123456789",
+		"HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\n"+whole)
+	e := newEnv(t)
+	stats := new(Stats)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	tr, err := NewTransport(e.cache, base, []Endpoint{{}}, WithStats(stats))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: tr}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, upURL+"/cut", nil)
+	if res, err := c.Do(req); !errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == nil {
+			res.Body.Close()
+		}
+		t.Errorf("cut body: error %v, want io.ErrUnexpectedEOF", err)
+	}
+	check(t, "after the cut", get(t, c, http.MethodGet, upURL+"/cut", ""), miss(csMissStored, whole))
+	if n := conns.Load(); n != 2 || stats.CutShort.Load() != 1 {
+		t.Errorf("upstream asked %d times, Stats.CutShort %d; want 2 and 1", n, stats.CutShort.Load())
+	}
+}
