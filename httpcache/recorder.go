@@ -73,6 +73,7 @@ type recorder struct {
 	room     int
 	buf      []byte
 	mode     recMode
+	noTee    bool // a tee could not start: the slot is closed
 	sent     bool // the outcome went out
 	ho       *handoff
 	cancel   context.CancelFunc // ends the handler's context
@@ -200,7 +201,7 @@ func (o *outcome) encode(written time.Time) []byte {
 // overflow stops buffering, counting why: what is buffered goes to the
 // slot's client (unless it had it already) and the rest streams there; the
 // fetch learns that there is nothing to store.
-func (r *recorder) overflow(why interface{ Add(int64) int64 }) {
+func (r *recorder) overflow(why *atomic.Int64) {
 	why.Add(1)
 	switch {
 	case r.mode == modeTee:
@@ -231,12 +232,14 @@ func (r *recorder) FlushError() error {
 	}
 	switch r.mode {
 	case modeBuffer:
-		if r.cfg.failed(r.status) {
+		if r.noTee || r.cfg.failed(r.status) {
 			return nil
 		}
 		resp := &response{status: r.status, header: r.snap, body: r.buf}
 		if r.slot.start(r.status, r.snap, r.storable(resp), r.buf, true, nil) {
 			r.mode = modeTee
+		} else {
+			r.noTee = true // nobody to tee to: the slot never reopens
 		}
 		return nil
 	case modeTee:
