@@ -13,19 +13,21 @@ import (
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
+// The budget tests: budgetCalls concurrent misses of bodies of
+// 2*budgetHalf bytes under a budget of budgetBytes.
+const (
+	budgetCalls = 24
+	budgetHalf  = 128 << 10
+	budgetBytes = 1 << 20
+)
+
 // TestInflightBudgetBoundsRecording: many concurrent misses of distinct
 // large bodies under a small budget never buffer more than the budget;
 // every client gets its whole body; those refused stream uncached.
 func TestInflightBudgetBoundsRecording(t *testing.T) {
 	t.Parallel()
-	const (
-		n      = 24
-		half   = 128 << 10
-		budget = 1 << 20
-	)
-	e := newEnv(t)
-	stats := new(Stats)
-	body := pattern(2 * half)
+	const n, half, budget = budgetCalls, budgetHalf, budgetBytes
+	e, stats, body := newEnv(t), new(Stats), pattern(2*half)
 	next := together(t, n, body, half)
 	srv := httptest.NewServer(e.middleware(t, next, []Endpoint{{}}, WithMaxBody(4*half), WithInflightBudget(budget), WithStats(stats)))
 	defer srv.Close()
@@ -78,14 +80,8 @@ func checkBudget(t *testing.T, answers []answer, body []byte, stats *Stats, budg
 
 func TestTransportInflightBudget(t *testing.T) {
 	t.Parallel()
-	const (
-		n      = 24
-		half   = 128 << 10
-		budget = 1 << 20
-	)
-	e := newEnv(t)
-	stats := new(Stats)
-	body := pattern(2 * half)
+	const n, half, budget = budgetCalls, budgetHalf, budgetBytes
+	e, stats, body := newEnv(t), new(Stats), pattern(2*half)
 	srv := httptest.NewServer(together(t, n, body, half))
 	defer srv.Close()
 	c := e.client(t, srv, []Endpoint{{}}, WithMaxBody(4*half), WithInflightBudget(budget), WithStats(stats))
