@@ -79,6 +79,30 @@ func storedKeys(h http.Header) []string {
 // encode returns the cached form of a response.
 func encode(status int, h http.Header, body []byte, written time.Time) []byte {
 	keys := storedKeys(h)
+	b := make([]byte, 0, headSize(h, keys)+len(body))
+	b = appendHead(b, status, h, keys, len(body), written)
+	return append(b, body...)
+}
+
+// encodeInPlace returns the cached form of a response whose body is
+// frame[room:], writing the head into the room in front of the body when
+// it fits (the result then shares frame) and copying otherwise.
+func encodeInPlace(status int, h http.Header, frame []byte, room int, written time.Time) []byte {
+	body := frame[room:]
+	keys := storedKeys(h)
+	n := headSize(h, keys)
+	if n > room {
+		return encode(status, h, body, written)
+	}
+	var small [512]byte
+	head := appendHead(small[:0], status, h, keys, len(body), written)
+	start := room - len(head)
+	copy(frame[start:], head)
+	return frame[start:]
+}
+
+// headSize bounds the length of a cached form's head (all but the body).
+func headSize(h http.Header, keys []string) int {
 	n := len(codecMagic) + 1 + binary.MaxVarintLen64*2 + 1 + binary.MaxVarintLen64
 	for _, k := range keys {
 		n += 2*binary.MaxVarintLen64 + len(k)
@@ -86,8 +110,12 @@ func encode(status int, h http.Header, body []byte, written time.Time) []byte {
 			n += binary.MaxVarintLen64 + len(v)
 		}
 	}
-	n += binary.MaxVarintLen64 + len(body)
-	b := make([]byte, 0, n)
+	return n + binary.MaxVarintLen64
+}
+
+// appendHead appends the cached form's head of a response with a body of
+// bodyLen bytes: everything but the body itself.
+func appendHead(b []byte, status int, h http.Header, keys []string, bodyLen int, written time.Time) []byte {
 	b = append(b, codecMagic...)
 	b = append(b, codecVersion)
 	b = binary.AppendUvarint(b, uint64(status))
@@ -106,8 +134,7 @@ func encode(status int, h http.Header, body []byte, written time.Time) []byte {
 			b = appendBytes(b, v)
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(body)))
-	return append(b, body...)
+	return binary.AppendUvarint(b, uint64(bodyLen))
 }
 
 func appendBytes(b []byte, s string) []byte {

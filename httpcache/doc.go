@@ -17,8 +17,33 @@
 // wait and are answered from that call when it was stored). The upstream's
 // response is buffered up to a limit ([WithMaxBody], 8 MiB by default);
 // when the endpoint's response predicate holds it is stored, in the
-// cached form below, before it is sent. A larger response, or one the
-// handler flushes, streams through to its client uncached.
+// cached form below, before it is sent. A response the handler flushes
+// (a chunked answer through httputil.ReverseProxy) goes to its client as
+// it is written while it is buffered, and is stored when it completes
+// within the limit. A larger response streams through to its client
+// uncached ([Stats].TooLarge). A body cut short (the handler panics with
+// http.ErrAbortHandler, as ReverseProxy does when the upstream closes
+// mid-body, or writes less than its Content-Length) is never stored and
+// its client's connection is aborted ([Stats].CutShort).
+//
+// Everything buffered in flight (request bodies, responses being
+// recorded) shares one budget ([WithInflightBudget], 256 MiB): when it is
+// spent, requests and responses stream through uncached
+// ([Stats].OverBudget).
+//
+// # Failures, HEAD and Range
+//
+// An answer that is not stored and whose status is a failure one
+// ([WithFailureStatuses]: 500, 502, 503 and 504 by default), like a
+// Transport error or a handler panic, is an upstream failure: the callers
+// waiting for the same upstream call get it too, and a policy's
+// StaleIfError may serve a kept entry instead (STALE, see below).
+//
+// A HEAD request whose key a GET would share (the key does not include the
+// method) never stores its answer; it may be answered from a stored GET
+// entry, headers only. A partial response (206) is never stored; a GET
+// with one byte range is answered from a whole 200 with 206 or 416, and
+// several ranges get the whole 200.
 //
 // # Keys
 //
@@ -54,6 +79,7 @@
 //	expired entry, or stale under Revalidate    hitbox; fwd=stale; fwd-status=200; stored
 //	not cacheable (see below)                   hitbox; fwd=bypass; fwd-status=N
 //	hit, fresh or stale                         hitbox; hit; ttl=N    (no ttl: never expires)
+//	stale, the upstream failed (STALE)          hitbox; hit; ttl=N; detail=stale-if-error
 //	waited for another caller's upstream call   hitbox; hit; collapsed
 //
 // A request is not cacheable when no endpoint accepts it (request

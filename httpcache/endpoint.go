@@ -165,6 +165,9 @@ func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option, client bool) (*core
 	if cfg.keyFormat != hitbox.KeyURLEncoded && cfg.keyFormat != hitbox.KeyBinary {
 		return nil, fmt.Errorf("%w: key format %v", ErrInvalidOption, cfg.keyFormat)
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	compiled, err := compileEndpoints(eps, client, cfg.namespace)
 	if err != nil {
 		return nil, err
@@ -208,7 +211,7 @@ func (c *core) prepare(r *http.Request, clientSide bool) plan {
 		return p // nothing can accept it: the body streams to the upstream unread
 	}
 	var ok bool
-	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide)
+	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide, c.cfg.budget)
 	if !ok {
 		return p
 	}

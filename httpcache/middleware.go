@@ -24,8 +24,11 @@ import (
 // stored when the endpoint's response predicates accept it, and written to
 // the client. Headers the handler's writer already had from outer
 // middleware are kept; the cached response's headers replace values under
-// the same names. A response body larger than the limit ([WithMaxBody]),
-// or one the handler flushes, streams through to this client uncached.
+// the same names. What a handler flushes reaches this client as it is
+// written (the response is still stored when it completes within the
+// limit); a response body larger than the limit ([WithMaxBody]) streams
+// through to this client uncached, and one cut short is never stored and
+// aborts this client's response.
 //
 // Every response carries X-Cache-Status and Cache-Status, and answers from
 // the cache carry Age (removed from every other response); see the package
@@ -59,53 +62,87 @@ type handler struct {
 	next http.Handler
 }
 
-// call is one cacheable request's state, copied into its fetch (which may
-// run on another goroutine and after ServeHTTP returned: it only reads p).
-// It is passed by value so that the fetch closure is the only allocation.
+// call is one cacheable request's state, shared with its fetch (which may
+// run on another goroutine and after ServeHTTP returned: it only reads p
+// and goes through s, the slot of this ServeHTTP's writer).
 type call struct {
-	h *handler
-	p plan
+	h    *handler
+	p    plan
+	head bool // a HEAD whose key a GET shares: its answer is never stored
+	s    slot
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.prepare(r, false)
+	defer releaseBody(h.cfg.budget, p.body)
 	if p.ep == nil {
 		h.bypass(w, p.r, "", hitbox.ForwardBypass)
 		return
 	}
-	c := call{h: h, p: p}
-	res, err := h.do(r.Context(), c.p.r, c.request(), func(ctx context.Context) (hitbox.Fetched, error) {
-		return c.fetch(ctx)
-	})
-	h.answer(w, r, c, res, err, true)
+	h.serve(w, r, &call{h: h, p: p, head: h.headShares(p), s: newSlot(w, h.cfg.budget)}, true)
 }
 
-func (c call) request() hitbox.Request {
+// serve answers a cacheable request through the flow. retry allows one
+// more flow call after cached bytes failed to decode (the entry is
+// deleted first, so that the call stores a fresh one).
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, retry bool) {
+	defer c.s.detach()
+	res, err := h.do(r.Context(), c.p.r, c.request(), c.fetch)
+	if h.answer(w, r, c, res, err) {
+		return
+	}
+	h.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
+	if retry {
+		_, _ = h.cache.Delete(r.Context(), c.p.key)
+		h.serve(w, r, &call{h: h, p: c.p, head: c.head, s: newSlot(w, h.cfg.budget)}, false)
+		return
+	}
+	h.bypass(w, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+}
+
+func (c *call) request() hitbox.Request {
 	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
 }
 
-// fetch asks the handler, for the flow.
-func (c call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
+// fetch asks the handler, for the flow. The answer goes back as bytes in
+// the cached form: stored when storable, marked Failed when its status is
+// a failure one; a response that outgrew the buffer went to the slot's
+// client and leaves nothing to share.
+func (c *call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
+	var kept int64
 	defer func() {
 		// A panic here would crash the flow's goroutine: hand it to
 		// the caller instead (a response predicate may panic).
 		if p := recover(); p != nil {
-			closePayload(f.Payload)
 			f, err = hitbox.Fetched{}, &handlerPanic{value: p, stack: debug.Stack(), req: c.p.r}
 		}
+		c.s.keep(kept)
 	}()
-	o := runHandler(ctx, c.h.next, c.p.r, c.p.body, c.h.cfg.maxBody)
+	o := runHandler(ctx, c.h.next, c.p.r, c.p.body, &c.h.cfg, &c.s, c.storable)
 	switch {
 	case o.err != nil:
 		return hitbox.Fetched{}, o.err
-	case o.stream != nil:
-		return hitbox.Fetched{Payload: o.stream}, nil
+	case o.uncached:
+		return hitbox.Fetched{}, nil
 	}
 	resp := o.resp
-	if !c.p.ep.resp.Match(asHTTPResponse(resp, c.p.r)) {
-		return hitbox.Fetched{Payload: resp}, nil
+	kept = int64(cap(o.frame))
+	store := c.storable(resp)
+	value := o.encode(c.h.clock.Now())
+	switch {
+	case store:
+		return hitbox.Fetched{Value: value, Store: true}, nil
+	case !c.head && !o.teed && c.h.cfg.failed(resp.status):
+		return hitbox.Fetched{Value: value, Failed: true}, nil
 	}
-	return hitbox.Fetched{Value: encode(resp.status, resp.header, resp.body, c.h.clock.Now()), Store: true}, nil
+	return hitbox.Fetched{Value: value}, nil
+}
+
+// storable reports whether a recorded response may be stored: the
+// response predicates hold, it is not partial, and it does not answer a
+// HEAD whose key a GET would read.
+func (c *call) storable(resp *response) bool {
+	return !c.head && !partial(resp.status, resp.header) && c.p.ep.resp.Match(asHTTPResponse(resp, c.p.r))
 }
 
 // asHTTPResponse builds the *http.Response that response predicates see,
@@ -124,46 +161,37 @@ func asHTTPResponse(r *response, req *http.Request) *http.Response {
 	}
 }
 
-// answer writes the flow's result to w. retry allows one more flow call
-// after cached bytes failed to decode (the entry is deleted first, so
-// that the call stores a fresh one).
-func (h *handler) answer(w http.ResponseWriter, r *http.Request, c call, res hitbox.Result, err error, retry bool) {
+// answer writes the flow's result to w; false when the cached bytes do
+// not decode (nothing was written).
+func (h *handler) answer(w http.ResponseWriter, r *http.Request, c *call, res hitbox.Result, err error) bool {
+	if c.s.takeOver() {
+		// The handler's response went to this client as it was written.
+		if c.s.wait(r.Context()) {
+			if hp, ok := errors.AsType[*handlerPanic](err); ok && hp.req == c.p.r {
+				repanic(hp)
+			}
+			panic(http.ErrAbortHandler) // cut short: never a silent short answer
+		}
+		return true
+	}
 	if err != nil {
 		h.failed(w, r, c, res, err)
-		return
+		return true
 	}
+	closePayload(res.Payload)
 	switch {
 	case res.Status == hitbox.Hit || res.Status == hitbox.Stale:
-		if h.serveCached(w, &res) {
-			return
-		}
-	case res.Payload != nil:
-		switch pl := res.Payload.(type) {
-		case *response:
-			h.serveResponse(w, pl, forwardStatus(res.Forward, pl.status, false))
-			return
-		case *stream:
-			h.serveStream(w, r, pl, res.Forward)
-			return
-		}
-		closePayload(res.Payload)
-	default:
-		if h.serveStored(w, &res) {
-			return
-		}
+		return h.serveCached(w, r, &res)
+	case res.Value == nil:
+		// The response outgrew the buffer after this client left.
+		h.writeError(w, res.Forward)
+		return true
 	}
-	h.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
-	if retry {
-		_, _ = h.cache.Delete(r.Context(), c.p.key)
-		res, err = h.do(r.Context(), c.p.r, c.request(), c.fetch)
-		h.answer(w, r, c, res, err, false)
-		return
-	}
-	h.bypass(w, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+	return h.serveStored(w, r, &res)
 }
 
 // failed answers a flow error.
-func (h *handler) failed(w http.ResponseWriter, r *http.Request, c call, res hitbox.Result, err error) {
+func (h *handler) failed(w http.ResponseWriter, r *http.Request, c *call, res hitbox.Result, err error) {
 	if hp, ok := errors.AsType[*handlerPanic](err); ok {
 		if hp.req == c.p.r {
 			repanic(hp)
@@ -184,7 +212,7 @@ func (h *handler) failed(w http.ResponseWriter, r *http.Request, c call, res hit
 
 // fresh returns the plan's request with its body rewound (a copy: a
 // fetch may be reading the plan's request).
-func (c call) fresh() *http.Request {
+func (c *call) fresh() *http.Request {
 	if c.p.body == nil {
 		return c.p.r
 	}
@@ -211,7 +239,7 @@ func (h *handler) writeError(w http.ResponseWriter, fwd hitbox.Forward) {
 }
 
 // serveCached writes an answer from the cache (HIT or STALE).
-func (h *handler) serveCached(w http.ResponseWriter, res *hitbox.Result) bool {
+func (h *handler) serveCached(w http.ResponseWriter, r *http.Request, res *hitbox.Result) bool {
 	v, err := parse(res.Value)
 	if err != nil {
 		return false
@@ -224,13 +252,13 @@ func (h *handler) serveCached(w http.ResponseWriter, res *hitbox.Result) bool {
 	hdr := w.Header()
 	spare := v.fill(hdr, 3)
 	setCached(hdr, spare, cachedXStatus(res.Status), hitStatus(res, now), ageSeconds(written, now))
-	w.WriteHeader(v.status)
-	_, _ = w.Write(v.body)
+	writeBody(w, r, hdr, v.status, v.body)
 	return true
 }
 
-// serveStored writes the upstream's answer in its cached form (MISS).
-func (h *handler) serveStored(w http.ResponseWriter, res *hitbox.Result) bool {
+// serveStored writes the upstream's answer in its cached form (MISS),
+// stored or not.
+func (h *handler) serveStored(w http.ResponseWriter, r *http.Request, res *hitbox.Result) bool {
 	v, err := parse(res.Value)
 	if err != nil {
 		return false
@@ -238,66 +266,17 @@ func (h *handler) serveStored(w http.ResponseWriter, res *hitbox.Result) bool {
 	hdr := w.Header()
 	spare := v.fill(hdr, 2)
 	setForwarded(hdr, spare, forwardStatus(res.Forward, v.status, res.Stored))
-	w.WriteHeader(v.status)
-	_, _ = w.Write(v.body)
+	writeBody(w, r, hdr, v.status, v.body)
 	return true
 }
 
-// serveResponse writes a recorded response that was not stored (MISS).
-func (h *handler) serveResponse(w http.ResponseWriter, resp *response, cs string) {
-	hdr := w.Header()
-	for k, v := range resp.header {
-		hdr[k] = v
-	}
-	setForwarded(hdr, nil, cs)
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
-}
-
-// serveStream copies a streaming response to w as the handler writes it,
-// flushing where the handler flushed. It closes the stream when done, or
-// when the client goes away.
-func (h *handler) serveStream(w http.ResponseWriter, r *http.Request, s *stream, fwd hitbox.Forward) {
-	defer s.Close()
-	stop := context.AfterFunc(r.Context(), func() { _ = s.Close() })
-	defer stop()
-	hdr := w.Header()
-	for k, v := range s.header {
-		hdr[k] = v
-	}
-	setForwarded(hdr, nil, forwardStatus(fwd, s.status, false))
-	w.WriteHeader(s.status)
-	rc := http.NewResponseController(w)
-	if len(s.prefix) > 0 {
-		if _, err := w.Write(s.prefix); err != nil {
-			return
-		}
-	}
-	if s.flush {
-		_ = rc.Flush()
-	}
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := s.pr.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
-			}
-		} else if err == nil {
-			_ = rc.Flush() // the handler flushed
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF):
-			return
-		default:
-			if hp, ok := errors.AsType[*handlerPanic](err); ok {
-				// The response is cut short: abort it so that the
-				// client cannot take it for complete.
-				repanic(hp)
-			}
-			return // the client went away
-		}
+// writeBody writes the status and the body (nothing for HEAD), sliced as
+// the request's Range asks.
+func writeBody(w http.ResponseWriter, r *http.Request, hdr http.Header, status int, body []byte) {
+	status, body = sliceRange(r, hdr, status, body)
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead && len(body) > 0 {
+		_, _ = w.Write(body)
 	}
 }
 

@@ -1,7 +1,10 @@
 package httpcache
 
 import (
+	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 
 	"github.com/hitbox-go/hitbox"
 )
@@ -27,6 +30,9 @@ type config struct {
 	namespace      string
 	logger         *slog.Logger
 	inflight       int64
+	failures       []int // nil: defaultFailures
+	stats          *Stats
+	budget         *budget // the in-flight budget, over inflight and stats
 }
 
 // WithMaxBody sets the largest response body that is buffered and may be
@@ -51,6 +57,28 @@ const DefaultInflightBudget = 256 << 20
 // n <= 0 means the default). When it is spent, requests stream through
 // uncached rather than buffer more.
 func WithInflightBudget(n int64) Option { return func(c *config) { c.inflight = n } }
+
+// defaultFailures are the statuses of an upstream failure unless
+// WithFailureStatuses says otherwise (read-only).
+var defaultFailures = [...]int{
+	http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
+
+// WithFailureStatuses sets the statuses that make an upstream answer a
+// failure (default 500, 502, 503 and 504; no argument means none). A
+// failure that the response predicates do not store is shared with the
+// callers waiting for the same upstream call, and lets a policy's
+// StaleIfError serve a kept entry instead (see [hitbox.Fetched.Failed]).
+// A status outside 100 to 999 is an error from the constructor.
+func WithFailureStatuses(statuses ...int) Option {
+	return func(c *config) { c.failures = append(make([]int, 0, len(statuses)), statuses...) }
+}
+
+// WithStats sets where the face counts what the flow's events do not show
+// (responses too large to store, the in-flight budget, bodies cut short;
+// see [Stats]). Default: counted in a Stats nobody reads.
+func WithStats(s *Stats) Option { return func(c *config) { c.stats = s } }
 
 // WithKeyFormat sets how keys are encoded for the backend (default
 // [hitbox.KeyURLEncoded]); a format other than KeyURLEncoded or KeyBinary
@@ -78,10 +106,32 @@ func (c *config) defaults() {
 	if c.inflight <= 0 {
 		c.inflight = DefaultInflightBudget
 	}
+	if c.failures == nil {
+		c.failures = defaultFailures[:]
+	}
+	if c.stats == nil {
+		c.stats = new(Stats)
+	}
+	c.budget = &budget{limit: c.inflight, stats: c.stats}
 	if c.keyFormat == 0 {
 		c.keyFormat = hitbox.KeyURLEncoded
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// check reports an invalid option.
+func (c *config) check() error {
+	for _, s := range c.failures {
+		if s < 100 || s > 999 {
+			return fmt.Errorf("%w: failure status %d", ErrInvalidOption, s)
+		}
+	}
+	return nil
+}
+
+// failed reports whether status makes an answer an upstream failure.
+func (c *config) failed(status int) bool {
+	return slices.Contains(c.failures, status)
 }

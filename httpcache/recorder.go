@@ -4,18 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // errClientGone is what a streaming handler's writes return once the
-// client stopped reading (or nobody claimed the response).
+// client stopped reading (or nobody is there to read the response).
 var errClientGone = errors.New("httpcache: the response is no longer read")
 
-// handlerPanic is a panic of the upstream handler, carried out of the
-// goroutine that ran it.
+// handlerPanic is a panic of the upstream handler (or a body it cut
+// short), carried out of the goroutine that ran it.
 type handlerPanic struct {
 	value any
 	stack []byte
@@ -26,50 +28,55 @@ func (p *handlerPanic) Error() string {
 	return fmt.Sprintf("httpcache: handler panic: %v\n%s", p.value, p.stack)
 }
 
-// outcome is what a handler run produced: a complete response, a stream,
-// or a panic. Exactly one is sent per run.
+// outcome is what a handler run produced, sent once per run: a complete
+// response (which its client may already have through the slot), a
+// response that outgrew the buffer (it streams through the slot, nothing
+// to store), or a failure (a panic, a body cut short).
 type outcome struct {
-	resp   *response
-	stream *stream
-	err    error
+	resp     *response
+	frame    []byte // resp.body's allocation, room bytes in front of it
+	room     int
+	teed     bool // resp already went to the slot's client
+	uncached bool
+	err      error
 }
 
-// stream is a response that is too large to buffer, or that the handler
-// flushes: its head and the bytes so far, then the rest as the handler
-// writes it. Close (by the caller once done, or by the flow when nobody
-// claims it) makes the handler's further writes fail and cancels its
-// context.
-type stream struct {
-	status int
-	header http.Header
-	prefix []byte
-	flush  bool // the handler flushed: flush after the prefix
-	pr     *io.PipeReader
-	cancel context.CancelFunc
-}
+// recMode is what the recorder does with the handler's writes.
+type recMode int
 
-// Close stops the stream.
-func (s *stream) Close() error {
-	_ = s.pr.CloseWithError(errClientGone)
-	s.cancel()
-	return nil
-}
+const (
+	modeBuffer recMode = iota // buffer only (the client gets the answer from the flow)
+	modeTee                   // buffer, and copy to the slot's client as written
+	modeStream                // copy to the slot's client only: the body outgrew the buffer
+	modeDrop                  // nobody to send to: writes fail
+)
 
 // recorder is the ResponseWriter the upstream handler writes to on a
-// miss. It buffers up to limit bytes; past that, or on Flush, it switches
-// to streaming. It belongs to the goroutine running the handler.
+// miss. It buffers the body up to limit bytes (each byte reserved in the
+// in-flight budget first); on Flush it also tees what it has, and what
+// follows, to the call's slot (the client waiting for this call), and
+// past the limit or the budget it stops buffering and streams to the slot
+// only. It belongs to the goroutine running the handler.
 type recorder struct {
-	req    *http.Request // the call's request (not the handler's clone)
-	limit  int64
-	head   bool // a HEAD request
-	header http.Header
-	status int // 0 until the header is written
-	snap   http.Header
-	buf    []byte
-	pw     *io.PipeWriter // non-nil once streaming
-	out    chan<- outcome
-	cancel context.CancelFunc
-	stop   func() bool // detaches the handler's context from the fetch's
+	req      *http.Request // the call's request (not the handler's clone)
+	cfg      *config
+	slot     *slot
+	storable func(*response) bool // the verdict the teed head announces
+	limit    int64
+	head     bool // a HEAD request
+	header   http.Header
+	status   int // 0 until the header is written
+	snap     http.Header
+	declared int64  // the Content-Length the handler set, -1 when none
+	written  int64  // body bytes written
+	frame    []byte // the buffer's allocation (reserved): room bytes, then buf
+	room     int
+	buf      []byte
+	mode     recMode
+	noTee    bool // a tee could not start: the slot is closed
+	sent     bool // the outcome went out
+	ho       *handoff
+	cancel   context.CancelFunc // ends the handler's context
 }
 
 var _ http.Flusher = (*recorder)(nil)
@@ -91,6 +98,10 @@ func (r *recorder) WriteHeader(code int) {
 	if r.snap == nil {
 		r.snap = http.Header{}
 	}
+	r.declared = -1
+	if cl, err := strconv.ParseInt(r.snap.Get("Content-Length"), 10, 64); err == nil && cl >= 0 && !r.head {
+		r.declared = cl
+	}
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
@@ -100,80 +111,224 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if !bodyAllowed(r.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
-	if r.pw != nil {
-		return r.pw.Write(p)
+	if r.declared >= 0 && r.written+int64(len(p)) > r.declared {
+		return 0, http.ErrContentLength
 	}
-	if int64(len(r.buf))+int64(len(p)) > r.limit {
-		r.startStream(false)
-		return r.pw.Write(p)
+	r.written += int64(len(p))
+	if r.mode == modeTee && r.ho.gaveUp.Load() {
+		// The fetch's time ran out while teeing: the response goes on
+		// to its client, uncached.
+		r.mode = modeStream
+		r.slot.streaming(r.cancel)
+		r.dropBuffer()
 	}
-	r.buf = append(r.buf, p...)
+	if r.mode <= modeTee {
+		switch {
+		case int64(len(r.buf))+int64(len(p)) > r.limit || r.declared > r.limit:
+			r.overflow(&r.cfg.stats.TooLarge)
+		case !r.reserve(len(p)):
+			r.overflow(&r.cfg.stats.OverBudget)
+		default:
+			r.buf = append(r.buf, p...)
+			if r.mode == modeTee {
+				_ = r.slot.write(p) // a client gone does not end the recording
+			}
+			return len(p), nil
+		}
+	}
+	if r.mode == modeDrop {
+		return 0, errClientGone
+	}
+	if err := r.slot.write(p); err != nil {
+		r.cancel()
+		return 0, err
+	}
 	return len(p), nil
 }
 
-func (r *recorder) WriteString(s string) (int, error) {
-	if r.pw == nil && r.status != 0 && bodyAllowed(r.status) && int64(len(r.buf))+int64(len(s)) <= r.limit {
-		r.buf = append(r.buf, s...)
-		return len(s), nil
+func (r *recorder) WriteString(s string) (int, error) { return r.Write([]byte(s)) }
+
+// Encoding a large body in place: a buffer of at least inPlaceMin bytes
+// keeps headRoom bytes in front of the body, where the cached form's head
+// is written at the end, so that the body is not copied.
+const (
+	inPlaceMin = 64 << 10
+	headRoom   = 2 << 10
+)
+
+// reserve makes room for n more bytes in buf, reserving the buffer's
+// growth in the in-flight budget first; false when the budget refused.
+func (r *recorder) reserve(n int) bool {
+	need := len(r.buf) + n
+	if need <= cap(r.buf) {
+		return true
 	}
-	return r.Write([]byte(s))
+	want := max(need, 2*cap(r.buf), 4096)
+	if r.declared >= 0 && len(r.buf) == 0 {
+		want = max(need, int(r.declared)) // the declared length, at once
+	}
+	want = int(min(int64(want), r.limit))
+	room := 0
+	if want >= inPlaceMin {
+		room = headRoom
+	}
+	if !r.cfg.budget.tryAcquire(int64(room + want - cap(r.frame))) {
+		return false
+	}
+	frame := make([]byte, room+len(r.buf), room+want)
+	copy(frame[room:], r.buf)
+	r.frame, r.room, r.buf = frame, room, frame[room:]
+	return true
 }
 
-// Flush switches to streaming, so that what the handler wrote reaches the
-// client now; later flushes send a flush marker (an empty write) that the
-// reading side turns into a flush of the real ResponseWriter.
+// dropBuffer gives the buffer and its reservation back.
+func (r *recorder) dropBuffer() {
+	r.cfg.budget.release(int64(cap(r.frame)))
+	r.frame, r.room, r.buf = nil, 0, nil
+}
+
+// encode returns the cached form of the recorded response, in place when
+// the buffer has room in front and little spare capacity behind (the
+// stored value then shares the buffer).
+func (o *outcome) encode(written time.Time) []byte {
+	body := o.resp.body
+	if o.room > 0 && cap(o.frame)-o.room-len(body) <= len(body)/16 {
+		return encodeInPlace(o.resp.status, o.resp.header, o.frame[:o.room+len(body)], o.room, written)
+	}
+	return encode(o.resp.status, o.resp.header, body, written)
+}
+
+// overflow stops buffering, counting why: what is buffered goes to the
+// slot's client (unless it had it already) and the rest streams there; the
+// fetch learns that there is nothing to store.
+func (r *recorder) overflow(why *atomic.Int64) {
+	why.Add(1)
+	switch {
+	case r.mode == modeTee:
+		r.mode = modeStream
+		r.slot.streaming(r.cancel)
+	case r.slot.start(r.status, r.snap, false, r.buf, false, r.cancel):
+		r.mode = modeStream
+	default:
+		r.mode = modeDrop
+		r.cancel()
+	}
+	r.dropBuffer()
+	r.send(outcome{uncached: true})
+}
+
+// Flush tees the response to the slot's client: what the handler wrote so
+// far now, and what it writes later as it writes it (the recorder goes on
+// buffering it for the store). A failure status is never teed, so that a
+// stale entry may still answer instead. Without a client to tee to, Flush
+// does nothing.
 func (r *recorder) Flush() { _ = r.FlushError() }
 
-// FlushError is Flush reporting a client that stopped reading, for
-// http.ResponseController.
+// FlushError is Flush reporting a client that stopped reading a streamed
+// response, for http.ResponseController.
 func (r *recorder) FlushError() error {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
-	if r.pw == nil {
-		r.startStream(true)
+	switch r.mode {
+	case modeBuffer:
+		if r.noTee || r.cfg.failed(r.status) {
+			return nil
+		}
+		resp := &response{status: r.status, header: r.snap, body: r.buf}
+		if r.slot.start(r.status, r.snap, r.storable(resp), r.buf, true, nil) {
+			r.mode = modeTee
+		} else {
+			r.noTee = true // nobody to tee to: the slot never reopens
+		}
 		return nil
+	case modeTee:
+		_ = r.slot.flush()
+		return nil
+	case modeStream:
+		return r.slot.flush()
 	}
-	_, err := r.pw.Write(nil)
-	return err
+	return errClientGone
 }
 
-// startStream hands the head and the bytes so far to the fetch and routes
-// further writes through a pipe.
-func (r *recorder) startStream(flush bool) {
-	pr, pw := io.Pipe()
-	r.pw = pw
-	r.stop() // the stream outlives the fetch: only Close ends it now
-	r.out <- outcome{stream: &stream{
-		status: r.status, header: r.snap, prefix: r.buf, flush: flush,
-		pr: pr, cancel: r.cancel,
-	}}
-	r.buf = nil
+// send hands the outcome to the fetch, once; when the fetch gave up on
+// it, the recorded body's reservation is released.
+func (r *recorder) send(o outcome) {
+	if r.sent {
+		return
+	}
+	r.sent = true
+	if !r.ho.give(o) && o.resp != nil {
+		r.cfg.budget.release(int64(cap(o.frame)))
+	}
 }
 
-// finish runs when the handler returned (or panicked with p != nil) and
-// sends the outcome, unless a stream already went out.
+// handoff passes a handler run's outcome to its fetch, which may give up
+// waiting for it (its time ran out while the response was being teed).
+type handoff struct {
+	ch     chan outcome // capacity 1
+	mu     sync.Mutex   // guards the hand-over against giving up
+	gaveUp atomic.Bool  // set under mu
+}
+
+// give sends o unless the fetch gave up, and reports whether it did.
+func (h *handoff) give(o outcome) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gaveUp.Load() {
+		return false
+	}
+	h.ch <- o
+	return true
+}
+
+// giveUp returns the outcome if it arrived, else marks that nobody will
+// take it.
+func (h *handoff) giveUp() (outcome, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case o := <-h.ch:
+		return o, true
+	default:
+	}
+	h.gaveUp.Store(true)
+	return outcome{}, false
+}
+
+// finish runs when the handler returned (or panicked with p != nil): a
+// panic, or a body shorter than its Content-Length, is a response cut
+// short, never stored and aborted at its client.
 func (r *recorder) finish(p any) {
 	var err error
 	if p != nil {
 		err = &handlerPanic{value: p, stack: debug.Stack(), req: r.req}
-	}
-	if r.pw != nil {
-		_ = r.pw.CloseWithError(err) // nil: EOF
-		r.cancel()
-		return
-	}
-	r.stop()
-	r.cancel()
-	if err != nil {
-		r.out <- outcome{err: err}
-		return
-	}
-	if r.status == 0 {
+	} else if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
-	completeHeader(r.snap, r.status, r.buf, r.head)
-	r.out <- outcome{resp: &response{status: r.status, header: r.snap, body: r.buf}}
+	if err == nil && r.declared > r.written && bodyAllowed(r.status) {
+		err = &handlerPanic{value: fmt.Errorf("%w: body cut short (%d of %d bytes)", http.ErrAbortHandler, r.written, r.declared), req: r.req}
+	}
+	if err != nil {
+		r.cfg.stats.CutShort.Add(1)
+	}
+	r.cancel()
+	switch {
+	case r.mode >= modeStream:
+	case err != nil:
+		r.dropBuffer()
+	default:
+		completeHeader(r.snap, r.status, r.buf, r.head)
+	}
+	r.slot.end(err != nil)
+	if err != nil {
+		r.send(outcome{err: err})
+		return
+	}
+	r.send(outcome{
+		resp:  &response{status: r.status, header: r.snap, body: r.buf},
+		frame: r.frame, room: r.room, teed: r.mode == modeTee,
+	})
 }
 
 // completeHeader adds what net/http would add to a response written whole:
@@ -206,16 +361,19 @@ func bodyAllowed(status int) bool {
 }
 
 // runHandler runs next on a clone of req with a body replaying body, in
-// its own goroutine, and returns when the handler finished or switched to
-// streaming. The handler's context follows ctx until then; a stream's
-// handler context ends when the stream is closed or the handler returns.
-func runHandler(ctx context.Context, next http.Handler, req *http.Request, body []byte, limit int64) outcome {
+// its own goroutine, and returns when the handler finished or its body
+// outgrew the buffer (it then streams to s's client). When ctx ends first
+// (the shared call's time is up), a handler whose response is being teed
+// to s's client goes on streaming it there, uncached; any other handler's
+// context is cancelled and its answer awaited. A streaming handler's
+// context ends when it returns or s's owner stops reading.
+func runHandler(ctx context.Context, next http.Handler, req *http.Request, body []byte, cfg *config, s *slot, storable func(*response) bool) outcome {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, cancel)
-	out := make(chan outcome, 1)
+	ho := &handoff{ch: make(chan outcome, 1)}
 	rec := &recorder{
-		req: req, limit: limit, head: req.Method == http.MethodHead, header: make(http.Header),
-		out: out, cancel: cancel, stop: stop,
+		req: req, cfg: cfg, slot: s, storable: storable, limit: cfg.maxBody,
+		head: req.Method == http.MethodHead, header: make(http.Header),
+		ho: ho, cancel: cancel,
 	}
 	hreq := req.Clone(hctx)
 	if body != nil {
@@ -225,5 +383,18 @@ func runHandler(ctx context.Context, next http.Handler, req *http.Request, body 
 		defer func() { rec.finish(recover()) }()
 		next.ServeHTTP(rec, hreq)
 	}()
-	return <-out
+	select {
+	case o := <-ho.ch:
+		return o
+	case <-ctx.Done():
+	}
+	if !s.teeing() {
+		cancel()
+		return <-ho.ch
+	}
+	if o, ok := ho.giveUp(); ok {
+		return o
+	}
+	s.streaming(cancel)
+	return outcome{uncached: true}
 }

@@ -17,18 +17,26 @@ const (
 
 // hitStatus returns the Cache-Status of an answer from the cache:
 // "hitbox; hit; collapsed" for a caller that waited for another's upstream
-// call, else "hitbox; hit; ttl=N" (no ttl when the entry never expires).
+// call, else "hitbox; hit; ttl=N" (no ttl when the entry never expires),
+// followed by "; detail=stale-if-error" for a stale entry served because
+// the upstream failed.
 func hitStatus(res *hitbox.Result, now time.Time) string {
 	if res.Collapsed {
 		return "hitbox; hit; collapsed"
 	}
 	ttl, ok := res.TTL(now)
-	if !ok {
+	if !ok && !res.StaleIfError {
 		return "hitbox; hit"
 	}
-	var buf [40]byte
-	b := append(buf[:0], "hitbox; hit; ttl="...)
-	b = strconv.AppendInt(b, floorSeconds(ttl), 10)
+	var buf [64]byte
+	b := append(buf[:0], "hitbox; hit"...)
+	if ok {
+		b = append(b, "; ttl="...)
+		b = strconv.AppendInt(b, floorSeconds(ttl), 10)
+	}
+	if res.StaleIfError {
+		b = append(b, "; detail=stale-if-error"...)
+	}
 	return string(b)
 }
 

@@ -101,7 +101,9 @@ func TestLargeBodyStreamsUncached(t *testing.T) {
 	}
 }
 
-func TestFlushingHandlerStreams(t *testing.T) {
+// TestFlushingHandlerTeedAndStored: what a flushing handler writes reaches
+// the client as it is written, and the whole response is stored.
+func TestFlushingHandlerTeedAndStored(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	proceed := make(chan struct{})
@@ -130,8 +132,8 @@ func TestFlushingHandlerStreams(t *testing.T) {
 	if got := res.Header.Get("X-Cache-Status"); got != "MISS" {
 		t.Errorf("X-Cache-Status = %q, want MISS", got)
 	}
-	if got := res.Header.Get("Cache-Status"); got != "hitbox; fwd=miss; fwd-status=200" {
-		t.Errorf("Cache-Status = %q, want a miss not stored", got)
+	if got := res.Header.Get("Cache-Status"); got != csMissStored {
+		t.Errorf("Cache-Status = %q, want %q", got, csMissStored)
 	}
 	br := bufio.NewReader(res.Body)
 	first := make([]byte, len("first;"))
@@ -143,6 +145,7 @@ func TestFlushingHandlerStreams(t *testing.T) {
 	if err != nil || string(rest) != "second;third" {
 		t.Fatalf("rest = %q, %v; want second;third", rest, err)
 	}
+	check(t, "again", get(t, srv.Client(), http.MethodGet, srv.URL+"/events", ""), hit("hitbox; hit", "0", "first;second;third"))
 }
 
 func TestStreamClientGoesAway(t *testing.T) {
@@ -260,7 +263,7 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
-	up := &upstream{status: http.StatusServiceUnavailable}
+	up := &upstream{status: http.StatusNotFound}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { close(started) })
 		<-release
@@ -276,7 +279,7 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 	close(release)
 	wg.Wait()
 	for i, a := range answers {
-		if a.status != http.StatusServiceUnavailable || a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=miss; fwd-status=503" {
+		if a.status != http.StatusNotFound || a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=miss; fwd-status=404" {
 			t.Errorf("answer %d: %d %q %q", i, a.status, a.xcache, a.cacheStatus)
 		}
 	}
@@ -288,23 +291,9 @@ func TestNotStoredWaitersAskThemselves(t *testing.T) {
 func TestCollapsedStatus(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		const n = 10
 		e := newEnv(t)
-		release := make(chan struct{})
 		up := &upstream{}
-		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			<-release
-			up.ServeHTTP(w, r)
-		})
-		h := e.middleware(t, next, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
-		answers := make([]answer, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, "/hot", "") })
-		}
-		synctest.Wait() // every caller waits: one in the handler, the others for its answer
-		close(release)
-		wg.Wait()
+		answers := askTogether(t, e, up, 10, "/hot")
 		misses := 0
 		for i, a := range answers {
 			if a.xcache == "MISS" {
@@ -318,6 +307,29 @@ func TestCollapsedStatus(t *testing.T) {
 			t.Errorf("%d MISS answers and %d upstream calls, want 1 and 1", misses, up.calls.Load())
 		}
 	})
+}
+
+// askTogether sends n concurrent GETs of path through the middleware over
+// e in front of up (one endpoint, TTL 1 minute), holding up until every
+// caller waits (one in the handler, the others for its answer). It runs
+// inside a synctest bubble.
+func askTogether(t *testing.T, e *env, up http.Handler, n int, path string) []answer {
+	t.Helper()
+	release := make(chan struct{})
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		up.ServeHTTP(w, r)
+	})
+	h := e.middleware(t, next, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, path, "") })
+	}
+	synctest.Wait()
+	close(release)
+	wg.Wait()
+	return answers
 }
 
 func TestSharedPanicGivesWaiters502(t *testing.T) {

@@ -22,7 +22,10 @@ import (
 // cancelled when this caller gives up: others may be waiting for the same
 // answer). A response body larger than the limit ([WithMaxBody]) is not
 // stored: the caller reads it from the base as it arrives. An error of the
-// base is returned as is, also to callers that waited for that call. The
+// base (or a body that fails mid-way) is returned as is, also to callers
+// that waited for that call; like an answer with a failure status
+// ([WithFailureStatuses]) it lets a policy's StaleIfError serve a kept
+// entry instead. The
 // request's body is read once (up to [WithMaxRequestBody]) for predicates
 // and extractors and sent to the base unchanged; RoundTrip closes it as
 // the RoundTripper contract says and does not modify the request.
@@ -55,9 +58,11 @@ func (e *upstreamError) Unwrap() error { return e.err }
 
 // tcall is one cacheable client request's state, shared with its fetch.
 type tcall struct {
-	t   *Transport
-	p   plan
-	req *http.Request // the caller's request, as given
+	t    *Transport
+	p    plan
+	req  *http.Request // the caller's request, as given
+	head bool          // a HEAD whose key a GET shares: its answer is never stored
+	s    slot          // holds the in-flight budget of the recorded body
 }
 
 // RoundTrip answers req from the cache or the base RoundTripper.
@@ -69,25 +74,48 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("httpcache: nil request or URL")
 	}
 	p := t.prepare(req, true)
+	defer releaseBody(t.cfg.budget, p.body)
 	if p.ep == nil {
 		return t.direct(req, p.r, "", hitbox.ForwardBypass)
 	}
-	c := &tcall{t: t, p: p, req: req}
-	res, err := t.do(req.Context(), c.p.r, c.request(), c.fetch)
-	return t.answer(c, res, err, true)
+	return t.roundTrip(&tcall{t: t, p: p, req: req, head: t.headShares(p), s: newSlot(nil, t.cfg.budget)}, true)
+}
+
+// roundTrip answers a cacheable request through the flow. retry allows
+// one more flow call after cached bytes failed to decode.
+func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
+	defer c.s.detach()
+	res, err := t.do(c.req.Context(), c.p.r, c.request(), c.fetch)
+	resp, ok, err := t.answer(c, res, err)
+	if ok || err != nil {
+		return resp, err
+	}
+	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
+	if retry {
+		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
+		return t.roundTrip(&tcall{t: t, p: c.p, req: c.req, head: c.head, s: newSlot(nil, t.cfg.budget)}, false)
+	}
+	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 }
 
 func (c *tcall) request() hitbox.Request {
 	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
 }
 
-// fetch asks the base RoundTripper, for the flow.
+// fetch asks the base RoundTripper, for the flow. A body read whole goes
+// back as bytes in the cached form (stored when storable, marked Failed
+// when its status is a failure one); a body larger than the limit, or
+// than what the in-flight budget allows, goes to this caller only, as a
+// stream (Payload). A transport error, or a body that fails mid-way, is
+// an upstream error.
 func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
+	var kept int64
 	defer func() {
 		if p := recover(); p != nil {
 			closePayload(f.Payload)
 			f, err = hitbox.Fetched{}, &upstreamError{fmt.Errorf("httpcache: panic in transport: %v", p)}
 		}
+		c.s.keep(kept)
 	}()
 	// The request's context follows ctx while the body is read; a body
 	// streamed to the caller lives until the caller closes it.
@@ -106,23 +134,39 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if resp.Body == nil {
 		resp.Body = http.NoBody
 	}
-	max := c.t.cfg.maxBody
+	cfg := &c.t.cfg
 	head := out.Method == http.MethodHead
-	if resp.ContentLength > max && !head {
+	if resp.ContentLength > cfg.maxBody && !head {
+		cfg.stats.TooLarge.Add(1)
 		stop()
 		return hitbox.Fetched{Payload: newClientStream(resp, nil, cancel)}, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	hint := resp.ContentLength
+	if head {
+		hint = -1
+	}
+	b, refused, err := readReserved(resp.Body, cfg.maxBody, hint, cfg.budget)
 	if err != nil {
+		cfg.budget.release(int64(cap(b)))
+		cfg.stats.CutShort.Add(1)
 		_ = resp.Body.Close()
 		stop()
 		cancel()
 		return hitbox.Fetched{}, &upstreamError{err}
 	}
-	if int64(len(b)) > max {
+	if refused || int64(len(b)) > cfg.maxBody {
+		// The bytes read so far go to the caller uncounted: they are
+		// no longer the flight's.
+		cfg.budget.release(int64(cap(b)))
+		if refused {
+			cfg.stats.OverBudget.Add(1)
+		} else {
+			cfg.stats.TooLarge.Add(1)
+		}
 		stop()
 		return hitbox.Fetched{Payload: newClientStream(resp, b, cancel)}, nil
 	}
+	kept = int64(cap(b))
 	_ = resp.Body.Close()
 	stop()
 	cancel()
@@ -133,11 +177,15 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
-	if !c.p.ep.resp.Match(resp) {
-		resp.Body = io.NopCloser(bytes.NewReader(b)) // the predicates may have read it
-		return hitbox.Fetched{Payload: resp}, nil
+	store := !c.head && !partial(resp.StatusCode, resp.Header) && c.p.ep.resp.Match(resp)
+	value := encode(resp.StatusCode, resp.Header, b, c.t.clock.Now())
+	switch {
+	case store:
+		return hitbox.Fetched{Value: value, Store: true}, nil
+	case !c.head && cfg.failed(resp.StatusCode):
+		return hitbox.Fetched{Value: value, Failed: true}, nil
 	}
-	return hitbox.Fetched{Value: encode(resp.StatusCode, resp.Header, b, c.t.clock.Now()), Store: true}, nil
+	return hitbox.Fetched{Value: value}, nil
 }
 
 // clientStream is a base response whose body was too large to buffer: the
@@ -197,63 +245,53 @@ func (b *streamBody) watch(ctx context.Context) {
 	}
 }
 
-// answer turns the flow's result into a response.
-func (t *Transport) answer(c *tcall, res hitbox.Result, err error, retry bool) (*http.Response, error) {
+// answer turns the flow's result into a response; false (and no error)
+// when the cached bytes do not decode.
+func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Response, bool, error) {
 	if err != nil {
 		if ue, ok := errors.AsType[*upstreamError](err); ok {
-			return nil, ue.err
+			return nil, true, ue.err
 		}
 		if cerr := c.req.Context().Err(); cerr != nil {
-			return nil, cerr
+			return nil, true, cerr
 		}
 		t.cfg.logger.Warn("httpcache: cache flow failed, asking the upstream", "key", c.p.key, "err", err)
-		return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+		resp, err := t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+		return resp, true, err
 	}
-	switch {
-	case res.Status == hitbox.Hit || res.Status == hitbox.Stale:
-		if v, perr := parse(res.Value); perr == nil {
-			resp, spare := fromView(&v, c.req, 3)
-			now := t.clock.Now()
-			written := res.Written
-			if written.IsZero() {
-				written = v.written
-			}
-			setCached(resp.Header, spare, cachedXStatus(res.Status), hitStatus(&res, now), ageSeconds(written, now))
-			return resp, nil
+	if cs, ok := res.Payload.(*clientStream); ok {
+		resp := cs.resp
+		resp.Request = c.req
+		if sb, ok := resp.Body.(*streamBody); ok {
+			sb.watch(c.req.Context())
 		}
-	case res.Payload != nil:
-		switch pl := res.Payload.(type) {
-		case *http.Response:
-			pl.Request = c.req
-			setForwarded(pl.Header, nil, forwardStatus(res.Forward, pl.StatusCode, false))
-			return pl, nil
-		case *clientStream:
-			resp := pl.resp
-			resp.Request = c.req
-			if sb, ok := resp.Body.(*streamBody); ok {
-				sb.watch(c.req.Context())
-			}
-			if resp.Header == nil {
-				resp.Header = http.Header{}
-			}
-			setForwarded(resp.Header, nil, forwardStatus(res.Forward, resp.StatusCode, false))
-			return resp, nil
+		if resp.Header == nil {
+			resp.Header = http.Header{}
 		}
-		closePayload(res.Payload)
-	default:
-		if v, perr := parse(res.Value); perr == nil {
-			resp, spare := fromView(&v, c.req, 2)
-			setForwarded(resp.Header, spare, forwardStatus(res.Forward, v.status, res.Stored))
-			return resp, nil
-		}
+		setForwarded(resp.Header, nil, forwardStatus(res.Forward, resp.StatusCode, false))
+		return resp, true, nil
 	}
-	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
-	if retry {
-		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
-		res, err = t.do(c.req.Context(), c.p.r, c.request(), c.fetch)
-		return t.answer(c, res, err, false)
+	closePayload(res.Payload)
+	if res.Value == nil && res.Status == hitbox.Miss {
+		return nil, true, errors.New("httpcache: base RoundTripper returned no response")
 	}
-	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
+	v, perr := parse(res.Value)
+	if perr != nil {
+		return nil, false, nil
+	}
+	if res.Status == hitbox.Hit || res.Status == hitbox.Stale {
+		resp, spare := fromView(&v, c.req, 3)
+		now := t.clock.Now()
+		written := res.Written
+		if written.IsZero() {
+			written = v.written
+		}
+		setCached(resp.Header, spare, cachedXStatus(res.Status), hitStatus(&res, now), ageSeconds(written, now))
+		return resp, true, nil
+	}
+	resp, spare := fromView(&v, c.req, 2)
+	setForwarded(resp.Header, spare, forwardStatus(res.Forward, v.status, res.Stored))
+	return resp, true, nil
 }
 
 // fresh returns the plan's request with its body rewound (a copy: a
@@ -269,26 +307,30 @@ func (c *tcall) fresh() *http.Request {
 }
 
 // fromView builds a response from a cached form, with extra spare strings
-// for the status headers.
+// for the status headers, sliced as the request's Range asks. A HEAD gets
+// no body and the declared length.
 func fromView(v *view, req *http.Request, extra int) (*http.Response, []string) {
 	h := make(http.Header, v.nkeys+extra)
 	spare := v.fill(h, extra)
-	n := int64(len(v.body))
+	status, body := sliceRange(req, h, v.status, v.body)
+	n := int64(len(body))
+	var rc io.ReadCloser = io.NopCloser(bytes.NewReader(body))
 	if req.Method == http.MethodHead {
 		// The declared length of the resource, as net/http reports it.
 		n = -1
 		if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl >= 0 {
 			n = cl
 		}
+		rc = http.NoBody
 	}
 	return &http.Response{
-		Status:        strconv.Itoa(v.status) + " " + http.StatusText(v.status),
-		StatusCode:    v.status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        h,
-		Body:          io.NopCloser(bytes.NewReader(v.body)),
+		Body:          rc,
 		ContentLength: n,
 		Request:       req,
 	}, spare

@@ -60,16 +60,18 @@ func TestServeCachesAndForwards(t *testing.T) {
 			t.Errorf("%s %s: %q %q (upstream saw %q)", tc.method, tc.path, a.XCache, a.Cache, a.Up.Method)
 		}
 	}
-	// A response the upstream flushes streams through, uncached.
-	for range 2 {
-		a := send(t, c, "GET", d.proxy+"/books/3?flush=1", "", nil)
-		if a.Code != 200 || a.XCache != "MISS" || a.Cache != "hitbox; fwd=miss; fwd-status=200" || a.Up.Path != "/books/3" {
-			t.Errorf("GET a flushed answer: %d %q %q %q", a.Code, a.XCache, a.Cache, a.Body)
-		}
+	// A response the upstream flushes (chunked) streams through and is
+	// stored.
+	flushed := send(t, c, "GET", d.proxy+"/books/3?flush=1", "", nil)
+	if flushed.Code != 200 || flushed.XCache != "MISS" || flushed.Cache != "hitbox; fwd=miss; fwd-status=200; stored" || flushed.Up.Path != "/books/3" {
+		t.Errorf("GET a flushed answer: %d %q %q %q", flushed.Code, flushed.XCache, flushed.Cache, flushed.Body)
+	}
+	if again := send(t, c, "GET", d.proxy+"/books/3?flush=1", "", nil); again.XCache != "HIT" || again.Up.Call != flushed.Up.Call {
+		t.Errorf("GET a flushed answer again: %q call %d; want HIT from call %d", again.XCache, again.Up.Call, flushed.Up.Call)
 	}
 	// The metrics see the backend in force.
 	metrics := send(t, c, "GET", d.admin+"/metrics", "", nil)
-	if want := `hitbox_backend_entries{backend="memory"} 1`; !strings.Contains(string(metrics.Body), want) {
+	if want := `hitbox_backend_entries{backend="memory"} 2`; !strings.Contains(string(metrics.Body), want) {
 		t.Errorf("/metrics lacks %q", want)
 	}
 	// A 404 passes through unstored.
