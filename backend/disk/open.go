@@ -41,7 +41,7 @@ func openDB(o *Options) (db *bolt.DB, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("disk: %s: %w (waited %v): stop the process that has it open (another hitboxd with the same path?) or give this one another path", path, ErrFileLocked, o.LockTimeout)
+		return nil, fmt.Errorf("%w: %s (waited %v): stop the process that has it open (another hitboxd with the same path?) or give this one another path", ErrFileLocked, path, o.LockTimeout)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, corrupt(path, err)
 	case errors.Is(err, fs.ErrPermission):
@@ -63,7 +63,7 @@ func openDB(o *Options) (db *bolt.DB, err error) {
 }
 
 func corrupt(path string, cause error) error {
-	return fmt.Errorf("disk: %s: %w (%v): it only holds cached entries, so delete it (or move it aside) and start again with an empty cache", path, ErrCorrupt, cause)
+	return fmt.Errorf("%w: %s (%v): it only holds cached entries, so delete it (or move it aside) and start again with an empty cache", ErrCorrupt, path, cause)
 }
 
 // initFile creates the buckets of a new file, or checks those of an
@@ -77,7 +77,7 @@ func initFile(db *bolt.DB, path string) error {
 				return corrupt(path, err)
 			}
 			if !empty {
-				return fmt.Errorf("disk: %s: %w: a bbolt file of another program (no hitbox meta bucket); give another path, hitbox does not touch it", path, ErrFormat)
+				return fmt.Errorf("%w: %s is a bbolt file of another program (no hitbox meta bucket): give another path, hitbox leaves it alone", ErrFormat, path)
 			}
 			var err error
 			if meta, err = tx.CreateBucket(metaBucket); err != nil {
@@ -89,7 +89,11 @@ func initFile(db *bolt.DB, path string) error {
 		}
 		v := meta.Get(formatKey)
 		if len(v) != 1 || v[0] != formatVersion {
-			return fmt.Errorf("disk: %s: %w: format version %v, this build reads %d: delete the file (it only holds cached entries) or give another path", path, ErrFormat, v, formatVersion)
+			got := "unreadable"
+			if len(v) == 1 {
+				got = fmt.Sprint(v[0])
+			}
+			return fmt.Errorf("%w: %s has format version %s, this build reads %d: delete the file (it only holds cached entries) or give another path", ErrFormat, path, got, formatVersion)
 		}
 		for _, name := range [][]byte{entriesBucket, expiryBucket, orderBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
