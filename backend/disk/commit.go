@@ -114,6 +114,7 @@ func (b *Backend) update(fn func(w *writer) error) (err error) {
 	if err != nil {
 		return err
 	}
+	b.commits.Add(1)
 	b.entries.Store(w.count)
 	b.bytes.Store(w.bytes)
 	b.evictions.Add(w.evictions)

@@ -53,6 +53,8 @@ type Backend struct {
 	errors       atomic.Uint64
 	// entries and bytes mirror the live totals of the last commit.
 	entries, bytes atomic.Int64
+	// commits counts the write transactions committed.
+	commits atomic.Uint64
 
 	// The group commit (see write).
 	mu      sync.Mutex // guards queue and leading

@@ -55,6 +55,7 @@ func openDB(o *Options) (db *bolt.DB, err error) {
 		}
 		return nil, fmt.Errorf("disk: open %s: %w", path, err)
 	}
+	db.AllocSize = o.allocSize()
 	if err := initFile(db, path); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -134,3 +134,11 @@ func (o *Options) mmapSize() int {
 	}
 	return int(n)
 }
+
+// allocSize is how much the file grows by when it must: an eighth of the
+// budget, from 1 MiB to bbolt's default of 16 MiB, so that a small store's
+// file does not grow by far more than its budget.
+func (o *Options) allocSize() int {
+	const lo, hi = 1 << 20, 16 << 20
+	return int(min(max(o.MaxBytes/8, lo), hi))
+}
