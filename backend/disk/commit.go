@@ -100,7 +100,7 @@ func (b *Backend) update(fn func(w *writer) error) (err error) {
 	var w *writer
 	err = b.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		if w, err = newWriter(tx, b.now().UnixNano()); err != nil {
+		if w, err = newWriter(tx, b.nowNano()); err != nil {
 			return err
 		}
 		if err := fn(w); err != nil {

@@ -53,7 +53,7 @@ func crashKey(i int) string { return "crash/" + strconv.Itoa(i) }
 // "committed N" every 50 commits.
 func crashChild(path string) int {
 	gen, _ := strconv.Atoi(os.Getenv(crashGenEnv))
-	b, err := New(Options{Path: path, MaxBytes: crashBudget, Codec: backend.Codec{Format: backend.FormatMsgPack}})
+	b, err := New(Options{Path: path, MaxBytes: crashBudget})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 2

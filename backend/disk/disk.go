@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/maypok86/otter/v2"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
@@ -33,7 +34,8 @@ import (
 type Backend struct {
 	db       *bolt.DB
 	codec    backend.Codec
-	now      func() time.Time
+	now      func() time.Time   // Options.Now, when set
+	coarse   *otter.CoarseClock // the system clock's cached reading; nil with Options.Now
 	label    string
 	path     string
 	maxBytes int64
@@ -98,6 +100,9 @@ func New(o Options) (*Backend, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("disk: %s: %w", o.Path, err)
 	}
+	if b.now == nil {
+		b.coarse = otter.NewCoarseClock(ClockResolution)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopSweep = cancel
 	if o.SweepInterval > 0 {
@@ -105,6 +110,14 @@ func New(o Options) (*Backend, error) {
 		go b.sweepEvery(ctx, o.SweepInterval)
 	}
 	return b, nil
+}
+
+// nowNano reads the Backend's clock, in Unix nanoseconds.
+func (b *Backend) nowNano() int64 {
+	if b.coarse != nil {
+		return b.coarse.NowNano()
+	}
+	return b.now().UnixNano()
 }
 
 func (b *Backend) fail(op string, err error) error {
@@ -169,7 +182,7 @@ func (b *Backend) get(key string) (e backend.Entry, found bool, err error) {
 		return backend.Entry{}, false, nil
 	}
 	r, ok := parseRecord(v)
-	if ok && r.deadline <= b.now().UnixNano() {
+	if ok && r.deadline <= b.nowNano() {
 		return backend.Entry{}, false, nil
 	}
 	if ok {
@@ -210,7 +223,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 		e.Keep = 0
 	}
 	deadline := deadlineNanos(e)
-	if deadline <= b.now().UnixNano() {
+	if deadline <= b.nowNano() {
 		return nil // past its deadline: e.Gone(now)
 	}
 	rec := make([]byte, recordHeader, recordHeader+len(e.Value)+128)
@@ -302,6 +315,9 @@ func (b *Backend) Close(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() {
 		b.sweeping.Wait()
+		if b.coarse != nil {
+			b.coarse.Stop()
+		}
 		done <- b.db.Close()
 	}()
 	if ctx == nil {

@@ -366,7 +366,7 @@ func TestClosed(t *testing.T) {
 func TestFileSizeAfterFourTimesBudget(t *testing.T) {
 	t.Parallel()
 	const budget = 4 << 20
-	b := newBackend(t, Options{MaxBytes: budget, SweepInterval: -1, Codec: backend.Codec{Format: backend.FormatMsgPack}})
+	b := newBackend(t, Options{MaxBytes: budget, SweepInterval: -1})
 	size := writeBudgetTimes(t, b, budget, 4)
 	st := b.Stats()
 	used := highWater(b)
@@ -412,4 +412,40 @@ func highWater(b *Backend) int64 {
 	var used int64
 	_ = b.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
 	return used
+}
+
+// TestDefaultCodecMsgPack checks that a zero Codec stores MessagePack, and
+// that a file written under one codec reads under another (the header
+// says the format).
+func TestDefaultCodecMsgPack(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "codec.db")
+	b := newBackend(t, Options{Path: path})
+	mustSet(t, b, "k", backend.Entry{Value: []byte("v")})
+	if raw := readRaw(t, b, "k"); len(raw) < 4 || raw[3] != byte(backend.FormatMsgPack) {
+		t.Fatalf("stored header %q, want the MessagePack format byte %d", raw[:min(len(raw), 9)], backend.FormatMsgPack)
+	}
+	if err := b.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	j := newBackend(t, Options{Path: path, Codec: backend.Codec{Format: backend.FormatJSON}})
+	if e, ok, err := j.Get(t.Context(), "k"); err != nil || !ok || string(e.Value) != "v" {
+		t.Fatalf("Get under a JSON codec of a MessagePack entry = %q, %v, %v; want v", e.Value, ok, err)
+	}
+}
+
+// TestSystemClockDeadline checks the store on the system clock (its cached
+// reading): an entry is served before its deadline and not after.
+func TestSystemClockDeadline(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t, Options{})
+	now := time.Now()
+	mustSet(t, b, "k", backend.Entry{Value: []byte("v"), Expire: now.Add(50 * time.Millisecond)})
+	if !present(t, b, "k") {
+		t.Fatal("entry missing before its deadline")
+	}
+	waitFor(t, "the entry is a miss after its deadline", func() bool { return !present(t, b, "k") })
+	if d := time.Since(now); d < 50*time.Millisecond {
+		t.Fatalf("the entry went after %v, before its 50ms deadline", d)
+	}
 }

@@ -64,7 +64,7 @@ func (b *Backend) listChunk(p, after []byte) (infos []backend.KeyInfo, err error
 	if entries == nil {
 		return nil, fmt.Errorf("no entries bucket: %w", ErrCorrupt)
 	}
-	now := b.now().UnixNano()
+	now := b.nowNano()
 	c := entries.Cursor()
 	k, v := c.Seek(p)
 	if after != nil {
