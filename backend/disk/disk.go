@@ -189,7 +189,7 @@ func (b *Backend) get(key string) (e backend.Entry, found bool, err error) {
 		// Decode copies the value out of bbolt's memory.
 		e, err = b.codec.Decode(v[recordHeader:])
 	}
-	if !ok || err != nil || deadlineNanos(e) != r.deadline {
+	if !ok || err != nil || e.DeadlineNano() != r.deadline {
 		b.decodeErrors.Add(1)
 		return backend.Entry{}, false, nil
 	}
@@ -222,7 +222,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 	if e.Keep < 0 {
 		e.Keep = 0
 	}
-	deadline := deadlineNanos(e)
+	deadline := e.DeadlineNano()
 	if deadline <= b.nowNano() {
 		return nil // past its deadline: e.Gone(now)
 	}

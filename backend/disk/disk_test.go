@@ -220,75 +220,76 @@ func TestBackgroundSweep(t *testing.T) {
 	}
 }
 
-// TestGroupCommitOneTransaction holds the lead as a committing writer does,
-// queues 16 writes meanwhile, and checks that they commit in one
-// transaction; an op that fails inside a group fails alone.
-func TestGroupCommitOneTransaction(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t, Options{SweepInterval: -1})
+// inGroup runs the writes as one group: it holds the lead as a committing
+// writer does, starts every write, waits until all are queued, hands the
+// lead to the first and waits for all to return. It returns each write's
+// error and the number of commits they took.
+func inGroup(t *testing.T, b *Backend, writes ...func() error) ([]error, uint64) {
+	t.Helper()
 	b.mu.Lock()
 	b.leading = true
 	b.mu.Unlock()
 	before := b.commits.Load()
-	const n = 16
-	errs := make([]error, n+1)
+	errs := make([]error, len(writes))
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = b.Set(t.Context(), fmt.Sprintf("k%d", i), backend.Entry{Value: []byte("v")})
-		})
+	for i, w := range writes {
+		wg.Go(func() { errs[i] = w() })
 	}
-	boom := errors.New("boom")
-	wg.Go(func() { errs[n] = b.write(func(*writer) error { return boom }) })
-	waitFor(t, "17 writes queued", func() bool {
+	waitFor(t, fmt.Sprintf("%d writes queued", len(writes)), func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return len(b.queue) == n+1
+		return len(b.queue) == len(writes)
 	})
 	b.mu.Lock()
 	b.queue[0].done <- result{lead: true}
 	b.mu.Unlock()
 	wg.Wait()
-	for i, err := range errs[:n] {
-		if err != nil {
-			t.Errorf("Set(k%d) = %v, want nil", i, err)
+	return errs, b.commits.Load() - before
+}
+
+// TestGroupCommitOneTransaction checks that writes queued while another
+// commits go together in one transaction, and that an op failing inside a
+// group fails alone.
+func TestGroupCommitOneTransaction(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t, Options{SweepInterval: -1})
+	const n = 16
+	sets := func(prefix string) []func() error {
+		var ws []func() error
+		for i := range n {
+			ws = append(ws, func() error {
+				return b.Set(t.Context(), fmt.Sprintf("%s%d", prefix, i), backend.Entry{Value: []byte("v")})
+			})
 		}
-		if !present(t, b, fmt.Sprintf("k%d", i)) {
-			t.Errorf("k%d missing after its Set returned", i)
+		return ws
+	}
+	check := func(prefix string, errs []error) {
+		t.Helper()
+		for i, err := range errs[:n] {
+			if err != nil {
+				t.Errorf("Set(%s%d) = %v, want nil", prefix, i, err)
+			}
+			if !present(t, b, fmt.Sprintf("%s%d", prefix, i)) {
+				t.Errorf("%s%d missing after its Set returned", prefix, i)
+			}
 		}
 	}
+
+	errs, commits := inGroup(t, b, sets("g")...)
+	check("g", errs)
+	if commits != 1 {
+		t.Errorf("%d queued writes took %d commits, want 1", n, commits)
+	}
+
+	boom := errors.New("boom")
+	errs, commits = inGroup(t, b, append(sets("k"), func() error { return b.write(func(*writer) error { return boom }) })...)
+	check("k", errs)
 	if !errors.Is(errs[n], boom) {
 		t.Errorf("the failing op returned %v, want boom", errs[n])
 	}
-	// One failed group transaction, then one per op.
-	if got := b.commits.Load() - before; got != n {
-		t.Errorf("%d commits, want %d (the group rolled back for the failing op, each other op alone)", got, n)
-	}
-
-	// Without a failing op, the group is one commit.
-	b.mu.Lock()
-	b.leading = true
-	b.mu.Unlock()
-	before = b.commits.Load()
-	for i := range n {
-		wg.Go(func() { errs[i] = b.Set(t.Context(), fmt.Sprintf("g%d", i), backend.Entry{Value: []byte("v")}) })
-	}
-	waitFor(t, "16 writes queued", func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return len(b.queue) == n
-	})
-	b.mu.Lock()
-	b.queue[0].done <- result{lead: true}
-	b.mu.Unlock()
-	wg.Wait()
-	for i, err := range errs[:n] {
-		if err != nil {
-			t.Errorf("Set(g%d) = %v", i, err)
-		}
-	}
-	if got := b.commits.Load() - before; got != 1 {
-		t.Errorf("16 queued writes took %d commits, want 1", got)
+	// The group rolled back, then each op ran alone: the 16 Sets commit.
+	if commits != n {
+		t.Errorf("a group with a failing op took %d commits, want %d (one per other op)", commits, n)
 	}
 }
 

@@ -5,11 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/hitbox-go/hitbox/backend"
 )
 
 // The file's layout: four buckets.
@@ -43,27 +40,9 @@ const formatVersion = 1
 // recordHeader is the size of a record's deadline and sequence.
 const recordHeader = 16
 
-// noDeadline is the deadline of an entry that never expires.
+// noDeadline is the deadline of an entry that never expires (see
+// [backend.Entry.DeadlineNano]).
 const noDeadline = math.MaxInt64
-
-// Latest and earliest times whose Unix nanoseconds fit in an int64.
-var (
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-	minNanoTime = time.Unix(0, math.MinInt64)
-)
-
-// deadlineNanos returns e's deadline in Unix nanoseconds, noDeadline when it
-// has none, clamped to the int64 range.
-func deadlineNanos(e backend.Entry) int64 {
-	d := e.Deadline()
-	switch {
-	case d.IsZero(), !d.Before(maxNanoTime):
-		return noDeadline
-	case d.Before(minNanoTime):
-		return math.MinInt64
-	}
-	return d.UnixNano()
-}
 
 // sortable maps a signed deadline to an unsigned one with the same order,
 // so that big-endian bytes sort as the deadlines do.
