@@ -3,6 +3,7 @@ package disk
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -98,7 +99,8 @@ func crashChild(path string) int {
 // writes, and checks the file: it opens, bbolt's own consistency check
 // passes, the totals match the entries, and every key is either absent or
 // holds exactly a value a child wrote under it. Three generations of
-// children write to the same file, each killed in turn.
+// children write to the same file, each killed in turn; while each runs,
+// New in this process fails with ErrFileLocked.
 func TestCrashKilledWriter(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")
@@ -150,6 +152,12 @@ func killChild(t *testing.T, path string, gen, after int) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		t.Fatalf("generation %d: the child did not reach %d commits within 60s: %s", gen, after, stderr.String())
+	}
+	// While the child runs, the file is another process's.
+	if _, err := New(Options{Path: path, LockTimeout: 20 * time.Millisecond}); !errors.Is(err, ErrFileLocked) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("generation %d: New while the child writes = %v, want an error wrapping ErrFileLocked", gen, err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
