@@ -70,9 +70,10 @@ type Backend struct {
 // New opens (creating when missing) the file at o.Path and returns a Backend
 // over it, or an error: for invalid Options, and for a file it cannot use,
 // with the file's path and what to do (wrapping [ErrFileLocked],
-// [ErrCorrupt] or [ErrFormat] for those cases). Unless SweepInterval is
-// negative, New starts the sweep goroutine, which drops at once what
-// expired while the file was closed.
+// [ErrCorrupt] or [ErrFormat] for those cases). A file holding more than
+// MaxBytes (written under a larger budget) is brought within it at once.
+// Unless SweepInterval is negative, New starts the sweep goroutine, which
+// drops at once what expired while the file was closed.
 func New(o Options) (*Backend, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -90,18 +91,26 @@ func New(o Options) (*Backend, error) {
 		path:     o.Path,
 		maxBytes: o.MaxBytes,
 	}
+	if b.now == nil {
+		b.coarse = otter.NewCoarseClock(ClockResolution)
+	}
 	err = db.View(func(tx *bolt.Tx) error {
 		count, size := readTotals(tx.Bucket(metaBucket))
 		b.entries.Store(count)
 		b.bytes.Store(size)
 		return nil
 	})
+	if err == nil && b.bytes.Load() > b.maxBytes {
+		// Opened with a smaller budget than the file was written
+		// under: evict down to it now (update evicts on every commit).
+		err = b.update(func(*writer) error { return nil })
+	}
 	if err != nil {
+		if b.coarse != nil {
+			b.coarse.Stop()
+		}
 		_ = db.Close()
 		return nil, fmt.Errorf("disk: %s: %w", o.Path, err)
-	}
-	if b.now == nil {
-		b.coarse = otter.NewCoarseClock(ClockResolution)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopSweep = cancel

@@ -450,3 +450,26 @@ func TestSystemClockDeadline(t *testing.T) {
 		t.Fatalf("the entry went after %v, before its 50ms deadline", d)
 	}
 }
+
+// TestReopenWithSmallerBudget opens a file with a budget smaller than what
+// it holds: New evicts down to it, least recently written first.
+func TestReopenWithSmallerBudget(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shrink.db")
+	big := newBackend(t, Options{Path: path})
+	for i := range 20 {
+		mustSet(t, big, fmt.Sprintf("k%02d", i), backend.Entry{Value: make([]byte, 1000)})
+	}
+	w := big.Stats().Bytes / 20
+	if err := big.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	budget := 5*w + w/2
+	b := newBackend(t, Options{Path: path, MaxBytes: budget})
+	if st := b.Stats(); st.Bytes > budget || st.Entries != 5 || st.Evictions != 15 {
+		t.Fatalf("after reopening under a %d-byte budget: Stats() bytes %d, entries %d, evictions %d; want at most %d, 5, 15", budget, st.Bytes, st.Entries, st.Evictions, budget)
+	}
+	if !present(t, b, "k19") || present(t, b, "k14") {
+		t.Fatalf("after reopening: k19 present %v, k14 present %v; want the 5 most recently written kept", present(t, b, "k19"), present(t, b, "k14"))
+	}
+}

@@ -62,8 +62,9 @@ type Options struct {
 	Path string
 	// MaxBytes bounds the live data: the sum of every entry's weight
 	// (key × 3 + stored record + [EntryOverhead]). When a write takes
-	// the total over it, entries past their deadline go first, then the
-	// least recently written. 0 means [DefaultMaxBytes] (1 GiB); negative
+	// the total over it (or New finds a file written under a larger
+	// budget), entries past their deadline go first, then the least
+	// recently written. 0 means [DefaultMaxBytes] (1 GiB); negative
 	// is an error. An entry heavier than MaxBytes is refused with an
 	// error wrapping [backend.ErrTooLarge]. The file itself is larger
 	// than the live data (page slack and free pages) and never shrinks:
