@@ -473,3 +473,41 @@ func TestReopenWithSmallerBudget(t *testing.T) {
 		t.Fatalf("after reopening: k19 present %v, k14 present %v; want the 5 most recently written kept", present(t, b, "k19"), present(t, b, "k14"))
 	}
 }
+
+// TestDamagedIndexesKeepLiveEntries plants index entries that do not match
+// the entries (as a damaged file could hold): the sweep and eviction drop
+// them without touching the live entries they name.
+func TestDamagedIndexesKeepLiveEntries(t *testing.T) {
+	t.Parallel()
+	clock := backendtest.NewClock(start)
+	b := newBackend(t, Options{Now: clock.Now, SweepInterval: -1})
+	mustSet(t, b, "live", backend.Entry{Value: []byte("v"), Expire: start.Add(time.Hour)})
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		// An expiry entry for "live" with a deadline already past, and
+		// a write-order entry older than its real one.
+		if err := tx.Bucket(expiryBucket).Put(expiryKey(start.Add(-time.Hour).UnixNano(), []byte("live")), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(orderBucket).Put(u64(0), []byte("live"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Sweep(t.Context()); n != 0 || err != nil {
+		t.Fatalf("Sweep over a stale index entry = %d, %v; want 0, nil", n, err)
+	}
+	if !present(t, b, "live") {
+		t.Fatal("the sweep dropped a live entry a stale index entry named")
+	}
+	// Evicting one entry to make room must skip the stale order entry
+	// and drop the real least recently written: "live" itself.
+	w := b.Stats().Bytes
+	b.maxBytes = w + w/2
+	mustSet(t, b, "next", backend.Entry{Value: []byte("v"), Expire: start.Add(time.Hour)})
+	if present(t, b, "live") || !present(t, b, "next") {
+		t.Fatalf("after an eviction: live present %v, next present %v; want live evicted, next kept", present(t, b, "live"), present(t, b, "next"))
+	}
+	if st := b.Stats(); st.Entries != 1 || st.Evictions != 1 {
+		t.Fatalf("Stats() entries %d, evictions %d; want 1, 1", st.Entries, st.Evictions)
+	}
+}

@@ -53,7 +53,6 @@ func unsortable(u uint64) int64 { return int64(u ^ 1<<63) }
 type record struct {
 	deadline int64
 	seq      uint64
-	size     int // the whole record's length
 }
 
 func parseRecord(v []byte) (record, bool) {
@@ -63,7 +62,6 @@ func parseRecord(v []byte) (record, bool) {
 	return record{
 		deadline: unsortable(binary.BigEndian.Uint64(v)),
 		seq:      binary.BigEndian.Uint64(v[8:]),
-		size:     len(v),
 	}, true
 }
 
@@ -196,15 +194,20 @@ func (w *writer) sweep(limit int) (n int, more bool, err error) {
 			return n, false, nil
 		}
 		k = bytes.Clone(k)
-		if _, _, err := w.remove(k[8:]); err != nil {
-			return n, false, err
+		key := k[8:]
+		// Only the entry this index entry stands for goes: one under
+		// the key with another deadline (a damaged index) stays.
+		if v := w.entries.Get(key); v != nil {
+			if r, ok := parseRecord(v); !ok || r.deadline == unsortable(binary.BigEndian.Uint64(k)) {
+				if _, _, err := w.remove(key); err != nil {
+					return n, false, err
+				}
+				n++
+			}
 		}
-		// The entry under the key may have been written with another
-		// deadline (a damaged index): the index entry goes in any case.
 		if err := w.expiry.Delete(k); err != nil {
 			return n, false, err
 		}
-		n++
 	}
 	return n, true, nil
 }
