@@ -390,3 +390,73 @@ func TestJSONFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestMsgPackFastPath checks that the decoder-free reader of the MessagePack
+// layout reads what the msgpack decoder reads, and declines what it cannot.
+func TestMsgPackFastPath(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.UTC)
+	for _, e := range []Entry{
+		{},
+		{Value: []byte{}},
+		{Value: []byte("v"), Written: now, Stale: now.Add(time.Second), Expire: now.Add(time.Minute), Keep: time.Hour},
+		{Value: bytes.Repeat([]byte{0xff}, 300), Written: time.Unix(-1, 5), Keep: -1},
+		{Value: bytes.Repeat([]byte{1}, 70000), Expire: time.Date(9999, 1, 1, 0, 0, 0, 999999999, time.UTC), Keep: math.MinInt64},
+		{Written: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Keep: math.MaxInt64},
+	} {
+		b, err := appendMsgPack(nil, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkMsgPackFast(t, b)
+		if _, ok := parseMsgPackFast(b, false); !ok {
+			t.Errorf("fast path declined the layout appendMsgPack wrote for %+v", e)
+		}
+	}
+	for _, b := range [][]byte{
+		{},
+		{0x95},
+		{0x95, 0xc0, 0xc0, 0xc0, 0xc0}, // no keep
+		{0x95, 0xc0, 0xc0, 0xc0, 0xc0, 0x00, 0x00},                                           // trailing byte
+		{0x95, 0xa1, 'v', 0xc0, 0xc0, 0xc0, 0x00},                                            // str, not bin
+		{0x95, 0xc4, 0x05, 'v', 0xc0, 0xc0, 0xc0, 0},                                         // bin longer than the rest
+		{0x95, 0xc0, 0x92, 0x00, 0xce, 0x3b, 0x9a, 0xca, 0x00, 0xc0, 0xc0, 0x00},             // nsec 1e9
+		{0x95, 0xc0, 0xc0, 0xc0, 0xc0, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, // keep over int64
+	} {
+		checkMsgPackFast(t, b)
+	}
+}
+
+// checkMsgPackFast fails t when the fast path accepts b and reads it
+// otherwise than the msgpack decoder.
+func checkMsgPackFast(t *testing.T, b []byte) {
+	t.Helper()
+	fast, ok := parseMsgPackFast(b, false)
+	if !ok {
+		return
+	}
+	md := msgpackDecoders.Get().(*msgpackDecoder)
+	md.r.Reset(b)
+	md.dec.Reset(&md.r)
+	slow, err := md.decode(b, false)
+	if err != nil {
+		t.Errorf("fast path accepted % x, which the decoder rejects: %v", b, err)
+		return
+	}
+	if d := sameEntry(fast, slow); d != "" || (fast.Value == nil) != (slow.Value == nil) {
+		t.Errorf("fast path read % x otherwise than the decoder: %s (nil values %v, %v)", b, d, fast.Value == nil, slow.Value == nil)
+	}
+}
+
+// FuzzMsgPackFastPath checks the fast path against the decoder on any
+// bytes.
+func FuzzMsgPackFastPath(f *testing.F) {
+	for _, e := range []Entry{{}, {Value: []byte("v"), Written: time.Unix(1, 2), Keep: 3}} {
+		b, err := appendMsgPack(nil, e)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(checkMsgPackFast)
+}

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -80,6 +81,26 @@ func (e Entry) Deadline() time.Time {
 		return e.Expire
 	}
 	return e.Expire.Add(e.Keep)
+}
+
+// Latest and earliest times whose Unix nanoseconds fit in an int64.
+var (
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+	minNanoTime = time.Unix(0, math.MinInt64)
+)
+
+// DeadlineNano returns [Entry.Deadline] in Unix nanoseconds, clamped to the
+// int64 range, and math.MaxInt64 when the entry never expires: the form
+// stores keep to compare and index deadlines cheaply.
+func (e Entry) DeadlineNano() int64 {
+	d := e.Deadline()
+	switch {
+	case d.IsZero(), !d.Before(maxNanoTime):
+		return math.MaxInt64
+	case d.Before(minNanoTime):
+		return math.MinInt64
+	}
+	return d.UnixNano()
 }
 
 // Gone reports whether the entry is past its deadline at now, when a backend

@@ -330,6 +330,9 @@ func appendMsgPack(dst []byte, e Entry) ([]byte, error) {
 }
 
 func decodeMsgPack(p []byte, owned bool) (Entry, error) {
+	if e, ok := parseMsgPackFast(p, owned); ok {
+		return e, nil
+	}
 	md := msgpackDecoders.Get().(*msgpackDecoder)
 	md.r.Reset(p)
 	md.dec.Reset(&md.r)

@@ -96,7 +96,7 @@ type item struct {
 	// entry is the entry as Set got it (Keep not negative). With a codec,
 	// its Value is the encoded entry; the rest stays for List.
 	entry backend.Entry
-	// deadline is entry.Deadline() in Unix nanoseconds (see deadlineNanos).
+	// deadline is entry.Deadline() in Unix nanoseconds (see backend.Entry.DeadlineNano).
 	deadline int64
 }
 
@@ -219,25 +219,6 @@ type clock struct{ now func() time.Time }
 func (c clock) NowNano() int64                      { return c.now().UnixNano() }
 func (c clock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// Latest and earliest times whose Unix nanoseconds fit in an int64.
-var (
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-	minNanoTime = time.Unix(0, math.MinInt64)
-)
-
-// deadlineNanos returns e's deadline in Unix nanoseconds, math.MaxInt64 when
-// it has none, clamped to the int64 range.
-func deadlineNanos(e backend.Entry) int64 {
-	d := e.Deadline()
-	switch {
-	case d.IsZero(), !d.Before(maxNanoTime):
-		return math.MaxInt64
-	case d.Before(minNanoTime):
-		return math.MinInt64
-	}
-	return d.UnixNano()
-}
-
 // nowNano reads the clock otter reads too, in Unix nanoseconds.
 func (b *Backend) nowNano() int64 {
 	if b.coarse != nil {
@@ -305,7 +286,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 	if e.Keep < 0 {
 		e.Keep = 0
 	}
-	it := &item{entry: e, deadline: deadlineNanos(e)}
+	it := &item{entry: e, deadline: e.DeadlineNano()}
 	if it.deadline <= b.nowNano() {
 		return nil // past its deadline: e.Gone(now)
 	}
