@@ -18,10 +18,15 @@ import (
 var spaces atomic.Int64
 
 // newBackend returns a Backend on s made from o, with a space of its own
-// unless o names one, closed by t.Cleanup, once it answers.
+// unless o names one, closed by t.Cleanup, once it answers. Without a
+// Timeout in o, requests get a generous one: the tests that are not about
+// timeouts must pass on a busy machine under the race detector.
 func newBackend(t testing.TB, s *tarantooltest.Server, o Options) *Backend {
 	t.Helper()
 	o.Address, o.User, o.Password = s.Addr, tarantooltest.User, tarantooltest.Password
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Second
+	}
 	if o.Space == "" {
 		o.Space = fmt.Sprintf("test%d", spaces.Add(1))
 	}
@@ -83,9 +88,6 @@ func readRaw(t testing.TB, b *Backend, key string) []byte {
 // with values up to maxValue bytes (0: the suite's 16 MiB).
 func conformance(t *testing.T, s *tarantooltest.Server, base Options, maxValue int) {
 	t.Helper()
-	// Generous: the suite's large values, under the race detector, on a
-	// loaded machine.
-	base.Timeout = 20 * time.Second
 	backendtest.Run(t, func(t *testing.T, now func() time.Time) backend.Backend {
 		o := base
 		o.Now = now
@@ -113,4 +115,9 @@ func TestConformanceCompressed(t *testing.T) {
 	t.Parallel()
 	s := tarantooltest.Start(t)
 	conformance(t, s, Options{Codec: backend.Codec{Format: backend.FormatMsgPack, Compression: backend.CompressionZstd}, SweepInterval: 10 * time.Millisecond}, 0)
+}
+
+// evalRequest is an eval of code with no arguments.
+func evalRequest(code string) tarantool.EvalRequest {
+	return tarantool.NewEvalRequest(code).Args([]any{})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v3"
@@ -29,6 +30,11 @@ type dialer struct {
 
 // Dial implements [tarantool.Dialer].
 func (d dialer) Dial(ctx context.Context, opts tarantool.DialOpts) (tarantool.Conn, error) {
+	// go-tarantool bounds each read and write by the request timeout;
+	// a connection is dropped after a longer silence, so that a busy
+	// machine that delays the pings (every Timeout/3) does not drop a
+	// healthy one.
+	opts.IoTimeout = ioTimeout(d.b.timeout)
 	c, err := d.net.Dial(ctx, opts)
 	if err != nil {
 		d.b.dialFailed(err)
@@ -44,6 +50,20 @@ func (d dialer) Dial(ctx context.Context, opts tarantool.DialOpts) (tarantool.Co
 	d.b.spaceID.Store(id)
 	d.b.dialErr.Store(nil)
 	return c, nil
+}
+
+// minIOTimeout is the shortest silence after which a connection is
+// dropped and dialed again.
+const minIOTimeout = 2 * time.Second
+
+// ioTimeout returns the silence after which a connection is dropped: four
+// request timeouts, at least [minIOTimeout]; none without a request
+// timeout.
+func ioTimeout(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return 0
+	}
+	return max(4*timeout, minIOTimeout)
 }
 
 // ensureSpace runs ensureLua on c, a connection no Connection uses yet, and

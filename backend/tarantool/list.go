@@ -65,7 +65,8 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 // up to Options.SweepBatch deletions on the server (each one request
 // through the breaker under Timeout) until none is left. Tuples that are
 // not entries (foreign values) are deleted and counted too. Errors are as
-// for [Backend.Set]; after an error, the count says what was deleted.
+// for [Backend.Set]; after an error, the count says what was deleted. The
+// end of ctx stops Purge between two transactions, not during one.
 func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -73,10 +74,14 @@ func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 	if b.closed.Load() {
 		return 0, b.fail(ctx, "purge", backend.ErrClosed)
 	}
+	wctx := b.writeContext(ctx)
 	total := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, b.fail(ctx, "purge", err)
+		}
 		var res ints
-		err := b.run(ctx, "purge", func(space uint32) tarantool.Request {
+		err := b.run(wctx, "purge", func(space uint32) tarantool.Request {
 			return tarantool.NewEvalRequest(purgeLua).Args([]any{space, prefix, b.sweepBatch})
 		}, &res)
 		if err != nil {

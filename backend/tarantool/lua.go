@@ -33,7 +33,7 @@ return s.id
 `
 
 // sweepLua deletes, in one transaction, up to limit tuples whose deadline
-// field is below now, and returns how many it deleted, then the space's
+// field is at or below now, and returns how many it deleted, then the space's
 // number of tuples and their size in bytes. Reading and deleting in one
 // transaction without a yield between them, it never deletes a tuple that
 // a concurrent write has just renewed.
@@ -43,7 +43,7 @@ local s = box.space[id]
 if s == nil then box.error(box.error.NO_SUCH_SPACE, tostring(id)) end
 local keys = {}
 box.begin()
-for _, t in s.index[1]:pairs(now, {iterator = 'LT'}) do
+for _, t in s.index[1]:pairs(now, {iterator = 'LE'}) do
     if #keys >= limit then break end
     keys[#keys + 1] = t[1]
 end

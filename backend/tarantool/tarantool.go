@@ -131,6 +131,22 @@ func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, e
 	return ctx, nil
 }
 
+// writeContext returns the context a write runs under: with Timeout set,
+// the caller's context without its cancellation, so that a write, once
+// sent, is waited for until its reply or its timeout. A write the caller
+// gave up on could otherwise land after a later write of the same key
+// (a composition's race-write loser, which a later write cancels and
+// waits for, or a retry on another connection of the pool).
+func (b *Backend) writeContext(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	if b.timeout > 0 {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // run makes one request through the breaker on a connection of the pool:
 // build makes it for the space's ID, and the reply's data is decoded into
 // result (nil: ignored). The request ends at the reply, at Timeout (the
@@ -270,13 +286,15 @@ const maxPooled = 1 << 20
 
 // Set stores e under key, replacing any previous entry. An entry already
 // past its deadline at Now is not stored, and the previous entry stays (a
-// no-op returning nil). A value larger than the server's
+// no-op returning nil). With a Timeout (the default), Set does not heed
+// the end of ctx: it runs to the reply or the timeout, as a write must to
+// keep its order with later writes. A value larger than the server's
 // memtx_max_tuple_size fails with an error wrapping [backend.ErrTooLarge].
 // When Tarantool fails, or the breaker is open, Set returns an error
 // wrapping [backend.ErrUnavailable] (at once when the breaker is open) and
 // the write is lost.
 func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
-	ctx, err := b.begin(ctx, "set", key)
+	ctx, err := b.begin(b.writeContext(ctx), "set", key)
 	if err != nil {
 		return err
 	}
@@ -312,9 +330,9 @@ func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
 
 // Delete removes the entry under key and reports whether the space held it
 // (a tuple past its deadline that the sweep has not dropped yet counts).
-// Errors are as for [Backend.Set].
+// Errors, and the context, are as for [Backend.Set].
 func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
-	ctx, err := b.begin(ctx, "delete", key)
+	ctx, err := b.begin(b.writeContext(ctx), "delete", key)
 	if err != nil {
 		return false, err
 	}

@@ -30,7 +30,7 @@ var farFuture = time.UnixMilli(math.MaxInt64 / 4)
 // deadlineField returns the deadline field of an entry whose deadline is d
 // (zero: never), with margin added: Unix milliseconds, rounded up, 0 for a
 // deadline before 1970 and [never] for none. The sweep drops a tuple once
-// the field is below its clock's Unix milliseconds; reads check the exact
+// its clock's Unix milliseconds reach the field; reads check the exact
 // deadline in the value.
 func deadlineField(d time.Time, margin time.Duration) int64 {
 	if d.IsZero() || !d.Before(farFuture) {
