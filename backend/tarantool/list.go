@@ -68,32 +68,9 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 // for [Backend.Set]; after an error, the count says what was deleted. The
 // end of ctx stops Purge between two transactions, not during one.
 func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return 0, b.fail(ctx, "purge", backend.ErrClosed)
-	}
-	wctx := b.writeContext(ctx)
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, b.fail(ctx, "purge", err)
-		}
-		var res ints
-		err := b.run(wctx, "purge", func(space uint32) tarantool.Request {
-			return tarantool.NewEvalRequest(purgeLua).Args([]any{space, prefix, b.sweepBatch})
-		}, &res)
-		if err != nil {
-			return total, err
-		}
-		n := int(res.at(0))
-		total += n
-		b.deletes.Add(uint64(n))
-		if n < b.sweepBatch {
-			return total, nil
-		}
-	}
+	n, err := b.deleteBatches(ctx, "purge", purgeLua, prefix, nil)
+	b.deletes.Add(uint64(n))
+	return n, err
 }
 
 // Sweep deletes the tuples past their deadline plus the expiry margin at
@@ -101,28 +78,44 @@ func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 // request through the breaker under Timeout) until none is left, and
 // returns how many it deleted. The Backend calls it every
 // Options.SweepInterval; calling it yourself is useful when that is
-// negative. It also refreshes Stats' Entries and Bytes.
+// negative. It also refreshes Stats' Entries and Bytes. Like Purge, it
+// stops between two transactions when ctx ends.
 func (b *Backend) Sweep(ctx context.Context) (int, error) {
+	return b.deleteBatches(ctx, "sweep", sweepLua, b.now().UnixMilli(), func(res *ints) {
+		b.entries.Store(res.at(1))
+		b.bytes.Store(res.at(2))
+	})
+}
+
+// deleteBatches evaluates script (purgeLua or sweepLua) with the space's
+// ID, arg and the batch size until it deletes fewer tuples than a batch,
+// and returns how many it deleted; each reply also goes to seen when set.
+// Each eval is a write: once sent, it runs to its reply or its timeout.
+func (b *Backend) deleteBatches(ctx context.Context, op, script string, arg any, seen func(*ints)) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if b.closed.Load() {
-		return 0, b.fail(ctx, "sweep", backend.ErrClosed)
+		return 0, b.fail(ctx, op, backend.ErrClosed)
 	}
-	now := b.now().UnixMilli()
+	wctx := b.writeContext(ctx)
 	total := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, b.fail(ctx, op, err)
+		}
 		var res ints
-		err := b.run(ctx, "sweep", func(space uint32) tarantool.Request {
-			return tarantool.NewEvalRequest(sweepLua).Args([]any{space, now, b.sweepBatch})
+		err := b.run(wctx, op, func(space uint32) tarantool.Request {
+			return tarantool.NewEvalRequest(script).Args([]any{space, arg, b.sweepBatch})
 		}, &res)
 		if err != nil {
 			return total, err
 		}
+		if seen != nil {
+			seen(&res)
+		}
 		n := int(res.at(0))
 		total += n
-		b.entries.Store(res.at(1))
-		b.bytes.Store(res.at(2))
 		if n < b.sweepBatch {
 			return total, nil
 		}
