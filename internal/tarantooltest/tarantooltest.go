@@ -28,13 +28,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tarantool/go-tarantool/v3"
+
+	"github.com/hitbox-go/hitbox/internal/testproc"
 )
 
 // The user every server the package starts creates for the tests.
@@ -45,9 +45,6 @@ const (
 
 // startTimeout bounds how long a server may take to accept the test user.
 const startTimeout = 30 * time.Second
-
-// poll is the interval at which Start polls a server that is coming up.
-const poll = 10 * time.Millisecond
 
 // Server is one tarantool process that a test started. Its methods are
 // safe for concurrent use; they fail the test that started the server when
@@ -61,19 +58,8 @@ type Server struct {
 	// and its data.
 	Dir string
 
-	t      testing.TB
-	bin    string
-	script string // the init script's path
-	log    string // the file that collects the server's output
-
-	mu   sync.Mutex // guards proc
-	proc *process   // nil while the server is killed
-}
-
-// process is one run of the server.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
+	t    testing.TB
+	proc *testproc.Proc
 }
 
 // Start starts tarantool on a free port of 127.0.0.1 and waits until it
@@ -85,24 +71,33 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Skipf("tarantooltest: tarantool not found on PATH (%v): install the Debian package tarantool (apt-get install -y tarantool; ./test.sh does it when run as root)", err)
 	}
-	dir := t.TempDir()
-	s := &Server{Dir: dir, t: t, bin: bin, script: filepath.Join(dir, "init.lua"), log: filepath.Join(dir, "tarantool.log")}
+	s := &Server{Dir: t.TempDir(), t: t}
 	t.Cleanup(func() {
-		s.Close()
+		if s.proc == nil {
+			return
+		}
+		s.proc.Kill()
 		if t.Failed() {
-			t.Logf("tarantooltest: last lines of %s's log:\n%s", s.Addr, s.tail(20))
+			t.Logf("tarantooltest: last lines of %s's log:\n%s", s.Addr, s.proc.Tail(20))
 		}
 	})
+	script := filepath.Join(s.Dir, "init.lua")
 	for range 10 {
 		var port int
-		if port, err = freePort(); err != nil {
+		if port, err = testproc.FreePort(0); err != nil {
 			break
 		}
 		s.Port, s.Addr = port, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err = os.WriteFile(s.script, []byte(Script(s.Addr)), 0o600); err != nil {
+		if err = os.WriteFile(script, []byte(Script(s.Addr)), 0o600); err != nil {
 			break
 		}
-		if err = s.launch(); err == nil || !errors.Is(err, errAddrInUse) {
+		addr := s.Addr
+		s.proc = testproc.New(testproc.Config{
+			Bin: bin, Args: []string{script}, Dir: s.Dir, Log: filepath.Join(s.Dir, "tarantool.log"),
+			What: "accepting " + User, Timeout: startTimeout,
+			Ready: func() error { return ping(addr) },
+		})
+		if err = s.proc.Start(); err == nil || !errors.Is(err, testproc.ErrAddrInUse) {
 			break
 		}
 	}
@@ -135,42 +130,15 @@ end)
 // Kill kills the server at once (SIGKILL) and waits for it to exit, as a
 // crash would. What it had written to its write-ahead log comes back with
 // Restart. Killing a killed server does nothing.
-func (s *Server) Kill() {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.kill()
-}
-
-func (s *Server) kill() {
-	if s.proc == nil {
-		return
-	}
-	_ = s.proc.cmd.Process.Kill()
-	<-s.proc.done
-	s.proc = nil
-}
+func (s *Server) Kill() { s.proc.Kill() }
 
 // Restart starts the server again on the same port and directory (killing
 // it first if it is running) and waits until it accepts [User] again: it
 // recovers its spaces and data from its snapshot and write-ahead log.
 func (s *Server) Restart() {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.kill()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		// The port is ours, but the kernel may take a moment to let it
-		// go.
-		err := s.launch()
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, errAddrInUse) || time.Now().After(deadline) {
-			s.t.Fatalf("tarantooltest: restart %s: %v", s.Addr, err)
-		}
-		time.Sleep(poll)
+	if err := s.proc.Restart(); err != nil {
+		s.t.Fatalf("tarantooltest: restart %s: %v", s.Addr, err)
 	}
 }
 
@@ -184,74 +152,14 @@ func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
 
 func (s *Server) signal(sig syscall.Signal) {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		s.t.Fatalf("tarantooltest: %s is not running", s.Addr)
-	}
-	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+	if err := s.proc.Signal(sig); err != nil {
 		s.t.Fatalf("tarantooltest: signal %v to %s: %v", sig, s.Addr, err)
 	}
 }
 
-// Close kills the server and waits for it to exit. t.Cleanup calls it;
-// calling it earlier, or more than once, is fine.
-func (s *Server) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.kill()
-}
-
-var errAddrInUse = errors.New("address already in use")
-
-// launch starts the process and waits until it accepts the test user. The
-// caller holds s.mu (or has not shared s yet).
-func (s *Server) launch() error {
-	logf, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	offset, err := logf.Seek(0, 2)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(s.bin, s.script)
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-p.done:
-			out := s.since(offset)
-			if strings.Contains(out, "Address already in use") {
-				return fmt.Errorf("port %d: %w", s.Port, errAddrInUse)
-			}
-			return fmt.Errorf("tarantool exited before accepting %s: %s", User, lastLines(out, 10))
-		default:
-		}
-		err := ping(s.Addr)
-		if err == nil {
-			s.proc = p
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-p.done
-			return fmt.Errorf("%s did not accept %s within %v (%v): %s", s.Addr, User, startTimeout, err, lastLines(s.since(offset), 10))
-		}
-		time.Sleep(poll)
-	}
-}
+// Close kills the server and waits for it to exit. t.Cleanup does it;
+// calling Close earlier, or more than once, is fine.
+func (s *Server) Close() { s.proc.Kill() }
 
 // ping connects to addr as the test user and pings the server.
 func ping(addr string) error {
@@ -265,34 +173,4 @@ func ping(addr string) error {
 	defer c.Close()
 	_, err = c.Do(tarantool.NewPingRequest()).Get()
 	return err
-}
-
-// since returns what the server logged from offset on.
-func (s *Server) since(offset int64) string {
-	b, err := os.ReadFile(s.log)
-	if err != nil || int64(len(b)) < offset {
-		return ""
-	}
-	return string(b[offset:])
-}
-
-// tail returns the last n lines of the server's log.
-func (s *Server) tail(n int) string { return lastLines(s.since(0), n) }
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
