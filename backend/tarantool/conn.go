@@ -29,11 +29,19 @@ type dialer struct {
 }
 
 // Dial implements [tarantool.Dialer].
-func (d dialer) Dial(ctx context.Context, opts tarantool.DialOpts) (tarantool.Conn, error) {
-	// go-tarantool bounds each read and write by the request timeout;
-	// a connection is dropped after a longer silence, so that a busy
-	// machine that delays the pings (every Timeout/3) does not drop a
-	// healthy one.
+func (d dialer) Dial(_ context.Context, opts tarantool.DialOpts) (tarantool.Conn, error) {
+	// go-tarantool gives each attempt half the reconnect interval, which
+	// a loaded machine may need more than, and bounds each read and
+	// write by the request timeout. An attempt gets ioTimeout instead,
+	// ended by Close, and a connection is dropped after that long a
+	// silence, so that a busy machine that delays the pings (every
+	// Timeout/3) does not drop a healthy one.
+	attempt := ioTimeout(d.b.timeout)
+	if attempt == 0 {
+		attempt = minIOTimeout
+	}
+	ctx, cancel := context.WithTimeout(d.b.bg, attempt)
+	defer cancel()
 	opts.IoTimeout = ioTimeout(d.b.timeout)
 	c, err := d.net.Dial(ctx, opts)
 	if err != nil {
@@ -56,9 +64,10 @@ func (d dialer) Dial(ctx context.Context, opts tarantool.DialOpts) (tarantool.Co
 // dropped and dialed again.
 const minIOTimeout = 2 * time.Second
 
-// ioTimeout returns the silence after which a connection is dropped: four
-// request timeouts, at least [minIOTimeout]; none without a request
-// timeout.
+// ioTimeout returns the silence after which a connection is dropped, and
+// how long a connection attempt may take: four request timeouts, at least
+// [minIOTimeout] (the attempt gets minIOTimeout without a request
+// timeout, and the connection no limit).
 func ioTimeout(timeout time.Duration) time.Duration {
 	if timeout <= 0 {
 		return 0
@@ -132,14 +141,24 @@ func rawEval(ctx context.Context, c tarantool.Conn, expr string, args []any) ([]
 		return nil, fmt.Errorf("encode eval: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
-	defer stop()
+	data, err := roundTrip(c, body.Bytes())
+	if !stop() {
+		// ctx ended, and c is closed or being closed.
+		return nil, fmt.Errorf("eval: %w", context.Cause(ctx))
+	}
+	return data, err
+}
+
+// roundTrip writes the packet body (a header and a request body) and
+// reads the reply's data.
+func roundTrip(c tarantool.Conn, body []byte) ([]any, error) {
 	var head [5]byte
 	head[0] = 0xce
-	binary.BigEndian.PutUint32(head[1:], uint32(body.Len()))
+	binary.BigEndian.PutUint32(head[1:], uint32(len(body)))
 	if _, err := c.Write(head[:]); err != nil {
 		return nil, fmt.Errorf("write eval: %w", err)
 	}
-	if _, err := c.Write(body.Bytes()); err != nil {
+	if _, err := c.Write(body); err != nil {
 		return nil, fmt.Errorf("write eval: %w", err)
 	}
 	if err := c.Flush(); err != nil {

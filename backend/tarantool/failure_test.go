@@ -274,3 +274,17 @@ func TestErrorRepliesKeepBreakerClosed(t *testing.T) {
 		t.Fatalf("breaker %s after error replies and canceled calls, want closed", st)
 	}
 }
+
+// TestNoTimeout checks that a Backend without a request timeout connects
+// and serves (its connection attempts get a bound of their own).
+func TestNoTimeout(t *testing.T) {
+	t.Parallel()
+	s := tarantooltest.Start(t)
+	b := newBackend(t, s, Options{Timeout: -1})
+	if err := b.Set(t.Context(), "k", entry("v")); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok, err := b.Get(t.Context(), "k"); err != nil || !ok || string(e.Value) != "v" {
+		t.Fatalf("Get = %q, %v, %v; want v", e.Value, ok, err)
+	}
+}

@@ -73,8 +73,8 @@ type Options struct {
 	// at most [MaxPoolSize].
 	PoolSize int
 	// ReconnectInterval is the pause between two attempts to connect
-	// while the server is away (each attempt may take half of it); zero
-	// means [DefaultReconnectInterval] (500ms).
+	// while the server is away; zero means [DefaultReconnectInterval]
+	// (500ms). An attempt may take four Timeouts, at least 2s.
 	ReconnectInterval time.Duration
 
 	// Codec encodes the stored values (zero: JSON, no compression). Any
