@@ -69,7 +69,7 @@ func TestCompositionConformance(t *testing.T) {
 					backendtest.Run(t, func(t *testing.T, now func() time.Time) backend.Backend {
 						o := o
 						o.Now = now
-						l2 := newL2(t, s, tarantool.Options{Now: now, Timeout: 20 * time.Second})
+						l2 := newL2(t, s, tarantool.Options{Now: now, Timeout: 20 * time.Second, PoolSize: 1})
 						c, err := composition.New(newMemory(t, now), l2, o)
 						if err != nil {
 							t.Fatal(err)

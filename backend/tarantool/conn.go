@@ -261,7 +261,7 @@ func (b *Backend) pick() (*tarantool.Connection, uint32, error) {
 			return c, b.spaceID.Load(), nil
 		}
 	}
-	cause := errors.New("no connection yet")
+	cause := errors.New("no connection up")
 	if p := b.dialErr.Load(); p != nil {
 		cause = *p
 	}
