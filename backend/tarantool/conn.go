@@ -226,14 +226,29 @@ func decodeHeader(d *msgpack.Decoder) (tarantool.Header, error) {
 // Close cancels b.bg, then keeps the connection, which reconnects by
 // itself from then on.
 func (b *Backend) connect(i int) {
-	c, err := tarantool.Connect(b.bg, b.dialer, tarantool.Opts{
-		Timeout:    b.timeout,
-		Reconnect:  b.reconnect,
-		SkipSchema: true, // requests name the space and indexes by ID
-	})
-	if err != nil {
-		return // Close canceled b.bg
+	for {
+		c, err := tarantool.Connect(b.bg, b.dialer, tarantool.Opts{
+			Timeout:    b.timeout,
+			Reconnect:  b.reconnect,
+			SkipSchema: true, // requests name the space and indexes by ID
+		})
+		if err == nil {
+			b.keep(i, c)
+			return
+		}
+		// go-tarantool retries by itself until b.bg ends; anything
+		// else is tried again after a pause.
+		select {
+		case <-b.bg.Done():
+			return
+		case <-time.After(b.reconnect):
+		}
 	}
+}
+
+// keep stores connection c as the pool's i-th, or closes it when the
+// Backend was closed meanwhile.
+func (b *Backend) keep(i int, c *tarantool.Connection) {
 	b.mu.Lock()
 	closed := b.closed.Load()
 	if !closed {
