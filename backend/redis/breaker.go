@@ -3,64 +3,32 @@ package redis
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 
-	"github.com/hitbox-go/hitbox/backend"
+	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 )
 
-// breaker guards the calls to Redis: a gobreaker two-step breaker, or
-// nothing when disabled.
-type breaker struct {
-	cb *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when disabled
-}
+// breaker guards the calls to Redis: the circuit breaker the network
+// stores share (internal/breaker), or nothing when disabled.
+type breaker struct{ circuit.Breaker }
 
 // errExcluded marks an outcome the breaker neither counts as a success nor
 // as a failure: the caller gave up.
-var errExcluded = errors.New("redis: call abandoned by its caller")
+var errExcluded = circuit.ErrAbandoned
 
 func newBreaker(label string, o BreakerOptions) breaker {
-	if o.Disabled {
-		return breaker{}
-	}
-	return breaker{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        label,
-		MaxRequests: o.Probes,
-		Timeout:     o.OpenTimeout,
-		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.ConsecutiveFailures >= o.Failures
-		},
-		IsExcluded: func(err error) bool { return errors.Is(err, errExcluded) },
-	})}
+	return breaker{circuit.New(label, circuit.Options(o))}
 }
-
-// noop is the outcome recorder of a disabled breaker.
-func noop(error) {}
 
 // allow asks the breaker for a call. It returns the function that records
 // the call's outcome (pass it what [outcome] makes of the error), or an
 // error wrapping [backend.ErrUnavailable] when the breaker is open.
-func (b breaker) allow() (done func(error), err error) {
-	if b.cb == nil {
-		return noop, nil
-	}
-	done, err = b.cb.Allow()
-	if err != nil {
-		return nil, fmt.Errorf("%w: circuit breaker %w", backend.ErrUnavailable, err)
-	}
-	return done, nil
-}
+func (b breaker) allow() (done func(error), err error) { return b.Allow() }
 
 // state returns the breaker's state ("closed", "half-open", "open"), or
 // "disabled".
-func (b breaker) state() string {
-	if b.cb == nil {
-		return "disabled"
-	}
-	return b.cb.State().String()
-}
+func (b breaker) state() string { return b.State() }
 
 // outcome classifies the error of a call made under the caller's ctx for
 // the breaker: nil for a success (a miss and an error reply from a live

@@ -22,15 +22,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hitbox-go/hitbox/internal/testproc"
 )
 
 // startTimeout bounds how long a server may take to answer PING.
@@ -50,19 +50,7 @@ type Server struct {
 	Port int
 
 	t    testing.TB
-	bin  string
-	args []string // after the binary, with the port already in them
-	dir  string
-	log  string // the file that collects the server's output
-
-	mu   sync.Mutex // guards proc
-	proc *process   // nil while the server is killed
-}
-
-// process is one run of a server.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
+	proc *testproc.Proc
 }
 
 // Start starts a standalone redis-server on a free port of 127.0.0.1 and
@@ -79,40 +67,14 @@ func (s *Server) URL() string { return "redis://" + s.Addr }
 
 // Kill kills the server at once (SIGKILL) and waits for it to exit, as a
 // crash would; its data is lost. Killing a killed server does nothing.
-func (s *Server) Kill() {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.kill()
-}
-
-func (s *Server) kill() {
-	if s.proc == nil {
-		return
-	}
-	_ = s.proc.cmd.Process.Kill()
-	<-s.proc.done
-	s.proc = nil
-}
+func (s *Server) Kill() { s.proc.Kill() }
 
 // Restart starts the server again on the same port (killing it first if it
 // is running) and waits until it answers PING. A standalone server comes
 // back empty; a cluster node keeps its cluster configuration.
 func (s *Server) Restart() {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.kill()
-	var err error
-	for range 50 {
-		// The port is ours, but the kernel may take a moment to let
-		// it go.
-		if err = s.launch(); err == nil || !errors.Is(err, errAddrInUse) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
+	if err := s.proc.Restart(); err != nil {
 		s.t.Fatalf("redistest: restart %s: %v", s.Addr, err)
 	}
 }
@@ -127,12 +89,7 @@ func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
 
 func (s *Server) signal(sig syscall.Signal) {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		s.t.Fatalf("redistest: %s is not running", s.Addr)
-	}
-	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+	if err := s.proc.Signal(sig); err != nil {
 		s.t.Fatalf("redistest: signal %v to %s: %v", sig, s.Addr, err)
 	}
 }
@@ -166,25 +123,39 @@ func startE(t testing.TB, bin, pkg string, busOffset int, args func(dir string, 
 		return nil, err
 	}
 	dir := t.TempDir()
-	s := &Server{t: t, bin: path, dir: dir, log: filepath.Join(dir, "redis.log")}
+	s := &Server{t: t}
 	t.Cleanup(func() {
-		s.mu.Lock()
-		s.kill()
-		s.mu.Unlock()
+		if s.proc == nil {
+			return
+		}
+		s.proc.Kill()
 		if t.Failed() {
-			t.Logf("redistest: last lines of %s's log:\n%s", s.Addr, s.tail(20))
+			t.Logf("redistest: last lines of %s's log:\n%s", s.Addr, s.proc.Tail(20))
 		}
 	})
 	for range 10 {
 		var port int
-		if port, err = freePort(busOffset); err != nil {
+		if port, err = testproc.FreePort(busOffset); err != nil {
 			break
 		}
 		s.Port, s.Addr = port, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if s.args, err = args(dir, port); err != nil {
+		var a []string
+		if a, err = args(dir, port); err != nil {
 			break
 		}
-		if err = s.launch(); err == nil || !errors.Is(err, errAddrInUse) {
+		addr := s.Addr
+		s.proc = testproc.New(testproc.Config{
+			Bin: path, Args: a, Dir: dir, Log: filepath.Join(dir, "redis.log"),
+			What: "answering PING", Timeout: startTimeout,
+			Ready: func() error {
+				r, err := do(addr, time.Second, "PING")
+				if err == nil && r != "PONG" {
+					err = fmt.Errorf("PING answered %v", r)
+				}
+				return err
+			},
+		})
+		if err = s.proc.Start(); err == nil || !errors.Is(err, testproc.ErrAddrInUse) {
 			break
 		}
 	}
@@ -224,101 +195,6 @@ func serverArgs(dir string, port int) []string {
 		"--dir", dir,
 		"--logfile", "",
 	}
-}
-
-var errAddrInUse = errors.New("address already in use")
-
-// launch starts the process and waits until it answers PING. The caller
-// holds s.mu (or has not shared s yet).
-func (s *Server) launch() error {
-	logf, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	offset, _ := logf.Seek(0, io.SeekEnd)
-	cmd := exec.Command(s.bin, s.args...)
-	cmd.Dir = s.dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-p.done:
-			out := s.since(offset)
-			if strings.Contains(out, "Address already in use") {
-				return fmt.Errorf("port %d: %w", s.Port, errAddrInUse)
-			}
-			return fmt.Errorf("%s exited before answering PING: %s", filepath.Base(s.bin), lastLines(out, 10))
-		default:
-		}
-		if r, err := do(s.Addr, time.Second, "PING"); err == nil && r == "PONG" {
-			s.proc = p
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-p.done
-			return fmt.Errorf("%s did not answer PING within %v: %s", s.Addr, startTimeout, lastLines(s.since(offset), 10))
-		}
-		time.Sleep(poll)
-	}
-}
-
-// since returns what the server logged from offset on.
-func (s *Server) since(offset int64) string {
-	b, err := os.ReadFile(s.log)
-	if err != nil || int64(len(b)) < offset {
-		return ""
-	}
-	return string(b[offset:])
-}
-
-// tail returns the last n lines of the server's log.
-func (s *Server) tail(n int) string { return lastLines(s.since(0), n) }
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago, and
-// whose port+busOffset was free too when busOffset is not zero.
-func freePort(busOffset int) (int, error) {
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if busOffset == 0 {
-			l.Close()
-			return port, nil
-		}
-		if port+busOffset > 65535 {
-			l.Close()
-			continue
-		}
-		bus, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+busOffset)))
-		l.Close()
-		if err != nil {
-			continue
-		}
-		bus.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port pair found")
 }
 
 // do sends one command in RESP and reads one reply.
