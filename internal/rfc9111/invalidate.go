@@ -21,7 +21,9 @@ func Safe(method string) bool {
 // method or an error status (below 200 or from 400); otherwise the target
 // URI, then Location and Content-Location when they resolve (against the
 // target) to the same origin, without fragments and without duplicates.
-// target must be absolute (scheme and host); it is not modified.
+// target must be absolute (scheme and host); it is not modified. The URIs
+// are resolved but not normalised (host case, default port): map them to
+// keys the way the face keys requests.
 func Invalidates(method string, target *url.URL, status int, h http.Header) []*url.URL {
 	if Safe(method) || status < 200 || status >= 400 || target == nil {
 		return nil

@@ -19,14 +19,7 @@ const CDNCacheControl = "Cdn-Cache-Control"
 func ParseTargeted(lines []string) (d Directives, ok bool) {
 	p := sfParser{}
 	for _, line := range lines {
-		if p.n > 0 {
-			p.s = strings.TrimLeft(line, " \t")
-			if p.s == "" {
-				continue
-			}
-		} else {
-			p.s = line
-		}
+		p.s = line
 		if !p.dictionary() {
 			return Directives{}, false
 		}
@@ -52,7 +45,6 @@ type sfMember struct {
 
 type sfParser struct {
 	s       string
-	n       int // members parsed
 	members []sfMember
 }
 
@@ -96,7 +88,6 @@ func (p *sfParser) dictionary() bool {
 }
 
 func (p *sfParser) add(m sfMember) {
-	p.n++
 	for i := range p.members {
 		if p.members[i].key == m.key {
 			p.members = append(p.members[:i], p.members[i+1:]...)
