@@ -265,14 +265,22 @@ func hasUpper(s string) bool {
 	return false
 }
 
-// isTchar reports whether c may appear in a token (RFC 9110 §5.6.2).
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+// tchar marks the bytes a token may hold (RFC 9110 §5.6.2).
+var tchar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isTchar reports whether c may appear in a token.
+func isTchar(c byte) bool { return tchar[c] }
 
 // String writes the directives back in a canonical order: flags, field
 // lists, delta-seconds, then extensions as received. Parsing the result

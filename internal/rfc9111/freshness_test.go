@@ -135,3 +135,20 @@ func TestFreshnessRevalidationFlags(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkHit is the work of a cache hit: parse the request and the
+// stored response, compute freshness, decide.
+func BenchmarkHit(b *testing.B) {
+	c := Config{}
+	reqH := h("Accept", "*/*")
+	respH := h("Cache-Control", "public, max-age=60", "Date", httpDate(t0), "Etag", `"v1"`, "Content-Type", "text/html")
+	b.ReportAllocs()
+	for b.Loop() {
+		req := ParseRequest(http.MethodGet, reqH)
+		resp := c.ParseResponse(200, respH)
+		f := c.Freshness(resp, t0, t0)
+		if Decide(req, f, t0.Add(time.Second)) != Serve {
+			b.Fatal("not served")
+		}
+	}
+}

@@ -81,4 +81,3 @@ func hostPort(u *url.URL) (host, port string) {
 	}
 	return strings.TrimSuffix(host, "."), port
 }
-

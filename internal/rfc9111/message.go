@@ -117,7 +117,7 @@ type Response struct {
 
 // Targeted reports whether a targeted field (not Cache-Control) governs the
 // response; Expires is then ignored (RFC 9213 §2.2).
-func (r Response) Targeted() bool { return r.Field != "Cache-Control" }
+func (r Response) Targeted() bool { return r.Field != "" && r.Field != "Cache-Control" }
 
 // ParseResponse reads a response's status and header fields. h is kept,
 // not copied.

@@ -18,8 +18,8 @@ import (
 // oracle's terms (-1: absent).
 type oracleResponse struct {
 	NoStore, NoCache, Private, Public, MustRevalidate, ProxyRevalidate, NoTransform, Immutable bool
-	NoCacheFields, PrivateFields                                                             []string
-	MaxAge, SMaxAge, SWR, SIE                                                                int64
+	NoCacheFields, PrivateFields                                                               []string
+	MaxAge, SMaxAge, SWR, SIE                                                                  int64
 }
 
 func fromOracle(o *cacheobject.ResponseCacheDirectives) oracleResponse {

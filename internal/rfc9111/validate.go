@@ -44,8 +44,9 @@ func NotModified(method string, req, stored http.Header, responseTime time.Time)
 	return !last.After(ims)
 }
 
-// etagListMatch reports whether one entity-tag of the lines (or "*")
-// matches one of have, weakly or strongly.
+// etagListMatch reports whether one entity-tag of the lines matches one of
+// have, weakly or strongly; "*" matches any stored response (RFC 9110
+// §13.1.2: the resource has a current representation).
 func etagListMatch(lines, have []string, strong bool) bool {
 	for _, line := range lines {
 		for rest := line; ; {
@@ -55,10 +56,7 @@ func etagListMatch(lines, have []string, strong bool) bool {
 				break
 			}
 			if tag == "*" {
-				if len(have) > 0 {
-					return true
-				}
-				continue
+				return true
 			}
 			for _, h := range have {
 				if etagMatch(tag, strings.TrimSpace(h), strong) {

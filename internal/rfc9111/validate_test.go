@@ -50,6 +50,7 @@ func TestNotModified(t *testing.T) {
 		{"RFC 9110 §13.1.2 If-None-Match uses the weak comparison", "GET", h("If-None-Match", `W/"v1"`), stored, true},
 		{"RFC 9110 §13.1.2 weak stored ETag matches a strong one weakly", "HEAD", h("If-None-Match", `"v1"`), h("Etag", `W/"v1"`), true},
 		{"RFC 9110 §13.1.2 If-None-Match * matches a stored response", "GET", h("If-None-Match", "*"), stored, true},
+		{"RFC 9110 §13.1.2 If-None-Match * matches a stored response without ETag", "GET", h("If-None-Match", "*"), h("Date", httpDate(t0)), true},
 		{"RFC 9110 §13.1.2 If-None-Match does not match", "GET", h("If-None-Match", `"v2"`), stored, false},
 		{"RFC 9110 §13.1.2 a comma inside an entity-tag", "GET", h("If-None-Match", `"a,b"`), h("Etag", `"a,b"`), true},
 		{"RFC 9110 §13.1.3 If-Modified-Since at Last-Modified", "GET", h("If-Modified-Since", httpDate(lm)), stored, true},
