@@ -130,21 +130,9 @@ func (d *Directives) set(name, val string, hasVal, malformed bool) {
 	case "no-store":
 		d.NoStore = true
 	case "no-cache":
-		if hasVal && !malformed {
-			if f, ok := appendFields(d.NoCacheFields, val); ok {
-				d.NoCacheFields = f
-				return
-			}
-		}
-		d.NoCache = true
+		setFieldList(&d.NoCache, &d.NoCacheFields, val, hasVal && !malformed)
 	case "private":
-		if hasVal && !malformed {
-			if f, ok := appendFields(d.PrivateFields, val); ok {
-				d.PrivateFields = f
-				return
-			}
-		}
-		d.Private = true
+		setFieldList(&d.Private, &d.PrivateFields, val, hasVal && !malformed)
 	case "public":
 		d.Public = true
 	case "must-revalidate":
@@ -178,6 +166,18 @@ func (d *Directives) set(name, val string, hasVal, malformed bool) {
 	default:
 		d.Extensions = append(d.Extensions, Extension{Name: name, Value: val, HasValue: hasVal})
 	}
+}
+
+// setFieldList records no-cache or private: the field names of a
+// well-formed list, else the unqualified directive.
+func setFieldList(unqualified *bool, fields *[]string, list string, wellFormed bool) {
+	if wellFormed {
+		if f, ok := appendFields(*fields, list); ok {
+			*fields = f
+			return
+		}
+	}
+	*unqualified = true
 }
 
 // appendFields adds the comma-separated field names of list, canonical;

@@ -152,3 +152,29 @@ func BenchmarkHit(b *testing.B) {
 		}
 	}
 }
+
+func TestParseHTTPDate(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"Thu, 01 Jan 2037 00:00:00 GMT", true},
+		{"Thursday, 01-Jan-37 00:00:00 GMT", true},
+		{"Thu Jan  1 00:00:00 2037", true},
+		{"Thu, 01 Jan 2037 0:00:00 GMT", false},
+		{"Thu,  01 Jan 2037 00:00:00 GMT", false},
+		{"Thu, 01 Jan 2037 00:00:00 UTC", false},
+		{"Thu, 01 Jan 2037 00:00:00 gmt", false},
+		{"Thu, 1 Jan 2037 00:00:00 GMT", false},
+		{"Fri, 01 Jan 2037 00:00:00 GMT", false},
+		{"0", false},
+		{"", false},
+	} {
+		got, ok := ParseHTTPDate(tc.in)
+		if ok != tc.ok || (ok && !got.Equal(want)) {
+			t.Errorf("RFC 9110 §5.6.7 ParseHTTPDate(%q) = %v, %v; want ok %v", tc.in, got, ok, tc.ok)
+		}
+	}
+}

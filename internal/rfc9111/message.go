@@ -150,6 +150,27 @@ func date(h http.Header, name string) (t time.Time, present, ok bool) {
 	if len(v) > 1 {
 		return time.Time{}, true, false
 	}
-	t, err := http.ParseTime(strings.TrimSpace(v[0]))
-	return t, true, err == nil
+	t, ok = ParseHTTPDate(strings.TrimSpace(v[0]))
+	return t, true, ok
+}
+
+// dateLayouts are the three HTTP-date forms (RFC 9110 §5.6.7).
+var dateLayouts = [...]string{http.TimeFormat, time.RFC850, time.ANSIC}
+
+// ParseHTTPDate reads an HTTP-date (RFC 9110 §5.6.7) strictly: one of the
+// three forms exactly as written, weekday and all (time.Parse alone takes
+// a one-digit hour or a doubled space). A recipient treats anything else
+// as invalid, and an invalid Expires as already expired.
+func ParseHTTPDate(s string) (time.Time, bool) {
+	var buf [40]byte
+	for _, layout := range dateLayouts {
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
+		}
+		if string(t.AppendFormat(buf[:0], layout)) == s {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

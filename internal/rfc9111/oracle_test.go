@@ -40,13 +40,15 @@ func fromOracle(o *cacheobject.ResponseCacheDirectives) oracleResponse {
 	}
 }
 
-func fromOurs(d Directives) oracleResponse {
-	sec := func(x Delta) int64 {
-		if !x.Present() {
-			return -1
-		}
-		return x.Seconds()
+// sec is a Delta in the oracle's terms: -1 when absent.
+func sec(x Delta) int64 {
+	if !x.Present() {
+		return -1
 	}
+	return x.Seconds()
+}
+
+func fromOurs(d Directives) oracleResponse {
 	sorted := func(f []string) []string {
 		if len(f) == 0 {
 			return nil
@@ -137,12 +139,6 @@ func TestOracleRequestAgrees(t *testing.T) {
 			t.Fatalf("oracle rejects %q: %v", field, err)
 		}
 		d := ParseCacheControl([]string{field})
-		sec := func(x Delta) int64 {
-			if !x.Present() {
-				return -1
-			}
-			return x.Seconds()
-		}
 		got := fmt.Sprint(d.NoCache, d.NoStore, d.NoTransform, d.OnlyIfCached, d.MaxStaleAny || d.MaxStale.Present(), sec(d.MaxAge), sec(d.MaxStale), sec(d.MinFresh))
 		want := fmt.Sprint(o.NoCache, o.NoStore, o.NoTransform, o.OnlyIfCached, o.MaxStaleSet || o.MaxStale >= 0, o.MaxAge, o.MaxStale, o.MinFresh)
 		if got != want {
