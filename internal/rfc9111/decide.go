@@ -56,7 +56,7 @@ func Decide(req Request, f Freshness, now time.Time) Decision {
 	if ma := req.CC.MaxAge; ma.Present() && age > ma.Duration() {
 		return revalidate
 	}
-	need := age + req.CC.MinFresh.Duration()
+	need := addSat(age, req.CC.MinFresh.Duration())
 	if f.Lifetime > need {
 		return Serve
 	}

@@ -101,3 +101,18 @@ func TestDecisionString(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideNoOverflow(t *testing.T) {
+	t.Parallel()
+	// §1.2.2: an overflowing calculation must not make a stale response
+	// look fresh. A Freshness whose response time is the zero time has an
+	// age that saturates.
+	f := Freshness{Lifetime: time.Hour, Source: FromMaxAge}
+	req := ParseRequest(http.MethodGet, h("Cache-Control", "min-fresh=2147483648"))
+	if got := Decide(req, f, t0); got != Revalidate {
+		t.Errorf("Decide with a saturated age and min-fresh = %v, want revalidate", got)
+	}
+	if f.Fresh(t0) {
+		t.Errorf("Fresh with a saturated age = true, want false")
+	}
+}

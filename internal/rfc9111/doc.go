@@ -15,15 +15,16 @@
 //   - Freshness (§4.2): [Config.Freshness] gives a [Freshness] (lifetime,
 //     its [Source], the age on arrival per §4.2.3, the directives that
 //     govern stale use); [Freshness.Fresh], [Freshness.Age],
-//     [Freshness.StaleAt].
+//     [Freshness.AgeSeconds] (the Age field), [Freshness.Remaining] (the
+//     Cache-Status ttl), [Freshness.StaleAt] (the entry's Stale time).
 //   - Serving (§4, §5.2.1, RFC 5861): [Decide] turns a request's
 //     directives and a stored response's freshness into a [Decision];
 //     [StaleIfError] says whether a stale response may hide an origin
 //     failure.
 //   - Validation (§4.3): [SetConditional] builds a validation request,
 //     [NotModified] answers a client's conditional request from a stored
-//     response (with [NotModifiedHeader]), [Selects] and [Config.Update]
-//     refresh a stored response from a 304 or HEAD answer.
+//     response (with [NotModifiedHeader]), [Selects], [SelectsHead] and
+//     [Config.Update] refresh a stored response from a 304 or HEAD answer.
 //   - Invalidation (§4.4): [Invalidates] lists the URIs an unsafe
 //     request's answer invalidates.
 //

@@ -1,6 +1,7 @@
 package rfc9111
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -140,14 +141,23 @@ func InitialAge(h http.Header, requestTime, responseTime time.Time) time.Duratio
 		first, _, _ := strings.Cut(v[0], ",")
 		ageValue = parseDelta(strings.TrimSpace(first)).Duration()
 	}
-	corrected := ageValue + max(0, responseTime.Sub(requestTime))
+	corrected := addSat(ageValue, max(0, responseTime.Sub(requestTime)))
 	return max(apparent, corrected)
+}
+
+// addSat adds two non-negative durations, saturating instead of
+// overflowing (§1.2.2: an overflow must not turn into a negative age).
+func addSat(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // Age is the response's current_age at now (§4.2.3): its initial age plus
 // the time it has been resident in the cache.
 func (f Freshness) Age(now time.Time) time.Duration {
-	return f.InitialAge + max(0, now.Sub(f.ResponseTime))
+	return addSat(max(0, f.InitialAge), max(0, now.Sub(f.ResponseTime)))
 }
 
 // Fresh reports whether the response is fresh at now: its lifetime is
@@ -162,3 +172,13 @@ func (f Freshness) StaleAt() time.Time { return f.ResponseTime.Add(f.Lifetime - 
 func (f Freshness) Staleness(now time.Time) time.Duration {
 	return max(0, f.Age(now)-f.Lifetime)
 }
+
+// AgeSeconds is the value of the Age field for a response served from the
+// cache at now (§5.1): whole seconds, capped at 2^31.
+func (f Freshness) AgeSeconds(now time.Time) int64 {
+	return min(int64(f.Age(now)/time.Second), MaxDeltaSeconds)
+}
+
+// Remaining is the freshness left at now: negative once stale (RFC 9211's
+// Cache-Status ttl parameter).
+func (f Freshness) Remaining(now time.Time) time.Duration { return f.Lifetime - f.Age(now) }

@@ -106,6 +106,15 @@ func TestFreshnessOverTime(t *testing.T) {
 	if got := f.Staleness(t0.Add(65 * time.Second)); got != 15*time.Second {
 		t.Errorf("Staleness at +65s = %v, want 15s", got)
 	}
+	if got := f.AgeSeconds(t0.Add(20*time.Second + 999*time.Millisecond)); got != 30 {
+		t.Errorf("§5.1 AgeSeconds at +20.999s = %d, want 30 (whole seconds)", got)
+	}
+	if got := f.Remaining(t0.Add(65 * time.Second)); got != -15*time.Second {
+		t.Errorf("Remaining at +65s = %v, want -15s", got)
+	}
+	if got := (Freshness{InitialAge: 1 << 62}).AgeSeconds(t0); got != MaxDeltaSeconds {
+		t.Errorf("§1.2.2 AgeSeconds of a huge age = %d, want 2^31", got)
+	}
 	if got := f.Staleness(t0); got != 0 {
 		t.Errorf("Staleness while fresh = %v, want 0", got)
 	}

@@ -174,3 +174,23 @@ func Selects(from, stored http.Header) bool {
 	}
 	return len(stored["Etag"]) == 0 && len(stored["Last-Modified"]) == 0
 }
+
+// SelectsHead reports whether a 200 answer to a HEAD the cache sent may
+// update a stored GET response (RFC 9111 §4.3.5): each validator it carries
+// (ETag, Last-Modified) equals the stored one, and so does its
+// Content-Length when it has one. When it reports false the stored
+// response is to be treated as stale. Give stored a Content-Length equal to
+// the stored body's length.
+func SelectsHead(head, stored http.Header) bool {
+	for _, name := range [...]string{"Etag", "Last-Modified", "Content-Length"} {
+		v := head[name]
+		if len(v) == 0 {
+			continue
+		}
+		s := stored[name]
+		if len(s) == 0 || strings.TrimSpace(s[0]) != strings.TrimSpace(v[0]) {
+			return false
+		}
+	}
+	return true
+}

@@ -170,3 +170,29 @@ func TestSelects(t *testing.T) {
 		})
 	}
 }
+
+func TestSelectsHead(t *testing.T) {
+	t.Parallel()
+	stored := h("Etag", `"v1"`, "Last-Modified", httpDate(t0), "Content-Length", "5")
+	for _, tc := range []struct {
+		name string
+		head http.Header
+		want bool
+	}{
+		{"§4.3.5 matching validators and length update", h("Etag", `"v1"`, "Last-Modified", httpDate(t0), "Content-Length", "5"), true},
+		{"§4.3.5 a HEAD without validators or length updates", h("Cache-Control", "max-age=5"), true},
+		{"§4.3.5 another ETag makes the stored response stale", h("Etag", `"v2"`), false},
+		{"§4.3.5 another Last-Modified makes the stored response stale", h("Last-Modified", httpDate(t0.Add(time.Second))), false},
+		{"§4.3.5 another Content-Length makes the stored response stale", h("Etag", `"v1"`, "Content-Length", "6"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := SelectsHead(tc.head, stored); got != tc.want {
+				t.Errorf("SelectsHead(%v, stored %v) = %v, want %v", tc.head, stored, got, tc.want)
+			}
+		})
+	}
+	if SelectsHead(h("Etag", `"v1"`), h("Content-Length", "5")) {
+		t.Errorf("§4.3.5 SelectsHead with an ETag the stored response lacks = true, want false")
+	}
+}
