@@ -16,13 +16,11 @@ const MaxDeltaSeconds = 1 << 31
 // [Directives] holds no directive.
 type Delta uint32
 
-// Internal encoding: 0 unset, deltaInvalid invalid, otherwise seconds+1.
-const deltaInvalid Delta = 1<<32 - 1
-
 // InvalidDelta is the [Delta] of a directive whose argument is missing or
 // not delta-seconds ("max-age", "max-age=-1", "max-age=1.5"), or given
-// twice with different values.
-const InvalidDelta = deltaInvalid
+// twice with different values. (Internally a Delta is 0 when unset,
+// InvalidDelta when invalid, otherwise the seconds plus one.)
+const InvalidDelta Delta = 1<<32 - 1
 
 // Seconds returns the Delta of n seconds, capped to [0, 2^31].
 func Seconds(n int64) Delta {
@@ -39,7 +37,7 @@ func Seconds(n int64) Delta {
 func (d Delta) Present() bool { return d != 0 }
 
 // Valid reports whether the directive was given with a usable value.
-func (d Delta) Valid() bool { return d != 0 && d != deltaInvalid }
+func (d Delta) Valid() bool { return d != 0 && d != InvalidDelta }
 
 // Seconds returns the value in seconds; 0 when unset or invalid.
 func (d Delta) Seconds() int64 {
@@ -58,7 +56,7 @@ func (d Delta) String() string {
 	switch {
 	case d == 0:
 		return ""
-	case d == deltaInvalid:
+	case d == InvalidDelta:
 		return "invalid"
 	}
 	return strconv.FormatInt(d.Seconds(), 10)
