@@ -92,6 +92,8 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Response:   b.response(ep.Response),
 			Extractors: b.extractors(ep.Extractors),
 			Policy:     ep.Policy.HitboxPolicy(),
+
+			UpstreamTimeout: ep.UpstreamTimeout,
 		}
 		if err := e.Policy.Validate(); err != nil {
 			b.fail(ep.Policy.Loc, ErrValue, "%w", err)

@@ -17,8 +17,8 @@ func defaultPolicy(path string) Policy {
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	ep := &Endpoint{Name: path, Loc: loc(n, path)}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy)", false,
-		"name", "request", "response", "extractors", "policy")
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, upstream_timeout)", false,
+		"name", "request", "response", "extractors", "policy", "upstream_timeout")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -57,6 +57,11 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	} else {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
+	if e, ok := fs["upstream_timeout"]; ok {
+		if v, ok := d.positiveDuration(e.val, e.path); ok {
+			ep.UpstreamTimeout = v
+		}
+	}
 	return ep
 }
 
@@ -93,8 +98,8 @@ func (d *decoder) policy(n *node, path string) Policy {
 		d.wrongType(n, path, "Enabled: {...} or Disabled")
 		return p
 	}
-	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, policy, concurrency)", true,
-		"ttl", "stale", "keep", "policy", "concurrency")
+	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, stale_if_error, policy, concurrency)", true,
+		"ttl", "stale", "keep", "stale_if_error", "policy", "concurrency")
 	if !ok {
 		return p
 	}
@@ -115,6 +120,16 @@ func (d *decoder) policy(n *node, path string) Policy {
 	if e, ok := fs["keep"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
 			p.Keep = v
+		}
+	}
+	if e, ok := fs["stale_if_error"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			if v > p.Keep {
+				d.fail(e.val, e.path, ErrValue, "stale_if_error %v is more than keep %v: an expired entry is gone after keep (raise keep, or lower stale_if_error)",
+					durationText(v), durationText(p.Keep))
+			} else {
+				p.StaleIfError = v
+			}
 		}
 	}
 	if e, ok := fs["policy"]; ok {
