@@ -16,14 +16,16 @@ import (
 // backend (or message) per interval, then a count of what was suppressed.
 const DefaultLogInterval = 10 * time.Second
 
-// throttle is a slog.Handler that passes warnings and errors on at most
-// once per interval per source: the record's "backend" attribute when it
-// has one, its message otherwise. The records of the same source that
-// follow within the interval are counted, not written; when the interval
-// ends a summary says how many of each message were suppressed, and a new
-// interval begins (an outage that lasts writes one line per interval).
-// Records below WARN pass untouched. Close writes the pending summaries
-// and stops the timers.
+// throttle is a slog.Handler that passes the warnings and errors of
+// requests (records with a "backend", "key" or "path" attribute: what an
+// outage repeats once per request) on at most once per interval per
+// source: the record's "backend" attribute when it has one, its message
+// otherwise. The records of the same source that follow within the
+// interval are counted, not written; when the interval ends a summary says
+// how many of each message were suppressed, and a new interval begins (an
+// outage that lasts writes one line per interval). Other records (below
+// WARN, or about the daemon itself: reloads, listeners) pass untouched.
+// Close writes the pending summaries and stops the timers.
 type throttle struct {
 	next  slog.Handler
 	state *throttleState // shared by the handlers WithAttrs and WithGroup derive
@@ -73,15 +75,21 @@ func (t *throttle) Handle(ctx context.Context, r slog.Record) error {
 
 // admit counts r and reports whether it is suppressed.
 func (s *throttleState) admit(r slog.Record) bool {
-	source, backend := r.Message, ""
+	source, backend, request := r.Message, "", false
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "backend" {
+		switch a.Key {
+		case "backend":
 			backend = a.Value.String()
-			source = "backend=" + backend
+			source, request = "backend="+backend, true
 			return false
+		case "key", "path":
+			request = true
 		}
 		return true
 	})
+	if !request {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -47,18 +47,20 @@ func TestThrottleOneLinePerBackend(t *testing.T) {
 		}
 		burst(1000)
 		log.Info("still running")
+		log.Error("reload failed, the running configuration stays", "err", "bad file")
+		log.Error("reload failed, the running configuration stays", "err", "bad file") // not a request's: written
 		log.With("endpoint", "books").Warn("hitbox: cache read failed", "backend", "memory")
-		if got := out.lines(); len(got) != 4 {
-			t.Fatalf("after the burst: %d lines, want 4 (one per source, the info):\n%s", len(got), strings.Join(got, "\n"))
+		if got := out.lines(); len(got) != 6 {
+			t.Fatalf("after the burst: %d lines, want 6 (one per source, the info, two reload errors):\n%s", len(got), strings.Join(got, "\n"))
 		}
 
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		got := out.lines()
-		if len(got) != 6 {
-			t.Fatalf("after one interval: %d lines, want 6 (2 summaries):\n%s", len(got), strings.Join(got, "\n"))
+		if len(got) != 8 {
+			t.Fatalf("after one interval: %d lines, want 8 (2 summaries):\n%s", len(got), strings.Join(got, "\n"))
 		}
-		summaries := strings.Join(got[4:], "\n")
+		summaries := strings.Join(got[6:], "\n")
 		for _, want := range []string{
 			`level=ERROR msg="repeated log lines suppressed" backend=redis suppressed=1999 interval=10s "by_message.hitbox: cache read failed"=999 "by_message.hitbox: cache write failed"=1000`,
 			`level=WARN msg="repeated log lines suppressed" suppressed=999 interval=10s "by_message.httpcache: cache flow failed"=999`,
@@ -71,22 +73,22 @@ func TestThrottleOneLinePerBackend(t *testing.T) {
 		burst(10) // still within the outage: counted in the next interval
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if got := out.lines(); len(got) != 8 {
-			t.Fatalf("after the second interval: %d lines, want 8:\n%s", len(got), strings.Join(got, "\n"))
+		if got := out.lines(); len(got) != 10 {
+			t.Fatalf("after the second interval: %d lines, want 10:\n%s", len(got), strings.Join(got, "\n"))
 		}
 		time.Sleep(30 * time.Second) // quiet: the sources are free again
 		synctest.Wait()
 		log.Warn("hitbox: cache read failed", "backend", "redis")
-		if got := out.lines(); len(got) != 9 || !strings.Contains(got[8], `msg="hitbox: cache read failed"`) {
+		if got := out.lines(); len(got) != 11 || !strings.Contains(got[10], `msg="hitbox: cache read failed"`) {
 			t.Fatalf("a warning after a quiet interval: %d lines, want it written at once:\n%s", len(got), strings.Join(got, "\n"))
 		}
 		log.Warn("hitbox: cache read failed", "backend", "redis")
 		th.Close() // writes the pending summary
-		if got := out.lines(); len(got) != 10 || !strings.Contains(got[9], "suppressed=1") {
+		if got := out.lines(); len(got) != 12 || !strings.Contains(got[11], "suppressed=1") {
 			t.Fatalf("Close: %d lines, want the pending summary:\n%s", len(got), strings.Join(got, "\n"))
 		}
 		log.Warn("after close", "backend", "redis")
-		if got := out.lines(); len(got) != 11 {
+		if got := out.lines(); len(got) != 13 {
 			t.Errorf("a record after Close was not passed on")
 		}
 	})
