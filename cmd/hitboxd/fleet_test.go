@@ -168,52 +168,34 @@ func TestE2ERedisKilledUnderLoad(t *testing.T) {
 			c := fleetClient(t, workers)
 
 			var (
-				answered, bad     atomic.Int64
 				hitsBefore, after atomic.Int64 // hits before the kill, answers after it
 				killed            = make(chan struct{})
-				stop              = make(chan struct{})
-				wg                sync.WaitGroup
 			)
 			// The load runs until enough answers came after the kill,
 			// however slow the machine: conditions, not a time window.
-			for w := range workers {
-				wg.Go(func() {
-					for i := w; ; i += workers {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						key := i % keys
-						if w%2 == 0 {
-							key = w / 2 % hot
-						}
-						path := fmt.Sprintf("/books/%d", key)
-						a, err := trySend(c, http.MethodGet, p.proxy+path, "", nil)
-						if err != nil || a.Code != http.StatusOK || !bodyFor(a.Body, path) {
-							if bad.Add(1) <= 5 { // the first few say enough
-								t.Errorf("GET %s: %v %d %q", path, err, a.Code, a.Body)
-							}
-						}
-						select {
-						case <-killed:
-							after.Add(1)
-						default:
-							if a.XCache == "HIT" {
-								hitsBefore.Add(1)
-							}
-						}
-						answered.Add(1)
+			load := startBookLoad(t, c, p.proxy, workers, func(w, i int) int {
+				if w%2 == 0 {
+					return w / 2 % hot
+				}
+				return i % keys
+			}, func(a answer) {
+				select {
+				case <-killed:
+					after.Add(1)
+				default:
+					if a.XCache == "HIT" {
+						hitsBefore.Add(1)
 					}
-				})
-			}
+				}
+			})
 			func() {
-				defer func() { close(stop); wg.Wait() }()
-				awaitCount(t, &answered, killAt)
+				defer load.halt()
+				awaitCount(t, &load.answered, killAt)
 				srv.Kill()
 				close(killed)
 				awaitCount(t, &after, killAt)
 			}()
+			answered, bad := &load.answered, &load.bad
 			t.Logf("%d answers (%d after the kill), %d upstream calls", answered.Load(), after.Load(), up.calls.Load())
 			if n := bad.Load(); n > 0 {
 				t.Errorf("%d of %d answers were errors or wrong", n, answered.Load())
@@ -229,6 +211,50 @@ func TestE2ERedisKilledUnderLoad(t *testing.T) {
 			awaitCaching(t, c, p.proxy, srv)
 		})
 	}
+}
+
+// bookLoad is GETs of /books/<key> sent by workers until halt, each
+// answer checked (a 200 with the upstream's body for the path).
+type bookLoad struct {
+	answered, bad atomic.Int64
+	stop          chan struct{}
+	wg            sync.WaitGroup
+}
+
+// startBookLoad starts workers asking base for /books/<key(w, i)> (worker
+// w's i-th request); seen, when not nil, sees each answer.
+func startBookLoad(t *testing.T, c *http.Client, base string, workers int, key func(w, i int) int, seen func(answer)) *bookLoad {
+	t.Helper()
+	l := &bookLoad{stop: make(chan struct{})}
+	for w := range workers {
+		l.wg.Go(func() {
+			for i := w; ; i += workers {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				path := fmt.Sprintf("/books/%d", key(w, i))
+				a, err := trySend(c, http.MethodGet, base+path, "", nil)
+				if err != nil || a.Code != http.StatusOK || !bodyFor(a.Body, path) {
+					if l.bad.Add(1) <= 5 { // the first few say enough
+						t.Errorf("GET %s: %v %d %q", path, err, a.Code, a.Body)
+					}
+				}
+				if seen != nil {
+					seen(a)
+				}
+				l.answered.Add(1)
+			}
+		})
+	}
+	return l
+}
+
+// halt stops the workers and waits for them.
+func (l *bookLoad) halt() {
+	close(l.stop)
+	l.wg.Wait()
 }
 
 // bodyFor reports whether body is the counting upstream's answer to path.

@@ -1,32 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the throttle's timer goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
+// lines returns what b holds, line by line.
+func (b *syncBuffer) lines() []string {
+	return strings.Split(strings.TrimSpace(b.String()), "\n")
 }
 
 // TestThrottleOneLinePerBackend: a burst of warnings of one backend writes
@@ -35,7 +20,7 @@ func (b *lockedBuffer) lines() []string {
 // below WARN pass.
 func TestThrottleOneLinePerBackend(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out lockedBuffer
+		var out syncBuffer
 		th := newThrottle(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}), 10*time.Second)
 		log := slog.New(th)
 		burst := func(n int) {
@@ -98,7 +83,7 @@ func TestThrottleOneLinePerBackend(t *testing.T) {
 // as structured warnings, and are dropped when none is set.
 func TestRedisLoggerRoutes(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncBuffer
 	l := &redisLogger{}
 	l.Printf(context.Background(), "dropped %d", 1)
 	l.set(slog.New(slog.NewTextHandler(&out, nil)))

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,35 +28,15 @@ func TestE2ERedisOutageLogsBounded(t *testing.T) {
 	p := startProcess(t, testConfig(up.URL, redisBackends[0].section(srv.URL()), booksEndpoints))
 	c := fleetClient(t, workers)
 
-	var answered, bad atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; ; i += workers {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				path := fmt.Sprintf("/books/%d", i%64)
-				a, err := trySend(c, http.MethodGet, p.proxy+path, "", nil)
-				if err != nil || a.Code != http.StatusOK || !bodyFor(a.Body, path) {
-					if bad.Add(1) <= 5 {
-						t.Errorf("GET %s: %v %d %q", path, err, a.Code, a.Body)
-					}
-				}
-				answered.Add(1)
-			}
-		})
-	}
-	defer func() { close(stop); wg.Wait() }()
-	awaitCount(t, &answered, 200)
+	load := startBookLoad(t, c, p.proxy, workers, func(_, i int) int { return i % 64 }, nil)
+	defer load.halt()
+	answered := &load.answered
+	awaitCount(t, answered, 200)
 	before := countWarnings(p.out.String())
 	srv.Kill()
 	killed := time.Now()
 	start := answered.Load()
-	awaitCount(t, &answered, start+afterKill)
+	awaitCount(t, answered, start+afterKill)
 	awaitMetric(t, c, p.admin, `hitbox_backend_breaker_state{backend="redis",state="open"} 1`)
 
 	out := p.out.String()

@@ -97,6 +97,21 @@ func (r *pacedReader) Read(p []byte) (int, error) {
 	return m, nil
 }
 
+// rawRequest connects to the proxy at base and writes req as it is; the
+// connection is closed with the test.
+func rawRequest(t *testing.T, base, req string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // bodyIdleFile is a proxy in front of upstream with a short body_idle and
 // no endpoint (every request goes straight through).
 func bodyIdleFile(upstream string) string {
@@ -188,13 +203,8 @@ func TestE2EStalledUploadCut(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	p := startInProcess(t, bodyIdleFile(up.URL))
-	conn, err := net.Dial("tcp", strings.TrimPrefix(p.proxy, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	start := time.Now()
-	fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n0123456789")
+	conn := rawRequest(t, p.proxy, "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n0123456789")
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -233,12 +243,7 @@ func TestE2EStalledDownloadCut(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	p := startInProcess(t, bodyIdleFile(up.URL))
-	conn, err := net.Dial("tcp", strings.TrimPrefix(p.proxy, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
+	conn := rawRequest(t, p.proxy, "GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
