@@ -427,6 +427,7 @@ func (d *daemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body := &idleBody{ReadCloser: r.Body, ctl: &cw.ctl, idle: idle}
 		defer body.over.Store(true)
 		r.Body, cw.body = body, body
+		cw.extend() // net/http writes "100 Continue" at the first read
 	}
 	s.handler.ServeHTTP(cw, r)
 }

@@ -39,22 +39,21 @@ type clientWriter struct {
 	idle  time.Duration // 0: no deadline
 	wrote bool
 	body  *idleBody // the request's body, nil when it has none
+	last  time.Time // when the deadline was last moved; zero: not yet
 }
 
+// newClientWriter wraps w. A deadline the previous request on the
+// connection left in the past does not matter: every write of this one
+// moves it first.
 func newClientWriter(w http.ResponseWriter, idle time.Duration) *clientWriter {
-	c := &clientWriter{ResponseWriter: w, ctl: *http.NewResponseController(w), idle: idle}
-	if idle > 0 {
-		// A deadline left by the previous request on this connection
-		// must not cut this one's first write.
-		_ = c.ctl.SetWriteDeadline(time.Time{})
-	}
-	return c
+	return &clientWriter{ResponseWriter: w, ctl: *http.NewResponseController(w), idle: idle}
 }
 
 // extend moves the write deadline idle ahead.
 func (c *clientWriter) extend() {
 	if c.idle > 0 {
-		_ = c.ctl.SetWriteDeadline(time.Now().Add(c.idle))
+		c.last = time.Now()
+		_ = c.ctl.SetWriteDeadline(c.last.Add(c.idle))
 	}
 }
 
@@ -89,9 +88,14 @@ func (c *clientWriter) Flush() { _ = c.FlushError() }
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (c *clientWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
-// done runs when the handler returned: net/http still flushes what is
-// buffered, within idle.
-func (c *clientWriter) done() { c.extend() }
+// done runs when the handler returned: net/http still writes the head of
+// a response that wrote no body, and flushes what is buffered, within
+// idle (a deadline moved moments ago is kept: one call less per request).
+func (c *clientWriter) done() {
+	if c.last.IsZero() || time.Since(c.last) > c.idle/2 {
+		c.extend()
+	}
+}
 
 // idleBody is a client's request body that extends the connection's read
 // deadline by idle before each read, until the body ends or the handler
@@ -149,8 +153,9 @@ type upstreamCall struct {
 	idle   time.Duration // 0: no body timeout
 	log    *slog.Logger
 
-	mu    sync.Mutex // guards timer
+	mu    sync.Mutex // guards timer and cause
 	timer *time.Timer
+	cause error // what the timer cuts the call for
 }
 
 // callOf returns the call of ctx, or nil.
@@ -163,10 +168,20 @@ func callOf(ctx context.Context) *upstreamCall {
 func (c *upstreamCall) arm(d time.Duration, cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.timer != nil {
-		c.timer.Stop()
+	c.cause = cause
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.fire)
+		return
 	}
-	c.timer = time.AfterFunc(d, func() { c.cancel(cause) })
+	c.timer.Reset(d)
+}
+
+// fire cuts the call.
+func (c *upstreamCall) fire() {
+	c.mu.Lock()
+	cause := c.cause
+	c.mu.Unlock()
+	c.cancel(cause)
 }
 
 // stop stops the timer.
@@ -175,7 +190,6 @@ func (c *upstreamCall) stop() {
 	defer c.mu.Unlock()
 	if c.timer != nil {
 		c.timer.Stop()
-		c.timer = nil
 	}
 }
 

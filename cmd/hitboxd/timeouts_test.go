@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -299,5 +300,37 @@ func TestE2EUpstreamBodyStalled(t *testing.T) {
 	}
 	if !strings.Contains(p.logs.String(), "upstream response body stalled") {
 		t.Errorf("no log line for the stalled upstream body:\n%s", p.logs)
+	}
+}
+
+// TestE2EKeepAliveOutlivesBodyIdle: a keep-alive connection idle longer
+// than body_idle serves its next request: the write deadline the previous
+// response left behind does not cut it.
+func TestE2EKeepAliveOutlivesBodyIdle(t *testing.T) {
+	t.Parallel()
+	up := newTestUpstream(t)
+	p := startInProcess(t, testConfig(up.URL, "timeouts: {body_idle: 200ms}", booksEndpoints))
+	c := newClient(t)
+	var reused []bool
+	for i := range 2 {
+		if i == 1 {
+			// The scenario itself: the connection sits idle past
+			// body_idle (nothing to wait for).
+			<-time.After(400 * time.Millisecond)
+		}
+		trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) { reused = append(reused, ci.Reused) }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", p.proxy+"/books/1", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || len(b) == 0 {
+			t.Fatalf("request %d: %d %q %v", i, resp.StatusCode, b, err)
+		}
+	}
+	if len(reused) != 2 || !reused[1] {
+		t.Errorf("connection reuse %v: the second request did not go over the idle connection", reused)
 	}
 }
