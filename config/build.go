@@ -47,7 +47,10 @@ type Store struct {
 	// composition with `invalidation` (see [redis.Backend.Subscribe]): for
 	// their stats, and for their Ready channels.
 	Invalidators []*redis.Invalidator
-	closers      []func(ctx context.Context) error
+	// Redis are the tree's Redis backends: for their breaker states, and
+	// to ping them at start.
+	Redis   []*redis.Backend
+	closers []func(ctx context.Context) error
 }
 
 // Close closes every backend of the tree, each composition's invalidator
@@ -94,6 +97,8 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Response:   b.response(ep.Response),
 			Extractors: b.extractors(ep.Extractors),
 			Policy:     ep.Policy.HitboxPolicy(),
+
+			UpstreamTimeout: ep.UpstreamTimeout,
 		}
 		if err := e.Policy.Validate(); err != nil {
 			b.fail(ep.Policy.Loc, ErrValue, "%w", err)

@@ -47,7 +47,7 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 func (d *decoder) decodeFile(root *node) *File {
 	f := &File{Name: d.file, Listen: DefaultListen}
 	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
-		append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints")...)
+		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints"), serverFields...)...)
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -69,6 +69,7 @@ func (d *decoder) decodeFile(root *node) *File {
 			d.fail(e.val, e.path+".listen", ErrValue, "admin.listen %q is the proxy's listen address too", f.Listen)
 		}
 	}
+	d.decodeServer(f, fs)
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)
 		d.keyFormats(f.Backend)
@@ -89,6 +90,7 @@ func (d *decoder) decodeFile(root *node) *File {
 			d.identify(f.Endpoints, items, e.path)
 		}
 	}
+	f.endpointTimeouts()
 	return f
 }
 

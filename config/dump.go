@@ -29,6 +29,7 @@ func (f *File) Dump(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	dumpServer(&b, f)
 	fmt.Fprintf(&b, "key format: %v\n", f.Backend.KeyFormat())
 	b.WriteString("backend: ")
 	dumpBackend(&b, f.Backend, "", false)
@@ -52,6 +53,9 @@ func (f *File) Dump(w io.Writer) error {
 		fmt.Fprintf(&b, "  policy: %s\n", ep.Policy)
 		if !ep.KeyHost {
 			b.WriteString("  key_host: false\n")
+		}
+		if ep.UpstreamTimeout != f.UpstreamTimeout {
+			fmt.Fprintf(&b, "  upstream_timeout: %s\n", durationText(ep.UpstreamTimeout))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -277,5 +281,9 @@ func (p Policy) String() string {
 	if p.Stale != nil {
 		s += " stale=" + durationText(*p.Stale)
 	}
-	return s + fmt.Sprintf(" keep=%s stale_mode=%v concurrency=%d", durationText(p.Keep), p.StaleMode, p.Concurrency)
+	s += " keep=" + durationText(p.Keep)
+	if p.StaleIfError > 0 {
+		s += " stale_if_error=" + durationText(p.StaleIfError)
+	}
+	return s + fmt.Sprintf(" stale_mode=%v concurrency=%d", p.StaleMode, p.Concurrency)
 }

@@ -17,8 +17,8 @@ func defaultPolicy(path string) Policy {
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host)", false,
-		"name", "request", "response", "extractors", "policy", "key_host")
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host, upstream_timeout)", false,
+		"name", "request", "response", "extractors", "policy", "key_host", "upstream_timeout")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -62,6 +62,11 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	} else {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
+	if e, ok := fs["upstream_timeout"]; ok {
+		if v, ok := d.positiveDuration(e.val, e.path); ok {
+			ep.UpstreamTimeout = v
+		}
+	}
 	return ep
 }
 
@@ -98,8 +103,8 @@ func (d *decoder) policy(n *node, path string) Policy {
 		d.wrongType(n, path, "Enabled: {...} or Disabled")
 		return p
 	}
-	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, policy, concurrency)", true,
-		"ttl", "stale", "keep", "policy", "concurrency")
+	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, stale_if_error, policy, concurrency)", true,
+		"ttl", "stale", "keep", "stale_if_error", "policy", "concurrency")
 	if !ok {
 		return p
 	}
@@ -120,6 +125,16 @@ func (d *decoder) policy(n *node, path string) Policy {
 	if e, ok := fs["keep"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
 			p.Keep = v
+		}
+	}
+	if e, ok := fs["stale_if_error"]; ok {
+		if v, ok := d.duration(e.val, e.path); ok {
+			if v > p.Keep {
+				d.fail(e.val, e.path, ErrValue, "stale_if_error %v is more than keep %v: an expired entry is gone after keep (raise keep, or lower stale_if_error)",
+					durationText(v), durationText(p.Keep))
+			} else {
+				p.StaleIfError = v
+			}
 		}
 	}
 	if e, ok := fs["policy"]; ok {

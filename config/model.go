@@ -46,6 +46,20 @@ type File struct {
 	Backend *Backend
 	// Endpoints are tried in order.
 	Endpoints []*Endpoint
+	// UpstreamTimeout is the upstream_timeout of endpoints that set none,
+	// and bounds the wait for the response headers of requests no endpoint
+	// accepts (default [DefaultUpstreamTimeout]).
+	UpstreamTimeout time.Duration
+	// MaxBody is the largest response body buffered and stored; a larger
+	// one streams through uncached (max_body, default [DefaultMaxBody]).
+	MaxBody int64
+	// MaxInflightBytes bounds the bytes buffered at once for the cache,
+	// request bodies read for predicates and responses being recorded;
+	// past it requests stream through uncached (max_inflight_bytes,
+	// default [DefaultMaxInflightBytes]).
+	MaxInflightBytes int64
+	// Timeouts are the proxy's client and body timeouts.
+	Timeouts Timeouts
 }
 
 // Admin is the `admin` section.
@@ -228,6 +242,9 @@ type Endpoint struct {
 	Extractors []*Extractor
 	// Policy says for how long.
 	Policy Policy
+	// UpstreamTimeout bounds the upstream call of the endpoint's requests
+	// (upstream_timeout; the file's when the endpoint sets none).
+	UpstreamTimeout time.Duration
 }
 
 // PredicateKind names a [Predicate].
@@ -466,6 +483,10 @@ type Policy struct {
 	StaleMode hitbox.StaleMode
 	// Concurrency is the number of upstream calls per key at once.
 	Concurrency int
+	// StaleIfError is how long past its expiry an entry may still be
+	// served when the upstream call fails (stale_if_error); 0: off. It
+	// is at most Keep.
+	StaleIfError time.Duration
 }
 
 // HitboxPolicy returns p as the flow takes it.
@@ -473,7 +494,7 @@ func (p Policy) HitboxPolicy() hitbox.Policy {
 	if p.Disabled {
 		return hitbox.Disabled()
 	}
-	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: p.Keep}
+	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: p.Keep, StaleIfError: p.StaleIfError}
 	if p.TTL != nil {
 		hp.TTL = *p.TTL
 	}

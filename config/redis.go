@@ -332,6 +332,7 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 		return nil
 	}
 	s.closers = append(s.closers, func(context.Context) error { return r.Close() })
+	s.Redis = append(s.Redis, r)
 	return r
 }
 

@@ -61,6 +61,17 @@
 //   - hitbox_offload_dropped_total{task}: tasks refused because the runner
 //     was full or shut down, by task name.
 //
+// From the watched breakers and invalidations ([Metrics.WatchBreakers],
+// [Metrics.WatchInvalidation]):
+//
+//   - hitbox_backend_breaker_state{backend,state}: 1 for the breaker's
+//     current state (closed, half-open, open), 0 for the others.
+//   - hitbox_invalidation_messages_total, hitbox_invalidation_own_total,
+//     hitbox_invalidation_malformed_total, hitbox_invalidation_keys_total,
+//     hitbox_invalidation_purges_total,
+//     hitbox_invalidation_reconnects_total, all {backend}: what the L1
+//     invalidations received.
+//
 // # Labels
 //
 // Endpoint names and backend labels become label values as they are

@@ -94,6 +94,7 @@ type Metrics struct {
 
 	stores  *storeCollector
 	runners *offloadCollector
+	ops     *opsCollector
 
 	// byKey maps a seriesKey to its *series: the label children resolved
 	// once per (kind, outcome, endpoint, source), so that Record is one
@@ -158,10 +159,11 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 			"endpoint"),
 		stores:  newStoreCollector(ns),
 		runners: newOffloadCollector(ns),
+		ops:     newOpsCollector(ns),
 	}
 	if err := reg.Register(collectors{
 		m.requests, m.backendEvents, m.upstream, m.upstreamTime,
-		m.staleIfError, m.revalidations, m.stores, m.runners,
+		m.staleIfError, m.revalidations, m.stores, m.runners, m.ops,
 	}); err != nil {
 		return nil, fmt.Errorf("metrics: register: %w", err)
 	}

@@ -132,8 +132,10 @@ func TestBreakerKill(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("%d calls, %d slow, %d errors counted", calls.Load(), slow.Load(), b.Stats().Errors)
-	if slow.Load() > 4 {
-		t.Errorf("%d of %d calls took %v or more, want at most one per worker", slow.Load(), calls.Load(), b.opTimeout/2)
+	// One call per worker may hang at the kill; a loaded machine makes a
+	// few more slow for reasons of its own (scheduling, GC): allow 1%.
+	if maxSlow := 4 + calls.Load()/100; slow.Load() > maxSlow {
+		t.Errorf("%d of %d calls took %v or more, want at most %d (one per worker, plus 1%%)", slow.Load(), calls.Load(), b.opTimeout/2, maxSlow)
 	}
 	if b.Stats().Errors == 0 {
 		t.Error("Stats().Errors = 0 after an outage")

@@ -50,11 +50,14 @@ func newCache(t *testing.T, url string, o redis.Options) *hitbox.Cache {
 
 // TestFleetOneUpstreamCall sends 500 concurrent requests for one cold key
 // to two instances sharing one Redis: the lock lets exactly one of them
-// call the upstream, and everyone gets its answer.
+// call the upstream, and everyone gets its answer. The calls to Redis wait
+// as long as a loaded machine needs and no breaker opens: a call timing
+// out would rightly let an instance call the upstream unguarded.
 func TestFleetOneUpstreamCall(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
-	caches := []*hitbox.Cache{newCache(t, s.URL(), redis.Options{}), newCache(t, s.URL(), redis.Options{})}
+	patient := redis.Options{OpTimeout: 30 * time.Second, Breaker: redis.BreakerOptions{Disabled: true}}
+	caches := []*hitbox.Cache{newCache(t, s.URL(), patient), newCache(t, s.URL(), patient)}
 	var upstream atomic.Int64
 	fetch := func(ctx context.Context) (hitbox.Fetched, error) {
 		upstream.Add(1)

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,9 @@ type InvalidatorOptions struct {
 	// the connection and subscribes again; zero means [DefaultHealthCheck]
 	// (1s).
 	HealthCheck time.Duration
+	// Label names the Invalidator in metrics and logs ([Invalidator.Label]);
+	// empty: "redis".
+	Label string
 }
 
 // InvalidatorStats counts what an [Invalidator] received.
@@ -54,7 +58,8 @@ type InvalidatorStats struct {
 	// Keys counts the keys passed to OnDelete, Purges the calls of
 	// OnPurge for purge messages.
 	Keys, Purges uint64
-	// Reconnects counts the subscriptions made again after a loss.
+	// Reconnects counts the subscriptions made again after a loss, each
+	// once its OnReconnect call returned.
 	Reconnects uint64
 }
 
@@ -71,6 +76,7 @@ type Invalidator struct {
 	onPurge     func(string)
 	onReconnect func()
 	health      time.Duration
+	label       string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,6 +122,7 @@ func newInvalidator(parent context.Context, o InvalidatorOptions) (*Invalidator,
 		onPurge:     o.OnPurge,
 		onReconnect: o.OnReconnect,
 		health:      o.HealthCheck,
+		label:       cmp.Or(o.Label, "redis"),
 		ready:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
@@ -123,6 +130,10 @@ func newInvalidator(parent context.Context, o InvalidatorOptions) (*Invalidator,
 	go i.run()
 	return i, nil
 }
+
+// Label returns the Invalidator's label: [InvalidatorOptions.Label], or the
+// label of the Backend that [Backend.Subscribe] made it from.
+func (i *Invalidator) Label() string { return i.label }
 
 // Ready returns a channel closed once the Invalidator has subscribed for
 // the first time: messages published from then on reach it.
@@ -211,10 +222,12 @@ func (i *Invalidator) serve(ps *goredis.PubSub, subscribed *bool) (got bool) {
 				continue
 			}
 			if *subscribed {
-				i.reconnects.Add(1)
+				// Counted once OnReconnect (the L1 purge) is done, so
+				// that whoever sees the count finds the purge made.
 				if i.onReconnect != nil {
 					i.onReconnect()
 				}
+				i.reconnects.Add(1)
 			}
 			*subscribed = true
 			i.once.Do(func() { close(i.ready) })
@@ -319,6 +332,7 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 		InstanceID: b.instanceID,
 		OnDelete:   drop,
 		OnPurge:    purge,
+		Label:      b.label,
 	})
 	if err != nil {
 		return nil, err

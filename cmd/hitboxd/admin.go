@@ -202,6 +202,8 @@ type keysAnswer struct {
 	Count     int       `json:"count"`
 	Truncated bool      `json:"truncated"`
 	Keys      []keyInfo `json:"keys"`
+	// Next is the cursor of the next page (?after=), when truncated.
+	Next string `json:"next,omitempty"`
 }
 
 type keyInfo struct {
@@ -255,7 +257,7 @@ func stamp(t time.Time) *timestamp {
 
 // listKeys is GET /keys.
 func (a *adminAPI) listKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := params(r, "prefix", "limit", "expired")
+	p, err := params(r, "prefix", "limit", "expired", "after")
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
@@ -288,26 +290,26 @@ func (a *adminAPI) listKeys(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		now := a.clock()
-		ans := keysAnswer{Keys: []keyInfo{}}
+		page := keyPage{after: p["after"], limit: limit}
 		err = lister.List(r.Context(), prefix, func(ki backend.KeyInfo) bool {
-			state := ki.State(now)
-			if state == backend.Expired && !expired {
+			if ki.State(now) == backend.Expired && !expired {
 				return true
 			}
-			// count is the number of entries: keep counting past the limit.
-			ans.Count++
-			if len(ans.Keys) == limit {
-				ans.Truncated = true
-				return true
-			}
-			ans.Keys = append(ans.Keys, describeKey(ki, kf, state))
+			page.add(encodeKey(ki.Key, kf), ki)
 			return true
 		})
 		if err != nil {
 			a.backendError(w, "list", err)
 			return
 		}
-		slices.SortFunc(ans.Keys, func(x, y keyInfo) int { return cmp.Compare(x.Key, y.Key) })
+		keys, more := page.keys()
+		ans := keysAnswer{Count: page.count, Truncated: more, Keys: make([]keyInfo, len(keys))}
+		for i, k := range keys {
+			ans.Keys[i] = describeKey(k.info, kf, k.info.State(now))
+		}
+		if more {
+			ans.Next = keys[len(keys)-1].key
+		}
 		writeJSON(w, http.StatusOK, ans)
 	})
 }
@@ -381,17 +383,21 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "reading the body: "+err.Error())
 		return
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."} or {}: `+err.Error())
-			return
-		}
-		if dec.More() {
-			writeJSONError(w, http.StatusBadRequest, `body: want one JSON object`)
-			return
-		}
+	if len(bytes.TrimSpace(body)) == 0 {
+		// A purge of everything is asked explicitly, never by a request
+		// that lost its body on the way.
+		writeJSONError(w, http.StatusBadRequest, `empty body: want {"prefix": "..."}, or {} to purge everything`)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."} or {}: `+err.Error())
+		return
+	}
+	if dec.More() {
+		writeJSONError(w, http.StatusBadRequest, `body: want one JSON object`)
+		return
 	}
 	a.withStore(w, func(b backend.Backend, kf hitbox.KeyFormat) {
 		prefix := ""

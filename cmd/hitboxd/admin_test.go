@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,11 +208,20 @@ func TestAdminAPI(t *testing.T) {
 				}
 			}},
 		{name: "keys: limit equal to the count", method: "GET", target: "/keys?limit=2&prefix=" + url.QueryEscape("v0:method=GET&"), wantCode: 200, want: keysJSON(false, jsonA, jsonB)},
+		{name: "keys: first page", method: "GET", target: "/keys?limit=2", wantCode: 200,
+			want: `{"count": 4, "truncated": true, "keys": [` + jsonForeign + `,` + jsonEmpty + `], "next": "v0:"}`},
+		{name: "keys: next page", method: "GET", target: "/keys?limit=2&after=v0:", wantCode: 200,
+			want: `{"count": 4, "truncated": false, "keys": [` + jsonA + `,` + jsonB + `]}`},
+		{name: "keys: after the last key", method: "GET", target: "/keys?after=" + url.QueryEscape(keyB), wantCode: 200,
+			want: `{"count": 4, "truncated": false, "keys": []}`},
+		{name: "keys: repeated after", method: "GET", target: "/keys?after=v0:&after=x", wantCode: 400},
+		{name: "keys: after between keys", method: "GET", target: "/keys?limit=1&after=" + url.QueryEscape("v0:method=GET&path=/a0"), wantCode: 200,
+			want: `{"count": 4, "truncated": false, "keys": [` + jsonB + `]}`},
 		{name: "keys: limit 0", method: "GET", target: "/keys?limit=0", wantCode: 400, want: `{"error": "limit \"0\": want a number from 1 to 100000"}`},
 		{name: "keys: limit not a number", method: "GET", target: "/keys?limit=ten", wantCode: 400},
 		{name: "keys: limit too large", method: "GET", target: "/keys?limit=100001", wantCode: 400},
 		{name: "keys: expired not a bool", method: "GET", target: "/keys?expired=maybe", wantCode: 400, want: `{"error": "expired \"maybe\": want true or false"}`},
-		{name: "keys: unknown parameter", method: "GET", target: "/keys?prefx=v0", wantCode: 400, want: `{"error": "unknown parameter \"prefx\" (want prefix, limit, expired)"}`},
+		{name: "keys: unknown parameter", method: "GET", target: "/keys?prefx=v0", wantCode: 400, want: `{"error": "unknown parameter \"prefx\" (want prefix, limit, expired, after)"}`},
 		{name: "keys: repeated parameter", method: "GET", target: "/keys?limit=1&limit=2", wantCode: 400, want: `{"error": "parameter \"limit\" given 2 times"}`},
 		{name: "keys: malformed query", method: "GET", target: "/keys?prefix=%zz", wantCode: 400},
 		{name: "keys: PUT", method: "PUT", target: "/keys", wantCode: 405,
@@ -240,7 +252,14 @@ func TestAdminAPI(t *testing.T) {
 				}
 			}},
 		{name: "purge all", method: "POST", target: "/purge", body: `{}`, wantCode: 200, want: `{"deleted": 5}`},
-		{name: "purge with no body", method: "POST", target: "/purge", wantCode: 200, want: `{"deleted": 5}`},
+		{name: "purge with no body", method: "POST", target: "/purge", wantCode: 400,
+			want: `{"error": "empty body: want {\"prefix\": \"...\"}, or {} to purge everything"}`,
+			check: func(t *testing.T, f *adminFixture, _ *httptest.ResponseRecorder) {
+				if _, ok, _ := f.mem.Get(context.Background(), keyA); !ok {
+					t.Error("a purge without a body deleted entries")
+				}
+			}},
+		{name: "purge with a blank body", method: "POST", target: "/purge", body: " \n", wantCode: 400},
 		{name: "purge with an empty prefix", method: "POST", target: "/purge", body: `{"prefix": ""}`, wantCode: 200, want: `{"deleted": 5}`},
 		{name: "purge: unknown field", method: "POST", target: "/purge", body: `{"prefx": "v0"}`, wantCode: 400,
 			check: func(t *testing.T, f *adminFixture, _ *httptest.ResponseRecorder) {
@@ -427,5 +446,71 @@ func TestAdminAPIBinaryKeys(t *testing.T) {
 	}
 	if _, ok, _ := f.mem.Get(context.Background(), bin); ok {
 		t.Error("the entry is still there")
+	}
+}
+
+// TestAdminKeysPaging pages through 1000 keys stored in random order: the
+// pages, joined, are every key once, sorted, and a page holds no more
+// than its limit while the backend lists everything.
+func TestAdminKeysPaging(t *testing.T) {
+	t.Parallel()
+	f := newAdminFixture(t, hitbox.KeyURLEncoded)
+	want := []string{"foreign-key", keyEmpty, keyA, keyB}
+	for _, i := range rand.Perm(1000) {
+		k := hitbox.Key{Parts: []hitbox.KeyPart{hitbox.Part("n", strconv.Itoa(i))}}.Encode(hitbox.KeyURLEncoded)
+		if err := f.mem.Set(context.Background(), k, backend.Entry{Value: []byte("v"), Written: adminT0}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, k)
+	}
+	slices.Sort(want)
+	var got []string
+	after := ""
+	for page := 0; ; page++ {
+		if page > len(want) {
+			t.Fatal("paging does not end")
+		}
+		w := f.call(t, "GET", "/keys?limit=7&after="+url.QueryEscape(after), "", nil)
+		var ans keysAnswer
+		if err := json.Unmarshal(w.Body.Bytes(), &ans); err != nil || w.Code != 200 {
+			t.Fatalf("page %d: %d %v", page, w.Code, err)
+		}
+		if len(ans.Keys) > 7 || ans.Count != len(want) {
+			t.Fatalf("page %d: %d keys, count %d; want at most 7, count %d", page, len(ans.Keys), ans.Count, len(want))
+		}
+		for _, k := range ans.Keys {
+			got = append(got, k.Key)
+		}
+		if !ans.Truncated {
+			break
+		}
+		if ans.Next != ans.Keys[len(ans.Keys)-1].Key {
+			t.Fatalf("page %d: next %q, want the last key %q", page, ans.Next, ans.Keys[len(ans.Keys)-1].Key)
+		}
+		after = ans.Next
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the pages joined differ from every key sorted (-want +got):\n%s", diff)
+	}
+}
+
+// TestKeyPageBounded: a page never holds more keys than its limit, however
+// many are offered, and keeps the smallest after the cursor.
+func TestKeyPageBounded(t *testing.T) {
+	t.Parallel()
+	p := keyPage{after: "k0100", limit: 5}
+	for _, i := range rand.Perm(10_000) {
+		p.add(fmt.Sprintf("k%04d", i), backend.KeyInfo{})
+		if len(p.h) > 5 {
+			t.Fatalf("the page holds %d keys, limit 5", len(p.h))
+		}
+	}
+	keys, more := p.keys()
+	var names []string
+	for _, k := range keys {
+		names = append(names, k.key)
+	}
+	if want := []string{"k0101", "k0102", "k0103", "k0104", "k0105"}; !slices.Equal(names, want) || !more || p.count != 10_000 {
+		t.Errorf("keys %v, more %v, count %d; want %v, true, 10000", names, more, p.count, want)
 	}
 }

@@ -23,9 +23,25 @@
 // before it is sent. The upstream gets X-Forwarded-For (the client's
 // address appended to the chain it sent), X-Forwarded-Host and
 // X-Forwarded-Proto, and the upstream's own Host. An upstream that cannot
-// be reached gives 502 (504 on a timeout) with {"error": "..."}, a client
-// body that cannot be read gives 400; neither is ever stored, whatever the
+// be reached gives 502 with {"error": "..."}, a client body that cannot
+// be read (or that stalls) gives 400; neither is ever stored, whatever the
 // response predicates say.
+//
+// # Timeouts
+//
+// An upstream that does not answer within upstream_timeout (the
+// endpoint's, else the file's; default 60s) gives 504 {"error": "upstream
+// timed out"}, logged as a warning. For a cacheable request the flow
+// bounds the shared call (a response that streams through uncached only
+// until it starts streaming); for a request no endpoint accepts, the
+// wait for the response headers is bounded. No timeout bounds a whole
+// transfer: a client's request head must arrive within
+// timeouts.request_header (10s), and then every body may pause at most
+// timeouts.body_idle (60s) between two reads or writes: the client's
+// upload (cut: 400), the response to the client (the connection is
+// closed) and the upstream's response body (the client's response is
+// aborted, never passed off as complete). An idle client connection is
+// closed after timeouts.keep_alive (2m).
 //
 // # Signals
 //
@@ -47,17 +63,19 @@
 //
 // On admin.listen, as docs/config.md says:
 //
-//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state"}]}
-//	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?expired=true
+//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state"}], "next": "<key>"}
+//	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?after=<key>, ?expired=true
 //	DELETE /keys     ?key=<encoded>: {"deleted": true|false}
-//	POST   /purge    {"prefix": "..."}, or {} or no body for everything: {"deleted": N}
+//	POST   /purge    {"prefix": "..."}, or {} for everything (an empty body is 400): {"deleted": N}
 //	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes
 //	GET    /metrics  Prometheus text format
 //	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
 //
-// count is the number of entries that match (listed or not); the keys are
-// sorted by key, at most limit of them; truncated says the limit cut the
-// list. Only entries that have not expired are listed unless
+// count is the number of entries that match (listed or not, on every
+// page); the keys are sorted by key, the limit smallest after the cursor
+// ?after= (held in a heap of limit keys while the backend lists, so a page
+// costs bounded memory whatever the backend's size); truncated says more
+// keys follow, and next is then the cursor of the next page. Only entries that have not expired are listed unless
 // ?expired=true. Times are RFC 3339 in UTC; stale and expire are null for
 // an entry that never goes stale or never expires. A part without a value
 // is {"name": "X-Tenant-Id", "value": null}; a key with no parts has

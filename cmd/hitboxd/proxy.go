@@ -29,8 +29,10 @@ const upstreamErrorHeader = "Hitboxd-Upstream-Error"
 
 // newTransport returns the upstream transport: keep-alive connections,
 // many idle ones per host (a cache in front of one origin talks to one
-// host), and timeouts on every phase that may hang. HTTP(S)_PROXY is not
-// consulted: the upstream is where the file says.
+// host), and timeouts on connecting. The wait for the answer is bounded by
+// upstream_timeout and the body by timeouts.body_idle ([upstreamHandler]),
+// not here: a transport-wide limit would cut an endpoint allowed longer.
+// HTTP(S)_PROXY is not consulted: the upstream is where the file says.
 func newTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -41,7 +43,6 @@ func newTransport() *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: time.Minute,
 	}
 }
 
@@ -72,6 +73,9 @@ func newProxy(target *url.URL, t http.RoundTripper, pool httputil.BufferPool, lo
 		Transport: t,
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del(upstreamErrorHeader)
+			if c := callOf(resp.Request.Context()); c != nil {
+				c.answered(resp)
+			}
 			if wholeBody(resp) {
 				resp.Body = fullBody{resp.Body}
 			}
@@ -79,9 +83,15 @@ func newProxy(target *url.URL, t http.RoundTripper, pool httputil.BufferPool, lo
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			code, msg := upstreamError(err)
+			if failedBody(w) {
+				code, msg = http.StatusBadRequest, "malformed or incomplete request body"
+			}
 			switch {
 			case code == http.StatusBadRequest:
 				log.Debug("bad request body", "method", r.Method, "path", r.URL.Path, "err", err)
+			case callOf(r.Context()).timedOut(r.Context()):
+				code, msg = http.StatusGatewayTimeout, errUpstreamTimeout.Error()
+				log.Warn("upstream timed out", "method", r.Method, "path", r.URL.Path)
 			case r.Context().Err() != nil:
 				log.Debug("upstream request canceled", "method", r.Method, "path", r.URL.Path, "err", err)
 			default:
@@ -214,42 +224,6 @@ func guardEndpoints(eps []httpcache.Endpoint) []httpcache.Endpoint {
 	}
 	return out
 }
-
-// markerStripper removes [upstreamErrorHeader] before the response head is
-// written.
-type markerStripper struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (m *markerStripper) WriteHeader(code int) {
-	if !m.wrote {
-		delete(m.Header(), upstreamErrorHeader)
-		m.wrote = code >= 200 || code == http.StatusSwitchingProtocols
-	}
-	m.ResponseWriter.WriteHeader(code)
-}
-
-func (m *markerStripper) Write(p []byte) (int, error) {
-	if !m.wrote {
-		m.WriteHeader(http.StatusOK)
-	}
-	return m.ResponseWriter.Write(p)
-}
-
-// FlushError flushes the underlying writer, for http.ResponseController.
-func (m *markerStripper) FlushError() error {
-	if !m.wrote {
-		m.WriteHeader(http.StatusOK)
-	}
-	return http.NewResponseController(m.ResponseWriter).Flush()
-}
-
-// Flush implements http.Flusher.
-func (m *markerStripper) Flush() { _ = m.FlushError() }
-
-// Unwrap returns the underlying writer, for http.ResponseController.
-func (m *markerStripper) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
 // writeJSONError answers {"error": msg} with code.
 func writeJSONError(w http.ResponseWriter, code int, msg string) {

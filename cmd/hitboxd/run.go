@@ -60,14 +60,20 @@ SIGINT/SIGTERM stop gracefully; SIGHUP reloads the file.
 // after -h: the usage was printed). ctx ends the proxy and the demo (main
 // cancels it on SIGINT and SIGTERM).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	err := dispatch(ctx, args, stdout, stderr)
+	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+// runWith is run with go-redis's log lines routed to the proxy's logger
+// through rlog (nil: they are not).
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, rlog *redisLogger) error {
+	err := dispatch(ctx, args, stdout, stderr, rlog)
 	if err != nil && !errors.Is(err, errReported) && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "hitboxd: %v\n", err)
 	}
 	return err
 }
 
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, rlog *redisLogger) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "check":
@@ -84,7 +90,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return &usageError{err: fmt.Errorf("unknown command %q (see hitboxd help)", args[0])}
 		}
 	}
-	return runServe(ctx, args, stderr)
+	return runServe(ctx, args, stderr, rlog)
 }
 
 // newFlagSet returns a flag set printing its errors and usage to stderr.
@@ -110,7 +116,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // runServe is `hitboxd -config FILE`.
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, stderr io.Writer, rlog *redisLogger) error {
 	fs := newFlagSet("hitboxd", stderr)
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags:\n")
@@ -132,6 +138,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err: err}
 	}
+	// An outage must not flood the log: repeated warnings are written
+	// once per backend per interval, with counts.
+	th := newThrottle(log.Handler(), DefaultLogInterval)
+	defer th.Close()
+	log = slog.New(th)
+	rlog.set(log)
+	defer rlog.set(nil)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

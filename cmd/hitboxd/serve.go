@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/backend/redis"
 	"github.com/hitbox-go/hitbox/config"
 	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/metrics"
@@ -191,6 +193,9 @@ type daemon struct {
 	cur      atomic.Pointer[state]
 	draining atomic.Bool    // set when the stop began: /healthz says 503
 	retiring sync.WaitGroup // replaced generations being drained and closed
+
+	invMu        sync.Mutex           // guards invalidators
+	invalidators []*redis.Invalidator // of every generation: retired ones keep their final counts
 }
 
 func newDaemon(o serveOptions) (*daemon, error) {
@@ -215,6 +220,8 @@ func newDaemon(o serveOptions) (*daemon, error) {
 	d := &daemon{log: log, load: o.Load, shutdownTimeout: timeout, reg: reg, met: met, transport: newTransport(),
 		buffers: new(bufferPool), reloads: o.Reload, reloaded: o.Reloaded}
 	met.WatchBackend(&currentBackend{d: d})
+	met.WatchBreakers(d.breakers)
+	met.WatchInvalidation(d.invalidation)
 	return d, nil
 }
 
@@ -299,6 +306,10 @@ func (d *daemon) newGeneration(f *config.File) (*generation, error) {
 	// The metrics sum the runners they watch: a retired runner stays
 	// watched (idle, its counters final), so the totals never go back.
 	d.met.WatchOffload(runner)
+	d.invMu.Lock()
+	d.invalidators = append(d.invalidators, store.Invalidators...)
+	d.invMu.Unlock()
+	d.probe(store)
 	return &generation{store: store, cache: cache, runner: runner, idle: make(chan struct{})}, nil
 }
 
@@ -320,14 +331,20 @@ func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
 		}
 	}
 	mw, err := httpcache.Middleware(gen.cache, guardEndpoints(eps),
-		httpcache.WithKeyFormat(gen.store.KeyFormat), httpcache.WithLogger(d.log))
+		httpcache.WithKeyFormat(gen.store.KeyFormat), httpcache.WithLogger(d.log),
+		httpcache.WithMaxBody(f.MaxBody), httpcache.WithInflightBudget(f.MaxInflightBytes))
 	if err != nil {
 		if fresh {
 			_ = gen.close(context.Background())
 		}
 		return nil, err
 	}
-	return &state{file: f, gen: gen, handler: mw(newProxy(target, d.transport, d.buffers, d.log))}, nil
+	up := &upstreamHandler{proxy: newProxy(target, d.transport, d.buffers, d.log),
+		direct: f.UpstreamTimeout, flow: f.UpstreamTimeout, idle: f.Timeouts.BodyIdle, log: d.log}
+	for _, ep := range eps {
+		up.flow = max(up.flow, ep.UpstreamTimeout)
+	}
+	return &state{file: f, gen: gen, handler: mw(up)}, nil
 }
 
 // reload reads the file again and swaps the configuration in. A file that
@@ -349,6 +366,9 @@ func (d *daemon) reload() error {
 	}
 	if f.Admin.Listen != old.file.Admin.Listen {
 		d.log.Warn("admin.listen changed: restart hitboxd to apply it", "running", old.file.Admin.Listen, "file", f.Admin.Listen)
+	}
+	if o, n := old.file.Timeouts, f.Timeouts; o.RequestHeader != n.RequestHeader || o.KeepAlive != n.KeepAlive {
+		d.log.Warn("timeouts.request_header or timeouts.keep_alive changed: restart hitboxd to apply them")
 	}
 	var keep *generation
 	if config.SameBackend(old.file, f) {
@@ -400,26 +420,33 @@ func (d *daemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.gen.release()
-	s.handler.ServeHTTP(&markerStripper{ResponseWriter: w}, r)
+	idle := s.file.Timeouts.BodyIdle
+	cw := newClientWriter(w, idle)
+	defer cw.done()
+	if idle > 0 && r.Body != nil && r.Body != http.NoBody {
+		body := &idleBody{ReadCloser: r.Body, ctl: &cw.ctl, idle: idle}
+		defer body.over.Store(true)
+		r.Body, cw.body = body, body
+		cw.extend() // net/http writes "100 Continue" at the first read
+	}
+	s.handler.ServeHTTP(cw, r)
 }
 
-// Server timeouts: generous enough for slow upstreams and large bodies,
-// bounded so that idle or stalled clients cannot hold connections.
+// The admin API's timeouts; the proxy's come from the file (timeouts:
+// request_header and keep_alive on the server, body_idle per request; no
+// whole-transfer timeout).
 const (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = time.Minute
-	writeTimeout      = 5 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 1 << 20
 )
 
 func (d *daemon) proxyServer() *http.Server {
+	t := d.cur.Load().file.Timeouts
 	return &http.Server{
 		Handler:           d,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: t.RequestHeader,
+		IdleTimeout:       t.KeepAlive,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
@@ -525,3 +552,42 @@ var (
 	_ backend.Backend       = (*currentBackend)(nil)
 	_ backend.StatsReporter = (*currentBackend)(nil)
 )
+
+// probe pings the Redis backends of a new store and logs, once, each that
+// does not answer: hitboxd serves from the upstream meanwhile, and the
+// failures of each request are then only counted (see [throttle]).
+func (d *daemon) probe(store *config.Store) {
+	for _, r := range store.Redis {
+		if err := r.Ping(context.Background()); err != nil {
+			d.log.Warn("backend unreachable at start: requests go to the upstream until it answers",
+				"backend", r.Label(), "err", err)
+		}
+	}
+}
+
+// breakers returns the breaker states of the Redis backends in force.
+func (d *daemon) breakers() []metrics.BreakerState {
+	s := d.cur.Load()
+	if s == nil {
+		return nil
+	}
+	out := make([]metrics.BreakerState, 0, len(s.gen.store.Redis))
+	for _, r := range s.gen.store.Redis {
+		out = append(out, metrics.BreakerState{Backend: r.Label(), State: r.BreakerState()})
+	}
+	return out
+}
+
+// invalidation returns the counters of every L1 invalidation hitboxd ran.
+func (d *daemon) invalidation() []metrics.InvalidationStats {
+	d.invMu.Lock()
+	invs := slices.Clone(d.invalidators)
+	d.invMu.Unlock()
+	out := make([]metrics.InvalidationStats, len(invs))
+	for i, inv := range invs {
+		st := inv.Stats()
+		out[i] = metrics.InvalidationStats{Backend: inv.Label(), Messages: st.Messages, Own: st.Own,
+			Malformed: st.Malformed, Keys: st.Keys, Purges: st.Purges, Reconnects: st.Reconnects}
+	}
+	return out
+}
