@@ -140,20 +140,32 @@ func TestStall(t *testing.T) {
 	s := tarantooltest.Start(t)
 	b := newBackend(t, s, outageOptions())
 	s.Pause()
-	var calls, slow int
-	for start := time.Now(); time.Since(start) < time.Second; calls++ {
+	// Calls until 100 failed fast (under half the timeout): with a breaker
+	// that does not open, every call waits for the timeout and none is
+	// fast. Slow calls are the ones that open the breaker and its probes:
+	// at most one per OpenTimeout of the time the run took.
+	var calls, slow, fast int
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
+	for ; fast < 100; calls++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls during a stall, %d slow, %d fast in 30s: the breaker does not make failures fast", calls, slow, fast)
+		}
 		began := time.Now()
 		_, _, err := b.Get(t.Context(), "k")
 		if time.Since(began) >= b.timeout/2 {
 			slow++
+		} else {
+			fast++
 		}
 		if !errors.Is(err, backend.ErrUnavailable) {
 			t.Fatalf("Get %d while the server is paused = %v, want an error wrapping ErrUnavailable", calls, err)
 		}
 	}
-	t.Logf("during a 1s stall: %d calls, %d slow", calls, slow)
-	if calls < 20*slow {
-		t.Errorf("%d calls during a 1s stall, %d of them slow: the breaker does not make failures fast", calls, slow)
+	took := time.Since(start)
+	t.Logf("during a stall: %d calls in %v, %d slow", calls, took, slow)
+	if maxSlow := 3 + int(took/(100*time.Millisecond)) + 1; slow > maxSlow {
+		t.Errorf("%d of %d calls during a %v stall were slow, want at most %d (the failures that open the breaker, then one probe per open timeout)", slow, calls, took, maxSlow)
 	}
 	s.Resume()
 	recovers(t, b)
