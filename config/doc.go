@@ -31,10 +31,10 @@
 // Set-Cookie (cached by mistake, they leak one client's data to another);
 // an endpoint whose key has no part from the path or the query (unless its
 // request predicates accept only one exact path), or none from the query;
-// a Path predicate that a normalising upstream reads as another path (a
-// wildcard or unconstrained {name} under a prefix, or a pattern holding
-// %2F, %2e, ;, // or a dot-segment: web cache deception) unless the
-// response predicates pin Content-Type; a Path extractor without a
+// a Path predicate whose pattern holds %2F, %2e, %5C, ;, // or a
+// dot-segment (requests with such paths are never cached: web cache
+// deception) unless the response predicates pin Content-Type; a Path
+// extractor without a
 // leading '/' (it adds no part); an endpoint that an
 // earlier catch-all endpoint hides; a method in lower case (methods are
 // case-sensitive); `exist: false`; a stale time not below the ttl; a file

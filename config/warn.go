@@ -73,12 +73,11 @@ func keyedByQuery(es []*Extractor) bool {
 }
 
 // warnDeception warns about the Path predicates of p (not under a Not)
-// that accept paths an upstream normalising them would read as another
-// resource: a wildcard or an unconstrained {name} matches /static/..%2Faccount
-// or /static/x;/account, which the predicate reads under /static/ and an
-// upstream that decodes %2F, resolves dot-segments, drops ;parameters or
-// merges double slashes serves as /account (web cache deception). A
-// literal pattern holding such a sequence is read differently too.
+// whose pattern holds a sequence that an upstream normalising paths reads
+// as another resource (%2F, %2e, %5C, ";", "//", a dot-segment). The proxy
+// never caches a request whose path holds one (web cache deception:
+// /static/..%2Faccount read under /static/, served as /account), so such a
+// predicate can never let a request be cached.
 func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
 	if p == nil {
 		return
@@ -95,7 +94,7 @@ func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
 			return
 		}
 		if why := deceptive(p.Pattern); why != "" {
-			d.warn(p.Loc, "Path %q %s; an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource and a private page be cached under it (web cache deception): make sure everything it matches may be shared: constrain each segment with {name:regex}, or store only the content types it serves (response: - Header: {content-type: {regex: ...}})", p.Pattern, why)
+			d.warn(p.Loc, "Path %q %s: requests whose path holds it are never cached (an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource: web cache deception), so this predicate never lets a request be cached", p.Pattern, why)
 		}
 	}
 }
@@ -128,9 +127,11 @@ func constrains(p *Predicate, header string) bool {
 	return false
 }
 
-// deceptive says how a path pattern accepts paths a normalising upstream
-// reads differently, or "" when it does not. A pattern that accepts every
-// path ("*", "/*", "{path}*") restricts nothing, so it deceives nobody.
+// deceptive says how a literal path pattern holds a sequence that a
+// normalising upstream reads differently, or "" when it does not. Wildcards
+// and {name} segments need no warning: the proxy never caches a request
+// whose path holds such a sequence (httpcache's ambiguous paths), so they
+// cannot match one for the cache.
 func deceptive(pattern string) string {
 	lower := strings.ToLower(pattern)
 	for _, seq := range []string{"%2f", "%2e", "%5c", ";", "//"} {
@@ -143,30 +144,8 @@ func deceptive(pattern string) string {
 			return "holds the dot-segment " + strconv.Quote(seg)
 		}
 	}
-	pp, err := predicate.Path(pattern)
-	if err != nil {
-		return ""
-	}
-	head := pattern[:strings.IndexAny(pattern+"{", "{*")]
-	if strings.HasSuffix(pattern, "*") {
-		if head == "" || head == "/" {
-			return ""
-		}
-		return "ends in a wildcard that also matches paths such as " + strings.TrimSuffix(head, "/") + "/..%2Fprivate"
-	}
-	for _, n := range pp.Names() {
-		for _, probe := range deceptiveSegments {
-			if pp.AcceptsSegment(n, probe) {
-				return "has the segment {" + n + "}, which also matches " + strconv.Quote(probe)
-			}
-		}
-	}
 	return ""
 }
-
-// deceptiveSegments are path segments a normalising upstream reads as
-// something else than a name under the pattern's prefix.
-var deceptiveSegments = []string{"..", ".", "%2e%2e", "%2E%2E", "..%2Fa", "a%2F..", "a;b", "a%5Cb"}
 
 // predicateLoc is where a warning about an endpoint's predicates goes: the
 // predicates when the file wrote them, else the endpoint.

@@ -253,24 +253,6 @@ func (p *PathPattern) Captures(path string) (caps []Capture, ok bool) {
 	return caps, true
 }
 
-// AcceptsSegment reports whether the parameter name accepts value (as
-// sent, escaped): {name} any non-empty value without a slash,
-// {name:regex} one the regex accepts, {name}* any value. It is false for
-// a name the pattern does not have. Checks of a configuration use it to
-// find parameters that also accept "..", "%2e%2e" or "a;b".
-func (p *PathPattern) AcceptsSegment(name, value string) bool {
-	for _, s := range p.segs {
-		if s.text != name || s.kind == segLiteral {
-			continue
-		}
-		if s.kind == segTail {
-			return true
-		}
-		return value != "" && !strings.Contains(value, "/") && (s.re == nil || s.re.MatchString(value))
-	}
-	return false
-}
-
 // Names returns the names of the pattern's parameters, in order.
 func (p *PathPattern) Names() []string {
 	return slices.Clone(p.names)

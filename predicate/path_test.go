@@ -207,28 +207,3 @@ func TestPathErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestPathAcceptsSegment(t *testing.T) {
-	t.Parallel()
-	p, err := predicate.Path("/a/{free}/{digits:[0-9]+}/{rest}*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name, value string
-		want        bool
-	}{
-		{"free", "..", true},
-		{"free", "a;b", true},
-		{"free", "", false},
-		{"free", "a/b", false},
-		{"digits", "42", true},
-		{"digits", "..", false},
-		{"rest", "../x/y", true},
-		{"missing", "x", false},
-	} {
-		if got := p.AcceptsSegment(c.name, c.value); got != c.want {
-			t.Errorf("AcceptsSegment(%q, %q) = %v, want %v", c.name, c.value, got, c.want)
-		}
-	}
-}

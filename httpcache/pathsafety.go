@@ -1,0 +1,54 @@
+package httpcache
+
+import "strings"
+
+// ambiguousPath reports whether an escaped request path is one that
+// servers read in different ways: an encoded slash or backslash (%2F,
+// %5C), a backslash, a ";" (path parameters, which some servers drop), an
+// empty segment ("//", which some merge) or a dot-segment, plain or
+// percent-encoded ("..", "%2e%2e", ".%2E"), which some resolve. The
+// Middleware never caches such a request: a predicate would read
+// "/static/..%2Faccount" under /static/ while the upstream serves
+// /account, and a private page would be stored under a shared key (web
+// cache deception).
+func ambiguousPath(escaped string) bool {
+	if strings.ContainsAny(escaped, ";\\") || strings.Contains(escaped, "//") {
+		return true
+	}
+	for i := 0; i+2 < len(escaped); i++ {
+		if escaped[i] != '%' {
+			continue
+		}
+		switch strings.ToLower(escaped[i+1 : i+3]) {
+		case "2f", "5c":
+			return true
+		}
+	}
+	for seg := range strings.SplitSeq(escaped, "/") {
+		if isDotSegment(seg) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDotSegment reports whether seg is "." or ".." once "%2e" (any case)
+// is read as ".".
+func isDotSegment(seg string) bool {
+	if len(seg) == 0 || len(seg) > 6 {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(seg); {
+		switch {
+		case seg[i] == '.':
+			i++
+		case i+2 < len(seg) && seg[i] == '%' && strings.EqualFold(seg[i+1:i+3], "2e"):
+			i += 3
+		default:
+			return false
+		}
+		dots++
+	}
+	return dots == 1 || dots == 2
+}
