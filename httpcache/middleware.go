@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/hitbox-go/hitbox"
 )
@@ -70,6 +71,7 @@ type call struct {
 	p    plan
 	head bool // a HEAD whose key a GET shares: its answer is never stored
 	s    slot
+	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +89,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // deleted first, so that the call stores a fresh one).
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, retry bool) {
 	defer c.s.detach()
-	res, err := h.do(r.Context(), c.p.r, c.request(), c.fetch)
+	res, err := h.do(r.Context(), c.p.r, c.request(), c, &c.led)
 	if h.answer(w, r, c, res, err) {
 		return
 	}

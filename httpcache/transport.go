@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hitbox-go/hitbox"
 )
@@ -60,9 +61,10 @@ func (e *upstreamError) Unwrap() error { return e.err }
 type tcall struct {
 	t    *Transport
 	p    plan
-	req  *http.Request // the caller's request, as given
-	head bool          // a HEAD whose key a GET shares: its answer is never stored
-	s    slot          // holds the in-flight budget of the recorded body
+	req  *http.Request          // the caller's request, as given
+	head bool                   // a HEAD whose key a GET shares: its answer is never stored
+	s    slot                   // holds the in-flight budget of the recorded body
+	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
 }
 
 // RoundTrip answers req from the cache or the base RoundTripper.
@@ -85,7 +87,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // one more flow call after cached bytes failed to decode.
 func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
 	defer c.s.detach()
-	res, err := t.do(c.req.Context(), c.p.r, c.request(), c.fetch)
+	res, err := t.do(c.req.Context(), c.p.r, c.request(), c, &c.led)
 	resp, ok, err := t.answer(c, res, err)
 	if ok || err != nil {
 		return resp, err

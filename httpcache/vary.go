@@ -284,12 +284,19 @@ func variantKey(primary, variant string) string {
 	return k.Encode(hitbox.KeyURLEncoded)
 }
 
+// fetcher asks the upstream for one call's request and returns its cached
+// form when it may be stored: the per-call struct of each face. Passing it
+// as an interface (rather than a method value) keeps a hit at one closure.
+type fetcher interface {
+	fetch(ctx context.Context) (hitbox.Fetched, error)
+}
+
 // do answers r through the flow under req (the primary key), honouring
 // Vary and Content-Encoding as the notes above say. fetch asks the
-// upstream for r and returns its cached form when it may be stored.
-func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetch hitbox.Fetch) (hitbox.Result, error) {
-	var led atomic.Pointer[[]byte] // the response our own fetch stored as a variant
-	res, err := c.cache.Do(ctx, req, c.settle(r, req, "", nil, fetch, &led))
+// upstream for r; led, owned by the call, receives the response its own
+// fetch stored as a variant.
+func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetch fetcher, led *atomic.Pointer[[]byte]) (hitbox.Result, error) {
+	res, err := c.cache.Do(ctx, req, c.settle(r, req, "", nil, fetch, led))
 	if err != nil {
 		return res, err
 	}
@@ -315,8 +322,8 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 // forward asks the upstream for a request the cache cannot answer with
 // what it holds (a Content-Encoding the client does not accept): a MISS,
 // nothing stored.
-func (c *core) forward(ctx context.Context, req hitbox.Request, fetch hitbox.Fetch) (hitbox.Result, error) {
-	res, err := c.cache.Do(ctx, hitbox.Request{Policy: hitbox.Disabled(), Endpoint: req.Endpoint}, fetch)
+func (c *core) forward(ctx context.Context, req hitbox.Request, fetch fetcher) (hitbox.Result, error) {
+	res, err := c.cache.Do(ctx, hitbox.Request{Policy: hitbox.Disabled(), Endpoint: req.Endpoint}, fetch.fetch)
 	res.Forward = hitbox.ForwardMiss
 	return res, err
 }
@@ -325,9 +332,9 @@ func (c *core) forward(ctx context.Context, req hitbox.Request, fetch hitbox.Fet
 // says. primary is the request under the primary key; vkey is "" for the
 // lookup of the primary key, or the variant key looked up for the marker
 // names. led receives a response stored as a variant by a primary lookup.
-func (c *core) settle(r *http.Request, primary hitbox.Request, vkey string, names []string, fetch hitbox.Fetch, led *atomic.Pointer[[]byte]) hitbox.Fetch {
+func (c *core) settle(r *http.Request, primary hitbox.Request, vkey string, names []string, fetch fetcher, led *atomic.Pointer[[]byte]) hitbox.Fetch {
 	return func(ctx context.Context) (hitbox.Fetched, error) {
-		f, err := fetch(ctx)
+		f, err := fetch.fetch(ctx)
 		if err != nil || !f.Store {
 			return f, err
 		}
