@@ -17,8 +17,8 @@ const (
 	// (max_body): 8 MiB.
 	DefaultMaxBody = 8 << 20
 	// DefaultMaxInflightBytes bounds the bytes buffered at once for the
-	// cache across all requests (max_inflight_bytes): 256 MiB.
-	DefaultMaxInflightBytes = 256 << 20
+	// cache across all requests (max_inflight_bytes): 64 MiB.
+	DefaultMaxInflightBytes = 64 << 20
 	// DefaultRequestHeaderTimeout bounds the arrival of a client's request
 	// line and headers (timeouts.request_header).
 	DefaultRequestHeaderTimeout = 10 * time.Second

@@ -27,7 +27,7 @@
 // its client's connection is aborted ([Stats].CutShort).
 //
 // Everything buffered in flight (request bodies, responses being
-// recorded) shares one budget ([WithInflightBudget], 256 MiB): when it is
+// recorded) shares one budget ([WithInflightBudget], 64 MiB): when it is
 // spent, requests and responses stream through uncached
 // ([Stats].OverBudget).
 //

@@ -48,8 +48,10 @@ func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 func WithMaxRequestBody(n int64) Option { return func(c *config) { c.maxRequestBody = n } }
 
 // DefaultInflightBudget bounds the bytes buffered at once for the cache
-// (request bodies read for predicates, responses being recorded): 256 MiB.
-const DefaultInflightBudget = 256 << 20
+// (request bodies read for predicates, responses being recorded): 64 MiB.
+// With Go's garbage collector the memory these buffers take stays within
+// about 2–3× the budget.
+const DefaultInflightBudget = 64 << 20
 
 // WithInflightBudget sets how many bytes may be buffered at once, across
 // all requests, for request bodies read for predicates and extractors and
