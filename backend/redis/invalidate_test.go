@@ -40,8 +40,8 @@ func newInstance(t *testing.T, url string) *instance {
 	t.Cleanup(func() { inv.Close() })
 	select {
 	case <-inv.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("Invalidator not ready after 10s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("Invalidator not ready after 30s")
 	}
 	return &instance{l1: l1, l2: l2, c: c, inv: inv}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/internal/redistest"
 )
@@ -50,13 +52,13 @@ func holder(t *testing.T, b *Backend, key string) string {
 	return v
 }
 
-// eventually polls cond every 5ms until it holds or 10s pass.
+// eventually polls cond every 5ms until it holds or 30s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after 10s", what)
+			t.Fatalf("%s: still not true after 30s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -131,10 +133,11 @@ func TestLockExpires(t *testing.T) {
 	}
 }
 
-// renewals polls the lock key's PTTL until it has seen the lease renewed
-// n times (the PTTL going up), failing if the key changes holder or
-// disappears first, or after 30s.
-func renewals(t *testing.T, b *Backend, key, token string, n int) {
+// WaitRenewals polls the PTTL of the Redis key lockKey until it has seen
+// the lease renewed n times (the PTTL going up), failing t if the key
+// stops holding token first, or after 30s. Exported for the flow's tests
+// (package redis_test).
+func WaitRenewals(t *testing.T, client goredis.UniversalClient, lockKey, token string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	last, seen := time.Duration(-1), 0
@@ -142,10 +145,10 @@ func renewals(t *testing.T, b *Backend, key, token string, n int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("saw %d renewals of the lock in 30s, want %d", seen, n)
 		}
-		if h := holder(t, b, key); h != token {
-			t.Fatalf("after %d renewals the lock key holds %q, want the holder's token", seen, h)
+		if h, _ := client.Get(t.Context(), lockKey).Result(); h != token {
+			t.Fatalf("after %d renewals the lock key holds %q, want the holder's token %q", seen, h, token)
 		}
-		pttl, err := b.Client().PTTL(t.Context(), b.lockPrefix+key).Result()
+		pttl, err := client.PTTL(t.Context(), lockKey).Result()
 		if err != nil {
 			t.Fatalf("PTTL: %v", err)
 		}
@@ -167,7 +170,7 @@ func TestLockExtendedWhileHeld(t *testing.T) {
 	const lease = 1500 * time.Millisecond
 	unlock := mustLock(t, a, t.Context(), "k", lease)
 	token := holder(t, a, "k")
-	renewals(t, a, "k", token, 4)
+	WaitRenewals(t, a.Client(), a.lockPrefix+"k", token, 4)
 	mustBeLocked(t, b, "k")
 	pttl, err := a.Client().PTTL(t.Context(), a.lockPrefix+"k").Result()
 	if err != nil || pttl <= 0 || pttl > lease {

@@ -261,8 +261,15 @@ func (s *Server) launch() error {
 		default:
 		}
 		if r, err := do(s.Addr, time.Second, "PING"); err == nil && r == "PONG" {
-			s.proc = p
-			return nil
+			// Another test's server may have taken the port between
+			// freePort and our bind, and answered for ours.
+			if ours(s.Addr, cmd.Process.Pid) {
+				s.proc = p
+				return nil
+			}
+			_ = cmd.Process.Kill()
+			<-p.done
+			return fmt.Errorf("port %d answered by another process: %w", s.Port, errAddrInUse)
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
@@ -271,6 +278,14 @@ func (s *Server) launch() error {
 		}
 		time.Sleep(poll)
 	}
+}
+
+// ours reports whether the server answering at addr is the process pid
+// (INFO's process_id).
+func ours(addr string, pid int) bool {
+	r, err := do(addr, time.Second, "INFO", "server")
+	info, _ := r.(string)
+	return err == nil && strings.Contains(info, "\nprocess_id:"+strconv.Itoa(pid)+"\r\n")
 }
 
 // since returns what the server logged from offset on.
