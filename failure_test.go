@@ -459,3 +459,47 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 	}
 	_ = c.Shutdown(t.Context())
 }
+
+// TestFailedRefreshSharedWithJoiners checks that a caller that joins a
+// background refresh (StaleOffloadRevalidate) gets its failed answer
+// rather than asking the upstream again.
+func TestFailedRefreshSharedWithJoiners(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := newCache(t)
+		p := hitbox.Policy{TTL: 10 * time.Second, Stale: time.Second, StaleMode: hitbox.StaleOffloadRevalidate}
+		req := hitbox.Request{Key: "k", Policy: p}
+		release := make(chan struct{})
+		up := hitboxtest.NewUpstream(func(_ context.Context, n int64) (hitbox.Fetched, error) {
+			if n == 1 {
+				return hitbox.Fetched{Value: []byte("v1"), Store: true}, nil
+			}
+			<-release
+			return hitbox.Fetched{Value: []byte("503"), Failed: true}, nil
+		})
+		if _, err := c.Do(t.Context(), req, up.Fetch); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		res, err := c.Do(t.Context(), req, up.Fetch) // stale: starts the refresh
+		if err != nil || res.Status != hitbox.Stale {
+			t.Fatalf("stale call: %+v, %v", res, err)
+		}
+		synctest.Wait()
+		time.Sleep(10 * time.Second) // expired: the next caller joins the refresh
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			res, err = c.Do(t.Context(), req, up.Fetch)
+		}()
+		synctest.Wait()
+		close(release)
+		<-done
+		if err != nil || !res.Failed || string(res.Value) != "503" {
+			t.Errorf("caller joining a failed refresh: %+v, %v; want the failed answer", res, err)
+		}
+		if got := up.Calls(); got != 2 {
+			t.Errorf("upstream calls = %d, want 2 (the fill and the refresh)", got)
+		}
+	})
+}

@@ -232,9 +232,15 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	defer cancel()
 	f, err := c.callUpstream(ctx, req, fetch)
 	closePayload(f.Payload)
-	if err != nil || !f.Store {
+	if err != nil {
 		return err
 	}
+	if !f.Store {
+		// Callers that joined this refresh share a failed answer.
+		fl.value, fl.failed = f.Value, f.Failed
+		return nil
+	}
+	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
 	fl.stored = c.write(ctx, req, fl.entry)
 	return nil
