@@ -22,7 +22,9 @@ type instance struct {
 
 func newInstance(t *testing.T, url string) *instance {
 	t.Helper()
-	l2 := newBackend(t, Options{URL: url, Prefix: "app:", Channel: "app:invalidate"})
+	// A long OpTimeout: a busy machine starves the server, and these
+	// tests are about invalidation, not timeouts.
+	l2 := newBackend(t, Options{URL: url, Prefix: "app:", Channel: "app:invalidate", OpTimeout: 10 * time.Second})
 	l1, err := memory.New(memory.Options{MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)

@@ -15,12 +15,17 @@ import (
 )
 
 // lockPair returns two Backends that share a server and a prefix, as two
-// instances of one service do.
+// instances of one service do. Their calls may take long (a busy machine
+// starves the server): these tests are about locks, not timeouts.
 func lockPair(t *testing.T) (*Backend, *Backend) {
 	t.Helper()
 	s := redistest.Start(t)
-	return newBackend(t, Options{URL: s.URL(), Prefix: "app:"}), newBackend(t, Options{URL: s.URL(), Prefix: "app:"})
+	o := Options{URL: s.URL(), Prefix: "app:", OpTimeout: lockOpTimeout}
+	return newBackend(t, o), newBackend(t, o)
 }
+
+// lockOpTimeout is the OpTimeout of the lock tests' Backends.
+const lockOpTimeout = 10 * time.Second
 
 func mustLock(t *testing.T, b *Backend, ctx context.Context, key string, ttl time.Duration) func() {
 	t.Helper()
@@ -167,7 +172,7 @@ func TestLockExtendedWhileHeld(t *testing.T) {
 	t.Parallel()
 	a, b := lockPair(t)
 	// Long enough that a busy machine never delays a renewal by a lease.
-	const lease = 1500 * time.Millisecond
+	const lease = 3 * time.Second
 	unlock := mustLock(t, a, t.Context(), "k", lease)
 	token := holder(t, a, "k")
 	WaitRenewals(t, a.Client(), a.lockPrefix+"k", token, 4)
@@ -214,7 +219,7 @@ func TestLockTakesOverKeyWithoutTTL(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
 	logs := &levels{}
-	a := newBackend(t, Options{URL: s.URL(), Prefix: "app:", Logger: slog.New(logs)})
+	a := newBackend(t, Options{URL: s.URL(), Prefix: "app:", OpTimeout: lockOpTimeout, Logger: slog.New(logs)})
 	const lease = 10 * time.Second
 	for i, key := range []string{"k", "k2"} {
 		if err := a.Client().Set(t.Context(), a.lockPrefix+key, "by hand", 0).Err(); err != nil {
