@@ -23,8 +23,10 @@ type Request struct {
 	Policy Policy
 	// Endpoint names the request's endpoint in events and metrics.
 	Endpoint string
-	// Timeout, when positive, bounds this call's upstream call instead of
-	// the Cache's default ([WithUpstreamTimeout]).
+	// Timeout, when positive, bounds this call's shared upstream call
+	// instead of the Cache's default ([WithUpstreamTimeout]); it bounds
+	// the wait for another instance's lock too, after which the upstream
+	// call gets a Timeout of its own.
 	Timeout time.Duration
 }
 
