@@ -23,8 +23,10 @@ type Request struct {
 	Policy Policy
 	// Endpoint names the request's endpoint in events and metrics.
 	Endpoint string
-	// Timeout, when positive, bounds this call's upstream call instead of
-	// the Cache's default ([WithUpstreamTimeout]).
+	// Timeout, when positive, bounds this call's shared upstream call
+	// instead of the Cache's default ([WithUpstreamTimeout]); it bounds
+	// the wait for another instance's lock too, after which the upstream
+	// call gets a Timeout of its own.
 	Timeout time.Duration
 }
 
@@ -78,7 +80,9 @@ type Result struct {
 	// failed.
 	StaleIfError bool
 	// Failed reports an answer that the upstream marked failed
-	// ([Fetched.Failed]): Value holds it, and it was not stored.
+	// ([Fetched.Failed]): Value holds it, and it was not stored. Every
+	// caller of the shared call gets it (Status Miss, not Collapsed); only
+	// the caller whose fetch made it gets its Payload.
 	Failed bool
 	// Decoded is the entry's in-process Go value when the store kept one
 	// (see backend.Entry.Decoded); shared, read-only.
@@ -122,10 +126,12 @@ type Cache struct {
 	seq     uint64 // slot counter for Concurrency > 1; guarded by seqMu
 	seqMu   sync.Mutex
 
-	track tracker // shared calls in flight
+	track tracker   // shared calls in flight
+	retry retryGate // keys whose upstream failed recently (StaleIfError)
 }
 
-// New returns a Cache over b.
+// New returns a Cache over b. An option given an invalid value makes New
+// return an error wrapping [ErrInvalidOption].
 func New(b backend.Backend, opts ...Option) (*Cache, error) {
 	if b == nil {
 		return nil, ErrNilBackend
@@ -135,6 +141,9 @@ func New(b backend.Backend, opts ...Option) (*Cache, error) {
 		if o != nil {
 			o(&c.cfg)
 		}
+	}
+	if err := errors.Join(c.cfg.errs...); err != nil {
+		return nil, err
 	}
 	c.cfg.defaults()
 	if c.source == "" {
@@ -186,6 +195,23 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // no stale entry could stand in), when ctx ended while waiting, or when the
 // call itself is invalid (empty key, nil fetch).
 //
+// The callers of one key share one upstream call (see [Policy.Concurrency]).
+// When it fails, they all get its failure and none asks the upstream
+// again: the fetch's error (with Result{Status: Miss, Forward: fwd}), or,
+// for an answer marked [Fetched.Failed], Result{Status: Miss, Forward: fwd,
+// Failed: true, Value: the answer's bytes} and a nil error (its Payload
+// only to the caller whose fetch made it). When the shared answer succeeded
+// but may not be stored, each waiting caller asks the upstream itself.
+//
+// Under [Policy.StaleIfError], a failure (either kind) is answered instead
+// with the entry the lookup found, when it is stale or expired less than
+// StaleIfError ago: Result{Status: Stale, StaleIfError: true, Forward: fwd}
+// with the entry's value and times, recorded as [EventStaleIfError]. For
+// the retry interval that follows ([WithStaleIfErrorRetry]), further calls
+// for the key are answered the same way at once, without asking the
+// upstream (Forward zero); the first call after it tries the upstream
+// again.
+//
 // When req.Policy is Disabled, fetch runs on the caller's goroutine with
 // the caller's context before Do returns, so it may write to the caller's
 // response directly.
@@ -223,14 +249,18 @@ func (c *Cache) after(ctx context.Context, req Request, fetch Fetch, f found) (R
 	case f.res.Status != 0:
 		return f.res, nil
 	case !f.ok:
-		return c.guarded(ctx, req, fetch, ForwardMiss, nil)
+		return c.guarded(ctx, req, fetch, ForwardMiss, f)
 	case f.e.State(c.cfg.clock.Now()) == backend.Stale && req.Policy.staleMode() == StaleOffloadRevalidate:
 		c.revalidate(ctx, req, fetch)
 		c.cfg.recorder.Record(Event{Kind: EventStale, Endpoint: req.Endpoint, Source: f.src})
 		return fromEntry(f.e, Stale, f.src), nil
 	}
-	// Expired, or stale under Revalidate.
-	return c.guarded(ctx, req, fetch, ForwardStale, &f.e)
+	// Expired, or stale under Revalidate: while the key's upstream is
+	// failing, the entry answers until the next try.
+	if res, ok := c.retrying(req, f); ok {
+		return res, nil
+	}
+	return c.guarded(ctx, req, fetch, ForwardStale, f)
 }
 
 // lookup reads the key. It answers (res.Status != 0) a fresh entry, and a
@@ -269,9 +299,10 @@ func (c *Cache) lookup(ctx context.Context, req Request) found {
 func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forward) (Result, error) {
 	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
+		closePayload(f.Payload)
 		return Result{Status: Miss, Forward: fwd}, err
 	}
-	return Result{Value: f.Value, Payload: f.Payload, Status: Miss, Forward: fwd}, nil
+	return Result{Value: f.Value, Payload: f.Payload, Status: Miss, Forward: fwd, Failed: f.Failed && !f.Store}, nil
 }
 
 func fromEntry(e backend.Entry, s Status, src string) Result {

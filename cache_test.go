@@ -20,10 +20,28 @@ import (
 // bubble time.Now is the bubble's clock, so the defaults are driven.
 func newCache(t *testing.T, opts ...hitbox.Option) (*hitbox.Cache, *memory.Backend) {
 	t.Helper()
-	m, err := memory.New(memory.Options{MaxBytes: 64 << 20})
+	return newCacheOn(t, newMemory(t), opts...)
+}
+
+// newMemory returns a memory backend, on now when one is given, closed
+// when the test ends.
+func newMemory(t *testing.T, now ...func() time.Time) *memory.Backend {
+	t.Helper()
+	o := memory.Options{MaxBytes: 64 << 20}
+	if len(now) > 0 {
+		o.Now = now[0]
+	}
+	m, err := memory.New(o)
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// newCacheOn returns a Cache over m, shut down when the test ends.
+func newCacheOn(t *testing.T, m *memory.Backend, opts ...hitbox.Option) (*hitbox.Cache, *memory.Backend) {
+	t.Helper()
 	c, err := hitbox.New(m, opts...)
 	if err != nil {
 		t.Fatalf("hitbox.New: %v", err)
@@ -32,7 +50,6 @@ func newCache(t *testing.T, opts ...hitbox.Option) (*hitbox.Cache, *memory.Backe
 		if err := c.Shutdown(context.Background()); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
-		_ = m.Close()
 	})
 	return c, m
 }
@@ -277,7 +294,7 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 
 		// StaleIfError serves the kept expired entry instead.
-		req.Policy = hitbox.Policy{TTL: time.Second, StaleIfError: time.Second}
+		req.Policy = hitbox.Policy{TTL: time.Second, StaleIfError: 5 * time.Second}
 		good := counter(t)
 		if _, err := c.Do(t.Context(), req, good.Fetch); err != nil {
 			t.Fatal(err)

@@ -12,4 +12,11 @@ var (
 	ErrEmptyKey = errors.New("hitbox: empty key")
 	// ErrClosed is returned by calls made after [Cache.Shutdown].
 	ErrClosed = errors.New("hitbox: cache shut down")
+	// ErrInvalidOption is wrapped by the error [New] returns for an
+	// option given an invalid value.
+	ErrInvalidOption = errors.New("hitbox: invalid option")
+	// ErrUpstreamFailed is the Err of the [EventUpstream] and
+	// [EventStaleIfError] events of an upstream answer marked
+	// [Fetched.Failed], so that metrics count it as a failure.
+	ErrUpstreamFailed = errors.New("hitbox: upstream answered a failure")
 )

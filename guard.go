@@ -2,7 +2,6 @@ package hitbox
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ type flight struct {
 	entry     backend.Entry
 	storable  bool // the answer may be shared with waiters
 	stored    bool // and was written
+	failed    bool // the answer is an upstream failure (Fetched.Failed)
 	fromCache bool // the re-check inside the call found a fresh entry
 	source    string
 
@@ -44,9 +44,22 @@ func (f *flight) abandon() {
 	closePayload(p)
 }
 
+// keep stores the payload of an answer that was not stored for the leader
+// to claim, or closes it when the leader already gave up.
+func (f *flight) keep(p any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.abandoned {
+		closePayload(p)
+		return
+	}
+	f.payload = p
+}
+
 // guarded answers from one shared upstream call per key (Concurrency per
-// key at once). stale is the entry found, if any, for StaleIfError.
-func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forward, stale *backend.Entry) (Result, error) {
+// key at once). seen is what the caller's lookup found: an entry there
+// may stand in for a failed call (StaleIfError).
+func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forward, seen found) (Result, error) {
 	token := new(byte)
 	fl := &flight{}
 	ch := c.flights.DoChan(c.flightKey(req), func() (any, error) {
@@ -70,24 +83,38 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 	case r := <-ch:
 		got := r.Val.(*flight)
 		if r.Err != nil {
-			return c.upstreamFailed(req, fwd, stale, r.Err)
+			// Every caller of the flight shares its error.
+			return c.failed(req, seen, Result{Status: Miss, Forward: fwd}, r.Err)
 		}
-		if got.leader != token {
-			if got.storable || got.fromCache {
+		leader := got.leader == token
+		switch {
+		case got.fromCache:
+			res := fromEntry(got.entry, Hit, got.source)
+			if !leader {
 				c.cfg.recorder.Record(Event{Kind: EventCollapsed, Endpoint: req.Endpoint, Source: got.source})
-				res := fromEntry(got.entry, Hit, got.source)
 				res.Collapsed = true
-				return res, nil
-			}
-			// The shared answer was not storable: ask for ourselves.
-			res, err := c.direct(ctx, req, fetch, fwd)
-			if err != nil {
-				return c.upstreamFailed(req, fwd, stale, err)
 			}
 			return res, nil
-		}
-		if got.fromCache {
-			return fromEntry(got.entry, Hit, got.source), nil
+		case got.storable && !leader:
+			c.cfg.recorder.Record(Event{Kind: EventCollapsed, Endpoint: req.Endpoint, Source: got.source})
+			res := fromEntry(got.entry, Hit, got.source)
+			res.Collapsed = true
+			return res, nil
+		case got.failed:
+			// Every caller of the flight shares its failed answer; the
+			// payload, if any, is the leader's.
+			res := Result{Value: got.value, Status: Miss, Forward: fwd, Failed: true}
+			if leader {
+				res.Payload = got.claim()
+			}
+			return c.failed(req, seen, res, nil)
+		case !leader:
+			// The shared answer was not storable: ask for ourselves.
+			res, err := c.direct(ctx, req, fetch, fwd)
+			if err != nil || res.Failed {
+				return c.failed(req, seen, res, err)
+			}
+			return res, nil
 		}
 		res := Result{Value: got.value, Status: Miss, Forward: fwd, Stored: got.stored}
 		if got.storable {
@@ -97,18 +124,6 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 		}
 		return res, nil
 	}
-}
-
-// upstreamFailed answers a failed upstream call: the error, or the stale
-// entry under StaleIfError.
-func (c *Cache) upstreamFailed(req Request, fwd Forward, stale *backend.Entry, err error) (Result, error) {
-	if req.Policy.StaleIfError > 0 && stale != nil {
-		c.cfg.recorder.Record(Event{Kind: EventStaleIfError, Endpoint: req.Endpoint, Source: c.source, Err: err})
-		res := fromEntry(*stale, Stale, c.source)
-		res.StaleIfError = true
-		return res, nil
-	}
-	return Result{Status: Miss, Forward: fwd}, err
 }
 
 // flightKey spreads callers over Concurrency shared calls per key.
@@ -124,29 +139,22 @@ func (c *Cache) flightKey(req Request) string {
 	return req.Key + "\x00" + strconv.FormatUint(slot, 10)
 }
 
-// lead runs the shared upstream call: detached from the callers'
-// cancellation with its own timeout, after re-checking the cache and, when
-// the backend is a Locker, taking the fleet-wide lock.
+// lead runs the shared upstream call, detached from the callers'
+// cancellation: it re-checks the cache and, when the backend is a Locker,
+// takes the fleet-wide lock (waiting at most the upstream timeout for
+// another instance's entry), then calls the upstream with a timeout of its
+// own, started once the wait is over.
 func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *flight) error {
 	c.track.add()
 	defer c.track.done()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(callerCtx), c.upstreamTimeout(req))
-	defer cancel()
+	base := context.WithoutCancel(callerCtx)
+	timeout := c.upstreamTimeout(req)
 
-	if c.recheck(ctx, req, fl) {
-		return nil
-	}
 	// release frees the fleet-wide lock; a background store takes it
 	// over so that the lock lasts until the entry has landed.
-	release := func() {}
-	if c.locker != nil {
-		unlock, found := c.lock(ctx, req, fl)
-		if found {
-			return nil
-		}
-		if unlock != nil {
-			release = unlock
-		}
+	release, found := c.guard(base, req, fl, timeout)
+	if found {
+		return nil
 	}
 	handedOver := false
 	defer func() {
@@ -154,6 +162,8 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 			release()
 		}
 	}()
+	ctx, cancel := context.WithTimeout(base, timeout)
+	defer cancel()
 	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
 		closePayload(f.Payload)
@@ -161,16 +171,15 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	}
 	fl.value = f.Value
 	if !f.Store {
-		fl.mu.Lock()
-		if fl.abandoned {
-			closePayload(f.Payload)
-		} else {
-			fl.payload = f.Payload
+		fl.failed = f.Failed
+		if !f.Failed {
+			c.retry.clear(req.Key)
 		}
-		fl.mu.Unlock()
+		fl.keep(f.Payload)
 		return nil
 	}
 	closePayload(f.Payload)
+	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
 	if req.Policy.StoreInBackground {
 		e := fl.entry
@@ -194,38 +203,6 @@ func (c *Cache) recheck(ctx context.Context, req Request, fl *flight) bool {
 	}
 	fl.fromCache, fl.entry, fl.value, fl.source = true, e, e.Value, src
 	return true
-}
-
-// lock takes the backend's lock for the key. When another instance holds
-// it, lock waits for that instance's entry (found == true) or for the lock
-// to come free. Any other lock error lets the call go ahead unguarded.
-func (c *Cache) lock(ctx context.Context, req Request, fl *flight) (unlock func(), found bool) {
-	lockKey := "lock:" + req.Key
-	t := time.NewTicker(c.cfg.lockPoll)
-	defer t.Stop()
-	for {
-		unlock, err := c.locker.Lock(ctx, lockKey, c.cfg.lockTTL)
-		if err == nil {
-			// Another instance may have stored while we waited.
-			if c.recheck(ctx, req, fl) {
-				unlock()
-				return nil, true
-			}
-			return unlock, false
-		}
-		if !errors.Is(err, backend.ErrLocked) {
-			c.cfg.logger.Debug("hitbox: lock unavailable, calling upstream unguarded", "key", req.Key, "err", err)
-			return nil, false
-		}
-		select {
-		case <-ctx.Done():
-			return nil, false
-		case <-t.C:
-		}
-		if c.recheck(ctx, req, fl) {
-			return nil, true
-		}
-	}
 }
 
 // revalidate refreshes a stale entry in the background, at most once per
@@ -255,9 +232,15 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	defer cancel()
 	f, err := c.callUpstream(ctx, req, fetch)
 	closePayload(f.Payload)
-	if err != nil || !f.Store {
+	if err != nil {
 		return err
 	}
+	if !f.Store {
+		// Callers that joined this refresh share a failed answer.
+		fl.value, fl.failed = f.Value, f.Failed
+		return nil
+	}
+	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
 	fl.stored = c.write(ctx, req, fl.entry)
 	return nil
@@ -271,11 +254,16 @@ func (c *Cache) upstreamTimeout(req Request) time.Duration {
 	return c.cfg.upstreamTimeout
 }
 
-// callUpstream asks the upstream, timing and recording the call.
+// callUpstream asks the upstream, timing and recording the call (an
+// answer marked Failed is recorded with [ErrUpstreamFailed]).
 func (c *Cache) callUpstream(ctx context.Context, req Request, fetch Fetch) (Fetched, error) {
 	start := time.Now()
 	f, err := fetch(ctx)
-	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: err})
+	rerr := err
+	if err == nil && f.Failed && !f.Store {
+		rerr = ErrUpstreamFailed
+	}
+	c.cfg.recorder.Record(Event{Kind: EventUpstream, Endpoint: req.Endpoint, Duration: time.Since(start), Err: rerr})
 	return f, err
 }
 

@@ -85,7 +85,10 @@ type Policy struct {
 	// [Fetched.Failed]. A stale entry that has not expired qualifies too.
 	// It must not exceed the keep period (an expired entry is gone after
 	// Keep). Such answers are counted apart ([EventStaleIfError]) so that
-	// a stale hit never hides an outage. Zero: off.
+	// a stale hit never hides an outage. After such a failure the key's
+	// upstream is tried at most once per retry interval
+	// ([WithStaleIfErrorRetry]); the calls in between get the entry at
+	// once. Zero: off.
 	StaleIfError time.Duration
 	// StoreInBackground stores through the offload runner after
 	// answering, instead of before (the default), trading "a client that

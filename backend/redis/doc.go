@@ -38,15 +38,18 @@
 //
 // [Backend.Lock] implements [backend.Locker], which the flow uses whenever
 // the backend offers it (a composition offers its L2's): a lock key per
-// key, [Options.LockPrefix] + key, set with SET NX PX to a random token,
-// extended while the holder's upstream call runs and released by a
-// compare-and-delete script, so only its holder ever releases it. The
-// instances that lose the lock poll the backend for the winner's entry
-// (the flow's lock poll, 20ms by default) rather than wait for a pub/sub
-// notification: polling needs no subscription per waiting key, works the
-// same on every topology, and costs one GET per waiter per poll, each
-// within its own deadline. A holder that dies stops extending, so its lock
-// expires after the lock TTL and another instance calls the upstream.
+// key, [Options.LockPrefix] + key ("lock:" + Prefix + the entry's key by
+// default), set with SET NX PX to a random token for a short lease (the
+// flow's, 5s by default), renewed every lease/3 while the holder's
+// upstream call runs and released by a compare-and-delete script, so only
+// its holder ever releases it. A lock key without a TTL is not trusted
+// and taken over (see [Backend.Lock]). The instances that lose the lock
+// poll the backend for the winner's entry (the flow's lock poll, 20ms by
+// default) rather than wait for a pub/sub notification: polling needs no
+// subscription per waiting key, works the same on every topology, and
+// costs one GET per waiter per poll, each within its own deadline. A
+// holder that dies stops renewing, so its lock expires within one lease
+// and another instance calls the upstream.
 //
 // # L1 invalidation across instances
 //

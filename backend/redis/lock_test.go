@@ -3,20 +3,29 @@ package redis
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/internal/redistest"
 )
 
 // lockPair returns two Backends that share a server and a prefix, as two
-// instances of one service do.
+// instances of one service do. Their calls may take long (a busy machine
+// starves the server): these tests are about locks, not timeouts.
 func lockPair(t *testing.T) (*Backend, *Backend) {
 	t.Helper()
 	s := redistest.Start(t)
-	return newBackend(t, Options{URL: s.URL(), Prefix: "app:"}), newBackend(t, Options{URL: s.URL(), Prefix: "app:"})
+	o := Options{URL: s.URL(), Prefix: "app:", OpTimeout: lockOpTimeout}
+	return newBackend(t, o), newBackend(t, o)
 }
+
+// lockOpTimeout is the OpTimeout of the lock tests' Backends.
+const lockOpTimeout = 10 * time.Second
 
 func mustLock(t *testing.T, b *Backend, ctx context.Context, key string, ttl time.Duration) func() {
 	t.Helper()
@@ -48,13 +57,13 @@ func holder(t *testing.T, b *Backend, key string) string {
 	return v
 }
 
-// eventually polls cond every 5ms until it holds or 10s pass.
+// eventually polls cond every 5ms until it holds or 30s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after 10s", what)
+			t.Fatalf("%s: still not true after 30s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -129,29 +138,111 @@ func TestLockExpires(t *testing.T) {
 	}
 }
 
+// WaitRenewals polls the PTTL of the Redis key lockKey until it has seen
+// the lease renewed n times (the PTTL going up), failing t if the key
+// stops holding token first, or after 30s. Exported for the flow's tests
+// (package redis_test).
+func WaitRenewals(t *testing.T, client goredis.UniversalClient, lockKey, token string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last, seen := time.Duration(-1), 0
+	for seen < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("saw %d renewals of the lock in 30s, want %d", seen, n)
+		}
+		if h, _ := client.Get(t.Context(), lockKey).Result(); h != token {
+			t.Fatalf("after %d renewals the lock key holds %q, want the holder's token %q", seen, h, token)
+		}
+		pttl, err := client.PTTL(t.Context(), lockKey).Result()
+		if err != nil {
+			t.Fatalf("PTTL: %v", err)
+		}
+		if last >= 0 && pttl > last {
+			seen++
+		}
+		last = pttl
+		time.Sleep(5 * time.Millisecond) // the polling interval, not a wait for an event
+	}
+}
+
+// TestLockExtendedWhileHeld checks that a held lock's lease is renewed
+// past its length (four renewals every lease/3) and that nobody else
+// takes it meanwhile.
 func TestLockExtendedWhileHeld(t *testing.T) {
 	t.Parallel()
 	a, b := lockPair(t)
-	const ttl = 150 * time.Millisecond
-	start := time.Now()
-	unlock := mustLock(t, a, t.Context(), "k", ttl)
+	// Long enough that a busy machine never delays a renewal by a lease.
+	const lease = 3 * time.Second
+	unlock := mustLock(t, a, t.Context(), "k", lease)
 	token := holder(t, a, "k")
-	// Held for five TTLs: only the extension keeps it.
-	for time.Since(start) < 5*ttl {
-		if h := holder(t, a, "k"); h != token {
-			t.Fatalf("%v after Lock with a %v TTL, lock key holds %q, want the holder's token", time.Since(start), ttl, h)
-		}
-		mustBeLocked(t, b, "k")
-		time.Sleep(10 * time.Millisecond)
-	}
+	WaitRenewals(t, a.Client(), a.lockPrefix+"k", token, 4)
+	mustBeLocked(t, b, "k")
 	pttl, err := a.Client().PTTL(t.Context(), a.lockPrefix+"k").Result()
-	if err != nil || pttl <= 0 || pttl > ttl {
-		t.Fatalf("PTTL of the lock key = %v, %v; want in (0, %v]", pttl, err, ttl)
+	if err != nil || pttl <= 0 || pttl > lease {
+		t.Fatalf("PTTL of the lock key = %v, %v; want in (0, %v]", pttl, err, lease)
 	}
 	unlock()
 	if h := holder(t, a, "k"); h != "" {
 		t.Fatalf("lock key after unlock holds %q", h)
 	}
+}
+
+// levels is a slog.Handler that counts records by level.
+type levels struct {
+	mu sync.Mutex // guards n
+	n  map[slog.Level]int
+}
+
+func (l *levels) Enabled(context.Context, slog.Level) bool { return true }
+func (l *levels) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = make(map[slog.Level]int)
+	}
+	l.n[r.Level]++
+	return nil
+}
+func (l *levels) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *levels) WithGroup(string) slog.Handler      { return l }
+
+func (l *levels) count(level slog.Level) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n[level]
+}
+
+// TestLockTakesOverKeyWithoutTTL checks that a lock key without a TTL
+// (left by a bug or set by hand) is not trusted: Lock takes it, with a
+// lease, and logs it once at Warn.
+func TestLockTakesOverKeyWithoutTTL(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t)
+	logs := &levels{}
+	a := newBackend(t, Options{URL: s.URL(), Prefix: "app:", OpTimeout: lockOpTimeout, Logger: slog.New(logs)})
+	const lease = 10 * time.Second
+	for i, key := range []string{"k", "k2"} {
+		if err := a.Client().Set(t.Context(), a.lockPrefix+key, "by hand", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		unlock := mustLock(t, a, t.Context(), key, lease)
+		if h := holder(t, a, key); h == "by hand" || h == "" {
+			t.Fatalf("lock key after Lock holds %q, want the new holder's token", h)
+		}
+		pttl, err := a.Client().PTTL(t.Context(), a.lockPrefix+key).Result()
+		if err != nil || pttl <= 0 || pttl > lease {
+			t.Fatalf("PTTL of the taken-over lock key = %v, %v; want in (0, %v]", pttl, err, lease)
+		}
+		unlock()
+		if w, d := logs.count(slog.LevelWarn), logs.count(slog.LevelDebug); w != 1 || d != i {
+			t.Errorf("after %d take-overs: %d warnings, %d debug lines; want 1 and %d", i+1, w, d, i)
+		}
+	}
+	// A lock key with a TTL is another's lock, trusted.
+	if err := a.Client().Set(t.Context(), a.lockPrefix+"k3", "alive", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mustBeLocked(t, a, "k3")
 }
 
 func TestLockBadInput(t *testing.T) {

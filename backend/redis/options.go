@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -122,6 +123,9 @@ type Options struct {
 	ExpiryMargin time.Duration
 	// Label names the backend in stats and errors; empty means "redis".
 	Label string
+	// Logger receives the Backend's warnings (such as a lock key found
+	// without a TTL, see [Backend.Lock]); nil discards them.
+	Logger *slog.Logger
 
 	// Channel, when set, is the Redis pub/sub channel on which the Backend
 	// announces its writes (Set, Delete, Purge) for [Backend.Subscribe]:
@@ -235,6 +239,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Label == "" {
 		o.Label = "redis"

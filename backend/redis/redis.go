@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,9 @@ type Backend struct {
 	channel      string // "": no announcements
 	instanceID   string
 	breaker      breaker
+	logger       *slog.Logger
+
+	untrustedLogged atomic.Bool // a lock key without a TTL was logged at Warn
 
 	// bg is canceled by Close: lock extensions and subscriptions end.
 	bg       context.Context
@@ -86,6 +90,7 @@ func New(o Options) (*Backend, error) {
 		channel:      o.Channel,
 		instanceID:   o.InstanceID,
 		breaker:      newBreaker(o.Label, o.Breaker),
+		logger:       o.Logger,
 	}
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
 	return b, nil

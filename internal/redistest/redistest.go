@@ -147,12 +147,19 @@ func startE(t testing.TB, bin, pkg string, busOffset int, args func(dir string, 
 		s.proc = testproc.New(testproc.Config{
 			Bin: path, Args: a, Dir: dir, Log: filepath.Join(dir, "redis.log"),
 			What: "answering PING", Timeout: startTimeout,
-			Ready: func() error {
+			Ready: func(pid int) error {
 				r, err := do(addr, time.Second, "PING")
-				if err == nil && r != "PONG" {
-					err = fmt.Errorf("PING answered %v", r)
+				switch {
+				case err != nil:
+					return err
+				case r != "PONG":
+					return fmt.Errorf("PING answered %v", r)
+				case !ours(addr, pid):
+					// Another test's server took the port between
+					// FreePort and our bind, and answered for ours.
+					return fmt.Errorf("port answered by another process: %w", testproc.ErrAddrInUse)
 				}
-				return err
+				return nil
 			},
 		})
 		if err = s.proc.Start(); err == nil || !errors.Is(err, testproc.ErrAddrInUse) {
@@ -195,6 +202,14 @@ func serverArgs(dir string, port int) []string {
 		"--dir", dir,
 		"--logfile", "",
 	}
+}
+
+// ours reports whether the server answering at addr is the process pid
+// (INFO's process_id).
+func ours(addr string, pid int) bool {
+	r, err := do(addr, time.Second, "INFO", "server")
+	info, _ := r.(string)
+	return err == nil && strings.Contains(info, "\nprocess_id:"+strconv.Itoa(pid)+"\r\n")
 }
 
 // do sends one command in RESP and reads one reply.

@@ -95,7 +95,7 @@ func Start(t testing.TB) *Server {
 		s.proc = testproc.New(testproc.Config{
 			Bin: bin, Args: []string{script}, Dir: s.Dir, Log: filepath.Join(s.Dir, "tarantool.log"),
 			What: "accepting " + User, Timeout: startTimeout,
-			Ready: func() error { return ping(addr) },
+			Ready: func(int) error { return ping(addr) },
 		})
 		if err = s.proc.Start(); err == nil || !errors.Is(err, testproc.ErrAddrInUse) {
 			break

@@ -35,8 +35,10 @@ type Config struct {
 	// Dir is the working directory; Log the file (usually in Dir) that
 	// collects the output of every run.
 	Dir, Log string
-	// Ready returns nil once the server serves; Start polls it.
-	Ready func() error
+	// Ready returns nil once the server, process pid, serves; Start polls
+	// it. An error wrapping ErrAddrInUse (another process answers on the
+	// port) ends the start at once, so that the caller tries another port.
+	Ready func(pid int) error
 	// What names the readiness in errors ("answering PING").
 	What string
 	// Timeout bounds how long a start may take to be ready.
@@ -151,10 +153,15 @@ func (p *Proc) launch() error {
 			return fmt.Errorf("%s exited before %s: %s", name, p.cfg.What, LastLines(out, 10))
 		default:
 		}
-		err := p.cfg.Ready()
+		err := p.cfg.Ready(cmd.Process.Pid)
 		if err == nil {
 			p.run = r
 			return nil
+		}
+		if errors.Is(err, ErrAddrInUse) {
+			_ = cmd.Process.Kill()
+			<-r.done
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
