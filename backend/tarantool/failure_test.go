@@ -122,9 +122,10 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	slowest := time.Duration(l.slowest.Load())
 	t.Logf("%d calls, %d unavailable, slowest %v", l.calls.Load(), l.unavailable.Load(), slowest)
 	// The request timeout, plus room for a busy machine under the race
-	// detector.
-	if limit := b.timeout + time.Second; slowest > limit {
-		t.Errorf("slowest call took %v, want at most %v (the request timeout plus a second)", slowest, limit)
+	// detector: a call that hangs on a dead server (waiting for a
+	// reconnection, say) takes far longer.
+	if limit := b.timeout + 5*time.Second; slowest > limit {
+		t.Errorf("slowest call took %v, want at most %v (the request timeout plus room for a loaded machine)", slowest, limit)
 	}
 	recovers(t, b)
 	if e, ok, err := b.Get(t.Context(), "kept"); err != nil || !ok || string(e.Value) != "before the kill" {

@@ -10,15 +10,14 @@ var policies = [numKinds]string{
 	kindHot:  "{Enabled: {ttl: 30s, stale: 20s, policy: {stale: OffloadRevalidate}}}",
 	kindCold: "{Enabled: {ttl: 60s}}",
 	// Short enough that entries go stale and expire many times a minute.
-	// stale_if_error (issue #9 point 5) would go here, e.g.
-	// stale_if_error: 20s, once the file has it.
-	kindStale:   "{Enabled: {ttl: 4s, stale: 1s, keep: 20s, policy: {stale: OffloadRevalidate}}}",
+	kindStale:   "{Enabled: {ttl: 4s, stale: 1s, keep: 20s, stale_if_error: 20s, policy: {stale: OffloadRevalidate}}}",
 	kindLarge:   "{Enabled: {ttl: 20s, stale: 10s, policy: {stale: OffloadRevalidate}}}",
 	kindHuge:    "{Enabled: {ttl: 20s}}",
 	kindChunked: "{Enabled: {ttl: 15s, stale: 5s, policy: {stale: OffloadRevalidate}}}",
 	kindSlow:    "{Enabled: {ttl: 10s, stale: 5s, policy: {stale: OffloadRevalidate}}}",
-	kindFail:    "{Enabled: {ttl: 5s}}",
-	kindReset:   "{Enabled: {ttl: 5s}}",
+	// A failed answer after expiry is replaced by the kept entry.
+	kindFail:  "{Enabled: {ttl: 5s, keep: 30s, stale_if_error: 30s}}",
+	kindReset: "{Enabled: {ttl: 5s}}",
 }
 
 // hitboxdConfig returns hitboxd's file for the soak: the proxy and the
@@ -60,17 +59,17 @@ endpoints:
       - Method: GET
       - Path: "/%[1]s/{%[2]s}"
       - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
     response:
       - Status: 200
       - Not: {Header: {Set-Cookie: {exist: ~}}}
-    extractors: [{Method: ~}, {Path: "/%[1]s/{%[2]s}"}]
+    extractors: [{Method: ~}, {Path: "/%[1]s/{%[2]s}"}, {Query: {name: {starts: ""}}}]
     policy: %[3]s
 `, k, part, policies[k])
 		if k == kindSlow {
-			// An upstream timeout per endpoint (issue #9 point 3) would
-			// go here once the file has it: longer than the slowest
-			// answer.
-			b.WriteString("    # upstream timeout: not in the file yet\n")
+			// Longer than the slowest answer: a slow answer is not a
+			// failure here.
+			b.WriteString("    upstream_timeout: 30s\n")
 		}
 	}
 	return b.String()
