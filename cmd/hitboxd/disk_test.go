@@ -4,16 +4,20 @@ package main
 // that keep the store, the admin API over it.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hitbox-go/hitbox/config"
 )
 
 // diskBackends are the shapes of a hitboxd with a disk layer, for the
@@ -211,5 +215,42 @@ func TestE2EReloadKeepsDisk(t *testing.T) {
 	p.signal(syscall.SIGTERM)
 	if err := p.wait(); err != nil {
 		t.Errorf("exit: %v", err)
+	}
+}
+
+// TestCheckDiskAndTarantool: `hitboxd check` accepts Disk and Tarantool,
+// alone and as either layer of a composition, without creating a Disk
+// file nor waiting for the lock a running hitboxd holds on it.
+func TestCheckDiskAndTarantool(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	held := filepath.Join(dir, "held.db")
+	f, _, err := config.Parse("held.yaml", []byte(fmt.Sprintf("upstream: http://127.0.0.1:3000\nbackend: {type: Disk, path: %q}\n", held)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := f.BuildStore(config.BuildOptions{}) // holds the file's lock, as a running hitboxd would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close(context.Background())
+	missing := filepath.Join(dir, "not", "there.db")
+	for _, tc := range []struct{ name, backend, kind string }{
+		{"Disk", fmt.Sprintf("{type: Disk, path: %q, max_bytes: 10GiB}", missing), "Disk"},
+		{"FeOxDb held by another process", fmt.Sprintf("{type: FeOxDb, path: %q}", held), "Disk"},
+		{"Tarantool", `{type: Tarantool, address: 127.0.0.1:3301, user: hitbox, password: "x", space: hitbox, timeout: 500ms}`, "Tarantool"},
+		{"Memory over Disk", fmt.Sprintf("{type: Composition, l1: {type: Memory}, l2: {type: Disk, path: %q}}", missing), "Composition"},
+		{"Disk over Tarantool", fmt.Sprintf("{type: Composition, l1: {type: Disk, path: %q}, l2: {type: Tarantool, address: 127.0.0.1:3301}}", missing), "Composition"},
+	} {
+		file := writeFile(t, "hitboxd.yaml", goodFile+"backend: "+tc.backend+"\n")
+		// A check that opened the held file would fail with
+		// disk.ErrFileLocked after its lock timeout.
+		code, stdout, stderr := runCmd(t, "check", "-config", file)
+		if want := file + ": ok (1 endpoint, " + tc.kind + " backend, 0 warnings)\n"; code != 0 || stdout != want {
+			t.Errorf("%s: check = %d %q %q, want %q", tc.name, code, stdout, stderr, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); err == nil {
+		t.Errorf("check created %s", filepath.Dir(missing))
 	}
 }
