@@ -38,9 +38,10 @@ type BuildOptions struct {
 	// once. Nil: every store is new.
 	Reuse *Store
 	// Check builds the tree without opening the files of its Disk
-	// stores (an empty memory store stands in for each), for
-	// `hitboxd check`: it must neither create them nor wait for the lock
-	// of a running hitboxd.
+	// stores nor connecting its Tarantool stores (an empty memory store
+	// stands in for each), for `hitboxd check`: it must neither create a
+	// file nor wait for the lock of a running hitboxd, nor reach the
+	// network.
 	Check bool
 }
 

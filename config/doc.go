@@ -98,7 +98,7 @@
 //     store's file) and max_bytes (default 1GiB); its values default to
 //     MsgPack. Two Disk stores of a tree may not share a file. Building
 //     it opens the file and holds its lock until [Store.Close]; a build
-//     with [BuildOptions.Check] opens nothing.
+//     with [BuildOptions.Check] opens nothing (nor connects Tarantool).
 //   - Tarantool (backend/tarantool) takes address (required, host:port),
 //     user, password, space (default "hitbox") and timeout (positive,
 //     default 500ms); building it connects in the background. Both

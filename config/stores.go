@@ -209,9 +209,10 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 		}
 	}
 	switch {
-	case b.Type == Disk && o.Check:
-		// check must neither create the file nor wait for the lock of a
-		// running hitboxd: an empty memory store stands in.
+	case o.Check:
+		// check must neither create a Disk file nor wait for the lock of
+		// a running hitboxd, nor connect anywhere: an empty memory store
+		// stands in (Parse ran the store's own Validate).
 		m, err := memory.New(memory.Options{MaxBytes: 1 << 20})
 		if !bl.check(b.Loc, err) {
 			return nil

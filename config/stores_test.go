@@ -81,8 +81,11 @@ func TestBuildDiskLockedFile(t *testing.T) {
 
 func TestBuildCheckOpensNoDiskFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dir", "cache.db")
-	f := parseBackend(t, fmt.Sprintf("  {type: Composition, l1: {type: Memory}, l2: {type: Disk, path: %q}}\n", path))
+	f := parseBackend(t, fmt.Sprintf("  {type: Composition, l1: {type: Disk, path: %q}, l2: {type: Tarantool, address: \"127.0.0.1:1\"}}\n", path))
 	s := buildStore(t, f, BuildOptions{Check: true})
+	if len(s.Tarantool) != 0 {
+		t.Errorf("a Check build made %d Tarantool backends (they connect at once), want none", len(s.Tarantool))
+	}
 	roundTrip(t, s.Backend, "k", "v")
 	closeStore(t, s)
 	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, os.ErrNotExist) {
