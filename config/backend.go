@@ -53,13 +53,14 @@ var backendFields = map[BackendType][]string{
 	Memory: {"type", "key", "value", "max_bytes", "max_capacity"},
 	Redis: {"type", "key", "value", "url", "cluster", "sentinel", "username", "password", "prefix", "pool_size",
 		"timeouts", "breaker"},
-	Disk:        {"type", "key", "value", "path"},
-	Tarantool:   {"type", "key", "value", "address"},
+	Disk:        {"type", "key", "value", "path", "max_bytes"},
+	Tarantool:   {"type", "key", "value", "address", "user", "password", "space", "timeout"},
 	Composition: {"type", "key", "l1", "l2", "policy", "invalidation"},
 }
 
 func (d *decoder) backend(n *node, path string) *Backend {
 	b := &Backend{Type: Memory, Loc: loc(n, path)}
+	clean := len(d.errs)
 	if n.kind != kindMap {
 		d.wrongType(n, path, "a backend mapping (type: Memory, ...)")
 		return b
@@ -94,26 +95,9 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	case Redis:
 		b.Redis = d.redis(n, path, fs)
 	case Disk:
-		b.Disk = &DiskBackend{}
-		if e, ok := fs["path"]; ok {
-			if s, ok := d.str(e.val, e.path, "a directory"); ok {
-				if s == "" {
-					d.fail(e.val, e.path, ErrValue, "empty path")
-				}
-				b.Disk.Path = s
-			}
-		} else {
-			d.fail(n, joinPath(path, "path"), ErrMissing, "missing path (the store's directory)")
-		}
+		b.Disk = d.disk(n, path, fs, &b.Value, clean)
 	case Tarantool:
-		b.Tarantool = &TarantoolBackend{}
-		if e, ok := fs["address"]; ok {
-			if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-				b.Tarantool.Address = s
-			}
-		} else {
-			d.fail(n, joinPath(path, "address"), ErrMissing, "missing address (host:port)")
-		}
+		b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
 	case Composition:
 		b.Composition = d.composition(n, path, fs)
 	}

@@ -232,20 +232,3 @@ backend:
 		t.Errorf("Get = %q, %v, %v; want v, true, nil", e.Value, ok, err)
 	}
 }
-
-func TestBuildStoreUnsupported(t *testing.T) {
-	f, _, err := Parse("s.yaml", []byte(`upstream: http://127.0.0.1:3000
-backend:
-  type: Composition
-  l1: {type: Memory}
-  l2: {type: Disk, path: /var/cache/hitbox}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.BuildStore(BuildOptions{})
-	want := "s.yaml:5:8: backend.l2: the Disk backend is not supported by this build yet"
-	if err == nil || err.Error() != want {
-		t.Errorf("BuildStore error = %v, want %q", err, want)
-	}
-}

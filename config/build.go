@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/memory"
 	"github.com/hitbox-go/hitbox/backend/redis"
+	"github.com/hitbox-go/hitbox/backend/tarantool"
 	"github.com/hitbox-go/hitbox/composition"
 	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
@@ -27,6 +29,20 @@ type BuildOptions struct {
 	Offload composition.Offloader
 	// Now is the backends' clock; nil means time.Now.
 	Now func() time.Time
+	// Reuse is the Store in force when a reload builds a new one: the
+	// new tree takes over its Disk and Tarantool stores whose settings
+	// did not change (their line in [File.Dump], passwords included)
+	// instead of opening them again, and the last of the two Stores to
+	// close closes them. A Disk store whose file the Reuse tree holds
+	// with other settings is an error: one process can open a file only
+	// once. Nil: every store is new.
+	Reuse *Store
+	// Check builds the tree without opening the files of its Disk
+	// stores nor connecting its Tarantool stores (an empty memory store
+	// stands in for each), for `hitboxd check`: it must neither create a
+	// file nor wait for the lock of a running hitboxd, nor reach the
+	// network.
+	Check bool
 }
 
 // Runtime is what a File builds: the endpoints for httpcache and the
@@ -49,19 +65,31 @@ type Store struct {
 	Invalidators []*redis.Invalidator
 	// Redis are the tree's Redis backends: for their breaker states, and
 	// to ping them at start.
-	Redis   []*redis.Backend
+	Redis []*redis.Backend
+	// Tarantool are the tree's Tarantool backends, likewise.
+	Tarantool []*tarantool.Backend
+
+	mu      sync.Mutex // guards closers
 	closers []func(ctx context.Context) error
+	shared  []*shared // the Disk and Tarantool stores, which a reload may take over
 }
 
 // Close closes every backend of the tree, each composition's invalidator
 // and then the composition before its layers, and returns their errors
-// joined. It is safe to call on a nil Store.
+// joined. A Disk or Tarantool store that the Store of a reload took over
+// ([BuildOptions.Reuse]) is closed by the last of the two to close. Close
+// is safe to call on a nil Store, and more than once (the later calls do
+// nothing).
 func (s *Store) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
 	var errs []error
-	for _, c := range s.closers {
+	for _, c := range closers {
 		errs = append(errs, c(ctx))
 	}
 	return errors.Join(errs...)
@@ -69,8 +97,8 @@ func (s *Store) Close(ctx context.Context) error {
 
 // Build builds the endpoints and the backend tree of f. On error nothing
 // is left open. Parse has validated f, so the only errors expected are
-// backends this build cannot run yet (wrapping [ErrUnsupported]) and
-// failures of the backends' constructors.
+// failures of the backends' constructors (a Disk file that cannot be
+// opened, see backend/disk).
 func (f *File) Build(o BuildOptions) (*Runtime, error) {
 	eps, err := f.BuildEndpoints()
 	if err != nil {
@@ -346,11 +374,12 @@ func transforms(ts []Transform) extract.Transforms {
 	return out
 }
 
-// BuildStore builds f's backend tree. Memory, Redis and compositions are
-// built (a Redis backend does not contact Redis until its first call; a
-// composition with invalidation subscribes at once, in the background);
-// Disk and Tarantool give an error wrapping [ErrUnsupported] until their
-// packages exist. On error, whatever was built is closed.
+// BuildStore builds f's backend tree. A Redis backend does not contact
+// Redis until its first call, nor a Tarantool backend before it connects
+// in the background; a composition with invalidation subscribes at once,
+// in the background; a Disk store opens (or creates) its file at once and
+// holds its lock until closed (see [BuildOptions] for reloads and
+// checks). On error, whatever was built is closed.
 func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 	b := f.Backend
 	if b == nil {
@@ -389,10 +418,12 @@ func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend
 			return r
 		}
 		return nil
+	case Disk, Tarantool:
+		return bl.leaf(b, o, s)
 	case Composition:
 		return bl.composition(b, o, s)
 	}
-	bl.fail(b.Loc, ErrUnsupported, "the %v backend is not supported by this build yet", b.Type)
+	bl.fail(b.Loc, ErrValue, "unknown backend type %v", b.Type)
 	return nil
 }
 

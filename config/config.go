@@ -73,6 +73,7 @@ func (d *decoder) decodeFile(root *node) *File {
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)
 		d.keyFormats(f.Backend)
+		d.diskFiles(f.Backend)
 	} else {
 		f.Backend = defaultBackend()
 	}

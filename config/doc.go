@@ -94,10 +94,19 @@
 //     breaker: null are the defaults. Building a Redis backend contacts
 //     nobody: the first call does. Dump hides passwords; [SameBackend]
 //     compares them.
-//   - Disk takes path (required); Tarantool takes address (required).
-//     They are accepted and validated, but [File.BuildStore] reports
-//     [ErrUnsupported] for them until their packages exist. A
-//     composition needs l1 and l2; its policy defaults to Sequential,
+//   - Disk (backend/disk; hitbox's FeOxDb) takes path (required: the
+//     store's file) and max_bytes (default 1GiB); its values default to
+//     MsgPack. Two Disk stores of a tree may not share a file. Building
+//     it opens the file and holds its lock until [Store.Close]; a build
+//     with [BuildOptions.Check] opens nothing (nor connects Tarantool).
+//   - Tarantool (backend/tarantool) takes address (required, host:port),
+//     user, password, space (default "hitbox") and timeout (positive,
+//     default 500ms); building it connects in the background. Both
+//     stores' options go through their own Validate, whose errors are
+//     placed on the backend. A reload's build ([BuildOptions.Reuse])
+//     takes over the Disk and Tarantool stores whose settings did not
+//     change.
+//   - A composition needs l1 and l2; its policy defaults to Sequential,
 //     OptimisticParallel, Never; race losers are offloaded.
 //   - A composition's invalidation {channel} needs a Memory l1 over a
 //     Redis l2; channel defaults to the l2's prefix + "invalidate". The

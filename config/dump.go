@@ -76,9 +76,9 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string, secrets bool) {
 	case Redis:
 		dumpRedis(w, b.Redis, secrets)
 	case Disk:
-		fmt.Fprintf(w, " path=%q", b.Disk.Path)
+		dumpDisk(w, b.Disk)
 	case Tarantool:
-		fmt.Fprintf(w, " address=%q", b.Tarantool.Address)
+		dumpTarantool(w, b.Tarantool, secrets)
 	case Composition:
 		c := b.Composition
 		fmt.Fprintf(w, " read=%v write=%v refill=%v", c.Read, c.Write, c.Refill)

@@ -28,9 +28,6 @@ var (
 	// ErrSchema: the document breaks the JSON Schema (config/schema.json)
 	// in a way the other checks did not report.
 	ErrSchema = errors.New("config: schema violation")
-	// ErrUnsupported: a valid section names something this build cannot
-	// run yet (a backend without an implementation).
-	ErrUnsupported = errors.New("config: not supported")
 )
 
 // Error is one problem in a configuration file, at a place in it.

@@ -187,16 +187,30 @@ type RedisBreaker struct {
 	Probes   uint32
 }
 
-// DiskBackend is `type: Disk`.
+// DiskBackend is `type: Disk` (hitbox's FeOxDb): an embedded on-disk
+// store (backend/disk) whose entries survive restarts.
 type DiskBackend struct {
-	// Path is the directory the store keeps its files in.
+	// Path is the store's file (path), created with its directory when
+	// missing. One process at a time holds it.
 	Path string
+	// MaxBytes bounds the live data (max_bytes); the default is
+	// disk.DefaultMaxBytes (1GiB).
+	MaxBytes int64
 }
 
-// TarantoolBackend is `type: Tarantool`.
+// TarantoolBackend is `type: Tarantool`: a Tarantool space a fleet of
+// hitboxd shares (backend/tarantool).
 type TarantoolBackend struct {
-	// Address is the server's host:port.
+	// Address is the server's host:port (address).
 	Address string
+	// User and Password authenticate (user, password); an empty User
+	// connects as guest.
+	User, Password string
+	// Space is the space the entries live in (space; default "hitbox"),
+	// created at first use when missing.
+	Space string
+	// Timeout bounds each request to Tarantool (timeout; default 500ms).
+	Timeout time.Duration
 }
 
 // CompositionBackend is `type: Composition`: L1 over L2.

@@ -130,6 +130,12 @@ type BreakerOptions struct {
 	Probes uint32
 }
 
+// Validate reports Options that New would refuse: no Address, a Space
+// longer than [MaxSpaceName], a PoolSize or SweepBatch out of bounds, a
+// negative interval or an invalid Codec. A configuration decoder calls it
+// to place the error on the value that caused it.
+func (o Options) Validate() error { return o.validate() }
+
 // validate reports invalid Options.
 func (o *Options) validate() error {
 	switch {

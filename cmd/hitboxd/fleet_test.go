@@ -154,62 +154,72 @@ func TestE2EFleetOneUpstreamCall(t *testing.T) {
 // and once Redis is back the cache stores and serves again.
 func TestE2ERedisKilledUnderLoad(t *testing.T) {
 	t.Parallel()
-	const (
-		workers = 8
-		hot     = 4   // keys that even workers ask for over and over
-		keys    = 512 // keys the odd workers go through: most miss
-		killAt  = 200 // answers before Redis is killed, and after
-	)
 	for _, bk := range redisBackends {
 		t.Run(bk.name, func(t *testing.T) {
 			srv := redistest.Start(t)
 			up := newCountingUpstream(t, 0)
 			p := startProcess(t, testConfig(up.URL, bk.section(srv.URL()), booksEndpoints))
-			c := fleetClient(t, workers)
-
-			var (
-				hitsBefore, after atomic.Int64 // hits before the kill, answers after it
-				killed            = make(chan struct{})
-			)
-			// The load runs until enough answers came after the kill,
-			// however slow the machine: conditions, not a time window.
-			load := startBookLoad(t, c, p.proxy, workers, func(w, i int) int {
-				if w%2 == 0 {
-					return w / 2 % hot
-				}
-				return i % keys
-			}, func(a answer) {
-				select {
-				case <-killed:
-					after.Add(1)
-				default:
-					if a.XCache == "HIT" {
-						hitsBefore.Add(1)
-					}
-				}
-			})
-			func() {
-				defer load.halt()
-				awaitCount(t, &load.answered, killAt)
-				srv.Kill()
-				close(killed)
-				awaitCount(t, &after, killAt)
-			}()
-			answered, bad := &load.answered, &load.bad
-			t.Logf("%d answers (%d after the kill), %d upstream calls", answered.Load(), after.Load(), up.calls.Load())
-			if n := bad.Load(); n > 0 {
-				t.Errorf("%d of %d answers were errors or wrong", n, answered.Load())
-			}
-			if hitsBefore.Load() == 0 {
-				t.Errorf("no HIT before the kill: the cache was not working")
-			}
-			if after.Load() < killAt {
-				t.Errorf("only %d answers after the kill: too few to tell", after.Load())
-			}
-
+			c := fleetClient(t, killWorkers)
+			killUnderLoad(t, c, p.proxy, srv.Kill, nil)
+			t.Logf("%d upstream calls", up.calls.Load())
 			srv.Restart()
 			awaitCaching(t, c, p.proxy, srv)
 		})
+	}
+}
+
+// killWorkers is the number of workers of killUnderLoad.
+const killWorkers = 8
+
+// killUnderLoad runs a load through the proxy at base (even workers ask
+// for a few hot keys over and over, odd ones go through many keys, most
+// of which miss), calls kill after killAt answers and, once killAt more
+// came, down (when not nil) before the load stops. It fails the test on
+// any answer that is not a 200 with the upstream's body, and when no HIT
+// came before the kill. Conditions, not time windows: the load runs as
+// long as a slow machine needs.
+func killUnderLoad(t *testing.T, c *http.Client, base string, kill, down func()) {
+	t.Helper()
+	const (
+		hot    = 4
+		keys   = 512
+		killAt = 200
+	)
+	var (
+		hitsBefore, after atomic.Int64 // hits before the kill, answers after it
+		killed            = make(chan struct{})
+	)
+	load := startBookLoad(t, c, base, killWorkers, func(w, i int) int {
+		if w%2 == 0 {
+			return w / 2 % hot
+		}
+		return i % keys
+	}, func(a answer) {
+		select {
+		case <-killed:
+			after.Add(1)
+		default:
+			if a.XCache == "HIT" {
+				hitsBefore.Add(1)
+			}
+		}
+	})
+	func() {
+		defer load.halt()
+		awaitCount(t, &load.answered, killAt)
+		kill()
+		close(killed)
+		awaitCount(t, &after, killAt)
+		if down != nil {
+			down()
+		}
+	}()
+	t.Logf("%d answers (%d after the kill)", load.answered.Load(), after.Load())
+	if n := load.bad.Load(); n > 0 {
+		t.Errorf("%d of %d answers were errors or wrong", n, load.answered.Load())
+	}
+	if hitsBefore.Load() == 0 {
+		t.Errorf("no HIT before the kill: the cache was not working")
 	}
 }
 

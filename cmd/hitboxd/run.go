@@ -218,7 +218,9 @@ func loadAndBuild(path string) (*config.File, config.Warnings, error) {
 	if _, err := f.BuildEndpoints(); err != nil {
 		return nil, nil, err
 	}
-	store, err := f.BuildStore(config.BuildOptions{})
+	// Check opens no Disk file (a running hitboxd holds it) and
+	// connects to no Tarantool.
+	store, err := f.BuildStore(config.BuildOptions{Check: true})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,7 +69,7 @@ func start(o serveOptions) (*daemon, error) {
 		return nil, err
 	}
 	logWarnings(d.log, warns)
-	st, err := d.build(f, nil)
+	st, err := d.build(f, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -286,13 +286,21 @@ func (g *generation) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// newGeneration builds the backend tree of f with its flow.
-func (d *daemon) newGeneration(f *config.File) (*generation, error) {
+// newGeneration builds the backend tree of f with its flow. It takes over
+// the Disk and Tarantool stores of prev (the generation in force, nil at
+// start) whose settings did not change: prev keeps using them for the
+// requests it still serves, and the last of the two to close closes them
+// (a Disk file can be open only once; see [config.BuildOptions.Reuse]).
+func (d *daemon) newGeneration(f *config.File, prev *generation) (*generation, error) {
 	runner, err := offload.New(offload.Options{Logger: d.log})
 	if err != nil {
 		return nil, err
 	}
-	store, err := f.BuildStore(config.BuildOptions{Offload: runner})
+	o := config.BuildOptions{Offload: runner}
+	if prev != nil {
+		o.Reuse = prev.store
+	}
+	store, err := f.BuildStore(o)
 	if err != nil {
 		_ = runner.Shutdown(context.Background())
 		return nil, err
@@ -314,8 +322,9 @@ func (d *daemon) newGeneration(f *config.File) (*generation, error) {
 }
 
 // build returns the state of f. It keeps gen when it is not nil (the
-// backend section did not change) and otherwise builds a new generation.
-func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
+// backend section did not change) and otherwise builds a new generation,
+// which takes over prev's unchanged Disk and Tarantool stores.
+func (d *daemon) build(f *config.File, gen, prev *generation) (*state, error) {
 	eps, err := f.BuildEndpoints()
 	if err != nil {
 		return nil, err
@@ -326,7 +335,7 @@ func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
 	}
 	fresh := gen == nil
 	if fresh {
-		if gen, err = d.newGeneration(f); err != nil {
+		if gen, err = d.newGeneration(f, prev); err != nil {
 			return nil, err
 		}
 	}
@@ -351,7 +360,11 @@ func (d *daemon) build(f *config.File, gen *generation) (*state, error) {
 // does not load or build is reported and the running configuration stays.
 // The backend, and the entries in it, is kept when its section did not
 // change; otherwise the new one takes the new requests and the old one is
-// closed once the requests using it are done.
+// closed once the requests using it are done. A changed section keeps
+// its Disk and Tarantool stores whose settings did not change (shared by
+// both generations until the old one is closed); a Disk store whose
+// settings changed but not its path fails the reload (restart hitboxd:
+// the file keeps the entries).
 func (d *daemon) reload() error {
 	d.log.Info("reloading the configuration")
 	f, warns, err := d.load()
@@ -374,7 +387,7 @@ func (d *daemon) reload() error {
 	if config.SameBackend(old.file, f) {
 		keep = old.gen
 	}
-	st, err := d.build(f, keep)
+	st, err := d.build(f, keep, old.gen)
 	if err != nil {
 		logLoadError(d.log, err)
 		return err
@@ -553,9 +566,29 @@ var (
 	_ backend.StatsReporter = (*currentBackend)(nil)
 )
 
+// remote is a Redis or Tarantool backend, which has a circuit breaker.
+type remote interface {
+	Label() string
+	BreakerState() string
+}
+
+// remotes are the Redis and Tarantool backends of store.
+func remotes(store *config.Store) []remote {
+	out := make([]remote, 0, len(store.Redis)+len(store.Tarantool))
+	for _, r := range store.Redis {
+		out = append(out, r)
+	}
+	for _, t := range store.Tarantool {
+		out = append(out, t)
+	}
+	return out
+}
+
 // probe pings the Redis backends of a new store and logs, once, each that
 // does not answer: hitboxd serves from the upstream meanwhile, and the
-// failures of each request are then only counted (see [throttle]).
+// failures of each request are then only counted (see [throttle]). A
+// Tarantool backend connects in the background: it is not pinged at
+// start, and its first failures are logged as requests meet them.
 func (d *daemon) probe(store *config.Store) {
 	for _, r := range store.Redis {
 		if err := r.Ping(context.Background()); err != nil {
@@ -565,14 +598,16 @@ func (d *daemon) probe(store *config.Store) {
 	}
 }
 
-// breakers returns the breaker states of the Redis backends in force.
+// breakers returns the breaker states of the Redis and Tarantool
+// backends in force.
 func (d *daemon) breakers() []metrics.BreakerState {
 	s := d.cur.Load()
 	if s == nil {
 		return nil
 	}
-	out := make([]metrics.BreakerState, 0, len(s.gen.store.Redis))
-	for _, r := range s.gen.store.Redis {
+	rs := remotes(s.gen.store)
+	out := make([]metrics.BreakerState, 0, len(rs))
+	for _, r := range rs {
 		out = append(out, metrics.BreakerState{Backend: r.Label(), State: r.BreakerState()})
 	}
 	return out

@@ -6,7 +6,7 @@
 // running. Run it from the bench directory:
 //
 //	go run ./cmd/hbbench [-quick] [-duration 2s] [-reps 3]
-//	    [-rows memory,composition,typed,stampede,middleware,hitboxd,redisdown]
+//	    [-rows memory,composition,typed,stampede,middleware,hitboxd,redisdown,restart]
 //	    [-pin both|pinned|unpinned] [-json out.json] [-md out.md] [-keep]
 package main
 
@@ -28,7 +28,7 @@ import (
 )
 
 // allRows are the rows in the order they run.
-var allRows = []string{"memory", "composition", "typed", "stampede", "middleware", "hitboxd", "redisdown"}
+var allRows = []string{"memory", "composition", "typed", "stampede", "middleware", "hitboxd", "redisdown", "restart"}
 
 // options are the command line's.
 type options struct {
@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Command: "go run ./cmd/hbbench " + strings.Join(args, " "),
 	}
 	fmt.Fprintln(stderr, "hbbench: building hbworker and hitboxd")
-	b, err := build(ctx, mods, dir, slices.Contains(o.rows, "hitboxd"))
+	b, err := build(ctx, mods, dir, slices.Contains(o.rows, "hitboxd") || slices.Contains(o.rows, "restart"))
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,13 @@ func (r *runner) row(ctx context.Context, name string) ([]result.Measure, []stri
 			out = append(out, r.hitboxd(ctx)...)
 			continue
 		}
+		if name == "restart" {
+			out = append(out, hitboxd.Restart(ctx, hitboxd.Options{
+				Group: r.group, Dir: r.dir, Worker: r.builds.worker,
+				Hitboxd: r.builds.hitboxd, HitboxdNA: r.builds.hitboxdNA, Log: prefixed(r.log, "  "),
+			})...)
+			continue
+		}
 		ms, err := r.worker(ctx, name, rep)
 		if err != nil {
 			fmt.Fprintf(r.log, "hbbench: row %s: %v\n", name, err)
