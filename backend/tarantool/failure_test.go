@@ -301,3 +301,28 @@ func TestNoTimeout(t *testing.T) {
 		t.Fatalf("Get = %q, %v, %v; want v", e.Value, ok, err)
 	}
 }
+
+// TestConcurrentSpaceCreation: backends (and their pooled connections)
+// starting together against a server without the space all come up,
+// none of them on an error from another's creation of it.
+func TestConcurrentSpaceCreation(t *testing.T) {
+	t.Parallel()
+	s := tarantooltest.Start(t)
+	const n = 6
+	bs := make([]*Backend, n)
+	for i := range bs {
+		bs[i] = newBackend(t, s, Options{Space: "shared_new", PoolSize: 4})
+	}
+	for i, b := range bs {
+		eventually(t, "every backend serves", func() bool {
+			err := b.Ping(t.Context())
+			if err != nil && strings.Contains(err.Error(), "Duplicate") {
+				t.Fatalf("backend %d: %v (a concurrent creation of the space failed)", i, err)
+			}
+			return err == nil
+		})
+		if err := b.Set(t.Context(), "k", entry("v")); err != nil {
+			t.Fatalf("backend %d: Set: %v", i, err)
+		}
+	}
+}

@@ -13,16 +13,29 @@ package tarantool
 // write on it.
 const ensureLua = `
 local name = ...
-local s = box.space[name]
-if s == nil then
-    s = box.schema.space.create(name, {if_not_exists = true})
+local fiber = require('fiber')
+-- Two connections (or instances) starting together both find the space
+-- missing; DDL yields, so one create may fail on the other's row. Each
+-- step is retried after such a failure until the object is there.
+local function ensure(get, make)
+    local err
+    for _ = 1, 100 do
+        local v = get()
+        if v ~= nil then return v end
+        local ok, e = pcall(make)
+        if not ok then err = e end
+        v = get()
+        if v ~= nil then return v end
+        fiber.sleep(0.01)
+    end
+    error(err or "could not create the space or its indexes")
 end
-if s.index[0] == nil then
-    s:create_index('key', {if_not_exists = true, type = 'TREE', parts = {{1, 'string'}}})
-end
-if s.index[1] == nil then
-    s:create_index('deadline', {if_not_exists = true, type = 'TREE', unique = false, parts = {{2, 'integer'}}})
-end
+local s = ensure(function() return box.space[name] end,
+    function() box.schema.space.create(name, {if_not_exists = true}) end)
+ensure(function() return s.index[0] end,
+    function() s:create_index('key', {if_not_exists = true, type = 'TREE', parts = {{1, 'string'}}}) end)
+ensure(function() return s.index[1] end,
+    function() s:create_index('deadline', {if_not_exists = true, type = 'TREE', unique = false, parts = {{2, 'integer'}}}) end)
 local key, deadline = s.index[0], s.index[1]
 if key.type ~= 'TREE' or #key.parts ~= 1 or key.parts[1].fieldno ~= 1 or key.parts[1].type ~= 'string' or
     deadline.type ~= 'TREE' or #deadline.parts ~= 1 or deadline.parts[1].fieldno ~= 2 or deadline.parts[1].type ~= 'integer' then
