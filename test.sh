@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: vet, the race-enabled tests of every package, and a
-# short run of each fuzz target. Run from the repository root: ./test.sh
+# The whole test suite: vet, the tests of every package with and without the
+# race detector, and a short run of each fuzz target. Run from the
+# repository root: ./test.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +36,11 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
+
+# Without the race detector too: some tests (allocation counts) run only
+# there, and timing differs.
+echo "== go test"
+go test -count=1 -timeout 15m ./...
 
 # Each fuzz target briefly (FUZZTIME=0 skips them).
 fuzztime="${FUZZTIME:-5s}"
