@@ -36,12 +36,14 @@ endpoints:
       - Method: GET
       - Path: /books/{id}
       - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
     response:
       - Status: 200
       - Not: {Header: {Set-Cookie: {exist: ~}}}
     extractors:
       - Method:
       - Path: /books/{id}
+      - Query: {name: {starts: ""}}   # every query parameter, so ?x=1 is its own entry
     policy:
       Enabled: {ttl: 60, stale: 30}
   - name: books
@@ -49,6 +51,7 @@ endpoints:
       - Method: GET
       - Path: /books
       - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
     response:
       - Status: 200
       - Not: {Header: {Set-Cookie: {exist: ~}}}
