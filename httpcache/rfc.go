@@ -191,29 +191,6 @@ func (c *core) storedValue(ctx context.Context, r *http.Request, key string) ([]
 // own validators, then answers the client from the full response).
 var conditionals = [...]string{"If-None-Match", "If-Modified-Since"}
 
-// upstreamRequest returns a shallow copy of r to send upstream: without
-// the client's If-None-Match and If-Modified-Since, and with the
-// validators of the stored response when there is one (§4.3.1); validated
-// reports that it carries them.
-func upstreamRequest(r *http.Request, stored http.Header) (u *http.Request, validated bool) {
-	u = new(http.Request)
-	*u = *r
-	u.Header = r.Header.Clone()
-	if u.Header == nil {
-		u.Header = make(http.Header)
-	}
-	for _, n := range conditionals {
-		delete(u.Header, n)
-	}
-	if stored != nil {
-		rfc9111.SetConditional(u.Header, stored)
-		_, inm := u.Header["If-None-Match"]
-		_, ims := u.Header["If-Modified-Since"]
-		validated = inm || ims
-	}
-	return u, validated
-}
-
 // prepareStored readies a storable response's header in place for the
 // store: the fields RFC 9111 §3.1 never stores stripped, Set-Cookie taken
 // out (returned), and a Date added when it has none (RFC 9110 §6.6.1).

@@ -101,7 +101,11 @@ func everything(p hitbox.Policy) []Endpoint {
 
 const year = 365 * 24 * time.Hour
 
-func runRFCCase(t *testing.T, tc rfcCase, serveOne func(e *env, h http.Handler, r *http.Request) *http.Response, build func(e *env, o *origin, eps []Endpoint, opts []Option) http.Handler) {
+// face builds the cache under test over e's cache and the origin o,
+// returning how to ask it.
+type face func(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response
+
+func runRFCCase(t *testing.T, tc rfcCase, build face) {
 	t.Helper()
 	e := newEnv(t)
 	o := &origin{clock: e.clock, header: tc.header, statuses: tc.statuses}
@@ -109,7 +113,7 @@ func runRFCCase(t *testing.T, tc rfcCase, serveOne func(e *env, h http.Handler, 
 	if tc.policy != nil {
 		p = *tc.policy
 	}
-	h := build(e, o, everything(p), tc.opts)
+	do := build(t, e, o, everything(p), tc.opts)
 	for i, s := range tc.steps {
 		e.clock.Advance(s.advance)
 		method, path := s.method, s.path
@@ -123,7 +127,7 @@ func runRFCCase(t *testing.T, tc rfcCase, serveOne func(e *env, h http.Handler, 
 		for k, v := range s.req {
 			r.Header.Set(k, v)
 		}
-		res := serveOne(e, h, r)
+		res := do(r)
 		got := toAnswer(t, res)
 		_ = res.Body.Close()
 		what := tc.name + ": step " + itoa(int64(i))
@@ -321,14 +325,50 @@ func TestMiddlewareRfc9111(t *testing.T) {
 	for _, tc := range rfcCases(false) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			runRFCCase(t, tc, func(_ *env, h http.Handler, r *http.Request) *http.Response {
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, r)
-				return w.Result()
-			}, func(e *env, o *origin, eps []Endpoint, opts []Option) http.Handler {
-				return e.middleware(t, o, eps, opts...)
-			})
+			runRFCCase(t, tc, middlewareFace)
 		})
+	}
+}
+
+func middlewareFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
+	h := e.middleware(t, o, eps, opts...)
+	return func(r *http.Request) *http.Response {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result()
+	}
+}
+
+// TestTransportRfc9111 runs the Rfc9111 table against the Transport, a
+// private cache.
+func TestTransportRfc9111(t *testing.T) {
+	t.Parallel()
+	for _, tc := range rfcCases(true) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runRFCCase(t, tc, transportFace)
+		})
+	}
+}
+
+// transportFace is a Transport whose base serves o in process.
+func transportFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		w := httptest.NewRecorder()
+		o.ServeHTTP(w, r)
+		return w.Result(), nil
+	})
+	tr, err := NewTransport(e.cache, base, eps, opts...)
+	if err != nil {
+		t.Fatalf("NewTransport: %v", err)
+	}
+	return func(r *http.Request) *http.Response {
+		r.RequestURI = ""
+		res, err := tr.RoundTrip(r)
+		if err != nil {
+			t.Fatalf("RoundTrip: %v", err)
+		}
+		return res
 	}
 }
 
