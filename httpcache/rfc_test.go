@@ -371,4 +371,3 @@ func transportFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Optio
 		return res
 	}
 }
-
