@@ -322,10 +322,15 @@ const rfcStale500 = "hitbox; fwd=stale; fwd-status=500"
 // shared cache.
 func TestMiddlewareRfc9111(t *testing.T) {
 	t.Parallel()
-	for _, tc := range rfcCases(false) {
+	runRFCTable(t, rfcCases(false), middlewareFace)
+}
+
+// runRFCTable runs each case in parallel against the face.
+func runRFCTable(t *testing.T, cases []rfcCase, build face) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			runRFCCase(t, tc, middlewareFace)
+			runRFCCase(t, tc, build)
 		})
 	}
 }
@@ -343,12 +348,7 @@ func middlewareFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Opti
 // private cache.
 func TestTransportRfc9111(t *testing.T) {
 	t.Parallel()
-	for _, tc := range rfcCases(true) {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			runRFCCase(t, tc, transportFace)
-		})
-	}
+	runRFCTable(t, rfcCases(true), transportFace)
 }
 
 // transportFace is a Transport whose base serves o in process.
