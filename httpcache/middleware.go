@@ -84,6 +84,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.invalidate(r.Context(), p.r, code, w.Header())
 		return
 	}
+	h.rfcHeadKey(&p)
 	c := &call{h: h, p: p, head: h.headShares(p), s: newSlot(w, h.cfg.budget)}
 	if p.ep.rfc != nil {
 		c.rfc = &rfcCall{req: rfc9111.ParseRequest(p.r.Method, p.r.Header)}

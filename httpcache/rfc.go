@@ -228,3 +228,15 @@ func (e *endpoint) request(key string) hitbox.Request {
 	}
 	return hitbox.Request{Key: key, Policy: p, Endpoint: e.name, Timeout: e.timeout}
 }
+
+// rfcHeadKey gives a HEAD for an endpoint in the Rfc9111 mode the key of
+// a GET of the same resource: it is answered from the stored GET
+// response, headers only, and its own answer is never stored (§4.3.5).
+func (c *core) rfcHeadKey(p *plan) {
+	if p.ep == nil || p.ep.rfc == nil || p.r.Method != http.MethodHead {
+		return
+	}
+	if k, ok := c.getKey(*p); ok {
+		p.key = k
+	}
+}

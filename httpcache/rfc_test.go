@@ -183,6 +183,7 @@ func httpDate(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
 func rfcCases(private bool) []rfcCase {
 	ttl30 := hitbox.Policy{TTL: 30 * time.Second}
 	sie := hitbox.Policy{TTL: year, StaleIfError: time.Minute, Keep: 2 * time.Minute}
+	swrBound := hitbox.Policy{TTL: time.Hour, Stale: time.Hour - 5*time.Second}
 	cases := []rfcCase{
 		{name: "§3 no-store is never stored", header: map[string]string{"Cache-Control": "max-age=60, no-store"},
 			steps: []rfcStep{notStored(0, "no-store", "v1", 1), notStored(time.Second, "no-store", "v2", 2)}},
@@ -285,6 +286,17 @@ func rfcCases(private bool) []rfcCase {
 			header: map[string]string{"Cache-Control": "max-age=10, must-revalidate"},
 			steps: []rfcStep{stored("v1", 1),
 				{advance: 20 * time.Second, status: 500, xcs: "MISS", cs: rfcStale500 + "; detail=failure", body: "v2", calls: 2}}},
+		{name: "RFC 5861 §3 stale-while-revalidate is bounded by the policy's stale window", policy: &swrBound,
+			header: map[string]string{"Cache-Control": "max-age=10, stale-while-revalidate=30"},
+			steps: []rfcStep{stored("v1", 1), {advance: 20 * time.Second, xcs: "MISS", cs: rfcStale200, body: "v2", calls: 2}}},
+		{name: "§4.3.5 HEAD: answered from a stored GET, its own answer never stored", header: map[string]string{"Cache-Control": "max-age=60"},
+			steps: []rfcStep{
+				{method: http.MethodHead, xcs: "MISS", cs: "hitbox; fwd=uri-miss; fwd-status=200; detail=head", calls: 1},
+				stored("v2", 2),
+				{advance: time.Second, method: http.MethodHead, xcs: "HIT", cs: "hitbox; hit; ttl=59", age: "1", calls: 2}}},
+		{name: "RFC 9110 §14 a Range is answered from the stored whole", header: map[string]string{"Cache-Control": "max-age=60"},
+			steps: []rfcStep{stored("v1", 1),
+				{advance: time.Second, req: map[string]string{"Range": "bytes=1-1"}, status: http.StatusPartialContent, xcs: "HIT", cs: "hitbox; hit; ttl=59", age: "1", body: "1", calls: 1}}},
 		{name: "§4.1 Vary: another variant is a vary-miss", header: map[string]string{"Cache-Control": "max-age=60", "Vary": "Accept-Language"},
 			steps: []rfcStep{
 				{req: map[string]string{"Accept-Language": "en"}, xcs: "MISS", cs: rfcMissStored, body: "v1", calls: 1},

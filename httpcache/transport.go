@@ -81,6 +81,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if p.ep == nil {
 		return t.directInvalidating(req, p.r, "")
 	}
+	t.rfcHeadKey(&p)
 	c := &tcall{t: t, p: p, req: req, head: t.headShares(p), s: newSlot(nil, t.cfg.budget)}
 	if p.ep.rfc != nil {
 		return t.roundTripRFC(c)

@@ -1,0 +1,100 @@
+package httpcache
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hitbox-go/hitbox"
+)
+
+// TestRfc9111StaleWhileRevalidate (RFC 5861 §3): within its
+// stale-while-revalidate window a stale entry is served at once while one
+// background revalidation refreshes it (a 304 here), on both faces.
+func TestRfc9111StaleWhileRevalidate(t *testing.T) {
+	t.Parallel()
+	for name, build := range map[string]face{"middleware": middlewareFace, "transport": transportFace} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			o := &origin{clock: e.clock, header: map[string]string{"Cache-Control": "max-age=10, stale-while-revalidate=30", "ETag": `"a"`}}
+			do := build(t, e, o, everything(hitbox.Policy{TTL: year}), nil)
+			ask := func() answer {
+				res := do(httptest.NewRequest(http.MethodGet, "http://example.com/r", nil))
+				defer res.Body.Close()
+				return toAnswer(t, res)
+			}
+			check(t, "miss", ask(), answer{xcache: "MISS", cacheStatus: rfcMissStored, body: "v1"})
+			e.clock.Advance(15 * time.Second)
+			check(t, "stale", ask(), answer{xcache: "STALE", cacheStatus: "hitbox; hit; ttl=-5; detail=stale-while-revalidate", age: "15", hasAge: true, body: "v1"})
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				a := ask()
+				if a.xcache == "HIT" {
+					check(t, "refreshed", a, answer{xcache: "HIT", cacheStatus: "hitbox; hit; ttl=10", age: "0", hasAge: true, body: "v1"})
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no background revalidation stored a fresh entry: last %q %q", a.xcache, a.cacheStatus)
+				}
+				time.Sleep(time.Millisecond) // polling for the background store, not a timing assumption
+			}
+			if got := o.lastSeen().Get("If-None-Match"); got != `"a"` {
+				t.Errorf("background revalidation sent If-None-Match %q, want the stored ETag", got)
+			}
+		})
+	}
+}
+
+// TestRfc9111Options: the constructors refuse a bad semantics, heuristic
+// or targeted field name.
+func TestRfc9111Options(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		eps  []Endpoint
+		opts []Option
+		want error
+	}{
+		{"unknown semantics option", nil, []Option{WithSemantics(9)}, ErrInvalidOption},
+		{"unknown endpoint semantics", []Endpoint{{Semantics: 9}}, nil, ErrInvalidEndpoint},
+		{"heuristic above 1", nil, []Option{WithHeuristicFreshness(2, 0)}, ErrInvalidOption},
+		{"negative heuristic cap", nil, []Option{WithHeuristicFreshness(0.1, -time.Second)}, ErrInvalidOption},
+		{"targeted name not a token", nil, []Option{WithTargetedFields(false, "Bad Name")}, ErrInvalidOption},
+	} {
+		if _, err := Middleware(e.cache, tc.eps, tc.opts...); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Middleware error %v, want %v", tc.name, err, tc.want)
+		}
+		if _, err := NewTransport(e.cache, roundTripFunc(nil), tc.eps, tc.opts...); !errors.Is(err, tc.want) {
+			t.Errorf("%s: NewTransport error %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := Middleware(e.cache, []Endpoint{{Semantics: SemanticsRfc9111}}, WithSemantics(SemanticsHitbox)); err != nil {
+		t.Errorf("valid semantics: %v", err)
+	}
+}
+
+// TestRfc9111EndpointOverride: an endpoint's Semantics wins over
+// WithSemantics, either way; SemanticsHitbox keeps today's strings and
+// ignores Cache-Control.
+func TestRfc9111EndpointOverride(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := &origin{clock: e.clock, header: map[string]string{"Cache-Control": "no-store"}}
+	eps := everything(hitbox.Policy{TTL: time.Minute})
+	eps[0].Semantics = SemanticsHitbox
+	h := e.middleware(t, o, eps, WithSemantics(SemanticsRfc9111))
+	check(t, "hitbox miss", serve(t, h, http.MethodGet, "/r", ""), miss(csMissStored, "v1"))
+	check(t, "hitbox hit", serve(t, h, http.MethodGet, "/r", ""), hit("hitbox; hit; ttl=60", "0", "v1"))
+
+	e2 := newEnv(t)
+	o2 := &origin{clock: e2.clock, header: map[string]string{"Cache-Control": "no-store"}}
+	eps2 := everything(hitbox.Policy{TTL: time.Minute})
+	eps2[0].Semantics = 0 // WithSemantics decides
+	h2 := e2.middleware(t, o2, eps2, WithSemantics(SemanticsRfc9111))
+	check(t, "rfc no-store", serve(t, h2, http.MethodGet, "/r", ""), miss("hitbox; fwd=uri-miss; fwd-status=200; detail=no-store", "v1"))
+	check(t, "rfc no-store again", serve(t, h2, http.MethodGet, "/r", ""), miss("hitbox; fwd=uri-miss; fwd-status=200; detail=no-store", "v2"))
+}
