@@ -288,7 +288,7 @@ func rfcCases(private bool) []rfcCase {
 				{advance: 20 * time.Second, status: 500, xcs: "MISS", cs: rfcStale500 + "; detail=failure", body: "v2", calls: 2}}},
 		{name: "RFC 5861 §3 stale-while-revalidate is bounded by the policy's stale window", policy: &swrBound,
 			header: map[string]string{"Cache-Control": "max-age=10, stale-while-revalidate=30"},
-			steps: []rfcStep{stored("v1", 1), {advance: 20 * time.Second, xcs: "MISS", cs: rfcStale200, body: "v2", calls: 2}}},
+			steps:  []rfcStep{stored("v1", 1), {advance: 20 * time.Second, xcs: "MISS", cs: rfcStale200, body: "v2", calls: 2}}},
 		{name: "§4.3.5 HEAD: answered from a stored GET, its own answer never stored", header: map[string]string{"Cache-Control": "max-age=60"},
 			steps: []rfcStep{
 				{method: http.MethodHead, xcs: "MISS", cs: "hitbox; fwd=uri-miss; fwd-status=200; detail=head", calls: 1},
