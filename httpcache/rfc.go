@@ -135,6 +135,12 @@ func rfcForward(fwd string, code int, stored bool, detail string) string {
 	return string(b)
 }
 
+// rfcCollapsed is the Cache-Status of an answer taken from another
+// caller's upstream call in the Rfc9111 mode.
+func rfcCollapsed(fwd string, code int) string {
+	return "hitbox; fwd=" + fwd + "; fwd-status=" + strconv.Itoa(code) + "; collapsed"
+}
+
 // rfcHit returns the Cache-Status of an answer from the cache in the
 // Rfc9111 mode: "hitbox; hit; ttl=N" (the freshness left, negative once
 // stale) and "; detail=D" when it was served stale for a reason.

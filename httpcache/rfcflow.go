@@ -229,7 +229,7 @@ func (c *core) answerRFC(r *http.Request, st *rfcCall, ep *rfcEndpoint, res *hit
 	}
 	switch {
 	case res.Status == hitbox.Hit && res.Collapsed:
-		xcs, cs = statusHit, rfcForward(st.fwdName(res), v.status, true, "collapsed")
+		xcs, cs = statusHit, rfcCollapsed(st.fwdName(res), v.status)
 		age = ageSeconds(v.written, now)
 	case res.Status == hitbox.Hit || res.Status == hitbox.Stale:
 		fr := ep.freshness(&v, sh)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
@@ -97,4 +99,41 @@ func TestRfc9111EndpointOverride(t *testing.T) {
 	h2 := e2.middleware(t, o2, eps2, WithSemantics(SemanticsRfc9111))
 	check(t, "rfc no-store", serve(t, h2, http.MethodGet, "/r", ""), miss("hitbox; fwd=uri-miss; fwd-status=200; detail=no-store", "v1"))
 	check(t, "rfc no-store again", serve(t, h2, http.MethodGet, "/r", ""), miss("hitbox; fwd=uri-miss; fwd-status=200; detail=no-store", "v2"))
+}
+
+// TestRfc9111Collapsed: callers that waited for another's upstream call
+// get its stored answer as a collapsed HIT, one upstream call in all.
+func TestRfc9111Collapsed(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 5
+		e := newEnv(t)
+		o := &origin{clock: e.clock, header: map[string]string{"Cache-Control": "max-age=60"}}
+		release := make(chan struct{})
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-release
+			o.ServeHTTP(w, r)
+		})
+		h := e.middleware(t, next, everything(hitbox.Policy{TTL: year}))
+		answers := make([]answer, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { answers[i] = serve(t, h, http.MethodGet, "/hot", "") })
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		misses := 0
+		for i, a := range answers {
+			if a.xcache == "MISS" {
+				misses++
+				check(t, "leader", a, miss(rfcMissStored, "v1"))
+				continue
+			}
+			check(t, "waiter "+itoa(int64(i)), a, hit("hitbox; fwd=uri-miss; fwd-status=200; collapsed", "0", "v1"))
+		}
+		if misses != 1 || o.calls() != 1 {
+			t.Errorf("%d MISS answers and %d upstream calls, want 1 and 1", misses, o.calls())
+		}
+	})
 }
