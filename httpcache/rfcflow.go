@@ -262,7 +262,9 @@ func (c *core) answerRFC(r *http.Request, st *rfcCall, ep *rfcEndpoint, res *hit
 	if a.status == http.StatusOK && rfc9111.NotModified(r.Method, r.Header, sh, v.written) {
 		a.header, a.status, a.body = rfc9111.NotModifiedHeader(sh), http.StatusNotModified, nil
 	}
-	c.cfg.stripTargetedFields(a.header)
+	if !c.client {
+		c.cfg.stripTargetedFields(a.header) // a private cache has no targeted fields
+	}
 	a.header[hdrXCacheStatus] = []string{xcs}
 	a.header[hdrCacheStatus] = []string{cs}
 	if xcs == statusMiss {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // TestRfc9111StaleWhileRevalidate (RFC 5861 §3): within its
@@ -136,4 +137,40 @@ func TestRfc9111Collapsed(t *testing.T) {
 			t.Errorf("%d MISS answers and %d upstream calls, want 1 and 1", misses, o.calls())
 		}
 	})
+}
+
+// TestRfc9111InvalidationKeys (§4.4): the URI is keyed as a GET of it by
+// the endpoint that accepts such a GET; one in the Hitbox mode keeps its
+// entries, and the variant the request selects is deleted with its
+// marker.
+func TestRfc9111InvalidationKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := &origin{clock: e.clock, header: map[string]string{"Cache-Control": "max-age=60", "Vary": "Accept-Language"}}
+	get, _ := predicate.Method(http.MethodGet)
+	mode, _ := predicate.Header("X-Mode", predicate.Eq("hitbox"))
+	eps := []Endpoint{
+		{Name: "h", Request: predicate.And(get, mode), Response: predicate.And[*http.Response](), Policy: hitbox.Enabled(time.Minute, 0), Semantics: SemanticsHitbox},
+		everything(hitbox.Policy{TTL: year})[0],
+	}
+	h := e.middleware(t, o, eps)
+	ask := func(method string, hdr map[string]string) answer {
+		r := httptest.NewRequest(method, "http://example.com/r", nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return toAnswer(t, w.Result())
+	}
+	hb := map[string]string{"X-Mode": "hitbox"}
+	en := map[string]string{"Accept-Language": "en"}
+	check(t, "hitbox miss", ask(http.MethodGet, hb), miss(csMissStored, "v1"))
+	check(t, "rfc miss", ask(http.MethodGet, en), miss(rfcMissStored, "v2"))
+	check(t, "rfc hit", ask(http.MethodGet, en), hit("hitbox; hit; ttl=60", "0", "v2"))
+	check(t, "post, its GET is the Hitbox endpoint's", ask(http.MethodPost, hb), miss("hitbox; fwd=bypass; fwd-status=200", "v3"))
+	check(t, "hitbox entry kept", ask(http.MethodGet, hb), hit("hitbox; hit; ttl=60", "0", "v1"))
+	check(t, "rfc entry kept", ask(http.MethodGet, en), hit("hitbox; hit; ttl=60", "0", "v2"))
+	check(t, "post, its GET is the Rfc9111 endpoint's", ask(http.MethodPost, en), miss("hitbox; fwd=bypass; fwd-status=200", "v4"))
+	check(t, "rfc variant gone", ask(http.MethodGet, en), miss(rfcMissStored, "v5"))
 }
