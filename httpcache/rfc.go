@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
@@ -172,24 +173,25 @@ func (c *rfcCall) fwdName(res *hitbox.Result) string {
 
 // storedValue returns the stored response a request would be answered
 // with (following a Vary marker to the request's variant), for its
-// validators and for decisions the flow does not make; false when none.
-func (c *core) storedValue(ctx context.Context, r *http.Request, key string) ([]byte, bool) {
+// validators and for decisions the flow does not make, with whether its
+// entry has expired (the flow would revalidate it); false when none.
+func (c *core) storedValue(ctx context.Context, r *http.Request, key string) (value []byte, expired, ok bool) {
 	b := c.cache.Backend()
 	now := c.clock.Now()
 	e, ok, err := b.Get(ctx, key)
 	if err != nil || !ok || e.Gone(now) {
-		return nil, false
+		return nil, false, false
 	}
 	if names, marker := parseMarker(e.Value); marker {
 		vk := variantKey(key, variantOf(r, names))
 		if vk == "" {
-			return nil, false
+			return nil, false, false
 		}
 		if e, ok, err = b.Get(ctx, vk); err != nil || !ok || e.Gone(now) {
-			return nil, false
+			return nil, false, false
 		}
 	}
-	return e.Value, true
+	return e.Value, e.State(now) == backend.Expired, true
 }
 
 // conditionals are the request fields of a client's conditional request

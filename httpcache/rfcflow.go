@@ -23,18 +23,22 @@ const (
 )
 
 // decideRFC applies the request's directives (§5.2.1) to what is stored
-// for it: the flow answers requests without directives, and those whose
-// stored response it would serve the same way.
+// for it: the flow answers requests without directives, those whose
+// stored response it would serve the same way, and those it would
+// revalidate anyway (an expired entry: the flow's stale-if-error then
+// applies).
 func (c *core) decideRFC(ctx context.Context, r *http.Request, key string, ep *rfcEndpoint, st *rfcCall) (rfcAction, *hitbox.Result) {
 	rq := st.req
 	if !rq.NoCache && len(r.Header["Cache-Control"]) == 0 {
 		return rfcFlow, nil
 	}
 	var (
-		stored []byte
-		d      rfc9111.Decision
+		stored  []byte
+		d       rfc9111.Decision
+		expired bool
 	)
-	if b, ok := c.storedValue(ctx, r, key); ok {
+	if b, exp, ok := c.storedValue(ctx, r, key); ok {
+		expired = exp
 		if v, err := parse(b); err == nil && servable(r, b) {
 			hdr := make(http.Header, v.nkeys)
 			v.fill(hdr, 0)
@@ -49,7 +53,8 @@ func (c *core) decideRFC(ctx context.Context, r *http.Request, key string, ep *r
 		return rfcServeStored, &hitbox.Result{Value: stored, Status: hitbox.Stale}
 	case d == rfc9111.Serve && rq.CC.OnlyIfCached:
 		return rfcServeStored, &hitbox.Result{Value: stored, Status: hitbox.Hit}
-	case d == rfc9111.Revalidate:
+	case d == rfc9111.Revalidate && !expired:
+		// The flow would serve the entry; the request does not let it.
 		st.fwd = "request"
 		return rfcRevalidate, nil
 	}
@@ -83,7 +88,7 @@ type rfcStored struct {
 // storedForFetch reads the stored response for r's key, for its
 // validators; nil when none.
 func (c *core) storedForFetch(ctx context.Context, r *http.Request, key string) *rfcStored {
-	b, ok := c.storedValue(ctx, r, key)
+	b, _, ok := c.storedValue(ctx, r, key)
 	if !ok {
 		return nil
 	}
