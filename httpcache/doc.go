@@ -134,7 +134,8 @@
 //     freshness is stored stale (it is revalidated before each use, kept
 //     for the policy's Keep). Answers from the cache carry Age per §4.2.3.
 //   - Request directives (§5.2.1): no-cache and Pragma: no-cache, max-age
-//     and min-fresh ask the upstream (fwd=request); max-stale serves a
+//     and min-fresh ask the upstream (fwd=request, or fwd=stale for an
+//     entry that has expired anyway); max-stale serves a
 //     stale entry (STALE, detail=max-stale); only-if-cached answers 504
 //     when nothing stored fits; no-store stores nothing.
 //   - Validation (§4.3): a stale entry is revalidated with If-None-Match
