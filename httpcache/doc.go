@@ -140,7 +140,8 @@
 //     when nothing stored fits; no-store stores nothing.
 //   - Validation (§4.3): a stale entry is revalidated with If-None-Match
 //     and If-Modified-Since from its ETag and Last-Modified; a 304 that
-//     selects it refreshes its header and freshness. A client's own
+//     selects it refreshes its header and freshness, as does a 200 to a
+//     HEAD whose validators and length match it. A client's own
 //     If-None-Match or If-Modified-Since is answered 304 from a 200, stored
 //     or just fetched (the upstream is asked without them).
 //   - Stale content (RFC 5861): within its stale-while-revalidate window a

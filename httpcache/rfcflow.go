@@ -129,7 +129,8 @@ type rfcFetched struct {
 }
 
 // finishRFC turns the upstream's answer into the flow's: a 304 that
-// selects the stored response refreshes it (§4.3.4); a response RFC 9111
+// selects the stored response refreshes it (§4.3.4), as does a 200 to a
+// HEAD whose validators and length match it (§4.3.5); a response RFC 9111
 // §3 and the predicates allow is stored with its own lifetime; a failure
 // never replaces a stored response (the flow's stale-if-error may hide
 // it).
@@ -137,7 +138,10 @@ func (c *core) finishRFC(st *rfcCall, ep *endpoint, req *http.Request, head bool
 	now := c.clock.Now()
 	resp := in.resp
 	st.fwdStatus.Store(int32(resp.status))
-	if s := in.stored; resp.status == http.StatusNotModified && in.validated && rfc9111.Selects(resp.header, s.h) {
+	s := in.stored
+	if (resp.status == http.StatusNotModified && in.validated && rfc9111.Selects(resp.header, s.h)) ||
+		(req.Method == http.MethodHead && resp.status == http.StatusOK && s != nil && s.v.status == http.StatusOK && rfc9111.SelectsHead(resp.header, s.h)) {
+		// §4.3.4, §4.3.5: the stored response, its header refreshed.
 		fresh := &response{status: s.v.status, header: ep.rfc.rc.Update(s.h, resp.header), body: s.v.body}
 		return c.storeRFC(st, ep, fresh, nil, in.reqTime, now)
 	}
