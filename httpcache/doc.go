@@ -115,7 +115,8 @@
 //     and answered from the stored GET, its own answer never stored. Any
 //     other method goes to the upstream, and a non-error answer to it
 //     deletes the stored entries of its target URI and of a same-origin
-//     Location or Content-Location (§4.4), keyed as a GET of that URI
+//     Location or Content-Location (§4.4), every Vary variant included,
+//     keyed as a GET of that URI
 //     (with the request's other fields) by the endpoint that accepts such
 //     a GET, when it is in this mode.
 //   - A response is stored when RFC 9111 §3 allows it: no no-store

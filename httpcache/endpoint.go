@@ -100,8 +100,9 @@ type endpoint struct {
 	rfc     *rfcEndpoint // nil: SemanticsHitbox
 }
 
-// compileEndpoints applies the defaults; client says the endpoints are a
-// Transport's and prefix is the [WithNamespace] namespace.
+// compileEndpoints applies the defaults and each endpoint's semantics;
+// client says the endpoints are a Transport's, cfg holds the options
+// (the [WithNamespace] prefix, the Rfc9111 mode's knobs).
 func compileEndpoints(eps []Endpoint, client bool, cfg *config) ([]endpoint, error) {
 	prefix := cfg.namespace
 	get, err := predicate.Method(http.MethodGet)

@@ -182,8 +182,8 @@ func (c *core) storedValue(ctx context.Context, r *http.Request, key string) (va
 	if err != nil || !ok || e.Gone(now) {
 		return nil, false, false
 	}
-	if names, marker := parseMarker(e.Value); marker {
-		vk := variantKey(key, variantOf(r, names))
+	if names, gen, marker := parseMarkerGen(e.Value); marker {
+		vk := variantKey(key, variantOfGen(r, names, gen))
 		if vk == "" {
 			return nil, false, false
 		}

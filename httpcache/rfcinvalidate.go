@@ -13,9 +13,9 @@ import (
 // of its target URI and of a same-origin Location or Content-Location.
 // Each URI is keyed as a GET of it with r's other header fields would be,
 // by the first endpoint that accepts that GET when it is in the Rfc9111
-// mode; its
-// primary entry is deleted, and when that entry is a Vary marker, the
-// variant that GET selects.
+// mode; its primary entry is deleted or, when it is a Vary marker,
+// replaced by one of the next generation, which finds none of the
+// variants stored before (varygen.go).
 func (c *core) invalidate(ctx context.Context, r *http.Request, code int, h http.Header) {
 	if rfc9111.Safe(r.Method) || !c.anyRFC() {
 		return
@@ -65,10 +65,10 @@ func (c *core) invalidateURI(ctx context.Context, r *http.Request, u *url.URL) {
 			return // the endpoint that answers such a GET ignores unsafe methods
 		}
 		if b, found := c.storedPrimary(ctx, key); found {
-			if names, marker := parseMarker(b); marker {
-				if vk := variantKey(key, variantOf(g, names)); vk != "" {
-					_, _ = c.cache.Delete(ctx, vk)
-				}
+			if names, gen, marker := parseMarkerGen(b); marker {
+				// Every variant at once: see varygen.go.
+				c.cache.Set(ctx, ep.request(key), encodeMarkerGen(names, gen+1))
+				return
 			}
 		}
 		_, _ = c.cache.Delete(ctx, key)

@@ -171,6 +171,38 @@ func TestRfc9111InvalidationKeys(t *testing.T) {
 	check(t, "post, its GET is the Hitbox endpoint's", ask(http.MethodPost, hb), miss("hitbox; fwd=bypass; fwd-status=200", "v3"))
 	check(t, "hitbox entry kept", ask(http.MethodGet, hb), hit("hitbox; hit; ttl=60", "0", "v1"))
 	check(t, "rfc entry kept", ask(http.MethodGet, en), hit("hitbox; hit; ttl=60", "0", "v2"))
-	check(t, "post, its GET is the Rfc9111 endpoint's", ask(http.MethodPost, en), miss("hitbox; fwd=bypass; fwd-status=200", "v4"))
-	check(t, "rfc variant gone", ask(http.MethodGet, en), miss(rfcMissStored, "v5"))
+	fr := map[string]string{"Accept-Language": "fr"}
+	check(t, "another variant", ask(http.MethodGet, fr), miss("hitbox; fwd=vary-miss; fwd-status=200; stored", "v4"))
+	check(t, "post, its GET is the Rfc9111 endpoint's", ask(http.MethodPost, en), miss("hitbox; fwd=bypass; fwd-status=200", "v5"))
+	check(t, "rfc variant gone", ask(http.MethodGet, en), miss("hitbox; fwd=vary-miss; fwd-status=200; stored", "v6"))
+	check(t, "the other variant gone too", ask(http.MethodGet, fr), miss("hitbox; fwd=vary-miss; fwd-status=200; stored", "v7"))
+	check(t, "new variants served", ask(http.MethodGet, fr), hit("hitbox; hit; ttl=60", "0", "v7"))
+}
+
+// TestMarkerGenerations: a marker of generation 0 is the version 1
+// marker; later generations round-trip and select other variants.
+func TestMarkerGenerations(t *testing.T) {
+	t.Parallel()
+	names := []string{"Accept-Language"}
+	if got := encodeMarkerGen(names, 0); string(got) != string(encodeMarker(names)) {
+		t.Errorf("generation 0 = %q, want the version 1 marker", got)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	seen := map[string]bool{}
+	for _, gen := range []uint64{0, 1, 2, 300} {
+		got, g, ok := parseMarkerGen(encodeMarkerGen(names, gen))
+		if !ok || g != gen || len(got) != 1 || got[0] != names[0] {
+			t.Errorf("generation %d: parsed %q, %d, %v", gen, got, g, ok)
+		}
+		v := variantOfGen(r, names, gen)
+		if seen[v] || !isVariant(v) {
+			t.Errorf("generation %d: variant %q repeats or is malformed", gen, v)
+		}
+		seen[v] = true
+	}
+	for _, b := range []string{"hv\x02", "hv\x02\x00\x01\x01a", "hv\x02\x01"} {
+		if _, _, ok := parseMarkerGen([]byte(b)); ok {
+			t.Errorf("parseMarkerGen(%q) = ok", b)
+		}
+	}
 }

@@ -300,13 +300,13 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 	if err != nil {
 		return res, err
 	}
-	if names, ok := parseMarker(res.Value); ok {
+	if names, gen, ok := parseMarkerGen(res.Value); ok {
 		if p := led.Load(); p != nil && res.Status == hitbox.Miss {
 			res.Value = *p // our fetch made the marker: serve what it fetched
 			return res, nil
 		}
 		vreq := req
-		if vreq.Key = variantKey(req.Key, variantOf(r, names)); vreq.Key == "" {
+		if vreq.Key = variantKey(req.Key, variantOfGen(r, names, gen)); vreq.Key == "" {
 			return c.forward(ctx, req, fetch)
 		}
 		if res, err = c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil)); err != nil {
