@@ -263,7 +263,7 @@ func rfcCases(private bool) []rfcCase {
 			steps: []rfcStep{stored("v1", 1),
 				{advance: time.Second, req: map[string]string{"If-None-Match": `"a"`}, status: http.StatusNotModified, xcs: "HIT", cs: "hitbox; hit; ttl=59", age: "1", calls: 1, has: map[string]string{"ETag": `"a"`}},
 				{req: map[string]string{"If-None-Match": `"b"`}, xcs: "HIT", cs: "hitbox; hit; ttl=59", age: "1", body: "v1", calls: 1}}},
-		{name: "§4.3.2 a client's conditional miss is answered whole, then 304",
+		{name: "§4.3.2 a client's conditional miss: the upstream is asked without it, the client gets 304",
 			header: map[string]string{"Cache-Control": "max-age=60", "ETag": `"a"`},
 			steps: []rfcStep{
 				{req: map[string]string{"If-None-Match": `"a"`}, status: http.StatusNotModified, xcs: "MISS", cs: rfcMissStored, calls: 1, sent: map[string]string{"If-None-Match": ""}},
