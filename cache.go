@@ -48,6 +48,16 @@ type Fetched struct {
 	// by stores that keep entries in process and handed to later hits as
 	// Result.Decoded (shared, read-only).
 	Decoded any
+	// Fresh and TTL, when TTL is positive, are this answer's own
+	// lifetime, used instead of the policy's Stale and TTL (an HTTP
+	// response's freshness under RFC 9111, say): the entry is fresh for
+	// Fresh after it is written (zero: stale at once) and expires TTL
+	// after it is written; between the two it is stale, served as the
+	// policy's StaleMode says. Both are capped by the policy's TTL when it
+	// has one (the policy bounds what an answer may ask for); the policy's
+	// Jitter does not apply; Keep and StaleIfError still come from the
+	// policy. A zero TTL means the policy's times.
+	Fresh, TTL time.Duration
 	// Payload, optional, is handed back only to the caller whose fetch
 	// produced it, and only when the answer was not stored (a response
 	// streamed through because it was too large, say). When nobody takes
@@ -347,8 +357,13 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	return e, ok, src
 }
 
-// entry builds the entry to store for value under policy p at now.
+// entry builds the entry to store for value under policy p at now: with
+// the answer's own lifetime when it has one (Fetched.TTL), else the
+// policy's.
 func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
+	if f.TTL > 0 {
+		return ownLifetime(now, p, f)
+	}
 	ttl, stale := p.TTL, p.Stale
 	if p.Jitter > 0 {
 		j := rand.N(p.Jitter)
@@ -366,6 +381,20 @@ func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
 	}
 	if stale > 0 && (ttl == 0 || stale < ttl) {
 		e.Stale = now.Add(stale)
+	}
+	return e
+}
+
+// ownLifetime builds the entry of an answer with its own lifetime
+// (Fetched.Fresh and TTL), capped by the policy's TTL.
+func ownLifetime(now time.Time, p Policy, f Fetched) backend.Entry {
+	ttl, fresh := f.TTL, max(f.Fresh, 0)
+	if p.TTL > 0 {
+		ttl, fresh = min(ttl, p.TTL), min(fresh, p.TTL)
+	}
+	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
+	if fresh < ttl {
+		e.Stale = now.Add(fresh)
 	}
 	return e
 }

@@ -16,3 +16,14 @@ func (c *Cache) Set(ctx context.Context, req Request, value []byte) bool {
 	ctx = orBackground(ctx)
 	return c.write(ctx, req, c.entry(c.cfg.clock.Now(), req.Policy, Fetched{Value: value, Store: true}))
 }
+
+// SetFetched stores f.Value under req.Key as [Cache.Set] does, with the
+// answer's own lifetime when f has one ([Fetched.TTL]). f.Store is not
+// consulted: calling it is the decision to store.
+func (c *Cache) SetFetched(ctx context.Context, req Request, f Fetched) bool {
+	if req.Key == "" || req.Policy.Disabled || req.Policy.invalid() {
+		return false
+	}
+	ctx = orBackground(ctx)
+	return c.write(ctx, req, c.entry(c.cfg.clock.Now(), req.Policy, f))
+}

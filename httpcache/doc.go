@@ -102,9 +102,86 @@
 // Content-Length. Bytes that do not decode are a miss: the entry is
 // replaced by the upstream's answer.
 //
+// # The Rfc9111 mode
+//
+// Everything above is [SemanticsHitbox], the default: the predicates and
+// the policy are the whole truth. Under [SemanticsRfc9111] ([WithSemantics],
+// or [Endpoint.Semantics], which wins) the predicates still decide what is
+// eligible and the extractors still build the key, and RFC 9111 decides
+// within them. A Middleware is a shared cache, a Transport a private one
+// (it stores private answers and ignores s-maxage and targeted fields).
+//
+//   - Only GET and HEAD go through the cache; a HEAD is keyed as its GET
+//     and answered from the stored GET, its own answer never stored. Any
+//     other method goes to the upstream, and a non-error answer to it
+//     deletes the stored entries of its target URI and of a same-origin
+//     Location or Content-Location (§4.4), every Vary variant included,
+//     keyed as a GET of that URI
+//     (with the request's other fields) by the endpoint that accepts such
+//     a GET, when it is in this mode.
+//   - A response is stored when RFC 9111 §3 allows it: no no-store
+//     (request or response), no private, no Authorization without public,
+//     s-maxage or must-revalidate, a status cacheable by default or
+//     explicit freshness, must-understand honoured. Hop-by-hop fields,
+//     those Connection names, and no-cache="f" / private="f" fields are not
+//     stored. A response with Set-Cookie is not stored, or
+//     ([WithStoreSetCookie]) stored without it: only its own client gets
+//     the cookie. An upstream failure never replaces a stored response.
+//   - Each entry is fresh for its own lifetime (§4.2): s-maxage (shared),
+//     else max-age, else Expires − Date, else, when configured
+//     ([WithHeuristicFreshness]), a fraction of the time since
+//     Last-Modified; less its age on arrival (Age, Date and the response
+//     delay); never more than the policy's TTL. A response without
+//     freshness is stored stale (it is revalidated before each use, kept
+//     for the policy's Keep). Answers from the cache carry Age per §4.2.3.
+//   - Request directives (§5.2.1): no-cache and Pragma: no-cache, max-age
+//     and min-fresh ask the upstream (fwd=request, or fwd=stale for an
+//     entry that has expired anyway); max-stale serves a
+//     stale entry (STALE, detail=max-stale); only-if-cached answers 504
+//     when nothing stored fits; no-store stores nothing.
+//   - Validation (§4.3): a stale entry is revalidated with If-None-Match
+//     and If-Modified-Since from its ETag and Last-Modified; a 304 that
+//     selects it refreshes its header and freshness, as does a 200 to a
+//     HEAD whose validators and length match it. A client's own
+//     If-None-Match or If-Modified-Since is answered 304 from a 200, stored
+//     or just fetched (the upstream is asked without them).
+//   - Stale content (RFC 5861): within its stale-while-revalidate window a
+//     stale entry is served (STALE, detail=stale-while-revalidate) while
+//     one background revalidation runs; the policy's stale window
+//     (TTL − Stale) bounds the window, and a policy with StaleRevalidate
+//     turns it off. The policy's StaleIfError lets a stale entry hide an
+//     upstream failure, bounded by the response's and the request's
+//     stale-if-error when they say one (the smaller wins), never under
+//     no-cache, must-revalidate, proxy-revalidate or s-maxage: then the
+//     failure itself is the answer.
+//   - Targeted fields (RFC 9213): in the Middleware, the configured
+//     fields ([WithTargetedFields]) then CDN-Cache-Control replace
+//     Cache-Control and Expires; they are removed from answers when so
+//     configured.
+//   - Vary, Range and Content-Encoding work as in the default mode.
+//
+// Cache-Status (RFC 9211) then says what happened, with X-Cache-Status as
+// in the default mode:
+//
+//	stored miss                 hitbox; fwd=uri-miss; fwd-status=200; stored
+//	another variant was stored  hitbox; fwd=vary-miss; fwd-status=200; stored
+//	not stored, and why         hitbox; fwd=uri-miss; fwd-status=200; detail=no-store
+//	revalidated                 hitbox; fwd=stale; fwd-status=304; stored
+//	the request's directives    hitbox; fwd=request; fwd-status=200; stored
+//	other methods, bypass       hitbox; fwd=bypass; fwd-status=200
+//	hit (ttl: freshness left)   hitbox; hit; ttl=N
+//	stale hit                   hitbox; hit; ttl=-N; detail=stale-while-revalidate
+//	                            (or max-stale, stale-if-error)
+//	waited for another's call   hitbox; fwd=uri-miss; fwd-status=200; collapsed
+//	only-if-cached, nothing     hitbox; detail=only-if-cached (504)
+//
+// The details of an answer not stored are RFC 9111's reasons (no-store,
+// private, authorization, not-cacheable, request-no-store, status,
+// method) and ours: set-cookie, predicate, head, partial, failure.
+//
 // # The predicates are the whole truth
 //
-// Nothing is excluded behind the endpoint's back: a request with
+// In the default mode nothing is excluded behind the endpoint's back: a request with
 // Authorization, or a response with Set-Cookie, is cached when the
 // predicates accept it, and served to every client whose request maps to
 // the same key. Rule them out explicitly when they may occur:

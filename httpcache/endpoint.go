@@ -81,6 +81,10 @@ type Endpoint struct {
 	// UpstreamTimeout, when positive, bounds the shared upstream call of
 	// this endpoint's requests (default: the Cache's upstream timeout).
 	UpstreamTimeout time.Duration
+	// Semantics, when set, is this endpoint's semantics, whatever
+	// [WithSemantics] says; zero means WithSemantics' (SemanticsHitbox
+	// by default). An unknown value is an error ([ErrInvalidEndpoint]).
+	Semantics Semantics
 }
 
 // endpoint is an Endpoint with its defaults applied.
@@ -93,11 +97,14 @@ type endpoint struct {
 	ex      []extract.Extractor
 	policy  hitbox.Policy
 	timeout time.Duration
+	rfc     *rfcEndpoint // nil: SemanticsHitbox
 }
 
-// compileEndpoints applies the defaults; client says the endpoints are a
-// Transport's and prefix is the [WithNamespace] namespace.
-func compileEndpoints(eps []Endpoint, client bool, prefix string) ([]endpoint, error) {
+// compileEndpoints applies the defaults and each endpoint's semantics;
+// client says the endpoints are a Transport's, cfg holds the options
+// (the [WithNamespace] prefix, the Rfc9111 mode's knobs).
+func compileEndpoints(eps []Endpoint, client bool, cfg *config) ([]endpoint, error) {
+	prefix := cfg.namespace
 	get, err := predicate.Method(http.MethodGet)
 	if err != nil {
 		return nil, err
@@ -132,6 +139,13 @@ func compileEndpoints(eps []Endpoint, client bool, prefix string) ([]endpoint, e
 			if x == nil {
 				return nil, fmt.Errorf("%w %d (%q): extractor %d is nil", ErrInvalidEndpoint, i, e.Name, j)
 			}
+		}
+		switch cmp.Or(e.Semantics, cfg.semantics, SemanticsHitbox) {
+		case SemanticsHitbox:
+		case SemanticsRfc9111:
+			c.rfc = newRFCEndpoint(cfg, client, e.Policy)
+		default:
+			return nil, fmt.Errorf("%w %d (%q): unknown semantics %d", ErrInvalidEndpoint, i, e.Name, e.Semantics)
 		}
 		out = append(out, c)
 	}
@@ -168,7 +182,7 @@ func newCore(c *hitbox.Cache, eps []Endpoint, opts []Option, client bool) (*core
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	compiled, err := compileEndpoints(eps, client, cfg.namespace)
+	compiled, err := compileEndpoints(eps, client, &cfg)
 	if err != nil {
 		return nil, err
 	}

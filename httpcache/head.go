@@ -11,12 +11,18 @@ func (c *core) headShares(p plan) bool {
 	if p.ep == nil || p.r.Method != http.MethodHead {
 		return false
 	}
+	key, ok := c.getKey(p)
+	return !ok || key == p.key
+}
+
+// getKey returns the key a GET of p's resource would have; false when
+// it cannot be built.
+func (c *core) getKey(p plan) (string, bool) {
 	g := new(http.Request)
 	*g = *p.r
 	g.Method = http.MethodGet
 	if p.body != nil {
 		resetBody(g, p.body)
 	}
-	key, ok := c.key(g, p.ep)
-	return !ok || key == p.key
+	return c.key(g, p.ep)
 }

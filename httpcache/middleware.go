@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
 // Middleware returns net/http server middleware that answers requests from
@@ -72,16 +73,25 @@ type call struct {
 	head bool // a HEAD whose key a GET shares: its answer is never stored
 	s    slot
 	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
+	rfc  *rfcCall               // nil: SemanticsHitbox
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.prepare(r, false)
 	defer releaseBody(h.cfg.budget, p.body)
 	if p.ep == nil {
-		h.bypass(w, p.r, "", hitbox.ForwardBypass)
+		code := h.bypass(w, p.r, "", hitbox.ForwardBypass)
+		h.invalidate(r.Context(), p.r, code, w.Header())
 		return
 	}
-	h.serve(w, r, &call{h: h, p: p, head: h.headShares(p), s: newSlot(w, h.cfg.budget)}, true)
+	h.rfcHeadKey(&p)
+	c := &call{h: h, p: p, head: h.headShares(p), s: newSlot(w, h.cfg.budget)}
+	if p.ep.rfc != nil {
+		c.rfc = &rfcCall{req: rfc9111.ParseRequest(p.r.Method, p.r.Header)}
+		h.serveRFCMode(w, r, c)
+		return
+	}
+	h.serve(w, r, c, true)
 }
 
 // serve answers a cacheable request through the flow. retry allows one
@@ -96,14 +106,14 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, retry b
 	h.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
 	if retry {
 		_, _ = h.cache.Delete(r.Context(), c.p.key)
-		h.serve(w, r, &call{h: h, p: c.p, head: c.head, s: newSlot(w, h.cfg.budget)}, false)
+		h.serve(w, r, &call{h: h, p: c.p, head: c.head, s: newSlot(w, h.cfg.budget), rfc: c.rfc.again()}, false)
 		return
 	}
 	h.bypass(w, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 }
 
 func (c *call) request() hitbox.Request {
-	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
+	return c.p.ep.request(c.p.key)
 }
 
 // fetch asks the handler, for the flow. The answer goes back as bytes in
@@ -120,6 +130,9 @@ func (c *call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 		}
 		c.s.keep(kept)
 	}()
+	if c.rfc != nil {
+		return c.fetchRFC(ctx, &kept)
+	}
 	o := runHandler(ctx, c.h.next, c.p.r, c.p.body, &c.h.cfg, &c.s, c.storable)
 	switch {
 	case o.err != nil:
@@ -182,6 +195,8 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, c *call, res hi
 	}
 	closePayload(res.Payload)
 	switch {
+	case c.rfc != nil && res.Value != nil:
+		return h.serveRFC(w, r, c, &res)
 	case res.Status == hitbox.Hit || res.Status == hitbox.Stale:
 		return h.serveCached(w, r, &res)
 	case res.Value == nil:
@@ -283,9 +298,10 @@ func writeBody(w http.ResponseWriter, r *http.Request, hdr http.Header, status i
 }
 
 // bypass serves r from the handler directly, nothing cached, through the
-// flow with a disabled policy (so that it is counted). Cache.Do runs the
-// fetch of a disabled policy on this goroutine, before it returns.
-func (h *handler) bypass(w http.ResponseWriter, r *http.Request, endpoint string, fwd hitbox.Forward) {
+// flow with a disabled policy (so that it is counted), and returns the
+// status written. Cache.Do runs the fetch of a disabled policy on this
+// goroutine, before it returns.
+func (h *handler) bypass(w http.ResponseWriter, r *http.Request, endpoint string, fwd hitbox.Forward) int {
 	bw := &forwardWriter{w: w, fwd: fwd}
 	_, _ = h.cache.Do(r.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
 		func(context.Context) (hitbox.Fetched, error) {
@@ -293,6 +309,7 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, endpoint string
 			return hitbox.Fetched{}, nil
 		})
 	bw.finish()
+	return bw.code
 }
 
 // forwardWriter passes a handler's response through, adding the status
@@ -302,6 +319,7 @@ type forwardWriter struct {
 	fwd      hitbox.Forward
 	wrote    bool
 	hijacked bool
+	code     int       // the status written
 	vals     [2]string // the status headers' values
 }
 
@@ -309,7 +327,7 @@ func (b *forwardWriter) Header() http.Header { return b.w.Header() }
 
 func (b *forwardWriter) WriteHeader(code int) {
 	if !b.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		b.wrote = true
+		b.wrote, b.code = true, code
 		setForwarded(b.w.Header(), b.vals[:], forwardStatus(b.fwd, code, false))
 	}
 	b.w.WriteHeader(code)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/hitbox-go/hitbox"
 )
@@ -33,6 +34,14 @@ type config struct {
 	failures       []int // nil: defaultFailures
 	stats          *Stats
 	budget         *budget // the in-flight budget, over inflight and stats
+
+	// The Rfc9111 mode (semantics.go).
+	semantics      Semantics
+	targeted       []string
+	stripTargeted  bool
+	heuristic      float64
+	heuristicMax   time.Duration
+	storeSetCookie bool
 }
 
 // WithMaxBody sets the largest response body that is buffered and may be
@@ -125,6 +134,9 @@ func (c *config) defaults() {
 
 // check reports an invalid option.
 func (c *config) check() error {
+	if err := c.checkRFC(); err != nil {
+		return err
+	}
 	for _, s := range c.failures {
 		if s < 100 || s > 999 {
 			return fmt.Errorf("%w: failure status %d", ErrInvalidOption, s)

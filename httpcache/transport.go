@@ -65,6 +65,7 @@ type tcall struct {
 	head bool                   // a HEAD whose key a GET shares: its answer is never stored
 	s    slot                   // holds the in-flight budget of the recorded body
 	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
+	rfc  *rfcCall               // nil: SemanticsHitbox
 }
 
 // RoundTrip answers req from the cache or the base RoundTripper.
@@ -78,9 +79,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.prepare(req, true)
 	defer releaseBody(t.cfg.budget, p.body)
 	if p.ep == nil {
-		return t.direct(req, p.r, "", hitbox.ForwardBypass)
+		return t.directInvalidating(req, p.r, "")
 	}
-	return t.roundTrip(&tcall{t: t, p: p, req: req, head: t.headShares(p), s: newSlot(nil, t.cfg.budget)}, true)
+	t.rfcHeadKey(&p)
+	c := &tcall{t: t, p: p, req: req, head: t.headShares(p), s: newSlot(nil, t.cfg.budget)}
+	if p.ep.rfc != nil {
+		return t.roundTripRFC(c)
+	}
+	return t.roundTrip(c, true)
 }
 
 // roundTrip answers a cacheable request through the flow. retry allows
@@ -95,13 +101,13 @@ func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
 	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
 	if retry {
 		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
-		return t.roundTrip(&tcall{t: t, p: c.p, req: c.req, head: c.head, s: newSlot(nil, t.cfg.budget)}, false)
+		return t.roundTrip(&tcall{t: t, p: c.p, req: c.req, head: c.head, s: newSlot(nil, t.cfg.budget), rfc: c.rfc.again()}, false)
 	}
 	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 }
 
 func (c *tcall) request() hitbox.Request {
-	return hitbox.Request{Key: c.p.key, Policy: c.p.ep.policy, Endpoint: c.p.ep.name, Timeout: c.p.ep.timeout}
+	return c.p.ep.request(c.p.key)
 }
 
 // fetch asks the base RoundTripper, for the flow. A body read whole goes
@@ -126,6 +132,15 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	out := c.p.r.Clone(hctx)
 	if c.p.body != nil {
 		resetBody(out, c.p.body)
+	}
+	var rf rfcFetched
+	if c.rfc != nil {
+		if out.Header == nil {
+			out.Header = make(http.Header)
+		}
+		rf.stored = c.t.storedForFetch(ctx, c.p.r, c.p.key)
+		rf.validated = setValidators(out.Header, rf.stored)
+		rf.reqTime = c.t.clock.Now()
 	}
 	resp, err := c.t.base.RoundTrip(out)
 	if err != nil {
@@ -178,6 +193,11 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
+	}
+	if c.rfc != nil {
+		rf.resp = &response{status: resp.StatusCode, header: resp.Header, body: b}
+		rf.failed = !c.head && cfg.failed(resp.StatusCode)
+		return c.t.finishRFC(c.rfc, c.p.ep, c.p.r, c.head, rf), nil
 	}
 	store := !c.head && !partial(resp.StatusCode, resp.Header) && c.p.ep.resp.Match(resp)
 	value := encode(resp.StatusCode, resp.Header, b, c.t.clock.Now())
@@ -277,6 +297,9 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 	if res.Value == nil && res.Status == hitbox.Miss {
 		return nil, true, errors.New("httpcache: base RoundTripper returned no response")
 	}
+	if c.rfc != nil {
+		return t.answerRFCResponse(c, &res)
+	}
 	v, perr := parse(res.Value)
 	if perr != nil {
 		return nil, false, nil
@@ -314,7 +337,13 @@ func (c *tcall) fresh() *http.Request {
 func fromView(v *view, req *http.Request, extra int) (*http.Response, []string) {
 	h := make(http.Header, v.nkeys+extra)
 	spare := v.fill(h, extra)
-	status, body := sliceRange(req, h, v.status, v.body)
+	return newResponse(req, h, v.status, v.body), spare
+}
+
+// newResponse builds a response answering req, sliced as its Range asks;
+// a HEAD gets no body and the declared length.
+func newResponse(req *http.Request, h http.Header, status int, body []byte) *http.Response {
+	status, body = sliceRange(req, h, status, body)
 	n := int64(len(body))
 	var rc io.ReadCloser = io.NopCloser(bytes.NewReader(body))
 	if req.Method == http.MethodHead {
@@ -335,7 +364,7 @@ func fromView(v *view, req *http.Request, extra int) (*http.Response, []string) 
 		Body:          rc,
 		ContentLength: n,
 		Request:       req,
-	}, spare
+	}
 }
 
 // direct asks the base for r, nothing cached, through the flow with a

@@ -300,17 +300,20 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 	if err != nil {
 		return res, err
 	}
-	if names, ok := parseMarker(res.Value); ok {
+	if names, gen, ok := parseMarkerGen(res.Value); ok {
 		if p := led.Load(); p != nil && res.Status == hitbox.Miss {
 			res.Value = *p // our fetch made the marker: serve what it fetched
 			return res, nil
 		}
 		vreq := req
-		if vreq.Key = variantKey(req.Key, variantOf(r, names)); vreq.Key == "" {
+		if vreq.Key = variantKey(req.Key, variantOfGen(r, names, gen)); vreq.Key == "" {
 			return c.forward(ctx, req, fetch)
 		}
 		if res, err = c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil)); err != nil {
 			return res, err
+		}
+		if vm, ok := fetch.(varyNoter); ok && res.Forward == hitbox.ForwardMiss {
+			vm.varyMissed()
 		}
 	}
 	if (res.Status == hitbox.Hit || res.Status == hitbox.Stale) && !servable(r, res.Value) {
@@ -352,7 +355,7 @@ func (c *core) settle(r *http.Request, primary hitbox.Request, vkey string, name
 		case len(got) == 0:
 			// The upstream no longer varies: the response replaces the
 			// marker.
-			c.cache.Set(ctx, primary, f.Value)
+			c.cache.SetFetched(ctx, primary, f)
 			f.Store = false
 			return f, nil
 		}
@@ -361,7 +364,7 @@ func (c *core) settle(r *http.Request, primary hitbox.Request, vkey string, name
 			f.Store = false
 			return f, nil
 		}
-		c.cache.Set(ctx, at, f.Value)
+		c.cache.SetFetched(ctx, at, f)
 		if vkey == "" {
 			led.Store(&f.Value)
 			return hitbox.Fetched{Value: encodeMarker(got), Store: true}, nil
