@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -53,6 +54,10 @@ type Fetched struct {
 	// streamed through because it was too large, say). When nobody takes
 	// it and it implements io.Closer, the flow closes it.
 	Payload any
+
+	// stored, when set, is given the entry made of this answer before it
+	// is written (Typed fills its in-process layer with it).
+	stored func(backend.Entry)
 }
 
 // Fetch asks the upstream. It may run after the caller that passed it has
@@ -92,6 +97,8 @@ type Result struct {
 	// Written and Expire are the served or stored entry's times (zero
 	// Expire: never expires).
 	Written, Expire time.Time
+
+	stale time.Time // the served entry's stale time, for Typed's layer
 }
 
 // Age returns how long ago the served entry was written, at now.
@@ -128,6 +135,9 @@ type Cache struct {
 
 	track tracker   // shared calls in flight
 	retry retryGate // keys whose upstream failed recently (StaleIfError)
+
+	coarseMu sync.Mutex         // guards coarse
+	coarse   *otter.CoarseClock // Typed's in-process layers' clock; made by the first
 }
 
 // New returns a Cache over b. An option given an invalid value makes New
@@ -187,6 +197,7 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 		errs = append(errs, c.owned.Shutdown(ctx))
 	}
 	errs = append(errs, c.track.wait(ctx))
+	c.stopCoarse()
 	return errors.Join(errs...)
 }
 
@@ -306,7 +317,7 @@ func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forwar
 }
 
 func fromEntry(e backend.Entry, s Status, src string) Result {
-	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
+	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire, stale: e.Stale}
 }
 
 // labeledGetter is what a composition offers to say which layer answered.
