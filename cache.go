@@ -97,8 +97,6 @@ type Result struct {
 	// Written and Expire are the served or stored entry's times (zero
 	// Expire: never expires).
 	Written, Expire time.Time
-
-	stale time.Time // the served entry's stale time, for Typed's layer
 }
 
 // Age returns how long ago the served entry was written, at now.
@@ -137,7 +135,7 @@ type Cache struct {
 	retry retryGate // keys whose upstream failed recently (StaleIfError)
 
 	coarseMu sync.Mutex         // guards coarse
-	coarse   *otter.CoarseClock // Typed's in-process layers' clock; made by the first
+	coarse   *otter.CoarseClock // the clock of Typed's in-process layers (nil until one needs it)
 }
 
 // New returns a Cache over b. An option given an invalid value makes New
@@ -188,8 +186,9 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 
 // Shutdown waits for shared upstream calls and stores in flight and, when
 // the Cache made its own offload runner, for background work; it returns
-// ctx.Err() if ctx ends first. Calls made after Shutdown still work but
-// their background work is dropped.
+// ctx.Err() if ctx ends first. It also stops the coarse clock of its
+// Typeds' in-process layers (which then read the precise time). Calls made
+// after Shutdown still work but their background work is dropped.
 func (c *Cache) Shutdown(ctx context.Context) error {
 	ctx = orBackground(ctx)
 	var errs []error
@@ -317,7 +316,7 @@ func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forwar
 }
 
 func fromEntry(e backend.Entry, s Status, src string) Result {
-	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire, stale: e.Stale}
+	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
 }
 
 // labeledGetter is what a composition offers to say which layer answered.

@@ -118,7 +118,7 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 		}
 		res := Result{Value: got.value, Status: Miss, Forward: fwd, Stored: got.stored}
 		if got.storable {
-			res.Written, res.Expire, res.Decoded, res.stale = got.entry.Written, got.entry.Expire, got.entry.Decoded, got.entry.Stale
+			res.Written, res.Expire, res.Decoded = got.entry.Written, got.entry.Expire, got.entry.Decoded
 		} else {
 			res.Payload = got.claim()
 		}

@@ -161,8 +161,11 @@ func (t *Typed[T]) viaFlow(ctx context.Context, id string, fetch func(ctx contex
 		}
 		v, err := t.codec.Unmarshal(res.Value)
 		if err == nil {
-			if t.local != nil && !res.Written.IsZero() {
-				t.local.put(id, v, backend.Entry{Value: res.Value, Written: res.Written, Stale: res.stale, Expire: res.Expire}, res.Source)
+			// The entry the lookup read fills the layer; others (a shared
+			// call's) filled it when they were stored, or are rare (another
+			// instance's, found by the shared call's re-check).
+			if t.local != nil && f.ok && !res.Written.IsZero() && res.Written.Equal(f.e.Written) {
+				t.local.put(id, v, f.e, res.Source)
 			}
 			return v, res, nil
 		}
