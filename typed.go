@@ -126,12 +126,16 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		v, err := fetch(ctx)
 		return v, Result{Status: Miss, Forward: ForwardBypass}, err
 	}
-	if t.local != nil {
-		if e, ok := t.local.get(id); ok {
+	if l := t.local; l != nil {
+		if e, ok := l.c.GetIfPresent(id); ok && l.now() < e.fresh {
 			if t.record {
 				t.c.cfg.recorder.Record(Event{Kind: EventHit, Endpoint: t.endpoint, Source: e.src})
 			}
-			return t.local.out(e.v), Result{Status: Hit, Source: e.src, Written: e.written, Expire: e.expire}, nil
+			v := e.v
+			if l.clone != nil {
+				v = l.clone(v)
+			}
+			return v, Result{Status: Hit, Source: e.src, Written: e.written, Expire: e.expire}, nil
 		}
 	}
 	return t.viaFlow(orBackground(ctx), id, fetch)

@@ -133,15 +133,6 @@ func (l *local[T]) now() int64 {
 	return int64(l.clock.Now().Sub(l.base))
 }
 
-// get returns the value under id while it is fresh.
-func (l *local[T]) get(id string) (*localEntry[T], bool) {
-	e, ok := l.c.GetIfPresent(id)
-	if !ok || l.now() >= e.fresh {
-		return nil, false
-	}
-	return e, true
-}
-
 // out is what the layer hands a caller for v.
 func (l *local[T]) out(v T) T {
 	if l.clone != nil {
