@@ -31,16 +31,7 @@ func (rawCodec) Unmarshal(b []byte) (string, error) { return string(b), nil }
 // in-process layer by default; through the byte flow with the layer off)
 // with a bare memory backend Get and a raw otter get of the same key.
 func BenchmarkTypedHit(b *testing.B) {
-	mem, err := memory.New(memory.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mem.Close()
-	cache, err := hitbox.New(mem)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cache.Shutdown(context.Background())
+	cache, mem := newBenchCache(b)
 	ctx := context.Background()
 
 	b.Run("memory-get", func(b *testing.B) {
@@ -81,6 +72,23 @@ func BenchmarkTypedHit(b *testing.B) {
 	})
 }
 
+// newBenchCache returns a Cache over a fresh memory backend, both closed
+// when the benchmark ends.
+func newBenchCache(b *testing.B) (*hitbox.Cache, *memory.Backend) {
+	b.Helper()
+	mem, err := memory.New(memory.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mem.Close() })
+	cache, err := hitbox.New(mem)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Shutdown(context.Background()) })
+	return cache, mem
+}
+
 // benchTyped measures parallel GetOrFetch hits of one key holding v.
 func benchTyped[T any](b *testing.B, cache *hitbox.Cache, o hitbox.TypedOptions[T], v T) {
 	ctx := context.Background()
@@ -117,16 +125,7 @@ func BenchmarkTypedHitVsOtter(b *testing.B) {
 }
 
 func benchTypedVsOtter(b *testing.B, local hitbox.Local[benchValue]) {
-	mem, err := memory.New(memory.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mem.Close()
-	cache, err := hitbox.New(mem)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cache.Shutdown(context.Background())
+	cache, _ := newBenchCache(b)
 	ctx := context.Background()
 	typed, err := hitbox.NewTyped(cache, hitbox.TypedOptions[benchValue]{Policy: hitbox.Enabled(time.Hour, 0), Local: local})
 	if err != nil {
