@@ -2,7 +2,12 @@ package hitbox_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
@@ -22,19 +27,11 @@ type rawCodec struct{}
 func (rawCodec) Marshal(v string) ([]byte, error)   { return []byte(v), nil }
 func (rawCodec) Unmarshal(b []byte) (string, error) { return string(b), nil }
 
-// BenchmarkTypedHit compares a typed GetOrFetch hit with a bare memory
-// backend Get of the same key (target: ≤ 2× the bare Get).
+// BenchmarkTypedHit compares a typed GetOrFetch hit (served by the
+// in-process layer by default; through the byte flow with the layer off)
+// with a bare memory backend Get and a raw otter get of the same key.
 func BenchmarkTypedHit(b *testing.B) {
-	mem, err := memory.New(memory.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mem.Close()
-	cache, err := hitbox.New(mem)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cache.Shutdown(context.Background())
+	cache, mem := newBenchCache(b)
 	ctx := context.Background()
 
 	b.Run("memory-get", func(b *testing.B) {
@@ -48,15 +45,48 @@ func BenchmarkTypedHit(b *testing.B) {
 			}
 		})
 	})
+	b.Run("otter-get", func(b *testing.B) {
+		oc, err := otter.New(&otter.Options[string, benchValue]{MaximumSize: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		oc.Set("1", benchValue{1, "Ann", "ann@example.com"})
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, ok := oc.GetIfPresent("1"); !ok {
+					b.Fatal("miss")
+				}
+			}
+		})
+	})
 	b.Run("typed-raw", func(b *testing.B) {
 		benchTyped(b, cache, hitbox.TypedOptions[string]{Codec: rawCodec{}, Namespace: "raw"}, "value")
 	})
 	b.Run("typed-json", func(b *testing.B) {
 		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "json"}, benchValue{1, "Ann", "ann@example.com"})
 	})
-	b.Run("typed-json-shared", func(b *testing.B) {
-		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "shared", Shared: true}, benchValue{1, "Ann", "ann@example.com"})
+	b.Run("typed-json-local-off", func(b *testing.B) {
+		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "off", Local: hitbox.Local[benchValue]{Off: true}},
+			benchValue{1, "Ann", "ann@example.com"})
 	})
+}
+
+// newBenchCache returns a Cache over a fresh memory backend, both closed
+// when the benchmark ends.
+func newBenchCache(b *testing.B) (*hitbox.Cache, *memory.Backend) {
+	b.Helper()
+	mem, err := memory.New(memory.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mem.Close() })
+	cache, err := hitbox.New(mem)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Shutdown(context.Background()) })
+	return cache, mem
 }
 
 // benchTyped measures parallel GetOrFetch hits of one key holding v.
@@ -76,4 +106,69 @@ func benchTyped[T any](b *testing.B, cache *hitbox.Cache, o hitbox.TypedOptions[
 			}
 		}
 	})
+}
+
+// BenchmarkTypedHitVsOtter interleaves batches of typed hits (1000 ids of
+// a small struct) with batches of raw otter gets of the same values on one
+// goroutine, and reports the median batch time per get of each and their
+// ratio: a figure a loaded machine shifts for both alike. "default" is
+// Typed with default options (its in-process layer answers); "local-off"
+// goes through the byte flow and the JSON codec, as every hit did before
+// the layer.
+func BenchmarkTypedHitVsOtter(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		local hitbox.Local[benchValue]
+	}{{"default", hitbox.Local[benchValue]{}}, {"local-off", hitbox.Local[benchValue]{Off: true}}} {
+		b.Run(c.name, func(b *testing.B) { benchTypedVsOtter(b, c.local) })
+	}
+}
+
+func benchTypedVsOtter(b *testing.B, local hitbox.Local[benchValue]) {
+	cache, _ := newBenchCache(b)
+	ctx := context.Background()
+	typed, err := hitbox.NewTyped(cache, hitbox.TypedOptions[benchValue]{Policy: hitbox.Enabled(time.Hour, 0), Local: local})
+	if err != nil {
+		b.Fatal(err)
+	}
+	oc, err := otter.New(&otter.Options[string, benchValue]{MaximumSize: 10_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n, batch = 1000, 1000
+	ids := make([]string, n)
+	loads := make([]func(context.Context) (benchValue, error), n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+		v := benchValue{i, "Ann", "ann@example.com"}
+		loads[i] = func(context.Context) (benchValue, error) { return v, nil }
+		if _, _, err := typed.GetOrFetch(ctx, ids[i], loads[i]); err != nil {
+			b.Fatal(err)
+		}
+		oc.Set(ids[i], v)
+	}
+	var typedT, otterT []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for j := range batch {
+			if _, res, _ := typed.GetOrFetch(ctx, ids[j%n], loads[j%n]); res.Status != hitbox.Hit {
+				b.Fatal("not a hit")
+			}
+		}
+		t1 := time.Now()
+		for j := range batch {
+			if _, ok := oc.GetIfPresent(ids[j%n]); !ok {
+				b.Fatal("miss")
+			}
+		}
+		t2 := time.Now()
+		typedT, otterT = append(typedT, t1.Sub(t0)), append(otterT, t2.Sub(t1))
+	}
+	slices.Sort(typedT)
+	slices.Sort(otterT)
+	tm := float64(typedT[len(typedT)/2].Nanoseconds()) / batch
+	om := float64(otterT[len(otterT)/2].Nanoseconds()) / batch
+	b.ReportMetric(tm, "typed-ns/get")
+	b.ReportMetric(om, "otter-ns/get")
+	b.ReportMetric(om/tm, "typed-rate/otter-rate")
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -63,6 +64,10 @@ type Fetched struct {
 	// streamed through because it was too large, say). When nobody takes
 	// it and it implements io.Closer, the flow closes it.
 	Payload any
+
+	// stored, when set, is given the entry made of this answer before it
+	// is written (Typed fills its in-process layer with it).
+	stored func(backend.Entry)
 }
 
 // Fetch asks the upstream. It may run after the caller that passed it has
@@ -138,6 +143,9 @@ type Cache struct {
 
 	track tracker   // shared calls in flight
 	retry retryGate // keys whose upstream failed recently (StaleIfError)
+
+	coarseMu sync.Mutex         // guards coarse
+	coarse   *otter.CoarseClock // the clock of Typed's in-process layers (nil until one needs it)
 }
 
 // New returns a Cache over b. An option given an invalid value makes New
@@ -188,8 +196,9 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 
 // Shutdown waits for shared upstream calls and stores in flight and, when
 // the Cache made its own offload runner, for background work; it returns
-// ctx.Err() if ctx ends first. Calls made after Shutdown still work but
-// their background work is dropped.
+// ctx.Err() if ctx ends first. It also stops the coarse clock of its
+// Typeds' in-process layers (which then read the precise time). Calls made
+// after Shutdown still work but their background work is dropped.
 func (c *Cache) Shutdown(ctx context.Context) error {
 	ctx = orBackground(ctx)
 	var errs []error
@@ -197,6 +206,7 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 		errs = append(errs, c.owned.Shutdown(ctx))
 	}
 	errs = append(errs, c.track.wait(ctx))
+	c.stopCoarse()
 	return errors.Join(errs...)
 }
 

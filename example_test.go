@@ -54,3 +54,32 @@ func ExampleCache_Do() {
 	// the books HIT fwd="" stored=false
 	// v0:method=GET&path=/books
 }
+
+// The in-process layer of a Typed: hits on fresh values are answered from
+// decoded values kept in process, bounded by MaxBytes. Values are shared
+// between callers unless Clone is set, as here, where each caller gets a
+// slice of its own and may modify it.
+func ExampleLocal() {
+	mem, _ := memory.New(memory.Options{MaxBytes: 64 << 20})
+	defer mem.Close()
+	cache, _ := hitbox.New(mem)
+	defer cache.Shutdown(context.Background())
+
+	tags, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[[]string]{
+		Policy:    hitbox.Enabled(time.Minute, 0),
+		Namespace: "tags",
+		Local: hitbox.Local[[]string]{
+			MaxBytes: 8 << 20,
+			Clone:    func(v []string) []string { return append([]string(nil), v...) },
+		},
+	})
+	load := func(ctx context.Context) ([]string, error) { return []string{"go", "cache"}, nil }
+	first, res, _ := tags.GetOrFetch(context.Background(), "post-1", load)
+	fmt.Println(first, res.Status)
+	first[0] = "changed" // the caller's own copy
+	second, res, _ := tags.GetOrFetch(context.Background(), "post-1", load)
+	fmt.Println(second, res.Status)
+	// Output:
+	// [go cache] MISS
+	// [go cache] HIT
+}

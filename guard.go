@@ -271,6 +271,9 @@ func (c *Cache) callUpstream(ctx context.Context, req Request, fetch Fetch) (Fet
 func (c *Cache) storable(req Request, f Fetched, fl *flight) {
 	fl.value, fl.storable, fl.source = f.Value, true, c.source
 	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
+	if f.stored != nil {
+		f.stored(fl.entry)
+	}
 }
 
 // tracker counts work in flight so that Shutdown can wait for it.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/hitbox-go/hitbox/backend"
 )
 
 // Codec turns values of type T into the bytes a backend stores, and back.
@@ -29,21 +31,27 @@ func (JSONCodec[T]) Unmarshal(b []byte) (T, error) {
 // value for a key or calls the function that makes it, on the same flow,
 // policies, statuses and backends as the HTTP faces (stale-while-revalidate,
 // one upstream call per key). It is safe for concurrent use.
+//
+// By default a Typed keeps the values it fetched or decoded in an
+// in-process layer ([Local]) in front of the byte flow, and answers a hit on
+// a fresh value from there, with no encoding at all. Values are handed out
+// as stored: see [Typed.GetOrFetch].
 type Typed[T any] struct {
 	c        *Cache
 	codec    Codec[T]
 	policy   Policy
 	ns       string
 	endpoint string
-	prefix   []byte // the encoded key up to the id's value
-	shared   bool
+	prefix   []byte    // the encoded key up to the id's value
+	local    *local[T] // nil when the layer is off
+	record   bool      // the Cache has a Recorder: layer hits are recorded
 }
 
 // TypedOptions configures a [Typed].
 type TypedOptions[T any] struct {
 	// Policy applies to every key (zero: enabled, never expires).
 	Policy Policy
-	// Codec encodes values (nil: [JSONCodec]).
+	// Codec encodes values for the backend (nil: [JSONCodec]).
 	Codec Codec[T]
 	// Namespace prefixes every key, keeping this Typed's keys apart from
 	// others on the same backend ("" : none).
@@ -51,16 +59,19 @@ type TypedOptions[T any] struct {
 	// Endpoint names this Typed in events and metrics (default: the
 	// namespace).
 	Endpoint string
-	// Shared keeps the value a fetch produced beside its bytes in stores
-	// that hold entries in process (memory without a codec), and answers
-	// their hits with that very value, without decoding: the value is
-	// then shared between callers and must not be modified. Off by
-	// default: every call decodes its own copy. Stores that encode
-	// entries (Redis, memory with a codec) are decoded either way.
+	// Local configures the in-process layer of values (zero: on, bounded
+	// by [DefaultLocalMaxBytes]).
+	Local Local[T]
+	// Shared is ignored.
+	//
+	// Deprecated: the in-process layer ([Local]), on by default over
+	// every backend, hands out the stored values without decoding, as
+	// Shared did for memory backends.
 	Shared bool
 }
 
-// NewTyped returns a Typed over c.
+// NewTyped returns a Typed over c. It returns an error for a nil c, an
+// invalid policy or invalid Local options.
 func NewTyped[T any](c *Cache, o TypedOptions[T]) (*Typed[T], error) {
 	if c == nil {
 		return nil, fmt.Errorf("hitbox: NewTyped: nil cache")
@@ -75,7 +86,16 @@ func NewTyped[T any](c *Cache, o TypedOptions[T]) (*Typed[T], error) {
 		o.Endpoint = o.Namespace
 	}
 	prefix := Key{Namespace: o.Namespace, Parts: []KeyPart{Part("id", "")}}.AppendURLEncoded(nil)
-	return &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix, shared: o.Shared}, nil
+	_, nop := c.cfg.recorder.(nopRecorder)
+	t := &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix, record: !nop}
+	if !o.Local.Off {
+		l, err := newLocal(c, o.Local)
+		if err != nil {
+			return nil, fmt.Errorf("hitbox: NewTyped: %w", err)
+		}
+		t.local = l
+	}
+	return t, nil
 }
 
 // Key returns the encoded key GetOrFetch stores id under.
@@ -87,17 +107,44 @@ func (t *Typed[T]) Key(id string) string {
 // GetOrFetch returns the value cached under id, or calls fetch (once per key
 // across concurrent callers) and caches what it returns. A value that the
 // codec cannot decode is a miss. The Result says how the call was answered.
+//
+// A fresh value in the in-process layer is answered from there (Status
+// Hit, Source the label of the backend the value was read from or written
+// to, Written and Expire its entry's times); any other call goes through
+// the flow, with its statuses, stale-while-revalidate and stale-if-error,
+// and fills the layer.
+//
+// The value returned is the one the layer holds (unless [Local.Clone] is
+// set): a copy of T whose pointers, slices and maps are shared with other
+// callers. Callers must not modify what they point to.
 func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx context.Context) (T, error)) (T, Result, error) {
 	var zero T
 	if fetch == nil {
 		return zero, Result{}, ErrNilFetch
 	}
-	req := Request{Key: t.Key(id), Policy: t.policy, Endpoint: t.endpoint}
-	if req.Policy.Disabled {
+	if t.policy.Disabled {
 		v, err := fetch(ctx)
 		return v, Result{Status: Miss, Forward: ForwardBypass}, err
 	}
-	ctx = orBackground(ctx)
+	if l := t.local; l != nil {
+		if e, ok := l.c.GetIfPresent(id); ok && l.now() < e.fresh {
+			if t.record {
+				t.c.cfg.recorder.Record(Event{Kind: EventHit, Endpoint: t.endpoint, Source: e.src})
+			}
+			v := e.v
+			if l.clone != nil {
+				v = l.clone(v)
+			}
+			return v, Result{Status: Hit, Source: e.src, Written: e.written, Expire: e.expire}, nil
+		}
+	}
+	return t.viaFlow(orBackground(ctx), id, fetch)
+}
+
+// viaFlow answers a call the in-process layer could not.
+func (t *Typed[T]) viaFlow(ctx context.Context, id string, fetch func(ctx context.Context) (T, error)) (T, Result, error) {
+	var zero T
+	req := Request{Key: t.Key(id), Policy: t.policy, Endpoint: t.endpoint}
 	if req.Policy.invalid() {
 		return zero, Result{}, req.Policy.Validate()
 	}
@@ -106,18 +153,24 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		f := t.c.lookup(ctx, req)
 		res, err := f.res, error(nil)
 		if res.Status == 0 {
-			res, err = t.c.after(ctx, req, t.fetcher(fetch), f)
+			res, err = t.c.after(ctx, req, t.fetcher(id, fetch), f)
 		}
 		if err != nil {
 			return zero, res, err
 		}
-		if t.shared {
-			if v, ok := res.Decoded.(T); ok {
-				return v, res, nil
+		if t.local != nil {
+			if v, ok := t.local.match(id, res.Written); ok {
+				return t.local.out(v), res, nil
 			}
 		}
 		v, err := t.codec.Unmarshal(res.Value)
 		if err == nil {
+			// The entry the lookup read fills the layer; others (a shared
+			// call's) filled it when they were stored, or are rare (another
+			// instance's, found by the shared call's re-check).
+			if t.local != nil && f.ok && !res.Written.IsZero() && res.Written.Equal(f.e.Written) {
+				t.local.put(id, v, f.e, res.Source)
+			}
 			return v, res, nil
 		}
 		if res.Status == Miss || attempt > 0 {
@@ -125,12 +178,13 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		}
 		// Cached bytes that are not ours or are corrupted: a miss.
 		// Drop them and go once more through the flow.
-		_, _ = t.c.Delete(ctx, req.Key)
+		_, _ = t.Delete(ctx, id)
 	}
 }
 
-// fetcher adapts a value loader to the flow's Fetch.
-func (t *Typed[T]) fetcher(fetch func(ctx context.Context) (T, error)) Fetch {
+// fetcher adapts a value loader to the flow's Fetch; the entry stored of
+// its value fills the in-process layer.
+func (t *Typed[T]) fetcher(id string, fetch func(ctx context.Context) (T, error)) Fetch {
 	return func(ctx context.Context) (Fetched, error) {
 		v, err := fetch(ctx)
 		if err != nil {
@@ -141,14 +195,43 @@ func (t *Typed[T]) fetcher(fetch func(ctx context.Context) (T, error)) Fetch {
 			return Fetched{}, fmt.Errorf("hitbox: encode value: %w", err)
 		}
 		f := Fetched{Value: b, Store: true}
-		if t.shared {
-			f.Decoded = v
+		if t.local != nil {
+			f.stored = func(e backend.Entry) { t.local.put(id, v, e, t.c.source) }
 		}
 		return f, nil
 	}
 }
 
-// Delete removes the value cached under id.
+// Delete removes the value cached under id, from the in-process layer and
+// from the backend.
 func (t *Typed[T]) Delete(ctx context.Context, id string) (bool, error) {
+	if t.local != nil {
+		t.local.c.Invalidate(id)
+	}
 	return t.c.Delete(ctx, t.Key(id))
+}
+
+// Invalidate drops from the in-process layer the values of the encoded
+// keys that are this Typed's (as [Typed.Key] makes them); other keys are
+// ignored. It does not touch the backend. Its shape is that of
+// redis.InvalidatorOptions.OnDelete, so that the writes other instances
+// announce on a Redis backend's channel drop this instance's copies:
+//
+//	inv, _ := redis.NewInvalidator(redis.InvalidatorOptions{
+//		Client: l2.Client(), Channel: channel, InstanceID: l2.InstanceID(),
+//		OnDelete: users.Invalidate, OnPurge: users.InvalidatePrefix,
+//	})
+func (t *Typed[T]) Invalidate(keys []string) {
+	if t.local != nil {
+		t.local.invalidateKeys(t.prefix, keys)
+	}
+}
+
+// InvalidatePrefix drops from the in-process layer the values whose
+// encoded key starts with prefix ("" drops all). It does not touch the
+// backend; see [Typed.Invalidate].
+func (t *Typed[T]) InvalidatePrefix(prefix string) {
+	if t.local != nil {
+		t.local.invalidatePrefix(t.prefix, prefix)
+	}
 }

@@ -35,43 +35,46 @@ func TestTyped(t *testing.T) {
 	if got := users.Key("7"); got != "users:v0:id=7" {
 		t.Errorf("Key = %q", got)
 	}
-	// Bytes the codec cannot read are a miss, and replaced.
+	// Bytes the codec cannot read are a miss, and replaced (once the
+	// in-process copy is dropped, as another instance's write would).
 	if err := m.Set(t.Context(), users.Key("7"), backend.Entry{Value: []byte("{not json"), Written: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	users.Invalidate([]string{users.Key("7")})
 	u, res, err := users.GetOrFetch(t.Context(), "7", load)
 	if err != nil || u.Name != "Ann" || res.Status != hitbox.Miss || calls != 2 {
 		t.Errorf("after corruption: %+v %v %v calls=%d", u, res.Status, err, calls)
 	}
 }
 
-func TestTypedShared(t *testing.T) {
+// TestTypedValuesShared checks that the in-process layer hands out the
+// stored value itself by default, a clone with Local.Clone, and a decoded
+// copy of its own to every caller with the layer off.
+func TestTypedValuesShared(t *testing.T) {
 	t.Parallel()
 	c, _ := newCache(t)
 	type box struct{ N int }
-	shared, err := hitbox.NewTyped(c, hitbox.TypedOptions[*box]{Namespace: "shared", Shared: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	copies, err := hitbox.NewTyped(c, hitbox.TypedOptions[*box]{Namespace: "copies"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	load := func(context.Context) (*box, error) { return &box{N: 1}, nil }
+	clone := func(b *box) *box { c := *b; return &c }
 	for _, tt := range []struct {
-		typed *hitbox.Typed[*box]
+		name  string
+		local hitbox.Local[*box]
 		same  bool
-	}{{shared, true}, {copies, false}} {
-		first, _, err := tt.typed.GetOrFetch(t.Context(), "1", load)
+	}{{"default", hitbox.Local[*box]{}, true}, {"Clone", hitbox.Local[*box]{Clone: clone}, false}, {"Off", hitbox.Local[*box]{Off: true}, false}} {
+		typed, err := hitbox.NewTyped(c, hitbox.TypedOptions[*box]{Namespace: tt.name, Local: tt.local})
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, res, err := tt.typed.GetOrFetch(t.Context(), "1", load)
+		load := func(context.Context) (*box, error) { return &box{N: 1}, nil }
+		first, _, err := typed.GetOrFetch(t.Context(), "1", load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, res, err := typed.GetOrFetch(t.Context(), "1", load)
 		if err != nil || res.Status != hitbox.Hit || second.N != 1 {
-			t.Fatalf("hit: %+v %v %v", second, res.Status, err)
+			t.Fatalf("%s: hit: %+v %v %v", tt.name, second, res.Status, err)
 		}
 		if (first == second) != tt.same {
-			t.Errorf("Shared=%v: the hit returned the fetched pointer: %v", tt.same, first == second)
+			t.Errorf("%s: the hit returned the fetched pointer: %v, want %v", tt.name, first == second, tt.same)
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // redisRows are the rows that need a redis-server.
-var redisRows = []string{"composition", "stampede"}
+var redisRows = []string{"composition", "typed", "stampede"}
 
 // runner runs the rows.
 type runner struct {
