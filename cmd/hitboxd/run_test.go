@@ -83,8 +83,8 @@ endpoints:
 			wantStdout: good + ": ok (1 endpoint, Memory backend, 0 warnings)\n" + goodMode,
 		},
 		{
-			name:       "the example file",
-			args:       []string{"check", "-config", filepath.Join("..", "..", "examples", "hitboxd.yaml")},
+			name: "the example file",
+			args: []string{"check", "-config", filepath.Join("..", "..", "examples", "hitboxd.yaml")},
 			wantStdout: filepath.Join("..", "..", "examples", "hitboxd.yaml") + ": ok (7 endpoints, Memory backend, 0 warnings)\n" +
 				`endpoint 0 "book": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 5m0s)` + "\n" +
 				`endpoint 1 "books": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 30s)` + "\n" +
