@@ -78,14 +78,11 @@ func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
 			}
 		}
 	}
-	if e, ok := fs["strip_targeted"]; ok {
-		if b, ok := d.boolean(e.val, e.path); ok {
-			o.StripTargeted = b
-		}
-	}
-	if e, ok := fs["store_set_cookie"]; ok {
-		if b, ok := d.boolean(e.val, e.path); ok {
-			o.StoreSetCookie = b
+	for name, dst := range map[string]*bool{"strip_targeted": &o.StripTargeted, "store_set_cookie": &o.StoreSetCookie} {
+		if e, ok := fs[name]; ok {
+			if b, ok := d.boolean(e.val, e.path); ok {
+				*dst = b
+			}
 		}
 	}
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
