@@ -127,6 +127,7 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Policy:     ep.Policy.HitboxPolicy(),
 
 			UpstreamTimeout: ep.UpstreamTimeout,
+			Semantics:       ep.Semantics,
 		}
 		if err := e.Policy.Validate(); err != nil {
 			b.fail(ep.Policy.Loc, ErrValue, "%w", err)

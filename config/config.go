@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hitbox-go/hitbox/httpcache"
 )
 
 // Load reads and parses the file at path; see [Parse]. Errors and warnings
@@ -47,7 +49,7 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 func (d *decoder) decodeFile(root *node) *File {
 	f := &File{Name: d.file, Listen: DefaultListen}
 	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
-		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints"), serverFields...)...)
+		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111"), serverFields...)...)
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -70,6 +72,15 @@ func (d *decoder) decodeFile(root *node) *File {
 		}
 	}
 	d.decodeServer(f, fs)
+	f.Semantics = httpcache.SemanticsHitbox
+	if e, ok := fs["semantics"]; ok {
+		if s, ok := d.semantics(e.val, e.path); ok {
+			f.Semantics = s
+		}
+	}
+	if e, ok := fs["rfc9111"]; ok {
+		f.Rfc9111 = d.rfc9111(e.val, e.path)
+	}
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)
 		d.keyFormats(f.Backend)
@@ -92,6 +103,11 @@ func (d *decoder) decodeFile(root *node) *File {
 		}
 	}
 	f.endpointTimeouts()
+	for _, ep := range f.Endpoints {
+		if ep.Semantics == 0 {
+			ep.Semantics = f.Semantics
+		}
+	}
 	return f
 }
 

@@ -25,10 +25,13 @@
 // ...?") when one is close. Parse never panics, on any input.
 //
 // [Warnings] are legal but probably unwanted settings, returned apart:
-// an endpoint whose request predicates do not rule out requests with an
-// Authorization or a Cookie header (unless its key has a part from that
-// header), or whose response predicates do not rule out responses with
-// Set-Cookie (cached by mistake, they leak one client's data to another);
+// an endpoint whose request predicates do not rule out requests with a
+// Cookie header, or, under semantics Hitbox, an Authorization header
+// (unless its key has a part from that header), or whose response
+// predicates do not rule out responses with Set-Cookie under semantics
+// Hitbox (cached by mistake, they leak one client's data to another; the
+// Rfc9111 mode keeps Authorization requests and Set-Cookie responses out
+// itself);
 // an endpoint whose key has no part from the path or the query (unless its
 // request predicates accept only one exact path), or none from the query;
 // a Path predicate whose pattern holds %2F, %2e, %5C, ;, // or a
@@ -152,4 +155,12 @@
 //     errors. ttl: 0 is an error (omit ttl for entries that never expire);
 //     stale: 0 makes entries stale as soon as written; keep: 0 keeps
 //     nothing after expiry. concurrency is at least 1.
+//   - semantics (file level and per endpoint, the endpoint's wins) is
+//     Hitbox (the default) or Rfc9111; [Endpoint.Semantics] holds the
+//     resolved mode. The file-level rfc9111 section ([Rfc9111Options])
+//     holds the mode's knobs: targeted_fields (HTTP field names, not
+//     Cache-Control nor CDN-Cache-Control), strip_targeted,
+//     heuristic {fraction from 0 to 1, max a positive duration, default
+//     24h} and store_set_cookie; [File.MiddlewareOptions] turns them into
+//     httpcache options.
 package config

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/internal/bytesize"
 )
 
@@ -30,6 +31,7 @@ func (f *File) Dump(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	dumpServer(&b, f)
+	dumpSemantics(&b, f)
 	fmt.Fprintf(&b, "key format: %v\n", f.Backend.KeyFormat())
 	b.WriteString("backend: ")
 	dumpBackend(&b, f.Backend, "", false)
@@ -56,6 +58,9 @@ func (f *File) Dump(w io.Writer) error {
 		}
 		if ep.UpstreamTimeout != f.UpstreamTimeout {
 			fmt.Fprintf(&b, "  upstream_timeout: %s\n", durationText(ep.UpstreamTimeout))
+		}
+		if ep.Semantics != httpcache.SemanticsHitbox {
+			fmt.Fprintf(&b, "  semantics: %s\n", ep.Semantics)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -17,8 +17,8 @@ func defaultPolicy(path string) Policy {
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host, upstream_timeout)", false,
-		"name", "request", "response", "extractors", "policy", "key_host", "upstream_timeout")
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host, upstream_timeout, semantics)", false,
+		"name", "request", "response", "extractors", "policy", "key_host", "upstream_timeout", "semantics")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -66,6 +66,9 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		if v, ok := d.positiveDuration(e.val, e.path); ok {
 			ep.UpstreamTimeout = v
 		}
+	}
+	if e, ok := fs["semantics"]; ok {
+		ep.Semantics, _ = d.semantics(e.val, e.path)
 	}
 	return ep
 }

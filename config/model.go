@@ -7,6 +7,7 @@ import (
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/composition"
+	"github.com/hitbox-go/hitbox/httpcache"
 )
 
 // Defaults of hitboxd's file (docs/config.md).
@@ -60,6 +61,11 @@ type File struct {
 	MaxInflightBytes int64
 	// Timeouts are the proxy's client and body timeouts.
 	Timeouts Timeouts
+	// Semantics is the file-level `semantics`: the mode of endpoints that
+	// set none (default httpcache.SemanticsHitbox).
+	Semantics httpcache.Semantics
+	// Rfc9111 are the Rfc9111 mode's knobs (`rfc9111`).
+	Rfc9111 Rfc9111Options
 }
 
 // Admin is the `admin` section.
@@ -259,6 +265,9 @@ type Endpoint struct {
 	// UpstreamTimeout bounds the upstream call of the endpoint's requests
 	// (upstream_timeout; the file's when the endpoint sets none).
 	UpstreamTimeout time.Duration
+	// Semantics is the endpoint's mode (semantics; the file's when the
+	// endpoint sets none). Never zero in a parsed File.
+	Semantics httpcache.Semantics
 }
 
 // PredicateKind names a [Predicate].

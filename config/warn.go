@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
@@ -22,7 +23,10 @@ func (d *decoder) check(f *File) {
 		} else if alwaysTrue(ep.Request) {
 			catchAll = ep
 		}
-		if !excludes(ep.Request, "Authorization") && !keyedBy(ep.Extractors, "Authorization") {
+		// Rfc9111 rules out Authorization requests (unless the response
+		// says public or s-maxage) and Set-Cookie responses itself.
+		hitboxMode := ep.Semantics != httpcache.SemanticsRfc9111
+		if hitboxMode && !excludes(ep.Request, "Authorization") && !keyedBy(ep.Extractors, "Authorization") {
 			d.warn(predicateLoc(ep, ep.Request, "request"),
 				"requests with an Authorization header may be cached and served to other clients: add `- Not: {Header: {Authorization: {exist: ~}}}` to request, or key by the header")
 		}
@@ -30,7 +34,7 @@ func (d *decoder) check(f *File) {
 			d.warn(predicateLoc(ep, ep.Request, "request"),
 				"requests with a Cookie header may be cached and their answers served to other clients: add `- Not: {Header: {Cookie: {exist: ~}}}` to request, or key by the header")
 		}
-		if !excludes(ep.Response, "Set-Cookie") {
+		if hitboxMode && !excludes(ep.Response, "Set-Cookie") {
 			d.warn(predicateLoc(ep, ep.Response, "response"),
 				"responses with a Set-Cookie header may be cached and served to other clients: add `- Not: {Header: {Set-Cookie: {exist: ~}}}` to response")
 		}

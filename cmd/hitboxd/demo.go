@@ -61,6 +61,23 @@ endpoints:
       - Query: page
     policy:
       Enabled: {ttl: 10}
+  # semantics: Rfc9111 (the default is Hitbox): the upstream's
+  # Cache-Control decides, as in a shared HTTP cache. /authors/{id} says
+  # max-age=30 and carries an ETag: fresh for 30s, then revalidated (a 304
+  # refreshes it); ?private=1 says private and is never stored; a POST to
+  # an author drops its entry. The ttl caps every lifetime.
+  - name: authors
+    semantics: Rfc9111
+    request:
+      - Method: GET
+      - Path: /authors/{id}
+      - Not: {Header: {Cookie: {exist: ~}}}
+    extractors:
+      - Method:
+      - Path: /authors/{id}
+      - Query: {name: {starts: ""}}
+    policy:
+      Enabled: {ttl: 60}
 `
 
 // runDemo is `hitboxd demo`: a built-in upstream on a free loopback port,
@@ -107,13 +124,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 Try:
   curl -i %s/books/1
   curl -i '%s/books?page=2'
+  curl -i %s/authors/1          # semantics Rfc9111: the upstream's Cache-Control decides
   curl -s %s/keys
   curl -s %s/stats
   curl -s -X POST %s/purge -d '{}'
 
-`, up.url, proxy, admin, proxy, proxy, admin, admin, admin)
+`, up.url, proxy, admin, proxy, proxy, proxy, admin, admin, admin)
 
 	if err := demoTwice(ctx, stdout, proxy+"/books/1"); err != nil {
+		fmt.Fprintf(stdout, "the demo request failed: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "\nThe endpoint authors has semantics Rfc9111: the upstream's Cache-Control: max-age=30 makes it fresh for 30s.\n")
+	if err := demoTwice(ctx, stdout, proxy+"/authors/1"); err != nil {
 		fmt.Fprintf(stdout, "the demo request failed: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "\nServing until Ctrl-C.\n")
@@ -225,11 +247,15 @@ func (u *demoUpstream) stop() {
 	<-u.done
 }
 
-// ServeHTTP answers GET /books?page=N and GET /books/{id}; every answer
-// says how many calls the upstream got so far.
+// ServeHTTP answers GET /books?page=N, GET /books/{id} and GET and POST
+// /authors/{id}; every answer says how many calls the upstream got so far.
 func (u *demoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := u.calls.Add(1)
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/authors/") {
+		writeJSON(w, http.StatusOK, map[string]any{"updated": r.URL.Path, "upstream_calls": n})
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeJSONError(w, http.StatusMethodNotAllowed, "the demo upstream answers GET only")
 		return
@@ -251,5 +277,33 @@ func (u *demoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no book " + strconv.Quote(id), "upstream_calls": n})
 		return
 	}
-	writeJSON(w, http.StatusNotFound, map[string]any{"error": "try /books or /books/1", "upstream_calls": n})
+	if id, ok := strings.CutPrefix(r.URL.Path, "/authors/"); ok {
+		u.author(w, r, id, n)
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]any{"error": "try /books, /books/1 or /authors/1", "upstream_calls": n})
+}
+
+// author answers GET /authors/{id} as an origin speaking HTTP caching
+// (for the Rfc9111 endpoint): max-age=30 and an ETag, If-None-Match
+// answered 304, ?private=1 answered private.
+func (u *demoUpstream) author(w http.ResponseWriter, r *http.Request, id string, n int64) {
+	books := demoBooks()
+	i, err := strconv.Atoi(id)
+	if err != nil || i < 1 || i > len(books) {
+		w.Header().Del("Cache-Control")
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no author " + strconv.Quote(id), "upstream_calls": n})
+		return
+	}
+	etag := `"author-` + id + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "max-age=30")
+	if r.URL.Query().Get("private") == "1" {
+		w.Header().Set("Cache-Control", "private, max-age=30")
+	}
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"author": books[i-1].Author, "upstream_calls": n})
 }

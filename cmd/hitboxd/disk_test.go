@@ -246,7 +246,7 @@ func TestCheckDiskAndTarantool(t *testing.T) {
 		// A check that opened the held file would fail with
 		// disk.ErrFileLocked after its lock timeout.
 		code, stdout, stderr := runCmd(t, "check", "-config", file)
-		if want := file + ": ok (1 endpoint, " + tc.kind + " backend, 0 warnings)\n"; code != 0 || stdout != want {
+		if want := file + ": ok (1 endpoint, " + tc.kind + " backend, 0 warnings)\n" + goodMode; code != 0 || stdout != want {
 			t.Errorf("%s: check = %d %q %q, want %q", tc.name, code, stdout, stderr, want)
 		}
 	}

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hitbox-go/hitbox/config"
+	"github.com/hitbox-go/hitbox/httpcache"
 )
 
 // exampleFile is the example configuration shipped with the repository.
@@ -76,4 +78,29 @@ func commentedBackends(lines []string) [][]string {
 		out = append(out, b)
 	}
 	return out
+}
+
+// TestConformanceFile: examples/rfc9111-conformance.yaml, the file issue
+// #12's conformance suite runs against, passes check (exit 0): Rfc9111 at
+// file level, one endpoint whose predicates allow everything, a ttl of a
+// year.
+func TestConformanceFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("..", "..", "examples", "rfc9111-conformance.yaml")
+	f, _, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if f.Semantics != httpcache.SemanticsRfc9111 || len(f.Endpoints) != 1 {
+		t.Fatalf("%s: semantics %v, %d endpoints; want Rfc9111 and one", path, f.Semantics, len(f.Endpoints))
+	}
+	ep := f.Endpoints[0]
+	if ep.Semantics != httpcache.SemanticsRfc9111 || ep.Request != nil || ep.Response != nil ||
+		ep.Policy.Disabled || ep.Policy.TTL == nil || *ep.Policy.TTL != 31536000*time.Second {
+		t.Errorf("endpoint: semantics %v, request %v, response %v, policy %v; want Rfc9111, no conditions, ttl 31536000s",
+			ep.Semantics, ep.Request, ep.Response, ep.Policy)
+	}
+	if code, stdout, stderr := runCmd(t, "check", "-config", path); code != 0 || !strings.Contains(stdout, "semantics Rfc9111") {
+		t.Errorf("check: exit %d, stdout %q, stderr %q; want 0 and the endpoint's mode", code, stdout, stderr)
+	}
 }

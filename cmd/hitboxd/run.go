@@ -179,7 +179,8 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // runCheck is `hitboxd check -config FILE`: every error on its own line
 // (FILE:LINE:COL: path: what is wrong), then the warnings, to stderr; a
-// one-line summary to stdout when the file is valid.
+// one-line summary to stdout when the file is valid, then a line per
+// endpoint saying its semantics.
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("hitboxd check", stderr)
 	path := fs.String("config", "", "the configuration `FILE` to validate")
@@ -205,6 +206,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %s backend, %s)\n", *path,
 		plural(len(f.Endpoints), "endpoint"), f.Backend.Type, plural(len(warns), "warning"))
+	for i, ep := range f.Endpoints {
+		fmt.Fprintf(stdout, "endpoint %d %q: %s\n", i, ep.Name, ep.Mode())
+	}
 	return nil
 }
 

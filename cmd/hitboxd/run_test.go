@@ -47,6 +47,9 @@ endpoints:
     extractors: [{Method: }, {Path: "/books/{id}"}, {Query: page}]
 `
 
+// goodMode is check's line for goodFile's endpoint.
+const goodMode = `endpoint 0 "books": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 5s)` + "\n"
+
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	good := writeFile(t, "good.yaml", goodFile)
@@ -72,17 +75,24 @@ endpoints:
 		{
 			name:       "valid file",
 			args:       []string{"check", "-config", good},
-			wantStdout: good + ": ok (1 endpoint, Memory backend, 0 warnings)\n",
+			wantStdout: good + ": ok (1 endpoint, Memory backend, 0 warnings)\n" + goodMode,
 		},
 		{
 			name:       "double-dash flag",
 			args:       []string{"check", "--config", good},
-			wantStdout: good + ": ok (1 endpoint, Memory backend, 0 warnings)\n",
+			wantStdout: good + ": ok (1 endpoint, Memory backend, 0 warnings)\n" + goodMode,
 		},
 		{
-			name:       "the example file",
-			args:       []string{"check", "-config", filepath.Join("..", "..", "examples", "hitboxd.yaml")},
-			wantStdout: filepath.Join("..", "..", "examples", "hitboxd.yaml") + ": ok (6 endpoints, Memory backend, 0 warnings)\n",
+			name: "the example file",
+			args: []string{"check", "-config", filepath.Join("..", "..", "examples", "hitboxd.yaml")},
+			wantStdout: filepath.Join("..", "..", "examples", "hitboxd.yaml") + ": ok (7 endpoints, Memory backend, 0 warnings)\n" +
+				`endpoint 0 "book": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 5m0s)` + "\n" +
+				`endpoint 1 "books": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 30s)` + "\n" +
+				`endpoint 2 "search": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 2m0s)` + "\n" +
+				`endpoint 3 "flags": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 15s)` + "\n" +
+				`endpoint 4 "static": semantics Hitbox (the predicates decide, Cache-Control is not read; ttl 1h0m0s)` + "\n" +
+				`endpoint 5 "catalog": semantics Rfc9111 (freshness from the origin, capped by ttl 1h0m0s; no-store, private, Set-Cookie and Authorization honoured)` + "\n" +
+				`endpoint 6 "reports": semantics Hitbox (policy Disabled: never cached)` + "\n",
 		},
 		{
 			name:       "warnings",

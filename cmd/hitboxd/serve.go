@@ -338,9 +338,11 @@ func (d *daemon) build(f *config.File, gen, prev *generation) (*state, error) {
 			return nil, err
 		}
 	}
-	mw, err := httpcache.Middleware(gen.cache, guardEndpoints(eps),
+	opts := append([]httpcache.Option{
 		httpcache.WithKeyFormat(gen.store.KeyFormat), httpcache.WithLogger(d.log),
-		httpcache.WithMaxBody(f.MaxBody), httpcache.WithInflightBudget(f.MaxInflightBytes))
+		httpcache.WithMaxBody(f.MaxBody), httpcache.WithInflightBudget(f.MaxInflightBytes),
+	}, f.MiddlewareOptions()...)
+	mw, err := httpcache.Middleware(gen.cache, guardEndpoints(eps), opts...)
 	if err != nil {
 		if fresh {
 			_ = gen.close(context.Background())

@@ -1,0 +1,189 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hitbox-go/hitbox/httpcache"
+)
+
+// DefaultHeuristicMax caps a heuristic freshness lifetime when
+// `rfc9111.heuristic` sets no max: a day, as RFC 9111 §4.2.2 suggests.
+const DefaultHeuristicMax = 24 * time.Hour
+
+// semanticsNames are the values of `semantics`, indexed by
+// httpcache.Semantics.
+var semanticsNames = []string{"", httpcache.SemanticsHitbox.String(), httpcache.SemanticsRfc9111.String()}
+
+// Rfc9111Options are the file-level `rfc9111` section: the knobs of the
+// Rfc9111 mode, for every endpoint in that mode. The zero value is the
+// default: no targeted fields beyond CDN-Cache-Control, no heuristic
+// freshness, responses with Set-Cookie never stored.
+type Rfc9111Options struct {
+	// TargetedFields are targeted cache-control fields (RFC 9213), most
+	// specific first, honoured before CDN-Cache-Control and
+	// Cache-Control (targeted_fields; e.g. Hitbox-Cache-Control).
+	TargetedFields []string
+	// StripTargeted removes the targeted fields and CDN-Cache-Control
+	// from what is stored and sent to clients (strip_targeted).
+	StripTargeted bool
+	// HeuristicFraction, when positive, gives a response without explicit
+	// freshness that fraction of the time since its Last-Modified
+	// (heuristic.fraction); zero: no heuristic freshness.
+	HeuristicFraction float64
+	// HeuristicMax caps a heuristic lifetime (heuristic.max, default
+	// [DefaultHeuristicMax]); zero when HeuristicFraction is.
+	HeuristicMax time.Duration
+	// StoreSetCookie stores a response carrying Set-Cookie without that
+	// field instead of not storing it (store_set_cookie).
+	StoreSetCookie bool
+}
+
+// semantics decodes a `semantics` value.
+func (d *decoder) semantics(n *node, path string) (httpcache.Semantics, bool) {
+	i, ok := d.enum(n, path, "semantics", semanticsNames)
+	return httpcache.Semantics(i), ok
+}
+
+// rfc9111 decodes the file-level `rfc9111` section.
+func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
+	var o Rfc9111Options
+	fs, ok := d.fields(n, path, "a mapping (targeted_fields, strip_targeted, heuristic, store_set_cookie)", true,
+		"targeted_fields", "strip_targeted", "heuristic", "store_set_cookie")
+	if !ok {
+		return o
+	}
+	if e, ok := fs["targeted_fields"]; ok && e.val.kind != kindNull {
+		if items, ok := d.list(e.val, e.path, "a list of field names"); ok {
+			for i, item := range items {
+				p := indexPath(e.path, i)
+				s, ok := d.str(item, p, "a field name")
+				if !ok {
+					continue
+				}
+				s = strings.TrimSpace(s)
+				if !isToken(s) {
+					d.fail(item, p, ErrValue, "invalid field name %q", s)
+					continue
+				}
+				switch http.CanonicalHeaderKey(s) {
+				case "Cache-Control", "Cdn-Cache-Control":
+					d.fail(item, p, ErrValue, "%s is always read: list only other targeted fields (e.g. Hitbox-Cache-Control)", s)
+					continue
+				}
+				o.TargetedFields = append(o.TargetedFields, s)
+			}
+		}
+	}
+	for name, dst := range map[string]*bool{"strip_targeted": &o.StripTargeted, "store_set_cookie": &o.StoreSetCookie} {
+		if e, ok := fs[name]; ok {
+			if b, ok := d.boolean(e.val, e.path); ok {
+				*dst = b
+			}
+		}
+	}
+	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
+		d.heuristic(e.val, e.path, &o)
+	}
+	return o
+}
+
+// heuristic decodes `heuristic: {fraction, max}`.
+func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
+	hs, ok := d.fields(n, path, "a mapping (fraction, max)", true, "fraction", "max")
+	if !ok {
+		return
+	}
+	e, ok := hs["fraction"]
+	if !ok {
+		d.fail(n, path, ErrMissing, "heuristic without fraction (e.g. fraction: 0.1)")
+		return
+	}
+	f, ok := d.fraction(e.val, e.path)
+	if !ok || f == 0 {
+		return
+	}
+	o.HeuristicFraction, o.HeuristicMax = f, DefaultHeuristicMax
+	if m, ok := hs["max"]; ok {
+		if v, ok := d.positiveDuration(m.val, m.path); ok {
+			o.HeuristicMax = v
+		}
+	}
+}
+
+// fraction reads a number from 0 to 1.
+func (d *decoder) fraction(n *node, path string) (float64, bool) {
+	var f float64
+	switch n.kind {
+	case kindInt:
+		f = float64(n.i)
+	case kindFloat:
+		f = n.f
+	default:
+		d.wrongType(n, path, "a number from 0 to 1")
+		return 0, false
+	}
+	if !d.noTag(n, path) {
+		return 0, false
+	}
+	if math.IsNaN(f) || f < 0 || f > 1 {
+		d.fail(n, path, ErrValue, "fraction %s is out of range (want 0 to 1, e.g. 0.1)", n.text)
+		return 0, false
+	}
+	return f, true
+}
+
+// MiddlewareOptions are the httpcache options of f's semantics: the
+// file-level mode and the Rfc9111 knobs.
+func (f *File) MiddlewareOptions() []httpcache.Option {
+	o := f.Rfc9111
+	return []httpcache.Option{
+		httpcache.WithSemantics(f.Semantics),
+		httpcache.WithTargetedFields(o.StripTargeted, o.TargetedFields...),
+		httpcache.WithHeuristicFreshness(o.HeuristicFraction, o.HeuristicMax),
+		httpcache.WithStoreSetCookie(o.StoreSetCookie),
+	}
+}
+
+// Mode explains the endpoint's semantics in one phrase, for `hitboxd
+// check`: "semantics Rfc9111 (freshness from the origin, capped by ttl
+// 1m0s)".
+func (ep *Endpoint) Mode() string {
+	if ep.Policy.Disabled {
+		return fmt.Sprintf("semantics %s (policy Disabled: never cached)", ep.Semantics)
+	}
+	ttl := "no ttl"
+	if ep.Policy.TTL != nil {
+		ttl = "ttl " + durationText(*ep.Policy.TTL)
+	}
+	if ep.Semantics == httpcache.SemanticsRfc9111 {
+		capped := "capped by " + ttl
+		if ep.Policy.TTL == nil {
+			capped = "uncapped: no ttl"
+		}
+		return fmt.Sprintf("semantics Rfc9111 (freshness from the origin, %s; no-store, private, Set-Cookie and Authorization honoured)", capped)
+	}
+	return fmt.Sprintf("semantics Hitbox (the predicates decide, Cache-Control is not read; %s)", ttl)
+}
+
+// dumpSemantics writes the file-level semantics and Rfc9111 knobs when
+// they differ from their defaults (a file without them dumps as before).
+func dumpSemantics(w *strings.Builder, f *File) {
+	if f.Semantics != httpcache.SemanticsHitbox {
+		fmt.Fprintf(w, "semantics: %s\n", f.Semantics)
+	}
+	o := f.Rfc9111
+	if o.TargetedFields == nil && !o.StripTargeted && o.HeuristicFraction == 0 && !o.StoreSetCookie {
+		return
+	}
+	fmt.Fprintf(w, "rfc9111: targeted_fields=%q strip_targeted=%t", o.TargetedFields, o.StripTargeted)
+	if o.HeuristicFraction > 0 {
+		fmt.Fprintf(w, " heuristic=%g max=%s", o.HeuristicFraction, durationText(o.HeuristicMax))
+	} else {
+		w.WriteString(" heuristic=off")
+	}
+	fmt.Fprintf(w, " store_set_cookie=%t\n", o.StoreSetCookie)
+}
