@@ -38,9 +38,12 @@ func (d *decoder) check(f *File) {
 			d.warn(predicateLoc(ep, ep.Response, "response"),
 				"responses with a Set-Cookie header may be cached and served to other clients: add `- Not: {Header: {Set-Cookie: {exist: ~}}}` to response")
 		}
-		if !keyFromURL(ep.Extractors) && !pinsPath(ep.Request) {
+		switch {
+		case !hitboxMode:
+			// Rfc9111 keys the whole target URI beside the extractors.
+		case !keyFromURL(ep.Extractors) && !pinsPath(ep.Request):
 			d.warn(extractorsLoc(ep), "the key has no part from the path or the query: requests for different URLs share one entry")
-		} else if !keyedByQuery(ep.Extractors) {
+		case !keyedByQuery(ep.Extractors):
 			d.warn(extractorsLoc(ep),
 				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
 		}

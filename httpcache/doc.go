@@ -107,8 +107,9 @@
 // Everything above is [SemanticsHitbox], the default: the predicates and
 // the policy are the whole truth. Under [SemanticsRfc9111] ([WithSemantics],
 // or [Endpoint.Semantics], which wins) the predicates still decide what is
-// eligible and the extractors still build the key, and RFC 9111 decides
-// within them. A Middleware is a shared cache, a Transport a private one
+// eligible and the extractors still build the key (to which the mode adds
+// the whole target URI, path and query, as the part "uri": RFC 9111's
+// primary key), and RFC 9111 decides within them. A Middleware is a shared cache, a Transport a private one
 // (it stores private answers and ignores s-maxage and targeted fields).
 //
 //   - Only GET and HEAD go through the cache; a HEAD is keyed as its GET

@@ -265,6 +265,11 @@ func (c *core) key(r *http.Request, ep *endpoint) (string, bool) {
 	}
 	defer c.scratch.Put(s)
 	parts, err := extract.Key(r, ep.ex, s.parts[:0])
+	if err == nil && ep.rfc != nil && r.URL != nil {
+		// RFC 9111's primary key is the whole target URI (the scheme and
+		// host are in the namespace), beside the extractors' parts.
+		parts = append(parts, hitbox.Part("uri", r.URL.RequestURI()))
+	}
 	var key string
 	if err == nil {
 		s.ns = append(s.ns[:0], ep.ns...)

@@ -135,35 +135,41 @@ func TestMiddlewareFailureSharedOnce(t *testing.T) {
 func TestTransportFailureSharedOnce(t *testing.T) {
 	t.Parallel()
 	requireFlowFailed(t)
-	const n = 10
-	e := newEnv(t)
-	release := make(chan struct{})
-	var started sync.Once
-	begun := make(chan struct{})
-	up := &upstream{status: http.StatusBadGateway}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		started.Do(func() { close(begun) })
-		<-release
-		up.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	c := e.client(t, srv, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
-	answers := make([]answer, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { answers[i] = get(t, c, http.MethodGet, srv.URL+"/down", "") })
-	}
-	<-begun
-	close(release)
-	wg.Wait()
-	for i, a := range answers {
-		if a.status != http.StatusBadGateway || a.body != "hello #1" {
-			t.Errorf("answer %d: %d %q; want the one 502", i, a.status, a.body)
+	// In a bubble, with an in-memory base RoundTripper, so that the test
+	// releases the upstream only once all callers wait on its call.
+	synctest.Test(t, func(t *testing.T) {
+		const n = 10
+		e := newEnv(t)
+		release := make(chan struct{})
+		up := &upstream{status: http.StatusBadGateway}
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			<-release
+			w := httptest.NewRecorder()
+			up.ServeHTTP(w, r)
+			return w.Result(), nil
+		})
+		tr, err := NewTransport(e.cache, base, []Endpoint{{Policy: hitbox.Enabled(time.Minute, 0)}})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if got := up.calls.Load(); got != 1 {
-		t.Errorf("upstream called %d times for %d callers, want 1", got, n)
-	}
+		c := &http.Client{Transport: tr}
+		answers := make([]answer, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { answers[i] = get(t, c, http.MethodGet, "http://upstream.example/down", "") })
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		for i, a := range answers {
+			if a.status != http.StatusBadGateway || a.body != "hello #1" {
+				t.Errorf("answer %d: %d %q; want the one 502", i, a.status, a.body)
+			}
+		}
+		if got := up.calls.Load(); got != 1 {
+			t.Errorf("upstream called %d times for %d callers, want 1", got, n)
+		}
+	})
 }
 
 func TestWithFailureStatusesInvalid(t *testing.T) {
