@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -134,6 +135,7 @@ type Cache struct {
 	b      backend.Backend
 	source string
 	locker backend.Locker
+	noLock atomic.Bool // the locker answered ErrUnsupported: never ask again
 	cfg    config
 	owned  *offload.Runner // runner made by New, shut down with the Cache
 

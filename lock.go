@@ -20,7 +20,7 @@ func (c *Cache) guard(base context.Context, req Request, fl *flight, wait time.D
 	if c.recheck(waitCtx, req, fl) {
 		return nil, true
 	}
-	if c.locker == nil {
+	if c.locker == nil || c.noLock.Load() {
 		return func() {}, false
 	}
 	// The lock's renewal lives until release, not until the wait's end.
@@ -44,8 +44,12 @@ func (c *Cache) guard(base context.Context, req Request, fl *flight, wait time.D
 // otherwise (backend down), lock returns (nil, false): the caller asks the
 // upstream unguarded rather than answer an error because of a lock.
 func (c *Cache) lock(waitCtx, holdCtx context.Context, req Request, fl *flight) (unlock func(), found bool) {
-	t := time.NewTicker(c.cfg.lockPoll)
-	defer t.Stop()
+	var t *time.Ticker // made at the first wait: most locks are taken at once
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
 	for {
 		unlock, err := c.locker.Lock(holdCtx, req.Key, c.cfg.lockLease)
 		if err == nil {
@@ -56,9 +60,18 @@ func (c *Cache) lock(waitCtx, holdCtx context.Context, req Request, fl *flight) 
 			}
 			return unlock, false
 		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			// A composition whose layers cannot lock (memory over
+			// memory, say) says so on every call: remember it.
+			c.noLock.Store(true)
+			return nil, false
+		}
 		if !errors.Is(err, backend.ErrLocked) {
 			c.cfg.logger.Debug("hitbox: lock unavailable, calling upstream unguarded", "key", req.Key, "err", err)
 			return nil, false
+		}
+		if t == nil {
+			t = time.NewTicker(c.cfg.lockPoll)
 		}
 		select {
 		case <-waitCtx.Done():
