@@ -15,25 +15,23 @@ import (
 // for an unlabeled backend (so its events and its stats share a label).
 const rootLabel = "backend"
 
-// WatchBackend exposes b's own counters at every scrape when b implements
-// [backend.StatsReporter], and does nothing otherwise (nor for a nil b, nor
-// for a b already watched).
+// WatchBackend exposes r's own counters at every scrape (a store, a
+// composition, or anything that reports a store's [backend.Stats]). It
+// does nothing for a nil r, nor for an r already watched.
 //
-// Each label of b's [backend.Stats] gets its series: the top level under
+// Each label of r's [backend.Stats] gets its series: the top level under
 // its Label ("backend" when empty) and every layer of a composition,
 // recursively, under the layer's label ("l1", "l2.l1", ...; the parent's
 // label plus ".l1", ".l2" when a layer has none), so they match the Source
 // of the flow's events. Entries and bytes are gauges, left out while a
 // store reports -1 (unknown); the others are counters. Stats under one
-// label from several watched backends are summed. b.Stats is called at
+// label from several watched backends are summed. r.Stats is called at
 // scrape time, outside any lock of m; it must be safe for concurrent use.
-func (m *Metrics) WatchBackend(b backend.Backend) {
-	if m == nil {
+func (m *Metrics) WatchBackend(r backend.StatsReporter) {
+	if m == nil || r == nil {
 		return
 	}
-	if r, ok := b.(backend.StatsReporter); ok {
-		m.stores.add(r)
-	}
+	m.stores.add(r)
 }
 
 // storeCollector exposes the Stats of the watched backends.

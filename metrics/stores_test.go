@@ -72,7 +72,6 @@ func TestWatchBackend(t *testing.T) {
 	store := &fakeStore{stats: composed}
 	m.WatchBackend(store)
 	m.WatchBackend(store)                                                                           // watched once only
-	m.WatchBackend(nopStore{})                                                                      // no Stats: ignored
 	m.WatchBackend(nil)                                                                             // ignored
 	m.WatchBackend(valueStore{})                                                                    // not comparable: watched, no panic
 	m.WatchBackend(&fakeStore{stats: backend.Stats{Label: "l1", Hits: 100, Entries: 1, Bytes: -1}}) // summed into l1

@@ -11,22 +11,7 @@ import (
 
 // currentBackend shows the metrics the stats of whichever backend is in
 // force, so that a reload that replaces the backend replaces its series.
-// Only Stats is used; the other methods forward for completeness.
 type currentBackend struct{ d *daemon }
-
-func (c *currentBackend) root() backend.Backend { return c.d.cur.Load().gen.store.Backend }
-
-func (c *currentBackend) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
-	return c.root().Get(ctx, key)
-}
-
-func (c *currentBackend) Set(ctx context.Context, key string, e backend.Entry) error {
-	return c.root().Set(ctx, key, e)
-}
-
-func (c *currentBackend) Delete(ctx context.Context, key string) (bool, error) {
-	return c.root().Delete(ctx, key)
-}
 
 // Stats implements [backend.StatsReporter].
 func (c *currentBackend) Stats() backend.Stats {
@@ -40,10 +25,7 @@ func (c *currentBackend) Stats() backend.Stats {
 	return backend.Stats{Label: backend.Label(s.gen.store.Backend), Entries: -1, Bytes: -1}
 }
 
-var (
-	_ backend.Backend       = (*currentBackend)(nil)
-	_ backend.StatsReporter = (*currentBackend)(nil)
-)
+var _ backend.StatsReporter = (*currentBackend)(nil)
 
 // remote is a Redis or Tarantool backend, which has a circuit breaker.
 type remote interface {
