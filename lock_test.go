@@ -32,7 +32,9 @@ func TestLockerUnsupportedRemembered(t *testing.T) {
 	c := newCacheOnBackend(t, b)
 	for i := range 5 {
 		res, err := c.Do(t.Context(), hitbox.Request{Key: fmt.Sprintf("k%d", i), Policy: hitbox.Enabled(time.Minute, 0)},
-			func(context.Context) (hitbox.Fetched, error) { return hitbox.Fetched{Value: []byte("v"), Store: true}, nil })
+			func(context.Context) (hitbox.Fetched, error) {
+				return hitbox.Fetched{Value: []byte("v"), Store: true}, nil
+			})
 		if err != nil || res.Status != hitbox.Miss || !res.Stored {
 			t.Fatalf("miss %d: %+v, %v; want a stored MISS", i, res, err)
 		}
