@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -239,6 +240,14 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // response directly.
 func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
 	ctx = orBackground(ctx)
+	if c.cfg.tracer != nil {
+		return c.tracedDo(ctx, req, fetch)
+	}
+	return c.do(ctx, req, fetch)
+}
+
+// do is Do without its span.
+func (c *Cache) do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
 	if fetch == nil {
 		return Result{}, ErrNilFetch
 	}
@@ -338,6 +347,18 @@ type labeledGetter interface {
 
 // read looks the key up; a backend error is a miss, counted.
 func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string) {
+	if c.cfg.tracer == nil {
+		e, ok, src, _ := c.get(ctx, req, now)
+		return e, ok, src
+	}
+	ctx, span := c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
+	e, ok, src, err := c.get(ctx, req, now)
+	endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok))
+	return e, ok, src
+}
+
+// get is read without its span; it returns the backend's error too.
+func (c *Cache) get(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string, error) {
 	if c.cfg.backendTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
@@ -361,12 +382,12 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
 		c.cfg.logger.Warn("hitbox: cache read failed", "key", req.Key, "backend", src, "err", err)
-		return backend.Entry{}, false, src
+		return backend.Entry{}, false, src, err
 	}
 	if ok && e.Gone(now) {
-		return backend.Entry{}, false, src
+		return backend.Entry{}, false, src, nil
 	}
-	return e, ok, src
+	return e, ok, src, nil
 }
 
 // entry builds the entry to store for value under policy p at now: with
@@ -420,7 +441,8 @@ func (c *Cache) write(ctx context.Context, req Request, e backend.Entry) bool {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
 		defer cancel()
 	}
-	if err := c.b.Set(ctx, req.Key, e); err != nil {
+	err := c.set(ctx, req, e)
+	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventWriteError, Endpoint: req.Endpoint, Source: c.source, Err: err})
 		c.cfg.logger.Warn("hitbox: cache write failed", "key", req.Key, "backend", c.source, "err", err)
 		return false
