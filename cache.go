@@ -238,16 +238,13 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // When req.Policy is Disabled, fetch runs on the caller's goroutine with
 // the caller's context before Do returns, so it may write to the caller's
 // response directly.
-func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
+func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (res Result, err error) {
 	ctx = orBackground(ctx)
 	if c.cfg.tracer != nil {
-		return c.tracedDo(ctx, req, fetch)
+		var span trace.Span
+		ctx, span = c.startSpan(ctx, SpanDo, trace.SpanKindInternal, AttrEndpoint.String(req.Endpoint))
+		defer func() { endDo(span, res, err) }()
 	}
-	return c.do(ctx, req, fetch)
-}
-
-// do is Do without its span.
-func (c *Cache) do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
 	if fetch == nil {
 		return Result{}, ErrNilFetch
 	}
@@ -347,18 +344,6 @@ type labeledGetter interface {
 
 // read looks the key up; a backend error is a miss, counted.
 func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string) {
-	if c.cfg.tracer == nil {
-		e, ok, src, _ := c.get(ctx, req, now)
-		return e, ok, src
-	}
-	ctx, span := c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
-	e, ok, src, err := c.get(ctx, req, now)
-	endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok))
-	return e, ok, src
-}
-
-// get is read without its span; it returns the backend's error too.
-func (c *Cache) get(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string, error) {
 	if c.cfg.backendTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
@@ -370,6 +355,11 @@ func (c *Cache) get(ctx context.Context, req Request, now time.Time) (backend.En
 		err error
 		src = c.source
 	)
+	if c.cfg.tracer != nil {
+		var span trace.Span
+		ctx, span = c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
+		defer func() { endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok)) }()
+	}
 	if lg, isLG := c.b.(labeledGetter); isLG {
 		var label string
 		e, ok, label, err = lg.GetLabeled(ctx, req.Key)
@@ -382,12 +372,12 @@ func (c *Cache) get(ctx context.Context, req Request, now time.Time) (backend.En
 	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
 		c.cfg.logger.Warn("hitbox: cache read failed", "key", req.Key, "backend", src, "err", err)
-		return backend.Entry{}, false, src, err
+		return backend.Entry{}, false, src
 	}
 	if ok && e.Gone(now) {
-		return backend.Entry{}, false, src, nil
+		return backend.Entry{}, false, src
 	}
-	return e, ok, src, nil
+	return e, ok, src
 }
 
 // entry builds the entry to store for value under policy p at now: with

@@ -73,10 +73,8 @@ func endSpan(span trace.Span, err error, attrs ...attribute.KeyValue) {
 	span.End()
 }
 
-// tracedDo is Do inside a [SpanDo] span.
-func (c *Cache) tracedDo(ctx context.Context, req Request, fetch Fetch) (Result, error) {
-	ctx, span := c.startSpan(ctx, SpanDo, trace.SpanKindInternal, AttrEndpoint.String(req.Endpoint))
-	res, err := c.do(ctx, req, fetch)
+// endDo ends the span of a Do call with the answer's attributes.
+func endDo(span trace.Span, res Result, err error) {
 	attrs := []attribute.KeyValue{
 		AttrForward.String(res.Forward.String()),
 		AttrSource.String(res.Source),
@@ -88,7 +86,6 @@ func (c *Cache) tracedDo(ctx context.Context, req Request, fetch Fetch) (Result,
 		attrs = append(attrs, AttrStatus.String(res.Status.String()))
 	}
 	endSpan(span, err, attrs...)
-	return res, err
 }
 
 // set writes e under req's key, inside a [SpanBackendSet] span when the
