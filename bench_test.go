@@ -72,21 +72,11 @@ func BenchmarkTypedHit(b *testing.B) {
 	})
 }
 
-// newBenchCache returns a Cache over a fresh memory backend, both closed
-// when the benchmark ends.
-func newBenchCache(b *testing.B) (*hitbox.Cache, *memory.Backend) {
+// newBenchCache returns a Cache over a fresh memory backend, made with
+// opts, both closed when the benchmark ends.
+func newBenchCache(b *testing.B, opts ...hitbox.Option) (*hitbox.Cache, *memory.Backend) {
 	b.Helper()
-	mem, err := memory.New(memory.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = mem.Close() })
-	cache, err := hitbox.New(mem)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cache.Shutdown(context.Background()) })
-	return cache, mem
+	return memCache(b, opts...)
 }
 
 // benchTyped measures parallel GetOrFetch hits of one key holding v.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -237,8 +238,13 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // When req.Policy is Disabled, fetch runs on the caller's goroutine with
 // the caller's context before Do returns, so it may write to the caller's
 // response directly.
-func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (Result, error) {
+func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (res Result, err error) {
 	ctx = orBackground(ctx)
+	if c.cfg.tracer != nil {
+		var span trace.Span
+		ctx, span = c.startSpan(ctx, SpanDo, trace.SpanKindInternal, AttrEndpoint.String(req.Endpoint))
+		defer func() { endDo(span, res, err) }()
+	}
 	if fetch == nil {
 		return Result{}, ErrNilFetch
 	}
@@ -349,6 +355,11 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 		err error
 		src = c.source
 	)
+	if c.cfg.tracer != nil {
+		var span trace.Span
+		ctx, span = c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
+		defer func() { endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok)) }()
+	}
 	if lg, isLG := c.b.(labeledGetter); isLG {
 		var label string
 		e, ok, label, err = lg.GetLabeled(ctx, req.Key)
@@ -420,7 +431,8 @@ func (c *Cache) write(ctx context.Context, req Request, e backend.Entry) bool {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
 		defer cancel()
 	}
-	if err := c.b.Set(ctx, req.Key, e); err != nil {
+	err := c.set(ctx, req, e)
+	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventWriteError, Endpoint: req.Endpoint, Source: c.source, Err: err})
 		c.cfg.logger.Warn("hitbox: cache write failed", "key", req.Key, "backend", c.source, "err", err)
 		return false

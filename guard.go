@@ -185,7 +185,7 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 		e := fl.entry
 		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
 			defer release()
-			c.write(ctx, req, e)
+			c.write(c.withSpanOf(ctx, base), req, e)
 		})
 		handedOver = fl.stored
 		return nil
@@ -258,7 +258,7 @@ func (c *Cache) upstreamTimeout(req Request) time.Duration {
 // answer marked Failed is recorded with [ErrUpstreamFailed]).
 func (c *Cache) callUpstream(ctx context.Context, req Request, fetch Fetch) (Fetched, error) {
 	start := time.Now()
-	f, err := fetch(ctx)
+	f, err := c.fetch(ctx, req, fetch)
 	rerr := err
 	if err == nil && f.Failed && !f.Store {
 		rerr = ErrUpstreamFailed

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Offloader runs background work without blocking the caller.
@@ -48,7 +50,8 @@ type config struct {
 	lockLease       time.Duration
 	lockPoll        time.Duration
 	staleRetry      time.Duration
-	errs            []error // invalid option values, returned by New
+	tracer          trace.Tracer // nil: no spans ([WithTracerProvider])
+	errs            []error      // invalid option values, returned by New
 }
 
 // invalid records an invalid option value for New to return.
