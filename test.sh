@@ -50,7 +50,23 @@ if [ "$fuzztime" != "0" ]; then
 		dir=$(go list -f '{{.Dir}}' "$pkg")
 		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 			echo "-- $pkg $target"
-			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+			out=$(mktemp)
+			if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$out" 2>&1; then
+				# A failing input is saved under testdata/fuzz and fails
+				# again; a fuzzing engine that died under load (no input
+				# saved) is given one more try.
+				if ls "$dir/testdata/fuzz/$target"/* >/dev/null 2>&1 && git -C "$dir" status --porcelain -- "testdata/fuzz/$target" | grep -q .; then
+					cat "$out"
+					exit 1
+				fi
+				echo "   (the fuzzing engine failed without a failing input; once more)"
+				tail -5 "$out"
+				if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$out" 2>&1; then
+					cat "$out"
+					exit 1
+				fi
+			fi
+			rm -f "$out"
 		done
 	done
 fi
