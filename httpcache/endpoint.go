@@ -75,6 +75,13 @@ type Endpoint struct {
 	// parts (every accepted request for one scheme and host shares one
 	// entry).
 	Extractors []extract.Extractor
+	// Tags make the tags stored with each of the endpoint's answers (see
+	// hitbox.Cache.InvalidateTags), hitbox's `tags: {request: [...]}`:
+	// every part the extractors yield with a value becomes the tag
+	// "name=value" (extract.Static gives fixed ones). Nil: no request
+	// tags (a response's tag header still gives some, see
+	// WithTagHeaders).
+	Tags []extract.Extractor
 	// Policy says how long answers are kept and what stale entries get.
 	// The zero Policy is enabled and never expires.
 	Policy hitbox.Policy
