@@ -380,7 +380,7 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	if ok && e.Gone(now) {
 		return backend.Entry{}, false, src
 	}
-	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e) {
+	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e, src) {
 		return backend.Entry{}, false, src
 	}
 	return e, ok, src

@@ -164,6 +164,7 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	}()
 	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
+	started := c.cfg.clock.Now()
 	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
 		closePayload(f.Payload)
@@ -185,12 +186,12 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 		e := fl.entry
 		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
 			defer release()
-			c.write(c.withSpanOf(ctx, base), req, e)
+			c.writeFetched(c.withSpanOf(ctx, base), req, e, started)
 		})
 		handedOver = fl.stored
 		return nil
 	}
-	fl.stored = c.write(ctx, req, fl.entry)
+	fl.stored = c.writeFetched(ctx, req, fl.entry, started)
 	return nil
 }
 
@@ -230,6 +231,7 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	defer c.track.done()
 	ctx, cancel := context.WithTimeout(ctx, c.upstreamTimeout(req))
 	defer cancel()
+	started := c.cfg.clock.Now()
 	f, err := c.callUpstream(ctx, req, fetch)
 	closePayload(f.Payload)
 	if err != nil {
@@ -242,7 +244,7 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	}
 	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
-	fl.stored = c.write(ctx, req, fl.entry)
+	fl.stored = c.writeFetched(ctx, req, fl.entry, started)
 	return nil
 }
 

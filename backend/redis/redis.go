@@ -30,7 +30,8 @@ import (
 //
 // A Backend implements [backend.Lister] and [backend.Purger] (with SCAN on
 // every master, never KEYS), [backend.Locker] (a lock key per key, for one
-// upstream call per key across instances), [backend.StatsReporter] and
+// upstream call per key across instances), [backend.Tagger] (the marks in
+// one hash, [Options.TagsKey]), [backend.StatsReporter] and
 // [backend.Labeled]. With [Options.Channel] set it announces its writes
 // for the L1 invalidation of other instances ([Backend.Subscribe]).
 //
@@ -42,6 +43,7 @@ type Backend struct {
 	ownClient    bool
 	prefix       string
 	lockPrefix   string
+	tagsKey      string
 	codec        backend.Codec
 	now          func() time.Time
 	opTimeout    time.Duration // 0: none
@@ -82,6 +84,7 @@ func New(o Options) (*Backend, error) {
 		ownClient:    owned,
 		prefix:       o.Prefix,
 		lockPrefix:   o.LockPrefix,
+		tagsKey:      o.TagsKey,
 		codec:        o.Codec,
 		now:          o.Now,
 		opTimeout:    o.OpTimeout,
@@ -420,4 +423,5 @@ var (
 	_ backend.Locker        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )
