@@ -28,7 +28,8 @@ import (
 // A Backend is safe for concurrent use: reads run in parallel read-only
 // transactions, writes are grouped into shared transactions (one fsync per
 // group). It implements [backend.Lister], [backend.Purger],
-// [backend.StatsReporter] and [backend.Labeled]. Close it to stop its sweep
+// [backend.Tagger] (the marks in a bucket of the file, read through a copy
+// in memory), [backend.StatsReporter] and [backend.Labeled]. Close it to stop its sweep
 // and release the file; afterwards every method returns an error wrapping
 // [backend.ErrClosed].
 type Backend struct {
@@ -40,6 +41,11 @@ type Backend struct {
 	path     string
 	maxBytes int64
 	closed   atomic.Bool
+
+	// marks is the tags bucket in memory, read without a transaction.
+	marks     backend.TagMarks
+	retention int64        // Options.TagRetention in nanoseconds (0: none)
+	pruneAt   atomic.Int64 // the number of marks at which InvalidateTags prunes
 
 	// Counters. The hot ones first, each on its own cache line.
 	hits   atomic.Uint64
@@ -84,13 +90,15 @@ func New(o Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{
-		db:       db,
-		codec:    o.Codec,
-		now:      o.Now,
-		label:    o.Label,
-		path:     o.Path,
-		maxBytes: o.MaxBytes,
+		db:        db,
+		codec:     o.Codec,
+		now:       o.Now,
+		label:     o.Label,
+		path:      o.Path,
+		maxBytes:  o.MaxBytes,
+		retention: int64(o.TagRetention),
 	}
+	b.pruneAt.Store(minPruneAt)
 	if b.now == nil {
 		b.coarse = otter.NewCoarseClock(ClockResolution)
 	}
@@ -98,7 +106,7 @@ func New(o Options) (*Backend, error) {
 		count, size := readTotals(tx.Bucket(metaBucket))
 		b.entries.Store(count)
 		b.bytes.Store(size)
-		return nil
+		return b.loadMarks(tx)
 	})
 	if err == nil && b.bytes.Load() > b.maxBytes {
 		// Opened with a smaller budget than the file was written
@@ -349,4 +357,5 @@ var (
 	_ backend.Purger        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )
