@@ -21,6 +21,7 @@ import (
 // sweep, the connections and the failures.
 //
 // A Backend implements [backend.Lister], [backend.Purger],
+// [backend.Tagger] (the marks in a second space, Space + "_tags"),
 // [backend.StatsReporter] and [backend.Labeled]. It is safe for concurrent
 // use. Close it when done: it stops the sweep and closes the connections.
 type Backend struct {
@@ -415,4 +416,5 @@ var (
 	_ backend.Purger        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )
