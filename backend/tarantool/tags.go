@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v3"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -42,21 +43,30 @@ box.commit()
 return 0
 `
 
-// tagsInvalidatedLua returns 1 and the latest mark of the tags (eval
-// arguments after the marks space's name), or 0 and 0 when none has one
-// (or the marks space does not exist yet).
-const tagsInvalidatedLua = `
-local name = ...
-local s = box.space[name]
-if s == nil then return 0, 0 end
-local latest
-for i = 2, select('#', ...) do
-    local m = s:get((select(i, ...)))
-    if m ~= nil and (latest == nil or m[2] > latest) then latest = m[2] end
-end
-if latest == nil then return 0, 0 end
-return 1, latest
+// tagsLatestFunc is the Lua function TagsInvalidated calls (IPROTO_CALL,
+// no compilation per request, unlike an eval): it returns 1 and the latest
+// mark of the tags (the arguments after the marks space's name), or 0 and
+// 0 when none has one (or the marks space does not exist yet).
+// defineTagsLatestLua defines it, as a global of the server's Lua state:
+// a call that finds it missing (a server started since) defines it and
+// calls again.
+const (
+	tagsLatestFunc      = "hitbox_tags_latest_v1"
+	defineTagsLatestLua = `
+rawset(_G, 'hitbox_tags_latest_v1', function(name, ...)
+    local s = box.space[name]
+    if s == nil then return 0, 0 end
+    local latest
+    for i = 1, select('#', ...) do
+        local m = s:get((select(i, ...)))
+        if m ~= nil and (latest == nil or m[2] > latest) then latest = m[2] end
+    end
+    if latest == nil then return 0, 0 end
+    return 1, latest
+end)
+return 0
 `
+)
 
 // tagsArgs returns the eval arguments name, first (if any), then tags.
 func tagsArgs(name string, first []any, tags []string) []any {
@@ -100,8 +110,10 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 }
 
 // TagsInvalidated returns the latest invalidation time recorded for any of
-// tags, or the zero time, in one request for all of them. Errors are as
-// for [Backend.Get].
+// tags, or the zero time, in one request for all of them: a call of a Lua
+// function the Backend defines on the server (a global of its Lua state,
+// defined again after a server restart), which needs the execute privilege
+// as the other scripts do. Errors are as for [Backend.Get].
 func (b *Backend) TagsInvalidated(ctx context.Context, tags []string) (time.Time, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -114,9 +126,16 @@ func (b *Backend) TagsInvalidated(ctx context.Context, tags []string) (time.Time
 	}
 	args := tagsArgs(b.space+TagsSpaceSuffix, nil, tags)
 	var res ints
-	err := b.run(ctx, "tags invalidated", func(uint32) tarantool.Request {
-		return tarantool.NewEvalRequest(tagsInvalidatedLua).Args(args)
-	}, &res)
+	call := func(uint32) tarantool.Request { return tarantool.NewCallRequest(tagsLatestFunc).Args(args) }
+	err := b.run(ctx, "tags invalidated", call, &res)
+	if serverCode(err) == iproto.ER_NO_SUCH_PROC {
+		err = b.run(ctx, "tags invalidated", func(uint32) tarantool.Request {
+			return tarantool.NewEvalRequest(defineTagsLatestLua).Args([]any{})
+		}, nil)
+		if err == nil {
+			err = b.run(ctx, "tags invalidated", call, &res)
+		}
+	}
 	if err != nil {
 		return time.Time{}, err
 	}
