@@ -98,10 +98,11 @@ type Options struct {
 	Label string
 	// TagRetention bounds how long the file keeps a tag's invalidation
 	// mark ([Backend.InvalidateTags]): marks older than it are pruned
-	// (once there are enough of them to be worth it), and a tagged entry
-	// that outlives it may be served again after a purge older than that.
-	// 0 keeps every mark (one small record per tag ever invalidated);
-	// negative is an error.
+	// (once there are enough of them to be worth it), leaving a floor
+	// kept in the file (see [backend.TagMarks]): a tagged entry written
+	// before the pruned horizon then reads as invalidated, dropped early
+	// rather than served past a purge. 0 keeps every mark (one small
+	// record per tag ever invalidated); negative is an error.
 	TagRetention time.Duration
 }
 

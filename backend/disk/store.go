@@ -12,7 +12,8 @@ import (
 // The file's layout: five buckets.
 //
 //	meta     "format" → the format version (one byte), "entries" and
-//	         "bytes" → the live totals (8 bytes each, big endian)
+//	         "bytes" → the live totals (8 bytes each, big endian),
+//	         "tagsfloor" → the floor pruned tag marks left (8, sortable)
 //	entries  key → record
 //	expiry   sortable deadline (8) ‖ key → empty (entries with a deadline)
 //	order    write sequence (8) → key (least recently written first)
@@ -31,9 +32,10 @@ var (
 	orderBucket   = []byte("order")
 	tagsBucket    = []byte("tags")
 
-	formatKey = []byte("format")
-	countKey  = []byte("entries")
-	bytesKey  = []byte("bytes")
+	formatKey    = []byte("format")
+	tagsFloorKey = []byte("tagsfloor")
+	countKey     = []byte("entries")
+	bytesKey     = []byte("bytes")
 )
 
 // formatVersion is the layout above. A file with another version is refused

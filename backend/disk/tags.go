@@ -22,6 +22,9 @@ func (b *Backend) loadMarks(tx *bolt.Tx) error {
 	if tags == nil {
 		return fmt.Errorf("no tags bucket: %w", ErrCorrupt)
 	}
+	if v := tx.Bucket(metaBucket).Get(tagsFloorKey); len(v) == 8 {
+		b.marks.RaiseFloor(unsortable(binary.BigEndian.Uint64(v)))
+	}
 	return tags.ForEach(func(k, v []byte) error {
 		if len(v) != 8 {
 			return nil // a damaged mark: dropped at the next prune
@@ -76,6 +79,9 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 			}
 		}
 		if prune != 0 {
+			if err := w.meta.Put(tagsFloorKey, u64(sortable(prune))); err != nil {
+				return err
+			}
 			return pruneMarks(bucket, prune)
 		}
 		return nil

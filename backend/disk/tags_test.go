@@ -102,4 +102,8 @@ func TestTagMarksPruned(t *testing.T) {
 	if got, _ := b.TagsInvalidated(ctx, []string{"new"}); !got.Equal(now) {
 		t.Errorf("the kept mark = %v, want %v", got, now)
 	}
+	// The floor the prune left is in the file too.
+	if got, _ := b.TagsInvalidated(ctx, []string{"old0"}); !got.Equal(now.Add(-time.Hour)) {
+		t.Errorf("a pruned mark after a restart = %v, want the floor %v", got, now.Add(-time.Hour))
+	}
 }

@@ -66,9 +66,11 @@ type Options struct {
 	// the longest lifetime (Written to deadline) of any tagged entry the
 	// store has accepted, since no entry they could invalidate can still
 	// be there; a tagged entry that never expires keeps every mark. A
-	// positive TagRetention prunes marks older than it as well: a tagged
-	// entry living longer than that may then be served again after its
-	// tag's mark is pruned. 0 means no such bound; negative is an error.
+	// positive TagRetention prunes marks older than it as well. Pruning
+	// leaves a floor (see [backend.TagMarks]): a tagged entry written
+	// before the pruned horizon reads as invalidated, so an entry living
+	// longer than TagRetention is dropped early rather than served past a
+	// purge. 0 means no such bound; negative is an error.
 	TagRetention time.Duration
 }
 
