@@ -10,6 +10,7 @@ import (
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/backend/backendtest"
 	"github.com/hitbox-go/hitbox/backend/memory"
 	"github.com/hitbox-go/hitbox/backend/redis"
 	"github.com/hitbox-go/hitbox/composition"
@@ -249,4 +250,59 @@ func TestInvalidateTagsFleet(t *testing.T) {
 	if res, err := b.c.Do(ctx, req, up.Fetch); err != nil || res.Status != hitbox.Hit {
 		t.Fatalf("b's Do of the entry written after the purge = %v, %v; want a hit", res.Status, err)
 	}
+}
+
+// TestTaggedL1HitSkipsL2 checks that the flow checks an entry its
+// composition's L1 served against L1's marks alone: with L2's tag reads
+// failing, the L1 hit of a tagged entry is still a hit (a check reaching
+// L2 would fail and make it a miss), while an entry L2 serves is checked
+// there.
+func TestTaggedL1HitSkipsL2(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	l1, l2 := newMemory(t), backendtest.NewFault(newMemory(t))
+	comp, err := composition.New(l1, l2, composition.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = comp.Close(context.Background()) })
+	c := newCacheOnBackend(t, comp)
+	req := hitbox.Request{Key: "k", Policy: hitbox.Enabled(time.Hour, 0)}
+	up := taggedUpstream("t")
+	if _, err := c.Do(ctx, req, up.Fetch); err != nil {
+		t.Fatal(err)
+	}
+	l2.FailGet(errors.New("l2 down"))
+	res, err := c.Do(ctx, req, up.Fetch)
+	if err != nil || res.Status != hitbox.Hit || res.Source != "l1" {
+		t.Fatalf("L1 hit with L2's reads failing = %v from %q, %v; want a hit from l1", res.Status, res.Source, err)
+	}
+	// An entry L2 serves is checked against L2's marks too: with them
+	// unreadable, it is not served.
+	var calls int64
+	withFailingMarks := backendtest.NewFault(newMemory(t))
+	comp2, err := composition.New(newMemory(t), &marksFail{Fault: withFailingMarks}, composition.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = comp2.Close(context.Background()) })
+	c2 := newCacheOnBackend(t, comp2)
+	now := time.Now()
+	if err := withFailingMarks.Set(ctx, "k", backend.Entry{Value: []byte("old"), Written: now, Expire: now.Add(time.Hour), Tags: []string{"t"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c2.Do(ctx, req, func(context.Context) (hitbox.Fetched, error) {
+		calls++
+		return hitbox.Fetched{Value: []byte("new")}, nil
+	})
+	if err != nil || res.Status != hitbox.Miss || calls != 1 {
+		t.Fatalf("an L2 hit whose marks cannot be read = %v %q, %v (upstream calls %d); want a miss", res.Status, res.Value, err, calls)
+	}
+}
+
+// marksFail is a Fault whose tag reads always fail.
+type marksFail struct{ *backendtest.Fault }
+
+func (m *marksFail) TagsInvalidated(context.Context, []string) (time.Time, error) {
+	return time.Time{}, errors.New("marks unreadable")
 }
