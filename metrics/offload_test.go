@@ -89,13 +89,7 @@ hitbox_offload_timed_out_total 1
 # TYPE hitbox_offload_dropped_total counter
 hitbox_offload_dropped_total{task="refill"} 2
 hitbox_offload_dropped_total{task="revalidate"} 2
-# HELP hitbox_tag_purges_total Purges by tag (each naming one or more tags).
-# TYPE hitbox_tag_purges_total counter
-hitbox_tag_purges_total 0
-# HELP hitbox_tags_purged_total Tags named by the purges by tag.
-# TYPE hitbox_tags_purged_total counter
-hitbox_tags_purged_total 0
-`)
+`+noTagPurges)
 	})
 }
 
