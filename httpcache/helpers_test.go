@@ -28,18 +28,12 @@ type env struct {
 
 func newEnv(t testing.TB, opts ...hitbox.Option) *env {
 	t.Helper()
-	return newEnvOver(t, func(b *memory.Backend) backend.Backend { return b }, opts...)
-}
-
-// newEnvOver is newEnv with the cache over wrap(the memory backend).
-func newEnvOver(t testing.TB, wrap func(*memory.Backend) backend.Backend, opts ...hitbox.Option) *env {
-	t.Helper()
 	clock := hitboxtest.NewClock(testStart)
 	b, err := memory.New(memory.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
-	c, err := hitbox.New(wrap(b), append([]hitbox.Option{hitbox.WithClock(clock)}, opts...)...)
+	c, err := hitbox.New(b, append([]hitbox.Option{hitbox.WithClock(clock)}, opts...)...)
 	if err != nil {
 		t.Fatalf("hitbox.New: %v", err)
 	}

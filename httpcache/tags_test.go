@@ -1,7 +1,6 @@
 package httpcache
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -13,49 +12,9 @@ import (
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
-	"github.com/hitbox-go/hitbox/backend/memory"
 	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/predicate"
 )
-
-// tagMemory is a memory backend that invalidates by tag ([backend.Tagger])
-// with the invalidation times in a map.
-type tagMemory struct {
-	*memory.Backend
-	mu sync.Mutex
-	at map[string]time.Time
-}
-
-func (b *tagMemory) InvalidateTags(_ context.Context, tags []string, at time.Time) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, t := range tags {
-		if at.After(b.at[t]) {
-			b.at[t] = at
-		}
-	}
-	return nil
-}
-
-func (b *tagMemory) TagsInvalidated(_ context.Context, tags []string) (time.Time, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var latest time.Time
-	for _, t := range tags {
-		if at := b.at[t]; at.After(latest) {
-			latest = at
-		}
-	}
-	return latest, nil
-}
-
-// newTagEnv is newEnv over a backend that invalidates by tag.
-func newTagEnv(t testing.TB) *env {
-	t.Helper()
-	return newEnvOver(t, func(b *memory.Backend) backend.Backend {
-		return &tagMemory{Backend: b, at: map[string]time.Time{}}
-	})
-}
 
 // invalidate invalidates tags, then moves the clock on so that what is
 // stored next is written after the invalidation.
@@ -204,7 +163,7 @@ func TestTags(t *testing.T) {
 		for _, sem := range []Semantics{SemanticsHitbox, SemanticsRfc9111} {
 			t.Run(name+"/"+sem.String(), func(t *testing.T) {
 				t.Parallel()
-				e := newTagEnv(t)
+				e := newEnv(t)
 				o := &tagOrigin{clock: e.clock, keys: map[string]string{"/books/7": "shelf-1 shelf-2  shelf-1", "/books/8": "shelf-3"}}
 				ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), nil))
 				want := func(what string, a answer, xcs, body string) {
@@ -254,7 +213,7 @@ func TestTags(t *testing.T) {
 // and is not stored in the entry's header set.
 func TestTagHeadersNeverSent(t *testing.T) {
 	t.Parallel()
-	e := newTagEnv(t)
+	e := newEnv(t)
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Surrogate-Key", "k1 k2")
 		w.Header().Add("surrogate-key", "k3")
@@ -333,7 +292,7 @@ func TestTagsExtractorError(t *testing.T) {
 		for _, sem := range []Semantics{SemanticsHitbox, SemanticsRfc9111} {
 			t.Run(name+"/"+sem.String(), func(t *testing.T) {
 				t.Parallel()
-				e := newTagEnv(t)
+				e := newEnv(t)
 				o := &tagOrigin{clock: e.clock}
 				var st Stats
 				ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), []Option{WithStats(&st)}))
@@ -366,7 +325,7 @@ func TestTagsExtractorError(t *testing.T) {
 // rest are dropped and counted.
 func TestTagsBounds(t *testing.T) {
 	t.Parallel()
-	e := newTagEnv(t)
+	e := newEnv(t)
 	var toks []string
 	for i := range MaxTags + 6 {
 		toks = append(toks, "t"+itoa(int64(i)))
@@ -395,7 +354,7 @@ func TestTagsBounds(t *testing.T) {
 // read the tag header, and tags never reach the key.
 func TestTagsAttacker(t *testing.T) {
 	t.Parallel()
-	e := newTagEnv(t)
+	e := newEnv(t)
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/odd" {
 			w.Header().Set("Surrogate-Key", "v0:path=/a&x %2F :: =")
@@ -450,7 +409,7 @@ func mustPath(t *testing.T, pattern string) predicate.Request {
 // TestWithTagHeaders: other tag headers, none, and invalid names.
 func TestWithTagHeaders(t *testing.T) {
 	t.Parallel()
-	e := newTagEnv(t)
+	e := newEnv(t)
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Tags", "a b")
 		w.Header().Set("Surrogate-Key", "s")
@@ -494,7 +453,7 @@ func TestTagsRfc9111Revalidation(t *testing.T) {
 	for name, build := range map[string]face{"middleware": middlewareFace, "transport": transportFace} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := newTagEnv(t)
+			e := newEnv(t)
 			o := &tagOrigin{clock: e.clock, keys: map[string]string{"/r": "a"}, cc: "max-age=10", etag: `"e1"`}
 			ask := askFn(t, build(t, e, o, everything(hitbox.Policy{TTL: year}), nil))
 			if a := ask("/r"); a.cacheStatus != rfcMissStored || a.body != "v1" {
