@@ -67,7 +67,9 @@ func TestAdminPurgeTags(t *testing.T) {
 	// The mark holds for an entry the purge did not find (another
 	// instance's, say): the flow does not serve it.
 	put("t4", "user=42")
-	up := func(context.Context) (hitbox.Fetched, error) { return hitbox.Fetched{Value: []byte("new"), Store: true}, nil }
+	up := func(context.Context) (hitbox.Fetched, error) {
+		return hitbox.Fetched{Value: []byte("new"), Store: true}, nil
+	}
 	if res, err := cache.Do(t.Context(), hitbox.Request{Key: "t4", Policy: hitbox.Enabled(time.Hour, 0)}, up); err != nil || res.Status != hitbox.Miss {
 		t.Errorf("an entry written before the purge: %v, %v; want a miss", res.Status, err)
 	}
