@@ -12,25 +12,10 @@ import (
 	"github.com/hitbox-go/hitbox/extract"
 )
 
-// Tags.
-//
-// An answer's tags (hitbox.Fetched.Tags, see hitbox.Cache.InvalidateTags)
-// are, in order and without duplicates: "name=value" for each part with a
-// value that the endpoint's Tags extractors yield, then each token of the
-// response's tag headers (WithTagHeaders; Surrogate-Key by default), as
-// written. The tag headers are taken out of the response as soon as the
-// upstream's header is known: they are never stored in the cached header
-// set and never sent to a client (misses, hits, stale and streamed answers,
-// bypasses), and response predicates do not see them either. Request
-// headers never become tags unless a Tags extractor names them (a
-// Header extractor): such a tag is client-controlled, so a client can put
-// its answer under a tag of its choosing, never take one out of another
-// answer. Tags live beside an entry, never in its key.
-//
-// A Tags extractor that fails (a Path pattern the request does not match,
-// a body that is not JSON) makes the answer uncacheable: it is served
-// (a MISS) but not stored, because an entry missing one of its tags could
-// not be invalidated by it. Stats.TagErrors counts them.
+// Tags: see "Tags" in the package documentation. Tags live beside an
+// entry, never in its key. A failing Tags extractor makes the answer
+// unstored because an entry missing one of its tags could not be
+// invalidated by it.
 
 // DefaultTagHeader is the response header whose tokens become tags unless
 // [WithTagHeaders] says otherwise.
