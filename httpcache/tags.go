@@ -10,6 +10,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/extract"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
 // Tags: see "Tags" in the package documentation. Tags live beside an
@@ -56,28 +57,11 @@ func (c *config) tagDefaults() {
 // checkTags reports an invalid tag header name.
 func (c *config) checkTags() error {
 	for _, n := range c.tagHeaders {
-		if !isFieldName(n) {
+		if !rfc9111.IsToken(n) {
 			return fmt.Errorf("%w: tag header %q is not a field name", ErrInvalidOption, n)
 		}
 	}
 	return nil
-}
-
-// isFieldName reports whether s is an HTTP field name (a token).
-func isFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // takeTagHeaders removes the tag headers from h and returns their values

@@ -159,50 +159,58 @@ func askFn(t *testing.T, do func(*http.Request) *http.Response) func(target stri
 // entries without it, and untagged ones, alone. Both faces, both modes.
 func TestTags(t *testing.T) {
 	t.Parallel()
+	eachFaceAndMode(t, func(t *testing.T, build face, sem Semantics) {
+		e := newEnv(t)
+		o := &tagOrigin{clock: e.clock, keys: map[string]string{"/books/7": "shelf-1 shelf-2  shelf-1", "/books/8": "shelf-3"}}
+		ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), nil))
+		want := func(what string, a answer, xcs, body string) {
+			t.Helper()
+			if a.xcache != xcs || a.body != body {
+				t.Errorf("%s: %s %q (%s), want %s %q", what, a.xcache, a.body, a.cacheStatus, xcs, body)
+			}
+		}
+		want("first", ask("/books/7?q=x"), "MISS", "v1")
+		want("again", ask("/books/7?q=x"), "HIT", "v1")
+		want("other book", ask("/books/8"), "MISS", "v2")
+		want("plain", ask("/plain"), "MISS", "v3")
+		for _, tags := range [][]string{
+			{"tier=premium", "id=7", "q=x", "shelf-1", "shelf-2"},
+			{"tier=premium", "id=8", "shelf-3"},
+		} {
+			if !e.hasEntryTagged(t, tags) {
+				t.Errorf("no entry tagged %q: %q", tags, e.entryTags(t))
+			}
+		}
+
+		e.invalidate(t, "shelf-2")
+		want("purged", ask("/books/7?q=x"), "MISS", "v4")
+		want("stored again", ask("/books/7?q=x"), "HIT", "v4")
+		want("other tags", ask("/books/8"), "HIT", "v2")
+		want("untagged", ask("/plain"), "HIT", "v3")
+
+		e.invalidate(t, "id=8")
+		want("by path part", ask("/books/8"), "MISS", "v5")
+		want("id=7 kept", ask("/books/7?q=x"), "HIT", "v4")
+
+		e.invalidate(t, "tier=premium", "nothing-has-it")
+		want("static 7", ask("/books/7?q=x"), "MISS", "v6")
+		want("static 8", ask("/books/8"), "MISS", "v7")
+		want("untagged after all", ask("/plain"), "HIT", "v3")
+
+		e.invalidate(t, "q=x")
+		want("by query part", ask("/books/7?q=x"), "MISS", "v8")
+		want("no q", ask("/books/8"), "HIT", "v7")
+	})
+}
+
+// eachFaceAndMode runs fn in parallel subtests for the Middleware and the
+// Transport in either semantics.
+func eachFaceAndMode(t *testing.T, fn func(t *testing.T, build face, sem Semantics)) {
 	for name, build := range map[string]face{"middleware": middlewareFace, "transport": transportFace} {
 		for _, sem := range []Semantics{SemanticsHitbox, SemanticsRfc9111} {
 			t.Run(name+"/"+sem.String(), func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t)
-				o := &tagOrigin{clock: e.clock, keys: map[string]string{"/books/7": "shelf-1 shelf-2  shelf-1", "/books/8": "shelf-3"}}
-				ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), nil))
-				want := func(what string, a answer, xcs, body string) {
-					t.Helper()
-					if a.xcache != xcs || a.body != body {
-						t.Errorf("%s: %s %q (%s), want %s %q", what, a.xcache, a.body, a.cacheStatus, xcs, body)
-					}
-				}
-				want("first", ask("/books/7?q=x"), "MISS", "v1")
-				want("again", ask("/books/7?q=x"), "HIT", "v1")
-				want("other book", ask("/books/8"), "MISS", "v2")
-				want("plain", ask("/plain"), "MISS", "v3")
-				for _, tags := range [][]string{
-					{"tier=premium", "id=7", "q=x", "shelf-1", "shelf-2"},
-					{"tier=premium", "id=8", "shelf-3"},
-				} {
-					if !e.hasEntryTagged(t, tags) {
-						t.Errorf("no entry tagged %q: %q", tags, e.entryTags(t))
-					}
-				}
-
-				e.invalidate(t, "shelf-2")
-				want("purged", ask("/books/7?q=x"), "MISS", "v4")
-				want("stored again", ask("/books/7?q=x"), "HIT", "v4")
-				want("other tags", ask("/books/8"), "HIT", "v2")
-				want("untagged", ask("/plain"), "HIT", "v3")
-
-				e.invalidate(t, "id=8")
-				want("by path part", ask("/books/8"), "MISS", "v5")
-				want("id=7 kept", ask("/books/7?q=x"), "HIT", "v4")
-
-				e.invalidate(t, "tier=premium", "nothing-has-it")
-				want("static 7", ask("/books/7?q=x"), "MISS", "v6")
-				want("static 8", ask("/books/8"), "MISS", "v7")
-				want("untagged after all", ask("/plain"), "HIT", "v3")
-
-				e.invalidate(t, "q=x")
-				want("by query part", ask("/books/7?q=x"), "MISS", "v8")
-				want("no q", ask("/books/8"), "HIT", "v7")
+				fn(t, build, sem)
 			})
 		}
 	}
@@ -288,37 +296,32 @@ func TestTagHeadersNeverSent(t *testing.T) {
 // by it), and counted.
 func TestTagsExtractorError(t *testing.T) {
 	t.Parallel()
-	for name, build := range map[string]face{"middleware": middlewareFace, "transport": transportFace} {
-		for _, sem := range []Semantics{SemanticsHitbox, SemanticsRfc9111} {
-			t.Run(name+"/"+sem.String(), func(t *testing.T) {
-				t.Parallel()
-				e := newEnv(t)
-				o := &tagOrigin{clock: e.clock}
-				var st Stats
-				ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), []Option{WithStats(&st)}))
-				for i := range 2 {
-					a := ask("/shelves/1")
-					if a.xcache != "MISS" || strings.Contains(a.cacheStatus, "stored") || a.body != "v"+itoa(int64(i+1)) {
-						t.Errorf("call %d: %s %q %q, want an unstored MISS", i+1, a.xcache, a.cacheStatus, a.body)
-					}
-				}
-				if sem == SemanticsRfc9111 {
-					if a := ask("/shelves/1"); !strings.Contains(a.cacheStatus, "detail=tags") {
-						t.Errorf("Cache-Status %q, want detail=tags", a.cacheStatus)
-					}
-				}
-				if got := st.TagErrors.Load(); got < 2 {
-					t.Errorf("TagErrors = %d, want at least 2", got)
-				}
-				if got := e.entryTags(t); len(got) != 0 {
-					t.Errorf("entries stored: %q", got)
-				}
-				if a := ask("/books/1"); a.xcache != "MISS" || !strings.Contains(a.cacheStatus, "stored") {
-					t.Errorf("a request the extractors fit: %s %q, want a stored MISS", a.xcache, a.cacheStatus)
-				}
-			})
+	eachFaceAndMode(t, func(t *testing.T, build face, sem Semantics) {
+		e := newEnv(t)
+		o := &tagOrigin{clock: e.clock}
+		var st Stats
+		ask := askFn(t, build(t, e, o, bookEndpoints(t, sem), []Option{WithStats(&st)}))
+		for i := range 2 {
+			a := ask("/shelves/1")
+			if a.xcache != "MISS" || strings.Contains(a.cacheStatus, "stored") || a.body != "v"+itoa(int64(i+1)) {
+				t.Errorf("call %d: %s %q %q, want an unstored MISS", i+1, a.xcache, a.cacheStatus, a.body)
+			}
 		}
-	}
+		if sem == SemanticsRfc9111 {
+			if a := ask("/shelves/1"); !strings.Contains(a.cacheStatus, "detail=tags") {
+				t.Errorf("Cache-Status %q, want detail=tags", a.cacheStatus)
+			}
+		}
+		if got := st.TagErrors.Load(); got < 2 {
+			t.Errorf("TagErrors = %d, want at least 2", got)
+		}
+		if got := e.entryTags(t); len(got) != 0 {
+			t.Errorf("entries stored: %q", got)
+		}
+		if a := ask("/books/1"); a.xcache != "MISS" || !strings.Contains(a.cacheStatus, "stored") {
+			t.Errorf("a request the extractors fit: %s %q, want a stored MISS", a.xcache, a.cacheStatus)
+		}
+	})
 }
 
 // TestTagsBounds: at most MaxTags tags, none longer than MaxTagLen; the
@@ -478,5 +481,39 @@ func TestTagsRfc9111Revalidation(t *testing.T) {
 				t.Errorf("then: %s %q, want a HIT", a.xcache, a.body)
 			}
 		})
+	}
+}
+
+// BenchmarkMiddlewareHitTagged is BenchmarkMiddlewareHit's 1 KiB hit of an
+// entry with tags (a Static one and three Surrogate-Key tokens, one of
+// them invalidated before it was stored): the flow's tag check and the
+// tag header's removal on the way out.
+func BenchmarkMiddlewareHitTagged(b *testing.B) {
+	e := newEnv(b)
+	body := pattern(1 << 10)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Surrogate-Key", "book-1 shelf-2 author-3")
+		_, _ = w.Write(body)
+	})
+	h := e.middleware(b, next, []Endpoint{{Policy: hitbox.Enabled(time.Hour, 0), Tags: []extract.Extractor{extract.Static(hitbox.Part("tier", "premium"))}}})
+	if err := e.cache.InvalidateTags(b.Context(), "shelf-2"); err != nil {
+		b.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	r := httptest.NewRequest(http.MethodGet, "/books/1?page=2", nil)
+	w := &discardWriter{h: make(http.Header)}
+	h.ServeHTTP(w, r) // the miss that stores it
+	b.SetBytes(1 << 10)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clear(w.h)
+		w.n = 0
+		h.ServeHTTP(w, r)
+	}
+	b.StopTimer()
+	if w.status != http.StatusOK || w.n != 1<<10 || w.h.Get("X-Cache-Status") != "HIT" || w.h.Get("Surrogate-Key") != "" {
+		b.Fatalf("last answer: %d, %d bytes, %q, Surrogate-Key %q", w.status, w.n, w.h.Get("X-Cache-Status"), w.h.Get("Surrogate-Key"))
 	}
 }
