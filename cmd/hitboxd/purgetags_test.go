@@ -207,7 +207,9 @@ func BenchmarkAdminPurgeTags10k(b *testing.B) {
 	defer mem.Close()
 	api := &adminAPI{
 		token: func() string { return "" },
-		store: func() (backend.Backend, hitbox.KeyFormat, func(), bool) { return mem, hitbox.KeyURLEncoded, func() {}, true },
+		store: func() (backend.Backend, hitbox.KeyFormat, func(), bool) {
+			return mem, hitbox.KeyURLEncoded, func() {}, true
+		},
 	}
 	now := time.Now()
 	fill := func() {
