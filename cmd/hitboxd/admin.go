@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
+		"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
@@ -50,77 +49,70 @@ type adminAPI struct {
 	// healthy reports whether the daemon is serving.
 	healthy func() bool
 	log     *slog.Logger
-	// now is the clock deciding which entries are expired; nil: time.Now.
+	// now is the clock deciding which entries are expired and when
+	// sessions end; nil: time.Now.
 	now func() time.Time
+
+	init sync.Once
+	mux  *http.ServeMux
+	key  [32]byte // signs the dashboard's session cookies
+	csrf *http.CrossOriginProtection
 }
 
-// adminHandler answers one admin call.
-type adminHandler func(a *adminAPI, w http.ResponseWriter, r *http.Request)
-
-// adminRoute returns the handlers of path by method, or nil for an
-// unknown path.
-func adminRoute(path string) map[string]adminHandler {
-	switch path {
-	case "/keys":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).listKeys, http.MethodDelete: (*adminAPI).deleteKey}
-	case "/purge":
-		return map[string]adminHandler{http.MethodPost: (*adminAPI).purge}
-	case "/stats":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).stats}
-	case "/metrics":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).serveMetrics}
-	case "/healthz":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).healthz}
-	}
-	return nil
-}
-
+// ServeHTTP routes r: the dashboard's page and assets, /healthz and
+// POST /login and /logout need no token, every other call does (see
+// [adminAPI.guard]); an unknown path is a JSON 404 and a known path with
+// another method a JSON 405 with Allow.
 func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if path != "/healthz" && !a.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="hitboxd"`)
-		writeJSONError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-		return
-	}
-	route := adminRoute(path)
-	if route == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such admin call: %s (see /keys, /purge, /stats, /metrics, /healthz)", path))
-		return
-	}
-	method := r.Method
-	if method == http.MethodHead {
-		method = http.MethodGet // net/http drops the body
-	}
-	h, ok := route[method]
-	if !ok {
-		allow := make([]string, 0, len(route)+1)
-		for m := range route {
+	a.init.Do(func() {
+		a.key = newSessionKey()
+		a.csrf = http.NewCrossOriginProtection()
+		a.mux = a.routes()
+	})
+	a.mux.ServeHTTP(w, r)
+}
+
+// routes returns the admin API's ServeMux. Each path has its method
+// patterns ("GET /keys", which also takes HEAD) and a pattern without a
+// method, less specific, that answers 405 for the other methods.
+func (a *adminAPI) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	route := func(path string, open bool, byMethod map[string]http.HandlerFunc) {
+		allow := make([]string, 0, len(byMethod)+1)
+		for m, h := range byMethod {
+			if !open {
+				h = a.guard(h)
+			}
+			mux.HandleFunc(m+" "+path, h)
 			allow = append(allow, m)
 			if m == http.MethodGet {
 				allow = append(allow, http.MethodHead)
 			}
 		}
 		slices.Sort(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, path, strings.Join(allow, ", ")))
-		return
+		var h http.HandlerFunc = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		}
+		if !open {
+			h = a.guard(h)
+		}
+		mux.HandleFunc(path, h)
 	}
-	h(a, w, r)
-}
-
-// authorized reports whether r carries the token in force, comparing in
-// constant time (hashes, so the token's length does not leak either).
-func (a *adminAPI) authorized(r *http.Request) bool {
-	want := a.token()
-	if want == "" {
-		return true
+	route("/keys", false, map[string]http.HandlerFunc{http.MethodGet: a.listKeys, http.MethodDelete: a.deleteKey})
+	route("/purge", false, map[string]http.HandlerFunc{http.MethodPost: a.purge})
+	route("/stats", false, map[string]http.HandlerFunc{http.MethodGet: a.stats})
+	route("/metrics", false, map[string]http.HandlerFunc{http.MethodGet: a.serveMetrics})
+	route("/healthz", true, map[string]http.HandlerFunc{http.MethodGet: a.healthz})
+	route("/login", true, map[string]http.HandlerFunc{http.MethodPost: a.login})
+	route("/logout", true, map[string]http.HandlerFunc{http.MethodPost: a.logout})
+	for path, h := range a.dashboard() {
+		route(path, true, map[string]http.HandlerFunc{http.MethodGet: h})
 	}
-	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	w, g := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(strings.TrimSpace(got)))
-	return subtle.ConstantTimeCompare(w[:], g[:]) == 1
+	mux.HandleFunc("/", a.guard(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such admin call: %s (see /keys, /purge, /stats, /metrics, /healthz)", r.URL.Path))
+	}))
+	return mux
 }
 
 func (a *adminAPI) clock() time.Time {
