@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
-		"encoding/base64"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
