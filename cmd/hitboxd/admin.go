@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,10 +16,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/metrics"
+	"github.com/hitbox-go/hitbox/offload"
 )
 
 // Limits of the admin API.
@@ -48,7 +50,13 @@ type adminAPI struct {
 	metrics http.Handler
 	// healthy reports whether the daemon is serving.
 	healthy func() bool
-	log     *slog.Logger
+	// gather, breakers and background feed /stats with the upstream
+	// latency, the breaker states and the background runner's counts;
+	// each may be nil.
+	gather     prometheus.Gatherer
+	breakers   func() []metrics.BreakerState
+	background func() offload.Stats
+	log        *slog.Logger
 	// now is the clock deciding which entries are expired and when
 	// sessions end; nil: time.Now.
 	now func() time.Time
@@ -212,6 +220,10 @@ type keyInfo struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	Host     string `json:"host,omitempty"`
 	Variant  string `json:"variant,omitempty"`
+
+	// Size is the bytes the value occupies in the store, absent when the
+	// store cannot tell.
+	Size *int `json:"size,omitempty"`
 }
 
 type keyPart struct {
@@ -314,6 +326,10 @@ func describeKey(ki backend.KeyInfo, kf hitbox.KeyFormat, state backend.State) k
 		Expire:  stamp(ki.Expire),
 		Written: stamp(ki.Written),
 		State:   state.String(),
+	}
+	if ki.Size >= 0 {
+		size := ki.Size
+		info.Size = &size
 	}
 	if k, err := hitbox.ParseKey(ki.Key); err == nil {
 		if sc, ok := httpcache.ParseScope(k.Namespace); ok {
@@ -441,73 +457,6 @@ func purgeStore(r *http.Request, b backend.Backend, prefix string) (int, error) 
 		}
 	}
 	return n, nil
-}
-
-// statsAnswer is GET /stats: the flow's totals at the top level (requests,
-// hits, stale, misses, bypass, collapsed, upstream, upstream_errors,
-// stale_if_error, revalidations), the same per endpoint, and per backend
-// label the flow's reads and writes with the store's own counters.
-type statsAnswer struct {
-	metrics.Counts
-	// Entries and Bytes are the backend's, null when it cannot tell (a
-	// composition: see its layers under backends).
-	Entries   *int64                    `json:"entries"`
-	Bytes     *int64                    `json:"bytes"`
-	Endpoints map[string]metrics.Counts `json:"endpoints"`
-	Backends  map[string]*backendStats  `json:"backends"`
-}
-
-// backendStats is one backend label of /stats: what the flow saw of it
-// (hits, stale, misses, stored, read_errors, write_errors) and, under
-// "store", the store's own counters (errors, evictions, entries, bytes).
-type backendStats struct {
-	metrics.BackendCounts
-	Store *backend.Stats `json:"store,omitempty"`
-}
-
-// rootLabel names an unlabeled backend, as the flow and the metrics do.
-const rootLabel = "backend"
-
-// stats is GET /stats.
-func (a *adminAPI) stats(w http.ResponseWriter, r *http.Request) {
-	if _, err := params(r); err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	snap := a.snapshot()
-	ans := statsAnswer{Counts: snap.Total, Endpoints: snap.Endpoints, Backends: map[string]*backendStats{}}
-	for label, c := range snap.Backends {
-		ans.Backends[label] = &backendStats{BackendCounts: c}
-	}
-	a.withStore(w, func(b backend.Backend, _ hitbox.KeyFormat) {
-		if sr, ok := b.(backend.StatsReporter); ok {
-			st := sr.Stats()
-			if st.Entries >= 0 {
-				ans.Entries = &st.Entries
-			}
-			if st.Bytes >= 0 {
-				ans.Bytes = &st.Bytes
-			}
-			addStoreStats(ans.Backends, st, rootLabel)
-		}
-		writeJSON(w, http.StatusOK, ans)
-	})
-}
-
-// addStoreStats files st and its layers under their labels.
-func addStoreStats(out map[string]*backendStats, st backend.Stats, fallback string) {
-	label := cmp.Or(st.Label, fallback)
-	layers := st.Layers
-	st.Layers = nil
-	bs, ok := out[label]
-	if !ok {
-		bs = &backendStats{}
-		out[label] = bs
-	}
-	bs.Store = &st
-	for i, l := range layers {
-		addStoreStats(out, l, label+".l"+strconv.Itoa(i+1))
-	}
 }
 
 // serveMetrics is GET /metrics.
