@@ -74,8 +74,11 @@ function fmtBytes(n) {
 }
 const fmtTime = (s) => (s ? s.replace("T", " ").replace(/\.\d+Z$/, "Z") : "never");
 
-// servedFromCache counts the answers that did not wait for the upstream.
+// servedFromCache counts the answers that did not wait for the upstream;
+// the hit ratio is their share of the cacheable requests (bypasses,
+// which no endpoint caches, are left out).
 const servedFromCache = (c) => c.hits + c.stale + c.collapsed;
+const cacheable = (c) => c.requests - c.bypass;
 const ratio = (num, den) => (den > 0 ? num / den : null);
 
 // ---- stats
@@ -120,7 +123,7 @@ function render(s) {
   const prev = last || {};
 
   const rps = perSecond(s.requests, prev.requests, dt);
-  const dReq = last ? s.requests - last.requests : 0;
+  const dReq = last ? cacheable(s) - cacheable(last) : 0;
   const dCached = last ? servedFromCache(s) - servedFromCache(last) : 0;
   const dUpN = last ? s.upstream_time.count - last.upstream_time.count : 0;
   const dUpS = last ? s.upstream_time.seconds - last.upstream_time.seconds : 0;
@@ -128,8 +131,8 @@ function render(s) {
   const intervalLatency = dUpN > 0 ? dUpS / dUpN : null;
   const overallLatency = s.upstream_time.count > 0 ? s.upstream_time.seconds / s.upstream_time.count : null;
 
-  $("c-ratio").textContent = fmtPct(intervalRatio === null ? ratio(servedFromCache(s), s.requests) : intervalRatio);
-  $("c-ratio-all").textContent = "since start " + fmtPct(ratio(servedFromCache(s), s.requests));
+  $("c-ratio").textContent = fmtPct(intervalRatio === null ? ratio(servedFromCache(s), cacheable(s)) : intervalRatio);
+  $("c-ratio-all").textContent = "since start " + fmtPct(ratio(servedFromCache(s), cacheable(s)));
   $("c-rps").textContent = fmtRate(rps);
   $("c-requests-all").textContent = fmtInt(s.requests) + " requests";
   for (const k of ["hits", "stale", "misses", "bypass", "collapsed"]) $("c-" + k).textContent = fmtInt(s[k]);
@@ -142,9 +145,9 @@ function render(s) {
     history.push({ rps, ratio: intervalRatio, latency: intervalLatency });
     if (history.length > HISTORY) history.shift();
   }
-  drawChart($("chart-rps"), history.map((h) => h.rps), fmtRate);
-  drawChart($("chart-ratio"), history.map((h) => (h.ratio === null ? null : 100 * h.ratio)), (v) => v.toFixed(0), 100);
-  drawChart($("chart-latency"), history.map((h) => (h.latency === null ? null : 1000 * h.latency)), (v) => v.toFixed(1));
+  drawChart($("chart-rps"), history.map((h) => h.rps));
+  drawChart($("chart-ratio"), history.map((h) => (h.ratio === null ? null : 100 * h.ratio)), 100);
+  drawChart($("chart-latency"), history.map((h) => (h.latency === null ? null : 1000 * h.latency)));
 
   renderEndpoints(s, prev.endpoints || {}, dt);
   renderBackends(s);
@@ -166,7 +169,7 @@ function renderEndpoints(s, prevEndpoints, dt) {
         el("td", {}, name || "(none)"),
         el("td", {}, fmtRate(perSecond(c.requests, p && p.requests, dt))),
         el("td", {}, fmtInt(c.requests)),
-        el("td", {}, fmtPct(ratio(servedFromCache(c), c.requests))),
+        el("td", {}, fmtPct(ratio(servedFromCache(c), cacheable(c)))),
         el("td", {}, fmtInt(c.hits)),
         el("td", {}, fmtInt(c.stale)),
         el("td", {}, fmtInt(c.misses)),
@@ -233,9 +236,24 @@ function renderBackground(s) {
   dl.replaceChildren(...items.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-name": k }, fmtInt(v))]));
 }
 
+// fmtAxis writes an axis value with two significant digits at most.
+function fmtAxis(v) {
+  if (v >= 100) return nf.format(Math.round(v));
+  return String(Number(v.toPrecision(2)));
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
+function niceCeil(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+  return 10 * p;
+}
+
 // drawChart draws values (null: no point) as a line on canvas, scaled to
 // fixedMax or to the largest value.
-function drawChart(canvas, values, fmt, fixedMax) {
+function drawChart(canvas, values, fixedMax) {
+  canvas.dataset.points = String(values.length);
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
   const h = canvas.clientHeight || canvas.height;
@@ -250,9 +268,9 @@ function drawChart(canvas, values, fmt, fixedMax) {
   const pad = { l: 44, r: 8, t: 8, b: 16 };
   const pw = w - pad.l - pad.r;
   const ph = h - pad.t - pad.b;
-  let max = fixedMax || 0;
+  let max = 0;
   for (const v of values) if (v !== null && v > max) max = v;
-  if (max <= 0) max = 1;
+  max = fixedMax || niceCeil(max);
   ctx.font = "11px system-ui, sans-serif";
   ctx.fillStyle = style.getPropertyValue("--muted") || "#777";
   ctx.strokeStyle = style.getPropertyValue("--grid") || "#ddd";
@@ -263,7 +281,7 @@ function drawChart(canvas, values, fmt, fixedMax) {
     ctx.moveTo(pad.l, y);
     ctx.lineTo(pad.l + pw, y);
     ctx.stroke();
-    ctx.fillText(fmt((max * (2 - i)) / 2), 2, y + 4);
+    ctx.fillText(fmtAxis((max * (2 - i)) / 2), 2, y + 4);
   }
   ctx.fillText(HISTORY + " s", pad.l, h - 2);
   ctx.strokeStyle = style.getPropertyValue("--accent") || "#2a6";
