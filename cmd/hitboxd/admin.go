@@ -61,7 +61,7 @@ type adminAPI struct {
 	// sessions end; nil: time.Now.
 	now func() time.Time
 
-	init sync.Once
+	once sync.Once
 	mux  *http.ServeMux
 	key  [32]byte // signs the dashboard's session cookies
 	csrf *http.CrossOriginProtection
@@ -72,7 +72,7 @@ type adminAPI struct {
 // [adminAPI.guard]); an unknown path is a JSON 404 and a known path with
 // another method a JSON 405 with Allow.
 func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.init.Do(func() {
+	a.once.Do(func() {
 		a.key = newSessionKey()
 		a.csrf = http.NewCrossOriginProtection()
 		a.mux = a.routes()
