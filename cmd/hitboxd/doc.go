@@ -63,11 +63,15 @@
 //
 // On admin.listen, as docs/config.md says:
 //
-//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state", "tags"}], "next": "<key>"}
+//	GET    /         the dashboard (web/: a page, its script and style sheet, embedded)
+//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state", "size", "tags"}], "next": "<key>"}
 //	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?after=<key>, ?expired=true
 //	DELETE /keys     ?key=<encoded>: {"deleted": true|false}
 //	POST   /purge    {"prefix": "..."}, {"tags": ["..."]}, or {} for everything (an empty body is 400): {"deleted": N}
-//	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes
+//	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes,
+//	                 upstream time, breaker states and the background runner's counts
+//	POST   /login    {"token": "..."}: sets the dashboard's session cookie
+//	POST   /logout   drops it
 //	GET    /metrics  Prometheus text format
 //	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
 //
@@ -86,9 +90,14 @@
 // before is a miss from then on) and deletes the entries listed with one:
 // deleted counts those.
 //
-// When admin.token is set every call but /healthz needs "Authorization:
-// Bearer <token>", compared in constant time. Errors are {"error": "..."}
+// When admin.token is set every call but /healthz, the dashboard's files,
+// /login and /logout needs "Authorization: Bearer <token>" or the session
+// cookie /login sets (HttpOnly, SameSite=Strict, an expiry and an HMAC of
+// the token under a key of the process, never the token), compared in
+// constant time. Requests that change something are refused (403) when a
+// browser sent them from another site, and a POST authorized by the
+// cookie needs a JSON body (415 otherwise). Errors are {"error": "..."}
 // with 400 (bad parameters, unknown parameters, bad JSON or unknown JSON
-// fields), 401, 404, 405 (with Allow), 413 (a body over 64 KiB), 501 (the
-// backend cannot list or purge, or invalidate by tag) or 503.
+// fields), 401, 403, 404, 405 (with Allow), 413 (a body over 64 KiB), 415,
+// 501 (the backend cannot list or purge, or invalidate by tag) or 503.
 package main

@@ -479,7 +479,12 @@ func (d *daemon) adminServer() *http.Server {
 		snapshot: d.met.Snapshot,
 		metrics:  promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}),
 		healthy:  func() bool { return !d.draining.Load() },
-		log:      d.log,
+		gather:   d.reg,
+		breakers: d.breakers,
+		background: func() offload.Stats {
+			return d.cur.Load().gen.runner.Stats()
+		},
+		log: d.log,
 		invalidateTags: func(ctx context.Context, tags []string) error {
 			s, ok := d.acquire()
 			if !ok {
