@@ -65,6 +65,9 @@ type adminAPI struct {
 	// (hitbox.Cache.InvalidateTags); nil: through the backend's
 	// backend.Tagger at now (see purgeTags).
 	invalidateTags func(ctx context.Context, tags []string) error
+	// tagPurged counts a purge by tag naming n tags in /metrics; nil:
+	// not counted.
+	tagPurged func(n int)
 
 	once sync.Once
 	mux  *http.ServeMux

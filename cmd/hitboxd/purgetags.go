@@ -42,6 +42,9 @@ func (a *adminAPI) purgeTags(w http.ResponseWriter, r *http.Request, withPrefix 
 			a.backendError(w, "purge tags", err)
 			return
 		}
+		if a.tagPurged != nil {
+			a.tagPurged(len(tags))
+		}
 		writeJSON(w, http.StatusOK, map[string]int{"deleted": a.deleteTagged(r.Context(), b, tags)})
 	})
 }

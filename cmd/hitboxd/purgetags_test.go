@@ -45,9 +45,9 @@ func TestAdminPurgeTags(t *testing.T) {
 
 	w := f.call(t, "GET", "/keys?prefix=t", "", nil)
 	want := `{"count": 3, "truncated": false, "keys": [
-		{"key": "t1", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "tags": ["user=42", "a"]},
-		{"key": "t2", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "tags": ["b"]},
-		{"key": "t3", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "tags": ["user=42"]}]}`
+		{"key": "t1", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "size": 1, "tags": ["user=42", "a"]},
+		{"key": "t2", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "size": 1, "tags": ["b"]},
+		{"key": "t3", "parts": null, "stale": null, "expire": "2030-01-02T04:04:05.000Z", "written": "2030-01-02T03:04:04.000Z", "state": "fresh", "size": 1, "tags": ["user=42"]}]}`
 	if diff := cmp.Diff(mustJSON(t, want), decodeJSON(t, w)); w.Code != 200 || diff != "" {
 		t.Errorf("GET /keys: status %d (-want +got):\n%s", w.Code, diff)
 	}
@@ -193,6 +193,13 @@ func TestE2EPurgeTags(t *testing.T) {
 	}
 	if a := send(t, c, "POST", p.admin+"/purge", `{"tags": []}`, nil); a.Code != http.StatusBadRequest {
 		t.Errorf("POST /purge with no tags: %d %s", a.Code, a.Body)
+	}
+	// Two purges of one tag each are counted; the refused one is not.
+	m := send(t, c, "GET", p.admin+"/metrics", "", nil)
+	for _, want := range []string{"hitbox_tag_purges_total 2", "hitbox_tags_purged_total 2"} {
+		if !strings.Contains(string(m.Body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
 

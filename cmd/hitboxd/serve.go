@@ -493,6 +493,7 @@ func (d *daemon) adminServer() *http.Server {
 			defer s.gen.release()
 			return s.gen.cache.InvalidateTags(ctx, tags...)
 		},
+		tagPurged: d.met.TagPurge,
 	}
 	return &http.Server{
 		Handler:           api,
