@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
@@ -378,16 +380,14 @@ func startTracing(ctx context.Context, o serveOptions, f *config.File) (daemonTr
 	return daemonTracing{tp: tp, stop: stop, cfg: cfg}, nil
 }
 
-// otelOptions are otelhttp's options for t: its provider, the W3C trace
-// context (traceparent, tracestate) and baggage, no metrics (hitboxd's
-// are Prometheus's).
-func (t daemonTracing) otelOptions() []otelhttp.Option {
-	return []otelhttp.Option{
-		otelhttp.WithTracerProvider(t.tp),
-		otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
-		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
-	}
+// propagator is the trace context hitboxd reads from requests and
+// writes to the upstream: W3C traceparent and tracestate, and baggage.
+func propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 }
+
+// tracerName is the instrumentation scope of hitboxd's server spans.
+const tracerName = "github.com/hitbox-go/hitbox/cmd/hitboxd"
 
 // handler returns h with a server span per request, a child of the
 // request's incoming trace context; h itself when tracing is off.
@@ -395,17 +395,109 @@ func (t daemonTracing) handler(h http.Handler) http.Handler {
 	if t.tp == nil {
 		return h
 	}
-	return otelhttp.NewHandler(h, "hitboxd", t.otelOptions()...)
+	return &tracedHandler{next: h, tracer: t.tp.Tracer(tracerName), prop: propagator(),
+		opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}}
 }
+
+// tracedHandler starts a server span per request (named by the method,
+// with HTTP semantic-convention attributes and the response's status)
+// under the trace context the request carries. It is otelhttp's handler
+// made lean: a request whose span is not recorded (not sampled) costs
+// the extraction and the span's context only, and the ResponseWriter is
+// wrapped only for recorded spans.
+type tracedHandler struct {
+	next   http.Handler
+	tracer trace.Tracer
+	prop   propagation.TextMapPropagator
+	opts   []trace.SpanStartOption
+}
+
+func (h *tracedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := h.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.tracer.Start(ctx, r.Method, h.opts...)
+	defer span.End()
+	r = r.WithContext(ctx)
+	if !span.IsRecording() {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	span.SetAttributes(requestAttrs(r)...)
+	sw := &statusWriter{ResponseWriter: w}
+	h.next.ServeHTTP(sw, r)
+	code := sw.code
+	if code == 0 {
+		code = http.StatusOK
+	}
+	span.SetAttributes(semconv.HTTPResponseStatusCode(code))
+	if code >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(code))
+	}
+}
+
+// requestAttrs are the server span's attributes of r.
+func requestAttrs(r *http.Request) []attribute.KeyValue {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLScheme(scheme),
+		semconv.URLPath(r.URL.Path),
+		semconv.NetworkProtocolVersion(fmt.Sprintf("%d.%d", r.ProtoMajor, r.ProtoMinor)),
+	}
+	if host, port, err := net.SplitHostPort(r.Host); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(host))
+		if p, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, semconv.ServerPort(p))
+		}
+	} else if r.Host != "" {
+		attrs = append(attrs, semconv.ServerAddress(r.Host))
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		attrs = append(attrs, semconv.ClientAddress(host))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	}
+	return attrs
+}
+
+// statusWriter keeps the status of the response written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int // 0: none yet
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // transport returns rt with a client span per upstream call and the
 // trace context injected into its headers; rt itself when tracing is
-// off.
+// off. Only misses and bypasses reach it: otelhttp's transport does.
 func (t daemonTracing) transport(rt http.RoundTripper) http.RoundTripper {
 	if t.tp == nil {
 		return rt
 	}
-	return otelhttp.NewTransport(rt, t.otelOptions()...)
+	return otelhttp.NewTransport(rt,
+		otelhttp.WithTracerProvider(t.tp),
+		otelhttp.WithPropagators(propagator()),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()), // hitboxd's metrics are Prometheus's
+	)
 }
 
 // shutdown flushes the spans still buffered and stops the exporters.

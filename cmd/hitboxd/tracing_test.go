@@ -5,12 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -196,6 +198,13 @@ func TestTracingProxySpans(t *testing.T) {
 	if got := server.Parent.SpanID().String(); got != "00f067aa0ba902b7" || !server.Parent.IsRemote() {
 		t.Errorf("server span's parent %s (remote %v); want the incoming 00f067aa0ba902b7", got, server.Parent.IsRemote())
 	}
+	if server.Name != http.MethodGet {
+		t.Errorf("server span named %q; want GET", server.Name)
+	}
+	wantSpanAttrs(t, server, map[attribute.Key]string{
+		"http.request.method": "GET", "url.path": "/books/1", "url.scheme": "http",
+		"http.response.status_code": "200", "server.address": "127.0.0.1",
+	})
 	do := only(t, spans, hitbox.SpanDo)
 	wantParent(t, do, server)
 	wantSpanAttrs(t, do, map[attribute.Key]string{
@@ -306,5 +315,42 @@ func TestTracingOff(t *testing.T) {
 	sendTraced(t, newClient(t), p.proxy+"/books/1", in)
 	if tps := origin.traceparents(); len(tps) != 1 || tps[0] != in {
 		t.Errorf("origin got traceparents %q; want the client's [%s]", tps, in)
+	}
+}
+
+// TestTracedHandlerStatus: the server span carries the response's status
+// (200 when the handler only wrote a body), a 5xx marking it an error,
+// and the handler still sees a writer that unwraps to the server's.
+func TestTracedHandlerStatus(t *testing.T) {
+	tp, exp := memTracing(t, tracingConfig{Exporter: exporterStdout, SampleRatio: 1})
+	for _, tc := range []struct {
+		code  int
+		write func(w http.ResponseWriter)
+		err   bool
+	}{
+		{http.StatusOK, func(w http.ResponseWriter) { _, _ = io.WriteString(w, "ok") }, false},
+		{http.StatusNotFound, func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, false},
+		{http.StatusServiceUnavailable, func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusEarlyHints)
+			writeJSONError(w, http.StatusServiceUnavailable, "shutting down")
+		}, true},
+	} {
+		exp.Reset()
+		rec := httptest.NewRecorder()
+		h := daemonTracing{tp: tp}.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); !ok || u.Unwrap() != rec {
+				t.Errorf("handler's writer %T does not unwrap to the server's", w)
+			}
+			tc.write(w)
+		}))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+		spans := exp.GetSpans()
+		if len(spans) != 1 {
+			t.Fatalf("%d: %d spans; want 1", tc.code, len(spans))
+		}
+		wantSpanAttrs(t, spans[0], map[attribute.Key]string{"http.response.status_code": strconv.Itoa(tc.code)})
+		if got := spans[0].Status.Code == codes.Error; got != tc.err {
+			t.Errorf("%d: span status %v; want an error %v", tc.code, spans[0].Status, tc.err)
+		}
 	}
 }
