@@ -510,3 +510,15 @@ func (t daemonTracing) shutdown(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Handle implements otel.ErrorHandler: main makes the SDK report its
+// errors (spans a collector did not take) through the logger go-redis's
+// lines go to, as warnings throttled like a backend's.
+func (l *redisLogger) Handle(err error) {
+	l.mu.Lock()
+	log := l.log
+	l.mu.Unlock()
+	if log != nil {
+		log.Warn("tracing export failed", "backend", "tracing", "err", err)
+	}
+}

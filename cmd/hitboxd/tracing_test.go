@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -352,5 +354,18 @@ func TestTracedHandlerStatus(t *testing.T) {
 		if got := spans[0].Status.Code == codes.Error; got != tc.err {
 			t.Errorf("%d: span status %v; want an error %v", tc.code, spans[0].Status, tc.err)
 		}
+	}
+}
+
+// TestTracingErrorsLogged: the SDK's errors reach the proxy's log as
+// throttled warnings once the logger is set, and are dropped before.
+func TestTracingErrorsLogged(t *testing.T) {
+	var out syncBuffer
+	l := &redisLogger{}
+	l.Handle(errors.New("before"))
+	l.set(slog.New(slog.NewTextHandler(&out, nil)))
+	l.Handle(errors.New("collector refused"))
+	if s := out.String(); !strings.Contains(s, "tracing export failed") || !strings.Contains(s, "collector refused") || strings.Contains(s, "before") {
+		t.Errorf("log %q; want the one error after set", s)
 	}
 }
