@@ -3,6 +3,7 @@ package hitbox_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -91,22 +92,7 @@ func TestTraceStaleSpans(t *testing.T) {
 
 // sameNames reports whether a and b hold the same names, in any order.
 func sameNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	count := map[string]int{}
-	for _, s := range a {
-		count[s]++
-	}
-	for _, s := range b {
-		count[s]--
-	}
-	for _, n := range count {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 // TestTraceStaleIfErrorSpans: an expired entry standing in for a failed

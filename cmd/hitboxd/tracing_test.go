@@ -75,6 +75,16 @@ func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// startTracedProxy starts hitboxd in front of a traced origin, recording
+// spans as cfg says into the returned exporter.
+func startTracedProxy(t *testing.T, cfg tracingConfig) (*tracedOrigin, *inProcess, *tracetest.InMemoryExporter) {
+	t.Helper()
+	origin := newTracedOrigin(t)
+	tp, exp := memTracing(t, cfg)
+	p := startInProcessWith(t, testConfig(origin.URL, "", booksEndpoints), func(o *serveOptions) { o.TracerProvider = tp })
+	return origin, p, exp
+}
+
 // sendTraced makes a GET with the given traceparent ("" for none).
 func sendTraced(t *testing.T, c *http.Client, target, traceparent string) answer {
 	t.Helper()
@@ -185,9 +195,7 @@ const (
 // HTTP client span sends the origin a traceparent of the same trace.
 func TestTracingProxySpans(t *testing.T) {
 	t.Parallel()
-	origin := newTracedOrigin(t)
-	tp, exp := memTracing(t, tracingConfig{Exporter: exporterStdout, SampleRatio: 1})
-	p := startInProcessWith(t, testConfig(origin.URL, "", booksEndpoints), func(o *serveOptions) { o.TracerProvider = tp })
+	origin, p, exp := startTracedProxy(t, tracingConfig{Exporter: exporterStdout, SampleRatio: 1})
 	c := newClient(t)
 
 	miss := sendTraced(t, c, p.proxy+"/books/1", "00-"+traceA+"-00f067aa0ba902b7-01")
@@ -270,9 +278,7 @@ func TestTracingProxySpans(t *testing.T) {
 // (ParentBased).
 func TestTracingSampleRatioZero(t *testing.T) {
 	t.Parallel()
-	origin := newTracedOrigin(t)
-	tp, exp := memTracing(t, tracingConfig{Exporter: exporterOTLP, SampleRatio: 0})
-	p := startInProcessWith(t, testConfig(origin.URL, "", booksEndpoints), func(o *serveOptions) { o.TracerProvider = tp })
+	origin, p, exp := startTracedProxy(t, tracingConfig{Exporter: exporterOTLP, SampleRatio: 0})
 	c := newClient(t)
 
 	if a := sendTraced(t, c, p.proxy+"/books/1", ""); a.XCache != "MISS" {
