@@ -61,6 +61,9 @@ type Fetched struct {
 	// Jitter does not apply; Keep and StaleIfError still come from the
 	// policy. A zero TTL means the policy's times.
 	Fresh, TTL time.Duration
+	// Tags, optional, are stored with the answer (see backend.Entry.Tags):
+	// [Cache.InvalidateTags] of any of them invalidates the entry.
+	Tags []string
 	// Payload, optional, is handed back only to the caller whose fetch
 	// produced it, and only when the answer was not stored (a response
 	// streamed through because it was too large, say). When nobody takes
@@ -377,6 +380,9 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	if ok && e.Gone(now) {
 		return backend.Entry{}, false, src
 	}
+	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e) {
+		return backend.Entry{}, false, src
+	}
 	return e, ok, src
 }
 
@@ -397,7 +403,7 @@ func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
 			stale += j
 		}
 	}
-	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Written: now}
+	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Tags: f.Tags, Written: now}
 	if ttl > 0 {
 		e.Expire = now.Add(ttl)
 		e.Keep = p.keep()
@@ -415,7 +421,7 @@ func ownLifetime(now time.Time, p Policy, f Fetched) backend.Entry {
 	if p.TTL > 0 {
 		ttl, fresh = min(ttl, p.TTL), min(fresh, p.TTL)
 	}
-	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
+	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Tags: f.Tags, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
 	if fresh < ttl {
 		e.Stale = now.Add(fresh)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -52,6 +53,10 @@ type adminAPI struct {
 	log     *slog.Logger
 	// now is the clock deciding which entries are expired; nil: time.Now.
 	now func() time.Time
+	// invalidateTags invalidates tags through the cache in force
+	// (hitbox.Cache.InvalidateTags); nil: through the backend's
+	// backend.Tagger at now (see purgeTags).
+	invalidateTags func(ctx context.Context, tags []string) error
 }
 
 // adminHandler answers one admin call.
@@ -213,6 +218,8 @@ type keyInfo struct {
 	Expire  *timestamp `json:"expire"`
 	Written *timestamp `json:"written"`
 	State   string     `json:"state"`
+	// Tags are the entry's tags, when it has some and the store tells.
+	Tags []string `json:"tags,omitempty"`
 
 	// Endpoint, Host and Variant are the key's namespace (httpcache.Scope):
 	// absent for a key that is not an httpcache entry, Host absent when
@@ -322,6 +329,7 @@ func describeKey(ki backend.KeyInfo, kf hitbox.KeyFormat, state backend.State) k
 		Expire:  stamp(ki.Expire),
 		Written: stamp(ki.Written),
 		State:   state.String(),
+		Tags:    ki.Tags,
 	}
 	if k, err := hitbox.ParseKey(ki.Key); err == nil {
 		if sc, ok := httpcache.ParseScope(k.Namespace); ok {
@@ -372,7 +380,8 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Prefix *string `json:"prefix"`
+		Prefix *string         `json:"prefix"`
+		Tags   json.RawMessage `json:"tags"` // absent: nil; null: "null"
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err != nil {
@@ -386,17 +395,21 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		// A purge of everything is asked explicitly, never by a request
 		// that lost its body on the way.
-		writeJSONError(w, http.StatusBadRequest, `empty body: want {"prefix": "..."}, or {} to purge everything`)
+		writeJSONError(w, http.StatusBadRequest, `empty body: want {"prefix": "..."}, {"tags": ["..."]}, or {} to purge everything`)
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."} or {}: `+err.Error())
+		writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."}, {"tags": ["..."]} or {}: `+err.Error())
 		return
 	}
 	if dec.More() {
 		writeJSONError(w, http.StatusBadRequest, `body: want one JSON object`)
+		return
+	}
+	if req.Tags != nil {
+		a.purgeTags(w, r, req.Prefix != nil, req.Tags)
 		return
 	}
 	a.withStore(w, func(b backend.Backend, kf hitbox.KeyFormat) {

@@ -253,7 +253,7 @@ func TestAdminAPI(t *testing.T) {
 			}},
 		{name: "purge all", method: "POST", target: "/purge", body: `{}`, wantCode: 200, want: `{"deleted": 5}`},
 		{name: "purge with no body", method: "POST", target: "/purge", wantCode: 400,
-			want: `{"error": "empty body: want {\"prefix\": \"...\"}, or {} to purge everything"}`,
+			want: `{"error": "empty body: want {\"prefix\": \"...\"}, {\"tags\": [\"...\"]}, or {} to purge everything"}`,
 			check: func(t *testing.T, f *adminFixture, _ *httptest.ResponseRecorder) {
 				if _, ok, _ := f.mem.Get(context.Background(), keyA); !ok {
 					t.Error("a purge without a body deleted entries")

@@ -63,10 +63,10 @@
 //
 // On admin.listen, as docs/config.md says:
 //
-//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state"}], "next": "<key>"}
+//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state", "tags"}], "next": "<key>"}
 //	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?after=<key>, ?expired=true
 //	DELETE /keys     ?key=<encoded>: {"deleted": true|false}
-//	POST   /purge    {"prefix": "..."}, or {} for everything (an empty body is 400): {"deleted": N}
+//	POST   /purge    {"prefix": "..."}, {"tags": ["..."]}, or {} for everything (an empty body is 400): {"deleted": N}
 //	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes
 //	GET    /metrics  Prometheus text format
 //	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
@@ -81,11 +81,14 @@
 // is {"name": "X-Tenant-Id", "value": null}; a key with no parts has
 // "parts": []; a key that is not a hitbox key (a foreign entry in a shared
 // store) has "parts": null. With the Binary key format, keys and prefixes
-// are written in unpadded base64url.
+// are written in unpadded base64url. "tags" is listed for an entry that has
+// some. A purge by tags invalidates them (an entry carrying one and stored
+// before is a miss from then on) and deletes the entries listed with one:
+// deleted counts those.
 //
 // When admin.token is set every call but /healthz needs "Authorization:
 // Bearer <token>", compared in constant time. Errors are {"error": "..."}
 // with 400 (bad parameters, unknown parameters, bad JSON or unknown JSON
 // fields), 401, 404, 405 (with Allow), 413 (a body over 64 KiB), 501 (the
-// backend cannot list or purge) or 503.
+// backend cannot list or purge, or invalidate by tag) or 503.
 package main

@@ -32,6 +32,7 @@ import (
 //	?setcookie=1  add a Set-Cookie header
 //	?items=N      the body's "items" holds N numbers
 //	?flush=1      flush the header before the body
+//	?skey=a+b     add a Surrogate-Key header ("a b")
 //	/slow...      announce the call on Arrived, then wait until Release
 //	              is closed (or the request is canceled)
 type testUpstream struct {
@@ -89,6 +90,9 @@ func (u *testUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if s := q.Get("status"); s != "" {
 		status, _ = strconv.Atoi(s)
+	}
+	if sk := q.Get("skey"); sk != "" {
+		w.Header().Set("Surrogate-Key", sk)
 	}
 	if q.Get("setcookie") != "" {
 		w.Header().Set("Set-Cookie", "session=1")

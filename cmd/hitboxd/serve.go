@@ -499,6 +499,14 @@ func (d *daemon) adminServer() *http.Server {
 		metrics:  promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}),
 		healthy:  func() bool { return !d.draining.Load() },
 		log:      d.log,
+		invalidateTags: func(ctx context.Context, tags []string) error {
+			s, ok := d.acquire()
+			if !ok {
+				return backend.ErrClosed
+			}
+			defer s.gen.release()
+			return s.gen.cache.InvalidateTags(ctx, tags...)
+		},
 	}
 	return &http.Server{
 		Handler:           api,
