@@ -43,6 +43,18 @@
 // aborted, never passed off as complete). An idle client connection is
 // closed after timeouts.keep_alive (2m).
 //
+// # Tracing
+//
+// With the file's tracing section (exporter otlp or stdout, endpoint,
+// sample_ratio) or the standard OTEL_* variables (OTEL_TRACES_EXPORTER,
+// OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, OTEL_SERVICE_NAME,
+// OTEL_SDK_DISABLED, ...; the file wins), hitboxd records OpenTelemetry
+// spans: a server span per request under the incoming W3C traceparent,
+// the cache flow's hitbox.do with its backend and upstream children, and
+// an HTTP client span whose traceparent the upstream receives. Spans are
+// flushed at a graceful stop. Without either, tracing is off and nothing
+// is wrapped (docs/config.md, "Tracing").
+//
 // # Signals
 //
 // SIGINT and SIGTERM stop hitboxd gracefully: it stops accepting, lets the

@@ -248,9 +248,16 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, file string) *inProcess {
 	t.Helper()
+	return startInProcessWith(t, file, nil)
+}
+
+// startInProcessWith is startInProcess with the options edited by opt
+// (when not nil) before the start.
+func startInProcessWith(t *testing.T, file string, opt func(*serveOptions)) *inProcess {
+	t.Helper()
 	p := &inProcess{hup: make(chan os.Signal), reloaded: make(chan error), done: make(chan error, 1), logs: &syncBuffer{}}
 	p.file.Store(file)
-	d, err := start(serveOptions{
+	o := serveOptions{
 		Load: func() (*config.File, config.Warnings, error) {
 			return config.Parse("test.yaml", []byte(p.file.Load().(string)))
 		},
@@ -258,7 +265,12 @@ func startInProcess(t *testing.T, file string) *inProcess {
 		ShutdownTimeout: 10 * time.Second,
 		Reload:          p.hup,
 		Reloaded:        func(err error) { p.reloaded <- err },
-	})
+		Env:             func(string) string { return "" },
+	}
+	if opt != nil {
+		opt(&o)
+	}
+	d, err := start(o)
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, p.logs)
 	}
