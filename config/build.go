@@ -124,6 +124,7 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Request:    b.request(ep.Request),
 			Response:   b.response(ep.Response),
 			Extractors: b.extractors(ep.Extractors),
+			Tags:       b.tags(ep.Tags),
 			Policy:     ep.Policy.HitboxPolicy(),
 
 			UpstreamTimeout: ep.UpstreamTimeout,
@@ -306,12 +307,22 @@ func (b *builder) extractors(es []*Extractor) []extract.Extractor {
 	return out
 }
 
+// tags builds an endpoint's tag sources; nil when it has none.
+func (b *builder) tags(es []*Extractor) []extract.Extractor {
+	if len(es) == 0 {
+		return nil
+	}
+	return b.extractors(es)
+}
+
 func (b *builder) extractor(e *Extractor) extract.Extractor {
 	var x extract.Extractor
 	var err error
 	switch e.Kind {
 	case MethodKey:
 		return extract.Method()
+	case StaticKey:
+		return extract.Static(e.Static...)
 	case PathKey:
 		x, err = extract.Path(e.Pattern)
 	case QueryKey, HeaderKey:

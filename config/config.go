@@ -49,7 +49,7 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 func (d *decoder) decodeFile(root *node) *File {
 	f := &File{Name: d.file, Listen: DefaultListen}
 	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
-		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111"), serverFields...)...)
+		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111", "tag_headers", "tracing"), serverFields...)...)
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -80,6 +80,13 @@ func (d *decoder) decodeFile(root *node) *File {
 	}
 	if e, ok := fs["rfc9111"]; ok {
 		f.Rfc9111 = d.rfc9111(e.val, e.path)
+	}
+	f.TagHeaders = DefaultTagHeaders
+	if e, ok := fs["tag_headers"]; ok {
+		f.TagHeaders = d.tagHeaders(e.val, e.path)
+	}
+	if e, ok := fs["tracing"]; ok {
+		f.Tracing = d.tracing(e.val, e.path)
 	}
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)

@@ -32,6 +32,7 @@ func (f *File) Dump(w io.Writer) error {
 	}
 	dumpServer(&b, f)
 	dumpSemantics(&b, f)
+	dumpTracing(&b, f)
 	fmt.Fprintf(&b, "key format: %v\n", f.Backend.KeyFormat())
 	b.WriteString("backend: ")
 	dumpBackend(&b, f.Backend, "", false)
@@ -51,6 +52,12 @@ func (f *File) Dump(w io.Writer) error {
 			b.WriteString("    ")
 			b.WriteString(e.String())
 			b.WriteString("\n")
+		}
+		if len(ep.Tags) > 0 {
+			b.WriteString("  tags:\n")
+			for _, e := range ep.Tags {
+				b.WriteString("    " + e.String() + "\n")
+			}
 		}
 		fmt.Fprintf(&b, "  policy: %s\n", ep.Policy)
 		if !ep.KeyHost {
@@ -216,6 +223,8 @@ func (e *Extractor) String() string {
 	switch e.Kind {
 	case MethodKey:
 		return "Method"
+	case StaticKey:
+		return staticString(e.Static)
 	case PathKey:
 		return fmt.Sprintf("Path %q", e.Pattern)
 	case QueryKey, HeaderKey:

@@ -17,8 +17,8 @@ func defaultPolicy(path string) Policy {
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host, upstream_timeout, semantics)", false,
-		"name", "request", "response", "extractors", "policy", "key_host", "upstream_timeout", "semantics")
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, tags, policy, key_host, upstream_timeout, semantics)", false,
+		"name", "request", "response", "extractors", "tags", "policy", "key_host", "upstream_timeout", "semantics")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -56,6 +56,9 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.Extractors = d.extractors(e.val, e.path)
 	} else {
 		ep.Extractors = defaultExtractors(joinPath(path, "extractors"))
+	}
+	if e, ok := fs["tags"]; ok {
+		ep.Tags = d.tags(e.val, e.path)
 	}
 	if e, ok := fs["policy"]; ok && e.val.kind != kindNull {
 		ep.Policy = d.policy(e.val, e.path)

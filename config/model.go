@@ -66,6 +66,13 @@ type File struct {
 	Semantics httpcache.Semantics
 	// Rfc9111 are the Rfc9111 mode's knobs (`rfc9111`).
 	Rfc9111 Rfc9111Options
+	// TagHeaders are the response headers whose space-separated tokens
+	// tag each entry (tag_headers, default [DefaultTagHeaders]); empty:
+	// none.
+	TagHeaders []string
+	// Tracing is the `tracing` section; its zero value (no section) means
+	// the OTEL_* environment variables decide.
+	Tracing Tracing
 }
 
 // Admin is the `admin` section.
@@ -260,6 +267,9 @@ type Endpoint struct {
 	Response *Predicate
 	// Extractors build the key, in order; empty: a key with no parts.
 	Extractors []*Extractor
+	// Tags make the tags of the endpoint's entries (tags.request): Static
+	// pairs or key extractors, each part a tag name=value.
+	Tags []*Extractor
 	// Policy says for how long.
 	Policy Policy
 	// UpstreamTimeout bounds the upstream call of the endpoint's requests
@@ -408,9 +418,11 @@ const (
 	QueryKey
 	HeaderKey
 	BodyKey
+	// StaticKey is the tag source `Static: {name: value, ...}`.
+	StaticKey
 )
 
-var extractorKindNames = []string{MethodKey: "Method", PathKey: "Path", QueryKey: "Query", HeaderKey: "Header", BodyKey: "Body"}
+var extractorKindNames = []string{MethodKey: "Method", PathKey: "Path", QueryKey: "Query", HeaderKey: "Header", BodyKey: "Body", StaticKey: "Static"}
 
 // String returns the kind's name as the file writes it.
 func (k ExtractorKind) String() string {
@@ -461,6 +473,8 @@ type Extractor struct {
 	Regex  string
 	Key    string
 	Global bool
+	// Static are StaticKey's parts, in the order written.
+	Static []hitbox.KeyPart
 }
 
 // TransformKind names a [Transform].

@@ -102,7 +102,7 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 		d.fail(n, path, ErrMissing, "heuristic without fraction (e.g. fraction: 0.1)")
 		return
 	}
-	f, ok := d.fraction(e.val, e.path)
+	f, ok := d.fraction(e.val, e.path, "fraction")
 	if !ok || f == 0 {
 		return
 	}
@@ -115,7 +115,7 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 }
 
 // fraction reads a number from 0 to 1.
-func (d *decoder) fraction(n *node, path string) (float64, bool) {
+func (d *decoder) fraction(n *node, path, what string) (float64, bool) {
 	var f float64
 	switch n.kind {
 	case kindInt:
@@ -130,7 +130,7 @@ func (d *decoder) fraction(n *node, path string) (float64, bool) {
 		return 0, false
 	}
 	if math.IsNaN(f) || f < 0 || f > 1 {
-		d.fail(n, path, ErrValue, "fraction %s is out of range (want 0 to 1, e.g. 0.1)", n.text)
+		d.fail(n, path, ErrValue, "%s %s is out of range (want 0 to 1, e.g. 0.1)", what, n.text)
 		return 0, false
 	}
 	return f, true
@@ -145,6 +145,7 @@ func (f *File) MiddlewareOptions() []httpcache.Option {
 		httpcache.WithTargetedFields(o.StripTargeted, o.TargetedFields...),
 		httpcache.WithHeuristicFreshness(o.HeuristicFraction, o.HeuristicMax),
 		httpcache.WithStoreSetCookie(o.StoreSetCookie),
+		// TODO(lead): httpcache.WithTagHeaders(f.TagHeaders...)
 	}
 }
 
