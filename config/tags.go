@@ -103,6 +103,7 @@ func (d *decoder) tags(n *node, path string) []*Extractor {
 	var out []*Extractor
 	for i, item := range items {
 		p := indexPath(e.path, i)
+		d.accepts(p, []string{"Static"}, false)
 		if item.kind == kindMap && len(item.keys) == 1 && item.keys[0].text == "Static" {
 			if x := d.static(item.vals[0], joinPath(p, "Static")); x != nil {
 				out = append(out, x)
