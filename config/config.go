@@ -42,7 +42,7 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 	if len(d.errs) > 0 {
 		return nil, nil, d.errs.sort()
 	}
-	d.check(f)
+	d.warnings(f)
 	return f, d.warns.sort(), nil
 }
 

@@ -323,3 +323,14 @@ func (d *decoder) single(n *node, path, what string, known []string) (key string
 	}
 	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
 }
+
+// check reports err, from a library's constructor or Validate, at n
+// (without the package's prefix, keeping err as the cause) and tells
+// whether there was none.
+func (d *decoder) check(n *node, path string, err error) bool {
+	if err != nil {
+		d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path,
+			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
+	}
+	return err == nil
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
 var staleModeNames = []string{"", "Return", "Revalidate", "OffloadRevalidate"}
@@ -37,28 +38,33 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		}
 	}
 	if e, ok := fs["request"]; ok {
-		ep.Request = d.predicates(e.val, e.path, requestSide)
+		ep.request = d.predicates(e.val, e.path, requestSide)
 	} else {
-		p := joinPath(path, "request")
-		ep.Request = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
-			{Kind: Method, Loc: Loc{Path: p}, Methods: []string{"GET"}},
-		}}
+		m, _ := predicate.Method("GET")
+		ep.request = defaultCond(joinPath(path, "request"), requestSide, &cond{kind: "Method", text: `Method in ["GET"]`, req: m})
 	}
 	if e, ok := fs["response"]; ok {
-		ep.Response = d.predicates(e.val, e.path, responseSide)
+		ep.response = d.predicates(e.val, e.path, responseSide)
 	} else {
-		p := joinPath(path, "response")
-		ep.Response = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
-			{Kind: Status, Loc: Loc{Path: p}, Status: StatusCondition{Codes: []int{200}}},
-		}}
+		ep.response = defaultCond(joinPath(path, "response"), responseSide, &cond{kind: "Status", text: "Status eq 200", resp: predicate.Status(200)})
 	}
 	if e, ok := fs["extractors"]; ok {
-		ep.Extractors = d.extractors(e.val, e.path)
+		ep.extractors = d.extractors(e.val, e.path)
 	} else {
-		ep.Extractors = defaultExtractors(joinPath(path, "extractors"))
+		ep.extractors = defaultExtractors(joinPath(path, "extractors"))
 	}
 	if e, ok := fs["tags"]; ok {
-		ep.Tags = d.tags(e.val, e.path)
+		ep.tags = d.tags(e.val, e.path)
+	}
+	if ep.request != nil {
+		ep.Request = ep.request.req
+	}
+	if ep.response != nil {
+		ep.Response = ep.response.resp
+	}
+	ep.Extractors = extractors(ep.extractors)
+	if len(ep.tags) > 0 {
+		ep.Tags = extractors(ep.tags)
 	}
 	if e, ok := fs["policy"]; ok && e.val.kind != kindNull {
 		ep.Policy = d.policy(e.val, e.path)
@@ -74,6 +80,13 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.Semantics, _ = d.semantics(e.val, e.path)
 	}
 	return ep
+}
+
+// defaultCond is the predicates of an endpoint that writes none: an And
+// of the default, placed at path.
+func defaultCond(path string, s side, leaf *cond) *cond {
+	leaf.loc = Loc{Path: path}
+	return (&cond{kind: "And", loc: Loc{Path: path}, kids: []*cond{leaf}}).join(s)
 }
 
 // policy decodes `Enabled: {...}`, `Disabled`, or their bare names.

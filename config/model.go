@@ -7,7 +7,9 @@ import (
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/composition"
+	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // Defaults of hitboxd's file (docs/config.md).
@@ -262,14 +264,18 @@ type Endpoint struct {
 	// true).
 	KeyHost bool
 	// Request says whether a request may be cached; nil: no condition.
-	Request *Predicate
+	Request predicate.Request
 	// Response says whether a response may be stored; nil: no condition.
-	Response *Predicate
+	Response predicate.Response
 	// Extractors build the key, in order; empty: a key with no parts.
-	Extractors []*Extractor
+	Extractors []extract.Extractor
 	// Tags make the tags of the endpoint's entries (tags.request): Static
-	// pairs or key extractors, each part a tag name=value.
-	Tags []*Extractor
+	// pairs or key extractors, each part a tag name=value; nil: none.
+	Tags []extract.Extractor
+	// request, response, extractors and tags describe the above for the
+	// dump, the warnings and the endpoint's identity.
+	request, response *cond
+	extractors, tags  []*keyer
 	// Policy says for how long.
 	Policy Policy
 	// UpstreamTimeout bounds the upstream call of the endpoint's requests
@@ -278,231 +284,6 @@ type Endpoint struct {
 	// Semantics is the endpoint's mode (semantics; the file's when the
 	// endpoint sets none). Never zero in a parsed File.
 	Semantics httpcache.Semantics
-}
-
-// PredicateKind names a [Predicate].
-type PredicateKind int
-
-// The predicates of docs/config.md.
-const (
-	And PredicateKind = iota + 1
-	Or
-	Not
-	Method
-	Path
-	Header
-	Query
-	Body
-	Status
-)
-
-var predicateKindNames = []string{And: "And", Or: "Or", Not: "Not", Method: "Method", Path: "Path",
-	Header: "Header", Query: "Query", Body: "Body", Status: "Status"}
-
-// String returns the kind's name as the file writes it.
-func (k PredicateKind) String() string {
-	if k > 0 && int(k) < len(predicateKindNames) {
-		return predicateKindNames[k]
-	}
-	return "PredicateKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Predicate is a node of a request or response predicate tree. A flat
-// list in the file is an And. A Header or Query mapping with several names
-// is an And of one predicate per name.
-type Predicate struct {
-	Kind PredicateKind
-	Loc  Loc
-	// Operands of And and Or; Not has exactly one.
-	Operands []*Predicate
-	// Methods of Method: the request's method is one of them.
-	Methods []string
-	// Pattern of Path.
-	Pattern string
-	// Name is the header or query parameter of Header and Query.
-	Name string
-	// Op is the operation of Header, Query and of Body's raw forms.
-	Op Op
-	// Body is the condition of Body.
-	Body BodyCondition
-	// Status is the condition of Status.
-	Status StatusCondition
-}
-
-// OpKind names an [Op].
-type OpKind int
-
-// The operations on a header, query parameter or raw body.
-const (
-	OpEq OpKind = iota + 1
-	OpIn
-	OpContains
-	OpStarts
-	OpEnds
-	OpRegex
-	OpExist
-)
-
-var opKindNames = []string{OpEq: "eq", OpIn: "in", OpContains: "contains", OpStarts: "starts", OpEnds: "ends", OpRegex: "regex", OpExist: "exist"}
-
-// String returns the operation's name as the file writes it.
-func (k OpKind) String() string {
-	if k > 0 && int(k) < len(opKindNames) {
-		return opKindNames[k]
-	}
-	return "OpKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Op is an operation on a text value.
-type Op struct {
-	Kind OpKind
-	// Values: one for eq, contains, starts, ends and regex (the
-	// expression); every value for in; none for exist. Numbers and
-	// booleans are their text as written.
-	Values []string
-}
-
-// BodyCondition is the condition of a Body predicate. Exactly one form is
-// set: JQ (with JQOp zero: the expression must yield true; OpEq, OpIn:
-// its result equals one of JSONValues; OpExist: it is not null), Op (on
-// the raw bytes: eq, contains, starts, ends, regex) or Limit.
-type BodyCondition struct {
-	JQ         string
-	JQOp       OpKind
-	JSONValues []any
-	Op         Op
-	// Limit is the largest body, in bytes, of the limit form; 0 otherwise.
-	Limit int64
-}
-
-// StatusClass is a class of status codes.
-type StatusClass int
-
-// The status classes of docs/config.md.
-const (
-	Informational StatusClass = iota + 1
-	Success
-	Redirect
-	ClientError
-	ServerError
-)
-
-var statusClassNames = []string{Informational: "Informational", Success: "Success", Redirect: "Redirect",
-	ClientError: "ClientError", ServerError: "ServerError"}
-
-// String returns the class's name as the file writes it.
-func (c StatusClass) String() string {
-	if c > 0 && int(c) < len(statusClassNames) {
-		return statusClassNames[c]
-	}
-	return "StatusClass(" + strconv.Itoa(int(c)) + ")"
-}
-
-// StatusCondition is the condition of a Status predicate: one of Codes
-// (eq: one code; in: any number, none never matches), a Class, or the
-// inclusive range Min..Max (Range true).
-type StatusCondition struct {
-	Codes    []int
-	Class    StatusClass
-	Range    bool
-	Min, Max int
-}
-
-// ExtractorKind names an [Extractor].
-type ExtractorKind int
-
-// The extractors of docs/config.md.
-const (
-	MethodKey ExtractorKind = iota + 1
-	PathKey
-	QueryKey
-	HeaderKey
-	BodyKey
-	// StaticKey is the tag source `Static: {name: value, ...}`.
-	StaticKey
-)
-
-var extractorKindNames = []string{MethodKey: "Method", PathKey: "Path", QueryKey: "Query", HeaderKey: "Header", BodyKey: "Body", StaticKey: "Static"}
-
-// String returns the kind's name as the file writes it.
-func (k ExtractorKind) String() string {
-	if k > 0 && int(k) < len(extractorKindNames) {
-		return extractorKindNames[k]
-	}
-	return "ExtractorKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// BodyKeyForm is the form of a Body extractor.
-type BodyKeyForm int
-
-// The forms of the Body extractor.
-const (
-	// BodyExpr is `Body: '.expr'`: one part named by the expression.
-	BodyExpr BodyKeyForm = iota + 1
-	// BodyJQ is `Body: {jq: ...}`: one part per field of an object result.
-	BodyJQ
-	// BodyHash is `Body: {transforms: [hash]}`: the body's SHA-256.
-	BodyHash
-	// BodyRegex is `Body: {regex: ..., key, global, transforms}`.
-	BodyRegex
-)
-
-// Extractor is one entry of `extractors`.
-type Extractor struct {
-	Kind ExtractorKind
-	Loc  Loc
-	// Pattern of PathKey.
-	Pattern string
-	// Name of QueryKey and HeaderKey: the name, or with Prefix the prefix
-	// ({starts: prefix}).
-	Name   string
-	Prefix bool
-	// Value is the selector form's value regex ("": whole values).
-	Value string
-	// Transforms apply to every part (QueryKey, HeaderKey, BodyRegex).
-	Transforms []Transform
-	// PartTransforms, for BodyRegex's map form, gives transforms per
-	// part name (parts it does not name keep their raw value).
-	PartTransforms map[string][]Transform
-	// Form of BodyKey.
-	Form BodyKeyForm
-	// JQ is the expression of BodyExpr and BodyJQ.
-	JQ string
-	// Regex, Key and Global are BodyRegex's fields (Key defaults to
-	// "body").
-	Regex  string
-	Key    string
-	Global bool
-	// Static are StaticKey's parts, in the order written.
-	Static []hitbox.KeyPart
-}
-
-// TransformKind names a [Transform].
-type TransformKind int
-
-// The transforms of docs/config.md.
-const (
-	Lowercase TransformKind = iota + 1
-	Uppercase
-	Hash
-	Truncate
-)
-
-var transformKindNames = []string{Lowercase: "lowercase", Uppercase: "uppercase", Hash: "hash", Truncate: "truncate"}
-
-// String returns the transform's name as the file writes it.
-func (k TransformKind) String() string {
-	if k > 0 && int(k) < len(transformKindNames) {
-		return transformKindNames[k]
-	}
-	return "TransformKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Transform is one step applied to a key part's value.
-type Transform struct {
-	Kind TransformKind
-	// N is Truncate's length.
-	N int
 }
 
 // Policy is an endpoint's `policy`.

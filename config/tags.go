@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/extract"
 )
 
 // DefaultTagHeaders are the response headers whose tokens tag an entry
@@ -87,7 +88,7 @@ func (d *decoder) tagHeaders(n *node, path string) []string {
 
 // tags decodes an endpoint's `tags: {request: [...]}`: Static pairs or
 // any key extractor.
-func (d *decoder) tags(n *node, path string) []*Extractor {
+func (d *decoder) tags(n *node, path string) []*keyer {
 	fs, ok := d.fields(n, path, "a mapping (request)", true, "request")
 	if !ok {
 		return nil
@@ -100,7 +101,7 @@ func (d *decoder) tags(n *node, path string) []*Extractor {
 	if !ok {
 		return nil
 	}
-	var out []*Extractor
+	var out []*keyer
 	for i, item := range items {
 		p := indexPath(e.path, i)
 		d.accepts(p, []string{"Static"}, false)
@@ -119,7 +120,7 @@ func (d *decoder) tags(n *node, path string) []*Extractor {
 
 // static decodes `Static: {name: value, ...}`: fixed tags, in the order
 // written.
-func (d *decoder) static(n *node, path string) *Extractor {
+func (d *decoder) static(n *node, path string) *keyer {
 	if n.kind != kindMap {
 		d.wrongType(n, path, "a mapping of tag names to values (e.g. {tier: premium})")
 		return nil
@@ -129,7 +130,7 @@ func (d *decoder) static(n *node, path string) *Extractor {
 		return nil
 	}
 	d.noTag(n, path)
-	x := &Extractor{Kind: StaticKey, Loc: loc(n, path)}
+	var parts []hitbox.KeyPart
 	for i, k := range n.keys {
 		v := n.vals[i]
 		text, ok := v.scalarText()
@@ -137,9 +138,9 @@ func (d *decoder) static(n *node, path string) *Extractor {
 			d.wrongType(v, joinPath(path, k.text), "a value (string, number or boolean)")
 			return nil
 		}
-		x.Static = append(x.Static, hitbox.Part(k.text, text))
+		parts = append(parts, hitbox.Part(k.text, text))
 	}
-	return x
+	return &keyer{x: extract.Static(parts...), loc: loc(n, path), kind: "Static", text: staticString(parts)}
 }
 
 // staticString describes Static parts as the dump shows them.
