@@ -1,34 +1,129 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/backend/disk"
+	"github.com/hitbox-go/hitbox/backend/memory"
+	"github.com/hitbox-go/hitbox/backend/redis"
+	"github.com/hitbox-go/hitbox/backend/tarantool"
 	"github.com/hitbox-go/hitbox/composition"
 )
 
+// BackendType names a backend kind as the file does.
+type BackendType int
+
+// The backend types of docs/config.md.
+const (
+	// Memory is the in-process store (hitbox's Moka).
+	Memory BackendType = iota + 1
+	// Redis is a Redis server.
+	Redis
+	// Disk is an embedded on-disk store (hitbox's FeOxDb).
+	Disk
+	// Tarantool is a Tarantool server.
+	Tarantool
+	// Composition stacks two backends, L1 over L2.
+	Composition
+)
+
+var backendTypeNames = []string{Memory: "Memory", Redis: "Redis", Disk: "Disk", Tarantool: "Tarantool", Composition: "Composition"}
+
+// String returns the type's name as the file writes it.
+func (t BackendType) String() string {
+	if t > 0 && int(t) < len(backendTypeNames) {
+		return backendTypeNames[t]
+	}
+	return "BackendType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Backend is one node of the backend tree: a store, or a composition of
+// two backends. Exactly the field of its Type is set, holding the options
+// of the store's package; [File.BuildStore] adds the Codec (Value) and the
+// run-time values of [BuildOptions].
+type Backend struct {
+	Type BackendType
+	Loc  Loc
+	// Key is the key format (zero: not written, UrlEncoded). All the
+	// backends of a tree share one key format.
+	Key hitbox.KeyFormat
+	// Value is how entries are serialized and compressed (zero fields:
+	// Json, no compression, the default level).
+	Value backend.Codec
+
+	Memory      *MemoryBackend
+	Redis       *RedisBackend
+	Disk        *disk.Options
+	Tarantool   *tarantool.Options
+	Composition *CompositionBackend
+}
+
+// MemoryBackend is `type: Memory`: bounded by bytes (max_bytes) or by
+// entries (max_capacity, MaxEntries).
+type MemoryBackend = memory.Options
+
+// RedisBackend is `type: Redis`: url (URL), cluster (Addrs) or sentinel
+// (MasterName, SentinelAddrs, SentinelPassword). With URL, Username and
+// Password are put into the URL at build.
+type RedisBackend = redis.Options
+
+// CompositionBackend is `type: Composition`: L1 over L2, with the
+// composition's policies (Offload and Now come from [BuildOptions]).
+type CompositionBackend struct {
+	L1, L2 *Backend
+	composition.Options
+	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
+	// other instances make to L2 (Redis); nil: off.
+	Invalidation *Invalidation
+}
+
+// Invalidation is a composition's `invalidation`: its Redis L2 announces
+// every write on Channel, and the instance drops from its Memory L1 the
+// keys other instances overwrote, deleted or purged.
+type Invalidation struct {
+	// Channel is the Redis pub/sub channel (default: the L2's prefix +
+	// "invalidate"). Every instance sharing the L2 uses the same.
+	Channel string
+}
+
+// enumOf is the names of an enum as its package writes and parses them
+// (values 1, 2, ...), with hitbox's aliases.
+func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases map[string]T) map[string]T {
+	m := map[string]T{}
+	maps.Copy(m, aliases)
+	for i := T(1); ; i++ {
+		if v, err := parse(str(i)); err != nil || v != i {
+			return m
+		}
+		m[str(i)] = i
+	}
+}
+
 // Names the file may use for backend types, formats and policies, with
-// hitbox's aliases. Index 0 is unused.
+// hitbox's aliases.
 var (
 	backendTypeInput = map[string]BackendType{
 		"Memory": Memory, "Moka": Memory, "Redis": Redis, "Disk": Disk, "FeOxDb": Disk,
 		"Tarantool": Tarantool, "Composition": Composition,
 	}
-	keyFormatInput   = map[string]hitbox.KeyFormat{"UrlEncoded": hitbox.KeyURLEncoded, "Binary": hitbox.KeyBinary, "Bitcode": hitbox.KeyBinary}
-	valueFormatInput = map[string]backend.Format{"Json": backend.FormatJSON, "MsgPack": backend.FormatMsgPack,
-		"Binary": backend.FormatBinary, "Bincode": backend.FormatBinary, "Rkyv": backend.FormatBinary}
-	compressionInput = map[string]backend.Compression{"Disabled": backend.CompressionNone, "Gzip": backend.CompressionGzip, "Zstd": backend.CompressionZstd}
-	readInput        = map[string]composition.ReadPolicy{"Sequential": composition.ReadSequential, "Race": composition.ReadRace, "Parallel": composition.ReadParallel}
-	writeInput       = map[string]composition.WritePolicy{"OptimisticParallel": composition.WriteOptimisticParallel, "Sequential": composition.WriteSequential, "Race": composition.WriteRace}
-	refillInput      = map[string]composition.RefillPolicy{"Never": composition.RefillNever, "Always": composition.RefillAlways}
+	keyFormatInput   = enumOf(hitbox.KeyFormat.String, hitbox.ParseKeyFormat, map[string]hitbox.KeyFormat{"Bitcode": hitbox.KeyBinary})
+	valueFormatInput = enumOf(backend.Format.String, backend.ParseFormat,
+		map[string]backend.Format{"Bincode": backend.FormatBinary, "Rkyv": backend.FormatBinary})
+	compressionInput = enumOf(backend.Compression.String, backend.ParseCompression, nil)
+	readInput        = enumOf(composition.ReadPolicy.String, composition.ParseReadPolicy, nil)
+	writeInput       = enumOf(composition.WritePolicy.String, composition.ParseWritePolicy, nil)
+	refillInput      = enumOf(composition.RefillPolicy.String, composition.ParseRefillPolicy, nil)
 )
 
 // lookup reads n as one of the names of m.
 func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, bool) {
 	var zero T
-	names := sortedKeys(m)
+	names := slices.Sorted(maps.Keys(m))
 	i, ok := d.enum(n, path, what, append([]string{""}, names...))
 	if !ok {
 		return zero, false
@@ -36,13 +131,9 @@ func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, b
 	return m[names[i-1]], true
 }
 
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+// lookupOf is lookup as a field reader.
+func lookupOf[T any](d *decoder, what string, m map[string]T) func(*node, string) (T, bool) {
+	return func(n *node, path string) (T, bool) { return lookup(d, n, path, what, m) }
 }
 
 func defaultBackend() *Backend {
@@ -82,16 +173,14 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	fs, _ := d.fields(n, path, "", false, known...)
 	if e, ok := fs["key"]; ok {
 		kf, _ := d.fields(e.val, e.path, "a mapping (format)", false, "format")
-		if f, ok := kf["format"]; ok {
-			b.Key, _ = lookup(d, f.val, f.path, "key format", keyFormatInput)
-		}
+		set(kf, "format", &b.Key, lookupOf(d, "key format", keyFormatInput))
 	}
 	if e, ok := fs["value"]; ok {
 		b.Value = d.codec(e.val, e.path)
 	}
 	switch b.Type {
 	case Memory:
-		b.Memory = d.memory(n, path, fs)
+		b.Memory = d.memory(fs)
 	case Redis:
 		b.Redis = d.redis(n, path, fs)
 	case Disk:
@@ -104,7 +193,7 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	return b
 }
 
-func (d *decoder) memory(n *node, path string, fs map[string]entry) *MemoryBackend {
+func (d *decoder) memory(fs map[string]entry) *MemoryBackend {
 	m := &MemoryBackend{}
 	mb, hasBytes := fs["max_bytes"]
 	mc, hasCap := fs["max_capacity"]
@@ -114,7 +203,8 @@ func (d *decoder) memory(n *node, path string, fs map[string]entry) *MemoryBacke
 	case hasBytes:
 		m.MaxBytes, _ = d.size(mb.val, mb.path)
 	case hasCap:
-		m.MaxCapacity, _ = d.integer(mc.val, mc.path, 1, math.MaxInt64)
+		c, _ := d.integer(mc.val, mc.path, 1, math.MaxInt64)
+		m.MaxEntries = int(min(c, math.MaxInt))
 	default:
 		m.MaxBytes = DefaultMaxBytes
 	}
@@ -127,9 +217,7 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 	if !ok {
 		return c
 	}
-	if e, ok := fs["format"]; ok {
-		c.Format, _ = lookup(d, e.val, e.path, "value format", valueFormatInput)
-	}
+	set(fs, "format", &c.Format, lookupOf(d, "value format", valueFormatInput))
 	e, ok := fs["compression"]
 	if !ok {
 		return c
@@ -163,7 +251,8 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 }
 
 func (d *decoder) composition(n *node, path string, fs map[string]entry) *CompositionBackend {
-	c := &CompositionBackend{Read: composition.ReadSequential, Write: composition.WriteOptimisticParallel, Refill: composition.RefillNever}
+	c := &CompositionBackend{Options: composition.Options{Read: composition.ReadSequential,
+		Write: composition.WriteOptimisticParallel, Refill: composition.RefillNever}}
 	for _, layer := range []string{"l1", "l2"} {
 		e, ok := fs[layer]
 		var b *Backend
@@ -184,21 +273,9 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (read, write, refill)", true, "read", "write", "refill")
-		if r, ok := pf["read"]; ok {
-			if v, ok := lookup(d, r.val, r.path, "read policy", readInput); ok {
-				c.Read = v
-			}
-		}
-		if w, ok := pf["write"]; ok {
-			if v, ok := lookup(d, w.val, w.path, "write policy", writeInput); ok {
-				c.Write = v
-			}
-		}
-		if r, ok := pf["refill"]; ok {
-			if v, ok := lookup(d, r.val, r.path, "refill policy", refillInput); ok {
-				c.Refill = v
-			}
-		}
+		set(pf, "read", &c.Read, lookupOf(d, "read policy", readInput))
+		set(pf, "write", &c.Write, lookupOf(d, "write policy", writeInput))
+		set(pf, "refill", &c.Refill, lookupOf(d, "refill policy", refillInput))
 	}
 	return c
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -202,10 +201,8 @@ func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend {
 	switch b.Type {
 	case Memory:
-		mo := memory.Options{MaxBytes: b.Memory.MaxBytes, Now: o.Now}
-		if b.Memory.MaxCapacity > 0 {
-			mo.MaxBytes, mo.MaxEntries = 0, int(min(b.Memory.MaxCapacity, math.MaxInt))
-		}
+		mo := *b.Memory
+		mo.Now = o.Now
 		if b.Value != (backend.Codec{}) {
 			c := b.Value
 			mo.Codec = &c
@@ -249,9 +246,9 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	if l1 == nil || l2 == nil {
 		return nil
 	}
-	comp, err := composition.New(l1, l2, composition.Options{
-		Read: c.Read, Write: c.Write, Refill: c.Refill, Offload: o.Offload, Now: o.Now,
-	})
+	co := c.Options
+	co.Offload, co.Now = o.Offload, o.Now
+	comp, err := composition.New(l1, l2, co)
 	if !bl.check(b.Loc, err) {
 		return nil
 	}

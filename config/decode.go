@@ -334,3 +334,18 @@ func (d *decoder) check(n *node, path string, err error) bool {
 	}
 	return err == nil
 }
+
+// set reads the field name of fs, when present, with read, and stores it
+// in *dst when it is valid.
+func set[T any](fs map[string]entry, name string, dst *T, read func(*node, string) (T, bool)) {
+	if e, ok := fs[name]; ok {
+		if v, ok := read(e.val, e.path); ok {
+			*dst = v
+		}
+	}
+}
+
+// strOf is str as a field reader.
+func (d *decoder) strOf(what string) func(*node, string) (string, bool) {
+	return func(n *node, path string) (string, bool) { return d.str(n, path, what) }
+}

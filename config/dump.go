@@ -70,8 +70,8 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string, secrets bool) {
 	w.WriteString(b.Type.String())
 	switch b.Type {
 	case Memory:
-		if b.Memory.MaxCapacity > 0 {
-			fmt.Fprintf(w, " max_capacity=%d", b.Memory.MaxCapacity)
+		if b.Memory.MaxEntries > 0 {
+			fmt.Fprintf(w, " max_capacity=%d", b.Memory.MaxEntries)
 		} else {
 			fmt.Fprintf(w, " max_bytes=%s", bytesize.Format(b.Memory.MaxBytes))
 		}
