@@ -137,7 +137,7 @@ func lookupOf[T any](d *decoder, what string, m map[string]T) func(*node, string
 }
 
 func defaultBackend() *Backend {
-	return &Backend{Type: Memory, Loc: Loc{Path: "backend"}, Memory: &MemoryBackend{MaxBytes: DefaultMaxBytes}}
+	return &Backend{Type: Memory, Loc: Loc{Path: "backend"}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
 }
 
 var backendFields = map[BackendType][]string{
@@ -206,7 +206,7 @@ func (d *decoder) memory(fs map[string]entry) *MemoryBackend {
 		c, _ := d.integer(mc.val, mc.path, 1, math.MaxInt64)
 		m.MaxEntries = int(min(c, math.MaxInt))
 	default:
-		m.MaxBytes = DefaultMaxBytes
+		m.MaxBytes = memory.DefaultMaxBytes
 	}
 	return m
 }
@@ -260,7 +260,7 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 			b = d.backend(e.val, e.path)
 		} else {
 			d.fail(n, joinPath(path, layer), ErrMissing, "missing %s (a composition stacks l1 over l2)", layer)
-			b = &Backend{Type: Memory, Loc: Loc{Path: joinPath(path, layer)}, Memory: &MemoryBackend{MaxBytes: DefaultMaxBytes}}
+			b = &Backend{Type: Memory, Loc: Loc{Path: joinPath(path, layer)}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
 		}
 		if layer == "l1" {
 			c.L1 = b

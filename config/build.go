@@ -123,7 +123,7 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Response:   ep.Response,
 			Extractors: ep.Extractors,
 			Tags:       ep.Tags,
-			Policy:     ep.Policy.HitboxPolicy(),
+			Policy:     ep.Policy.hitboxPolicy(),
 
 			UpstreamTimeout: ep.UpstreamTimeout,
 			Semantics:       ep.Semantics,

@@ -47,7 +47,7 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 }
 
 func (d *decoder) decodeFile(root *node) *File {
-	f := &File{Name: d.file, Listen: DefaultListen}
+	f := &File{Name: d.file, Listen: defaultListen}
 	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
 		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111", "tag_headers", "tracing"), serverFields...)...)
 	if !ok {
@@ -81,7 +81,7 @@ func (d *decoder) decodeFile(root *node) *File {
 	if e, ok := fs["rfc9111"]; ok {
 		f.Rfc9111 = d.rfc9111(e.val, e.path)
 	}
-	f.TagHeaders = DefaultTagHeaders
+	f.TagHeaders = defaultTagHeaders
 	if e, ok := fs["tag_headers"]; ok {
 		f.TagHeaders = d.tagHeaders(e.val, e.path)
 	}

@@ -12,8 +12,8 @@ var staleModeNames = []string{"", "Return", "Revalidate", "OffloadRevalidate"}
 
 // defaultPolicy is the policy of an endpoint without one: Enabled{ttl: 5}.
 func defaultPolicy(path string) Policy {
-	ttl := DefaultTTL
-	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	ttl := defaultTTL
+	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
 }
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
@@ -91,7 +91,7 @@ func defaultCond(path string, s side, leaf *cond) *cond {
 
 // policy decodes `Enabled: {...}`, `Disabled`, or their bare names.
 func (d *decoder) policy(n *node, path string) Policy {
-	p := Policy{Loc: loc(n, path), Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	p := Policy{Loc: loc(n, path), Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
 	var val *node
 	var vpath string
 	switch n.kind {

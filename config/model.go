@@ -9,17 +9,12 @@ import (
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
-// Defaults of hitboxd's file (docs/config.md).
+// Defaults of hitboxd's file (docs/config.md): the listen address and an
+// endpoint's ttl (the default Memory backend holds memory.DefaultMaxBytes;
+// an expired entry is kept hitbox.DefaultKeep).
 const (
-	// DefaultListen is where clients connect when `listen` is absent.
-	DefaultListen = "127.0.0.1:8080"
-	// DefaultMaxBytes bounds the default Memory backend: 256 MiB.
-	DefaultMaxBytes = 256 << 20
-	// DefaultTTL is the ttl of an endpoint without `policy`: 5 seconds.
-	DefaultTTL = 5 * time.Second
-	// DefaultKeep is how long an expired entry is kept unless `keep` says
-	// otherwise: 60 seconds.
-	DefaultKeep = hitbox.DefaultKeep
+	defaultListen = "127.0.0.1:8080"
+	defaultTTL    = 5 * time.Second
 )
 
 // Loc is where a value was written: its YAML path and its 1-based line
@@ -48,7 +43,7 @@ type File struct {
 	Endpoints []*Endpoint
 	// UpstreamTimeout is the upstream_timeout of endpoints that set none,
 	// and bounds the wait for the response headers of requests no endpoint
-	// accepts (default [DefaultUpstreamTimeout]).
+	// accepts (default [defaultUpstreamTimeout]).
 	UpstreamTimeout time.Duration
 	// MaxBody is the largest response body buffered and stored; a larger
 	// one streams through uncached (max_body, default [DefaultMaxBody]).
@@ -66,7 +61,7 @@ type File struct {
 	// Rfc9111 are the Rfc9111 mode's knobs (`rfc9111`).
 	Rfc9111 Rfc9111Options
 	// TagHeaders are the response headers whose space-separated tokens
-	// tag each entry (tag_headers, default [DefaultTagHeaders]); empty:
+	// tag each entry (tag_headers, default [defaultTagHeaders]); empty:
 	// none.
 	TagHeaders []string
 	// Tracing is the `tracing` section; its zero value (no section) means
@@ -141,8 +136,8 @@ type Policy struct {
 	StaleIfError time.Duration
 }
 
-// HitboxPolicy returns p as the flow takes it.
-func (p Policy) HitboxPolicy() hitbox.Policy {
+// hitboxPolicy returns p as the flow takes it.
+func (p Policy) hitboxPolicy() hitbox.Policy {
 	if p.Disabled {
 		return hitbox.Disabled()
 	}

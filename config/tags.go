@@ -9,9 +9,9 @@ import (
 	"github.com/hitbox-go/hitbox/extract"
 )
 
-// DefaultTagHeaders are the response headers whose tokens tag an entry
+// defaultTagHeaders are the response headers whose tokens tag an entry
 // when the file has no `tag_headers`.
-var DefaultTagHeaders = []string{"Surrogate-Key"}
+var defaultTagHeaders = []string{"Surrogate-Key"}
 
 // Tracing is the top-level `tracing` section. Its zero value (no section)
 // means "take the OTEL_* environment variables"; a section overrides them.
@@ -155,7 +155,7 @@ func staticString(parts []hitbox.KeyPart) string {
 // dumpTracing writes the tag headers and the tracing section when they
 // differ from their defaults.
 func dumpTracing(w *strings.Builder, f *File) {
-	if f.TagHeaders != nil && fmt.Sprint(f.TagHeaders) != fmt.Sprint(DefaultTagHeaders) {
+	if f.TagHeaders != nil && fmt.Sprint(f.TagHeaders) != fmt.Sprint(defaultTagHeaders) {
 		fmt.Fprintf(w, "tag_headers: %q\n", f.TagHeaders)
 	}
 	if t := f.Tracing; t.Exporter != "" {
