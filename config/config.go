@@ -73,17 +73,13 @@ func (d *decoder) decodeFile(root *node) *File {
 	}
 	d.decodeServer(f, fs)
 	f.Semantics = httpcache.SemanticsHitbox
-	if e, ok := fs["semantics"]; ok {
-		if s, ok := d.semantics(e.val, e.path); ok {
-			f.Semantics = s
-		}
-	}
+	set(fs, "semantics", &f.Semantics, d.semantics)
 	if e, ok := fs["rfc9111"]; ok {
 		f.Rfc9111 = d.rfc9111(e.val, e.path)
 	}
 	f.TagHeaders = defaultTagHeaders
 	if e, ok := fs["tag_headers"]; ok {
-		f.TagHeaders = d.tagHeaders(e.val, e.path)
+		f.TagHeaders = append([]string{}, d.fieldNames(e.val, e.path, "header", nil)...)
 	}
 	if e, ok := fs["tracing"]; ok {
 		f.Tracing = d.tracing(e.val, e.path)

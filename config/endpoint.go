@@ -32,11 +32,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 			}
 		}
 	}
-	if e, ok := fs["key_host"]; ok {
-		if b, ok := d.boolean(e.val, e.path); ok {
-			ep.KeyHost = b
-		}
-	}
+	set(fs, "key_host", &ep.KeyHost, d.boolean)
 	if e, ok := fs["request"]; ok {
 		ep.request = d.predicates(e.val, e.path, requestSide)
 	} else {
@@ -71,11 +67,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	} else {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
-	if e, ok := fs["upstream_timeout"]; ok {
-		if v, ok := d.positiveDuration(e.val, e.path); ok {
-			ep.UpstreamTimeout = v
-		}
-	}
+	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
 	if e, ok := fs["semantics"]; ok {
 		ep.Semantics, _ = d.semantics(e.val, e.path)
 	}
@@ -141,11 +133,7 @@ func (d *decoder) policy(n *node, path string) Policy {
 			p.Stale = &v
 		}
 	}
-	if e, ok := fs["keep"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			p.Keep = v
-		}
-	}
+	set(fs, "keep", &p.Keep, d.duration)
 	if e, ok := fs["stale_if_error"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
 			if v > p.Keep {

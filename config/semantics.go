@@ -56,35 +56,18 @@ func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
 	if !ok {
 		return o
 	}
-	if e, ok := fs["targeted_fields"]; ok && e.val.kind != kindNull {
-		if items, ok := d.list(e.val, e.path, "a list of field names"); ok {
-			for i, item := range items {
-				p := indexPath(e.path, i)
-				s, ok := d.str(item, p, "a field name")
-				if !ok {
-					continue
-				}
-				s = strings.TrimSpace(s)
-				if !isToken(s) {
-					d.fail(item, p, ErrValue, "invalid field name %q", s)
-					continue
-				}
-				switch http.CanonicalHeaderKey(s) {
-				case "Cache-Control", "Cdn-Cache-Control":
-					d.fail(item, p, ErrValue, "%s is always read: list only other targeted fields (e.g. Hitbox-Cache-Control)", s)
-					continue
-				}
-				o.TargetedFields = append(o.TargetedFields, s)
+	if e, ok := fs["targeted_fields"]; ok {
+		o.TargetedFields = d.fieldNames(e.val, e.path, "field", func(item *node, p, s string) bool {
+			switch http.CanonicalHeaderKey(s) {
+			case "Cache-Control", "Cdn-Cache-Control":
+				d.fail(item, p, ErrValue, "%s is always read: list only other targeted fields (e.g. Hitbox-Cache-Control)", s)
+				return false
 			}
-		}
+			return true
+		})
 	}
-	for name, dst := range map[string]*bool{"strip_targeted": &o.StripTargeted, "store_set_cookie": &o.StoreSetCookie} {
-		if e, ok := fs[name]; ok {
-			if b, ok := d.boolean(e.val, e.path); ok {
-				*dst = b
-			}
-		}
-	}
+	set(fs, "strip_targeted", &o.StripTargeted, d.boolean)
+	set(fs, "store_set_cookie", &o.StoreSetCookie, d.boolean)
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
 		d.heuristic(e.val, e.path, &o)
 	}

@@ -62,21 +62,9 @@ func (d *decoder) decodeServer(f *File, fs map[string]entry) {
 	f.MaxBody = DefaultMaxBody
 	f.MaxInflightBytes = DefaultMaxInflightBytes
 	f.Timeouts = defaultTimeouts()
-	if e, ok := fs["upstream_timeout"]; ok {
-		if v, ok := d.positiveDuration(e.val, e.path); ok {
-			f.UpstreamTimeout = v
-		}
-	}
-	if e, ok := fs["max_body"]; ok {
-		if v, ok := d.size(e.val, e.path); ok {
-			f.MaxBody = v
-		}
-	}
-	if e, ok := fs["max_inflight_bytes"]; ok {
-		if v, ok := d.size(e.val, e.path); ok {
-			f.MaxInflightBytes = v
-		}
-	}
+	set(fs, "upstream_timeout", &f.UpstreamTimeout, d.positiveDuration)
+	set(fs, "max_body", &f.MaxBody, d.size)
+	set(fs, "max_inflight_bytes", &f.MaxInflightBytes, d.size)
 	if e, ok := fs["timeouts"]; ok {
 		d.timeouts(e.val, e.path, &f.Timeouts)
 	}
@@ -96,13 +84,9 @@ func (d *decoder) timeouts(n *node, path string, t *Timeouts) {
 	if !ok {
 		return
 	}
-	for name, dst := range map[string]*time.Duration{"request_header": &t.RequestHeader, "body_idle": &t.BodyIdle, "keep_alive": &t.KeepAlive} {
-		if e, ok := fs[name]; ok {
-			if v, ok := d.positiveDuration(e.val, e.path); ok {
-				*dst = v
-			}
-		}
-	}
+	set(fs, "request_header", &t.RequestHeader, d.positiveDuration)
+	set(fs, "body_idle", &t.BodyIdle, d.positiveDuration)
+	set(fs, "keep_alive", &t.KeepAlive, d.positiveDuration)
 }
 
 // endpointTimeouts gives the endpoints that set no upstream_timeout the

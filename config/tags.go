@@ -62,24 +62,26 @@ func (d *decoder) tracing(n *node, path string) Tracing {
 	return t
 }
 
-// tagHeaders decodes `tag_headers`: a list of HTTP field names (null or
-// []: none).
-func (d *decoder) tagHeaders(n *node, path string) []string {
-	out := []string{}
+// fieldNames reads a list of HTTP field names (null: none), trimmed,
+// that check (if any) accepts; what names them in messages.
+func (d *decoder) fieldNames(n *node, path, what string, check func(item *node, p, s string) bool) []string {
+	var out []string
 	if n.kind == kindNull {
 		return out
 	}
-	items, ok := d.list(n, path, "a list of header names")
+	items, ok := d.list(n, path, "a list of "+what+" names")
 	if !ok {
 		return out
 	}
 	for i, item := range items {
 		p := indexPath(path, i)
-		if s, ok := d.str(item, p, "a header name"); ok {
-			if s = strings.TrimSpace(s); !isToken(s) {
-				d.fail(item, p, ErrValue, "invalid header name %q", s)
-				continue
-			}
+		s, ok := d.str(item, p, "a "+what+" name")
+		if s = strings.TrimSpace(s); !ok {
+			continue
+		}
+		if !isToken(s) {
+			d.fail(item, p, ErrValue, "invalid %s name %q", what, s)
+		} else if check == nil || check(item, p, s) {
 			out = append(out, s)
 		}
 	}
