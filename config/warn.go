@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -111,27 +112,21 @@ func (d *decoder) warnDeception(ep *Endpoint, p *cond, negated bool) {
 // response predicate on Content-Type keeps a private page that a
 // deceptive path reached from being stored as a static file.
 func constrains(p *cond, header string) bool {
-	if p == nil {
+	f := func(k *cond) bool { return constrains(k, header) }
+	switch {
+	case p == nil:
 		return false
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) > 0 && all(p.kids, f)
 	}
-	switch p.kind {
-	case "And":
-		for _, op := range p.kids {
-			if constrains(op, header) {
-				return true
-			}
-		}
-	case "Or":
-		for _, op := range p.kids {
-			if !constrains(op, header) {
-				return false
-			}
-		}
-		return len(p.kids) > 0
-	case "Header":
-		return strings.EqualFold(strings.TrimSpace(p.name), header) && !p.exist
-	}
-	return false
+	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && !p.exist
+}
+
+// all reports whether f holds for every one of kids.
+func all(kids []*cond, f func(*cond) bool) bool {
+	return !slices.ContainsFunc(kids, func(k *cond) bool { return !f(k) })
 }
 
 // deceptive says how a literal path pattern holds a sequence that a
@@ -168,81 +163,43 @@ func predicateLoc(ep *Endpoint, p *cond, field string) Loc {
 // excludes reports whether p is false for every message carrying the
 // header (so a message with it is never cached).
 func excludes(p *cond, header string) bool {
-	if p == nil {
+	f := func(k *cond) bool { return excludes(k, header) }
+	switch {
+	case p == nil:
 		return false
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) > 0 && all(p.kids, f)
 	}
-	switch p.kind {
-	case "And":
-		for _, op := range p.kids {
-			if excludes(op, header) {
-				return true
-			}
-		}
-	case "Or":
-		for _, op := range p.kids {
-			if !excludes(op, header) {
-				return false
-			}
-		}
-		return len(p.kids) > 0
-	case "Not":
-		return implies(p.kids[0], header)
-	}
-	return false
+	return p.kind == "Not" && implies(p.kids[0], header)
 }
 
 // implies reports whether p holds for every message carrying the header.
 func implies(p *cond, header string) bool {
-	if p == nil {
+	f := func(k *cond) bool { return implies(k, header) }
+	switch {
+	case p == nil:
 		return true
-	}
-	switch p.kind {
-	case "And":
-		for _, op := range p.kids {
-			if !implies(op, header) {
-				return false
-			}
-		}
-		return true
-	case "Or":
-		if len(p.kids) == 0 {
-			return true
-		}
-		for _, op := range p.kids {
-			if implies(op, header) {
-				return true
-			}
-		}
-	case "Not":
+	case p.kind == "And":
+		return all(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, f)
+	case p.kind == "Not":
 		return excludes(p.kids[0], header)
-	case "Header":
-		return strings.EqualFold(strings.TrimSpace(p.name), header) && p.exist
 	}
-	return false
+	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && p.exist
 }
 
 // alwaysTrue reports whether p holds for every message.
 func alwaysTrue(p *cond) bool {
-	if p == nil {
+	switch {
+	case p == nil:
 		return true
-	}
-	switch p.kind {
-	case "And":
-		for _, op := range p.kids {
-			if !alwaysTrue(op) {
-				return false
-			}
-		}
-		return true
-	case "Or":
-		if len(p.kids) == 0 {
-			return true
-		}
-		for _, op := range p.kids {
-			if alwaysTrue(op) {
-				return true
-			}
-		}
+	case p.kind == "And":
+		return all(p.kids, alwaysTrue)
+	case p.kind == "Or":
+		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, alwaysTrue)
 	}
 	return false
 }
@@ -281,17 +238,12 @@ func keyFromURL(es []*keyer) bool {
 // without parameters or wildcard that must hold), so that the key needs
 // no part from it.
 func pinsPath(p *cond) bool {
-	if p == nil {
+	switch {
+	case p == nil:
 		return false
-	}
-	switch p.kind {
-	case "And":
-		for _, op := range p.kids {
-			if pinsPath(op) {
-				return true
-			}
-		}
-	case "Path":
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, pinsPath)
+	case p.kind == "Path":
 		pp, err := predicate.Path(p.pattern)
 		return err == nil && len(pp.Names()) == 0 && !strings.Contains(p.pattern, "*")
 	}
