@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
@@ -32,15 +33,77 @@ const (
 	Composition
 )
 
-var backendTypeNames = []string{Memory: "Memory", Redis: "Redis", Disk: "Disk", Tarantool: "Tarantool", Composition: "Composition"}
-
 // String returns the type's name as the file writes it.
 func (t BackendType) String() string {
-	if t > 0 && int(t) < len(backendTypeNames) {
-		return backendTypeNames[t]
+	if k, ok := t.kind(); ok {
+		return k.names[0]
 	}
 	return "BackendType(" + strconv.Itoa(int(t)) + ")"
 }
+
+// backendKind is a row of the backend table: what the file calls a type
+// (its name, then hitbox's aliases), the fields its mapping takes, and
+// how it is decoded into its field of [Backend], built and dumped (after
+// its name, on the dump's line). A new store is a new row, a field of
+// Backend, and its entry in schema.json.
+type backendKind struct {
+	names  []string
+	fields []string
+	decode func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int)
+	build  func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend
+	dump   func(w *strings.Builder, b *Backend, secrets bool)
+}
+
+// kind returns t's row of the backend table.
+func (t BackendType) kind() (backendKind, bool) {
+	switch t {
+	case Memory:
+		return backendKind{names: []string{"Memory", "Moka"}, fields: []string{"type", "key", "value", "max_bytes", "max_capacity"},
+			decode: func(d *decoder, _ *node, _ string, fs map[string]entry, b *Backend, _ int) { b.Memory = d.memory(fs) },
+			build:  (*builder).memory, dump: dumpMemory}, true
+	case Redis:
+		return backendKind{names: []string{"Redis"}, fields: []string{"type", "key", "value", "url", "cluster", "sentinel",
+			"username", "password", "prefix", "pool_size", "timeouts", "breaker"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
+				b.Redis = d.redis(n, path, fs)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				if r := bl.redis(b, o, s, ""); r != nil {
+					return r
+				}
+				return nil
+			},
+			dump: func(w *strings.Builder, b *Backend, secrets bool) { dumpRedis(w, b.Redis, secrets) }}, true
+	case Disk:
+		return backendKind{names: []string{"Disk", "FeOxDb"}, fields: []string{"type", "key", "value", "path", "max_bytes"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
+				b.Disk = d.disk(n, path, fs, &b.Value, clean)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				return bl.leaf(b, o, s, openDisk)
+			},
+			dump: dumpDisk}, true
+	case Tarantool:
+		return backendKind{names: []string{"Tarantool"}, fields: []string{"type", "key", "value", "address", "user", "password", "space", "timeout"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
+				b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				return bl.leaf(b, o, s, openTarantool)
+			},
+			dump: dumpTarantool}, true
+	case Composition:
+		return backendKind{names: []string{"Composition"}, fields: []string{"type", "key", "l1", "l2", "policy", "invalidation"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
+				b.Composition = d.composition(n, path, fs)
+			},
+			build: (*builder).composition, dump: dumpComposition}, true
+	}
+	return backendKind{}, false
+}
+
+// backendTypes are the types of the backend table, in order.
+var backendTypes = []BackendType{Memory, Redis, Disk, Tarantool, Composition}
 
 // Backend is one node of the backend tree: a store, or a composition of
 // two backends. Exactly the field of its Type is set, holding the options
@@ -107,10 +170,6 @@ func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases m
 // Names the file may use for backend types, formats and policies, with
 // hitbox's aliases.
 var (
-	backendTypeInput = map[string]BackendType{
-		"Memory": Memory, "Moka": Memory, "Redis": Redis, "Disk": Disk, "FeOxDb": Disk,
-		"Tarantool": Tarantool, "Composition": Composition,
-	}
 	keyFormatInput   = enumOf(hitbox.KeyFormat.String, hitbox.ParseKeyFormat, map[string]hitbox.KeyFormat{"Bitcode": hitbox.KeyBinary})
 	valueFormatInput = enumOf(backend.Format.String, backend.ParseFormat,
 		map[string]backend.Format{"Bincode": backend.FormatBinary, "Rkyv": backend.FormatBinary})
@@ -140,15 +199,6 @@ func defaultBackend() *Backend {
 	return &Backend{Type: Memory, Loc: Loc{Path: "backend"}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
 }
 
-var backendFields = map[BackendType][]string{
-	Memory: {"type", "key", "value", "max_bytes", "max_capacity"},
-	Redis: {"type", "key", "value", "url", "cluster", "sentinel", "username", "password", "prefix", "pool_size",
-		"timeouts", "breaker"},
-	Disk:        {"type", "key", "value", "path", "max_bytes"},
-	Tarantool:   {"type", "key", "value", "address", "user", "password", "space", "timeout"},
-	Composition: {"type", "key", "l1", "l2", "policy", "invalidation"},
-}
-
 func (d *decoder) backend(n *node, path string) *Backend {
 	b := &Backend{Type: Memory, Loc: loc(n, path)}
 	clean := len(d.errs)
@@ -157,17 +207,23 @@ func (d *decoder) backend(n *node, path string) *Backend {
 		return b
 	}
 	var known []string
-	for _, t := range []BackendType{Memory, Redis, Disk, Tarantool, Composition} {
-		for _, f := range backendFields[t] {
+	types := map[string]BackendType{}
+	for _, t := range backendTypes {
+		k, _ := t.kind()
+		for _, f := range k.fields {
 			if !slices.Contains(known, f) {
 				known = append(known, f)
 			}
 		}
+		for _, name := range k.names {
+			types[name] = t
+		}
 	}
 	if t := n.get("type"); t != nil {
-		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", backendTypeInput); ok {
+		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", types); ok {
 			b.Type = typ
-			known = backendFields[typ]
+			k, _ := typ.kind()
+			known = k.fields
 		}
 	}
 	fs, _ := d.fields(n, path, "", false, known...)
@@ -178,18 +234,8 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	if e, ok := fs["value"]; ok {
 		b.Value = d.codec(e.val, e.path)
 	}
-	switch b.Type {
-	case Memory:
-		b.Memory = d.memory(fs)
-	case Redis:
-		b.Redis = d.redis(n, path, fs)
-	case Disk:
-		b.Disk = d.disk(n, path, fs, &b.Value, clean)
-	case Tarantool:
-		b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
-	case Composition:
-		b.Composition = d.composition(n, path, fs)
-	}
+	k, _ := b.Type.kind()
+	k.decode(d, n, path, fs, b, clean)
 	return b
 }
 

@@ -199,32 +199,27 @@ func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 }
 
 func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend {
-	switch b.Type {
-	case Memory:
-		mo := *b.Memory
-		mo.Now = o.Now
-		if b.Value != (backend.Codec{}) {
-			c := b.Value
-			mo.Codec = &c
-		}
-		m, err := memory.New(mo)
-		if !bl.check(b.Loc, err) {
-			return nil
-		}
-		s.closers = append(s.closers, func(context.Context) error { return m.Close() })
-		return m
-	case Redis:
-		if r := bl.redis(b, o, s, ""); r != nil {
-			return r
-		}
-		return nil
-	case Disk, Tarantool:
-		return bl.leaf(b, o, s)
-	case Composition:
-		return bl.composition(b, o, s)
+	if k, ok := b.Type.kind(); ok {
+		return k.build(bl, b, o, s)
 	}
 	bl.fail(b.Loc, ErrValue, "unknown backend type %v", b.Type)
 	return nil
+}
+
+// memory builds a Memory store; a value section makes it encode entries.
+func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	mo := *b.Memory
+	mo.Now = o.Now
+	if b.Value != (backend.Codec{}) {
+		c := b.Value
+		mo.Codec = &c
+	}
+	m, err := memory.New(mo)
+	if !bl.check(b.Loc, err) {
+		return nil
+	}
+	s.closers = append(s.closers, func(context.Context) error { return m.Close() })
+	return m
 }
 
 func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Backend {

@@ -68,25 +68,8 @@ func (f *File) Dump(w io.Writer) error {
 // secrets it writes passwords too (for comparing trees, never printed).
 func dumpBackend(w *strings.Builder, b *Backend, indent string, secrets bool) {
 	w.WriteString(b.Type.String())
-	switch b.Type {
-	case Memory:
-		if b.Memory.MaxEntries > 0 {
-			fmt.Fprintf(w, " max_capacity=%d", b.Memory.MaxEntries)
-		} else {
-			fmt.Fprintf(w, " max_bytes=%s", bytesize.Format(b.Memory.MaxBytes))
-		}
-	case Redis:
-		dumpRedis(w, b.Redis, secrets)
-	case Disk:
-		dumpDisk(w, b.Disk)
-	case Tarantool:
-		dumpTarantool(w, b.Tarantool, secrets)
-	case Composition:
-		c := b.Composition
-		fmt.Fprintf(w, " read=%v write=%v refill=%v", c.Read, c.Write, c.Refill)
-		if c.Invalidation != nil {
-			fmt.Fprintf(w, " invalidation=%q", c.Invalidation.Channel)
-		}
+	if k, ok := b.Type.kind(); ok {
+		k.dump(w, b, secrets)
 	}
 	if b.Key != 0 {
 		fmt.Fprintf(w, " key=%v", b.Key)
@@ -100,6 +83,22 @@ func dumpBackend(w *strings.Builder, b *Backend, indent string, secrets bool) {
 		dumpBackend(w, c.L1, indent+"  ", secrets)
 		fmt.Fprintf(w, "%s  l2: ", indent)
 		dumpBackend(w, c.L2, indent+"  ", secrets)
+	}
+}
+
+func dumpMemory(w *strings.Builder, b *Backend, _ bool) {
+	if b.Memory.MaxEntries > 0 {
+		fmt.Fprintf(w, " max_capacity=%d", b.Memory.MaxEntries)
+	} else {
+		fmt.Fprintf(w, " max_bytes=%s", bytesize.Format(b.Memory.MaxBytes))
+	}
+}
+
+func dumpComposition(w *strings.Builder, b *Backend, _ bool) {
+	c := b.Composition
+	fmt.Fprintf(w, " read=%v write=%v refill=%v", c.Read, c.Write, c.Refill)
+	if c.Invalidation != nil {
+		fmt.Fprintf(w, " invalidation=%q", c.Invalidation.Channel)
 	}
 }
 

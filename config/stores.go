@@ -164,13 +164,36 @@ func (s *Store) adopt(sh *shared) {
 	}
 }
 
+// opener opens a Disk or Tarantool store and returns its Close.
+type opener func(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error)
+
+func openDisk(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	do := *b.Disk
+	do.Codec, do.Now = b.Value, o.Now
+	k, err := disk.New(do)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, k.Close, nil
+}
+
+func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	to := *b.Tarantool
+	to.Codec, to.Now = b.Value, o.Now
+	t, err := tarantool.New(to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, func(context.Context) error { return t.Close() }, nil
+}
+
 // leaf builds a Disk or Tarantool store, or takes over the one of
 // o.Reuse with the same settings.
-func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
+func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backend.Backend {
 	var w strings.Builder
 	dumpBackend(&w, b, "", true)
 	sh := &shared{id: w.String(), refs: 1}
-	if b.Type == Disk {
+	if b.Disk != nil {
 		sh.file = diskFile(b.Disk.Path)
 	}
 	if o.Reuse != nil {
@@ -199,35 +222,26 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 			return nil
 		}
 		sh.b, sh.close = m, func(context.Context) error { return m.Close() }
-	case b.Type == Disk:
-		do := *b.Disk
-		do.Codec, do.Now = b.Value, o.Now
-		k, err := disk.New(do)
-		if !bl.check(b.Loc, err) {
-			return nil
-		}
-		sh.b, sh.close = k, k.Close
 	default:
-		to := *b.Tarantool
-		to.Codec, to.Now = b.Value, o.Now
-		t, err := tarantool.New(to)
-		if !bl.check(b.Loc, err) {
+		var err error
+		if sh.b, sh.close, err = open(b, o); !bl.check(b.Loc, err) {
 			return nil
 		}
-		sh.b, sh.close = t, func(context.Context) error { return t.Close() }
 	}
 	s.adopt(sh)
 	return sh.b
 }
 
 // dumpDisk describes k after "Disk" on the dump's line.
-func dumpDisk(w *strings.Builder, k *disk.Options) {
+func dumpDisk(w *strings.Builder, b *Backend, _ bool) {
+	k := b.Disk
 	fmt.Fprintf(w, " path=%q max_bytes=%s", k.Path, bytesize.Format(k.MaxBytes))
 }
 
 // dumpTarantool describes t after "Tarantool" on the dump's line; with
 // secrets it shows the password, otherwise only whether it is set.
-func dumpTarantool(w *strings.Builder, t *tarantool.Options, secrets bool) {
+func dumpTarantool(w *strings.Builder, b *Backend, secrets bool) {
+	t := b.Tarantool
 	fmt.Fprintf(w, " address=%q", t.Address)
 	if t.User != "" {
 		fmt.Fprintf(w, " user=%q", t.User)
