@@ -43,7 +43,7 @@ type File struct {
 	Endpoints []*Endpoint
 	// UpstreamTimeout is the upstream_timeout of endpoints that set none,
 	// and bounds the wait for the response headers of requests no endpoint
-	// accepts (default [defaultUpstreamTimeout]).
+	// accepts (default 60s).
 	UpstreamTimeout time.Duration
 	// MaxBody is the largest response body buffered and stored; a larger
 	// one streams through uncached (max_body, default [DefaultMaxBody]).
@@ -61,7 +61,7 @@ type File struct {
 	// Rfc9111 are the Rfc9111 mode's knobs (`rfc9111`).
 	Rfc9111 Rfc9111Options
 	// TagHeaders are the response headers whose space-separated tokens
-	// tag each entry (tag_headers, default [defaultTagHeaders]); empty:
+	// tag each entry (tag_headers, default [Surrogate-Key]); empty:
 	// none.
 	TagHeaders []string
 	// Tracing is the `tracing` section; its zero value (no section) means
@@ -86,7 +86,7 @@ type Endpoint struct {
 	// ID identifies the endpoint's entries (httpcache.Endpoint.ID): its
 	// name, or for an unnamed endpoint "def-" and a digest of its request
 	// predicates and extractors, which does not change when endpoints are
-	// inserted before it (see [File.Identify]).
+	// inserted before it (see docs/config.md).
 	ID  string
 	Loc Loc
 	// KeyHost keys entries by the request's host (key_host, default

@@ -45,7 +45,7 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend
 }
 
 // tarantool decodes the fields of `type: Tarantool`; its options are then
-// checked by tarantool's own Validate, as for [decoder.disk].
+// checked by tarantool's own Validate, as for disk.
 func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec backend.Codec, clean int) *tarantool.Options {
 	t := &tarantool.Options{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
 	if e, ok := fs["address"]; ok {
