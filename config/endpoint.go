@@ -8,7 +8,8 @@ import (
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
-var staleModeNames = []string{"", "Return", "Revalidate", "OffloadRevalidate"}
+// staleModeNames are hitbox's stale mode names, indexed by StaleMode.
+var staleModeNames = []string{"", hitbox.StaleReturn.String(), hitbox.StaleRevalidate.String(), hitbox.StaleOffloadRevalidate.String()}
 
 // defaultPolicy is the policy of an endpoint without one: Enabled{ttl: 5}.
 func defaultPolicy(path string) Policy {
@@ -128,11 +129,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 			}
 		}
 	}
-	if e, ok := fs["stale"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			p.Stale = &v
-		}
-	}
+	set(fs, "stale", &p.Stale, func(n *node, path string) (*time.Duration, bool) {
+		v, ok := d.duration(n, path)
+		return &v, ok
+	})
 	set(fs, "keep", &p.Keep, d.duration)
 	if e, ok := fs["stale_if_error"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
@@ -152,11 +152,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 			}
 		}
 	}
-	if e, ok := fs["concurrency"]; ok {
-		if c, ok := d.integer(e.val, e.path, 1, math.MaxInt32); ok {
-			p.Concurrency = int(c)
-		}
-	}
+	set(fs, "concurrency", &p.Concurrency, func(n *node, path string) (int, bool) {
+		c, ok := d.integer(n, path, 1, math.MaxInt32)
+		return int(c), ok
+	})
 	if p.TTL != nil && p.Stale != nil && *p.Stale >= *p.TTL {
 		d.warn(p.Loc, "stale %v is not less than ttl %v: entries expire before they turn stale", *p.Stale, *p.TTL)
 	}
