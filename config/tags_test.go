@@ -40,23 +40,22 @@ func TestBuiltTags(t *testing.T) {
 // variables decide) and samples everything in a section that says
 // nothing else.
 func TestTagHeadersAndTracing(t *testing.T) {
-	parse := func(src string) *File {
-		t.Helper()
-		f, _, err := Parse("x.yaml", []byte("upstream: http://127.0.0.1:3000\n"+src))
+	for _, tt := range []struct {
+		src     string
+		headers []string
+		tracing Tracing
+	}{
+		{"", []string{"Surrogate-Key"}, Tracing{}},
+		{"tag_headers: []\ntracing: {exporter: stdout}\n", []string{}, Tracing{Exporter: "stdout", SampleRatio: 1}},
+		{"tag_headers: [X-Tags]\ntracing: {endpoint: \"https://otel.example:4318\", sample_ratio: 0}\n", []string{"X-Tags"},
+			Tracing{Exporter: "otlp", Endpoint: "https://otel.example:4318", SampleRatio: 0}},
+	} {
+		f, _, err := Parse("x.yaml", []byte("upstream: http://127.0.0.1:3000\n"+tt.src))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%q: %v", tt.src, err)
 		}
-		return f
-	}
-	if f := parse(""); !slices.Equal(f.TagHeaders, []string{"Surrogate-Key"}) || f.Tracing != (Tracing{}) {
-		t.Errorf("defaults: tag headers %q, tracing %+v; want [Surrogate-Key] and the zero value", f.TagHeaders, f.Tracing)
-	}
-	f := parse("tag_headers: []\ntracing: {exporter: stdout}\n")
-	if len(f.TagHeaders) != 0 || f.Tracing != (Tracing{Exporter: "stdout", SampleRatio: 1}) {
-		t.Errorf("tag headers %q, tracing %+v; want none, and stdout sampling everything", f.TagHeaders, f.Tracing)
-	}
-	f = parse("tracing: {endpoint: \"https://otel.example:4318\", sample_ratio: 0}\n")
-	if f.Tracing != (Tracing{Exporter: "otlp", Endpoint: "https://otel.example:4318", SampleRatio: 0}) {
-		t.Errorf("tracing %+v; want otlp to the endpoint, sampling nothing", f.Tracing)
+		if !slices.Equal(f.TagHeaders, tt.headers) || f.Tracing != tt.tracing {
+			t.Errorf("%q: tag headers %q, tracing %+v; want %q, %+v", tt.src, f.TagHeaders, f.Tracing, tt.headers, tt.tracing)
+		}
 	}
 }
