@@ -51,13 +51,10 @@ type tracingConfig struct {
 
 // tracingFromFile returns f's tracing section.
 func tracingFromFile(f *config.File) tracingConfig {
-	// TODO(lead): f.Tracing: return tracingConfig(f.Tracing) once
-	// config.Tracing exists (the same fields; config makes a present
-	// section default to exporter otlp and sample_ratio 1, which
-	// tracingConfig expects: with Exporter set, SampleRatio 0 records only
-	// the traces sampled upstream).
-	_ = f
-	return tracingConfig{}
+	// config makes a present section default to exporter otlp and
+	// sample_ratio 1, as tracingConfig expects: with Exporter set,
+	// SampleRatio 0 records only the traces sampled upstream.
+	return tracingConfig(f.Tracing)
 }
 
 // defaultServiceName is the service.name of hitboxd's spans unless
