@@ -245,7 +245,7 @@ func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (res Result, e
 	ctx = orBackground(ctx)
 	if c.cfg.tracer != nil {
 		var span trace.Span
-		ctx, span = c.startSpan(ctx, SpanDo, trace.SpanKindInternal, AttrEndpoint.String(req.Endpoint))
+		ctx, span = c.startSpan(ctx, SpanDo, false, req.Endpoint)
 		defer func() { endDo(span, res, err) }()
 	}
 	if fetch == nil {
@@ -360,8 +360,8 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	)
 	if c.cfg.tracer != nil {
 		var span trace.Span
-		ctx, span = c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
-		defer func() { endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok)) }()
+		ctx, span = c.startSpan(ctx, SpanBackendGet, true, req.Endpoint)
+		defer func() { endRead(span, err, src, ok) }()
 	}
 	if lg, isLG := c.b.(labeledGetter); isLG {
 		var label string
