@@ -447,7 +447,7 @@ func (d *decoder) bodyCondition(n *node, path string) (BodyCondition, bool) {
 
 // jq checks a jq expression.
 func (d *decoder) jq(n *node, path, expr string) bool {
-	if _, err := predicate.CompileJQ(expr); err != nil {
+	if _, err := predicate.JQ(expr); err != nil {
 		d.fail(n, path, ErrValue, "%s", strings.TrimPrefix(err.Error(), "predicate: "))
 		return false
 	}
