@@ -193,7 +193,6 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, c *call, res hi
 		h.failed(w, r, c, res, err)
 		return true
 	}
-	closePayload(res.Payload)
 	switch {
 	case c.rfc != nil && res.Value != nil:
 		return h.serveRFC(w, r, c, &res)
@@ -367,12 +366,5 @@ func (b *forwardWriter) Unwrap() http.ResponseWriter { return b.w }
 func (b *forwardWriter) finish() {
 	if !b.wrote && !b.hijacked {
 		b.WriteHeader(http.StatusOK)
-	}
-}
-
-// closePayload closes a payload nobody will use.
-func closePayload(p any) {
-	if cl, ok := p.(io.Closer); ok {
-		_ = cl.Close()
 	}
 }

@@ -114,13 +114,12 @@ func (c *tcall) request() hitbox.Request {
 // back as bytes in the cached form (stored when storable, marked Failed
 // when its status is a failure one); a body larger than the limit, or
 // than what the in-flight budget allows, goes to this caller only, as a
-// stream (Payload). A transport error, or a body that fails mid-way, is
+// stream given to its slot (the flight carries no bytes). A transport error, or a body that fails mid-way, is
 // an upstream error.
 func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	var kept int64
 	defer func() {
 		if p := recover(); p != nil {
-			closePayload(f.Payload)
 			f, err = hitbox.Fetched{}, &upstreamError{fmt.Errorf("httpcache: panic in transport: %v", p)}
 		}
 		c.s.keep(kept)
@@ -156,7 +155,8 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if resp.ContentLength > cfg.maxBody && !head {
 		cfg.stats.TooLarge.Add(1)
 		stop()
-		return hitbox.Fetched{Payload: newClientStream(resp, nil, cancel)}, nil
+		c.s.give(newClientStream(resp, nil, cancel))
+		return hitbox.Fetched{}, nil
 	}
 	hint := resp.ContentLength
 	if head {
@@ -181,7 +181,8 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 			cfg.stats.TooLarge.Add(1)
 		}
 		stop()
-		return hitbox.Fetched{Payload: newClientStream(resp, b, cancel)}, nil
+		c.s.give(newClientStream(resp, b, cancel))
+		return hitbox.Fetched{}, nil
 	}
 	kept = int64(cap(b))
 	_ = resp.Body.Close()
@@ -281,19 +282,14 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 		resp, err := t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 		return resp, true, err
 	}
-	if cs, ok := res.Payload.(*clientStream); ok {
-		resp := cs.resp
-		resp.Request = c.req
-		if sb, ok := resp.Body.(*streamBody); ok {
-			sb.watch(c.req.Context())
+	// A Miss of this call's own fetch (never a stale stand-in) may be a
+	// response streamed to this caller; any other answer leaves it for
+	// detach to close.
+	if res.Status == hitbox.Miss && !res.StaleIfError {
+		if cs := c.s.take(); cs != nil {
+			return c.streamed(cs, res.Forward), true, nil
 		}
-		if resp.Header == nil {
-			resp.Header = http.Header{}
-		}
-		setForwarded(resp.Header, nil, forwardStatus(res.Forward, resp.StatusCode, false))
-		return resp, true, nil
 	}
-	closePayload(res.Payload)
 	if res.Value == nil && res.Status == hitbox.Miss {
 		return nil, true, errors.New("httpcache: base RoundTripper returned no response")
 	}
@@ -317,6 +313,21 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 	resp, spare := fromView(&v, c.req, 2)
 	setForwarded(resp.Header, spare, forwardStatus(res.Forward, v.status, res.Stored))
 	return resp, true, nil
+}
+
+// streamed answers with the response the call's fetch streams: its body
+// stops when the caller's request context ends.
+func (c *tcall) streamed(cs *clientStream, fwd hitbox.Forward) *http.Response {
+	resp := cs.resp
+	resp.Request = c.req
+	if sb, ok := resp.Body.(*streamBody); ok {
+		sb.watch(c.req.Context())
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	setForwarded(resp.Header, nil, forwardStatus(fwd, resp.StatusCode, false))
+	return resp
 }
 
 // fresh returns the plan's request with its body rewound (a copy: a
@@ -370,19 +381,18 @@ func newResponse(req *http.Request, h http.Header, status int, body []byte) *htt
 // direct asks the base for r, nothing cached, through the flow with a
 // disabled policy (so that it is counted).
 func (t *Transport) direct(req, r *http.Request, endpoint string, fwd hitbox.Forward) (*http.Response, error) {
-	res, err := t.cache.Do(req.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
-		func(context.Context) (hitbox.Fetched, error) {
-			resp, err := t.base.RoundTrip(r)
-			if err != nil {
-				return hitbox.Fetched{}, err
-			}
-			return hitbox.Fetched{Payload: resp}, nil
+	// A disabled policy runs the fetch on this goroutine before Do
+	// returns: the response comes back through resp.
+	var resp *http.Response
+	_, err := t.cache.Do(req.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
+		func(context.Context) (f hitbox.Fetched, err error) {
+			resp, err = t.base.RoundTrip(r)
+			return f, err
 		})
 	if err != nil {
 		return nil, err
 	}
-	resp, ok := res.Payload.(*http.Response)
-	if !ok || resp == nil {
+	if resp == nil {
 		return nil, errors.New("httpcache: base RoundTripper returned no response")
 	}
 	resp.Request = req

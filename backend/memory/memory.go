@@ -295,7 +295,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 		if err != nil {
 			return b.fail("set", err)
 		}
-		it.entry.Value, it.entry.Decoded = raw, nil
+		it.entry.Value = raw
 	}
 	w := weight(key, it)
 	if b.maxBytes > 0 && (w > b.maxBytes || w > maxWeight) {
