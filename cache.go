@@ -326,11 +326,6 @@ func fromEntry(e backend.Entry, s Status, src string) Result {
 	return Result{Value: e.Value, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
 }
 
-// labeledGetter is what a composition offers to say which layer answered.
-type labeledGetter interface {
-	GetLabeled(ctx context.Context, key string) (backend.Entry, bool, string, error)
-}
-
 // read looks the key up; a backend error is a miss, counted.
 func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string) {
 	if c.cfg.backendTimeout > 0 {
@@ -349,14 +344,10 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 		ctx, span = c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
 		defer func() { endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok)) }()
 	}
-	if lg, isLG := c.b.(labeledGetter); isLG {
-		var label string
-		e, ok, label, err = lg.GetLabeled(ctx, req.Key)
-		if label != "" {
-			src = label
-		}
-	} else {
-		e, ok, err = c.b.Get(ctx, req.Key)
+	var label string
+	e, ok, label, err = backend.GetLabeled(ctx, c.b, req.Key)
+	if label != "" {
+		src = label
 	}
 	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})

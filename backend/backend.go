@@ -79,6 +79,33 @@ type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
 
+// LabeledGetter is an optional interface a [Backend] that stands for
+// several stores (a composition, or a wrapper around one) implements to say
+// which of them answered a read, so that the flow's events and statuses
+// name it. A wrapper forwards it so that labels survive wrapping.
+type LabeledGetter interface {
+	// GetLabeled is Get that also returns the label of the store that
+	// answered a hit ("l1", "l2.l1", ...); the label is empty on a miss
+	// or an error, and may be empty on a hit (the caller then uses the
+	// backend's own [Label]).
+	GetLabeled(ctx context.Context, key string) (e Entry, ok bool, label string, err error)
+}
+
+// GetLabeled reads key from b with the label of the store that answered a
+// hit: through [LabeledGetter] when b implements it, else b's Get labelled
+// with [Label](b).
+func GetLabeled(ctx context.Context, b Backend, key string) (e Entry, ok bool, label string, err error) {
+	if lg, is := b.(LabeledGetter); is {
+		e, ok, label, err = lg.GetLabeled(ctx, key)
+	} else {
+		e, ok, err = b.Get(ctx, key)
+	}
+	if ok && err == nil && label == "" {
+		label = Label(b)
+	}
+	return e, ok, label, err
+}
+
 // Labeled is an optional interface a [Backend] may implement to name itself
 // in statuses, stats and errors ("memory", "redis", "l1", "l2.l1", ...).
 type Labeled interface {

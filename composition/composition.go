@@ -38,7 +38,8 @@ type Composition struct {
 // layer is one of the two backends with what the composition counts of it.
 type layer struct {
 	b     backend.Backend
-	inner *Composition // b itself when it is a composition, else nil
+	inner *Composition          // b itself when it is a composition, else nil
+	lg    backend.LabeledGetter // b itself when it says which store answered, else nil
 	stats counters     // calls the composition made to b, as it saw them
 }
 
@@ -71,6 +72,7 @@ func New(l1, l2 backend.Backend, o Options) (*Composition, error) {
 	for i, b := range []backend.Backend{l1, l2} {
 		c.layers[i].b = b
 		c.layers[i].inner, _ = b.(*Composition)
+		c.layers[i].lg, _ = b.(backend.LabeledGetter)
 	}
 	c.setLabel(o.Label)
 	return c, nil
