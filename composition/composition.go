@@ -40,7 +40,7 @@ type layer struct {
 	b     backend.Backend
 	inner *Composition          // b itself when it is a composition, else nil
 	lg    backend.LabeledGetter // b itself when it says which store answered, else nil
-	stats counters     // calls the composition made to b, as it saw them
+	stats counters              // calls the composition made to b, as it saw them
 }
 
 // labels are a composition's own label and its layers'.
