@@ -188,16 +188,18 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 	return c.b.Delete(orBackground(ctx), key)
 }
 
-// Shutdown waits for shared upstream calls and stores in flight and, when
+// Close waits for shared upstream calls and stores in flight and, when
 // the Cache made its own offload runner, for background work; it returns
 // ctx.Err() if ctx ends first. It also stops the coarse clock of its
-// Typeds' in-process layers (which then read the precise time). Calls made
-// after Shutdown still work but their background work is dropped.
-func (c *Cache) Shutdown(ctx context.Context) error {
+// Typeds' in-process layers (which then read the precise time). It does
+// not close the backend. Close is idempotent: calling it again waits
+// again, and returns nil once nothing runs. Calls made after Close still
+// work, but their background work is dropped.
+func (c *Cache) Close(ctx context.Context) error {
 	ctx = orBackground(ctx)
 	var errs []error
 	if c.owned != nil {
-		errs = append(errs, c.owned.Shutdown(ctx))
+		errs = append(errs, c.owned.Close(ctx))
 	}
 	errs = append(errs, c.track.wait(ctx))
 	c.stopCoarse()

@@ -439,7 +439,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New with valid options = %v", err)
 	}
-	_ = c.Shutdown(t.Context())
+	_ = c.Close(t.Context())
 }
 
 // TestFailedRefreshSharedWithJoiners checks that a caller that joins a

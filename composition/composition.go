@@ -117,8 +117,9 @@ func (c *Composition) Layers() (l1, l2 backend.Backend) {
 // owns: the layer calls of operations in flight and the race losers
 // finishing in the background (those handed to an [Offloader] included).
 // When ctx ends first, Close cancels the race calls and returns ctx.Err()
-// without waiting further. Calling Close again waits again. Close does not
-// close the layers.
+// without waiting further. Close is idempotent: calling it again waits
+// again, and returns nil once nothing runs. Close does not close the
+// layers.
 func (c *Composition) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()

@@ -217,7 +217,7 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 		if !bl.check(b.Loc, err) {
 			return nil
 		}
-		sh.b, sh.close = m, func(context.Context) error { return m.Close() }
+		sh.b, sh.close = m, m.Close
 	case b.Type == Disk:
 		k, err := disk.New(diskOptions(b.Disk, b.Value, o))
 		if !bl.check(b.Loc, err) {
@@ -229,7 +229,7 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 		if !bl.check(b.Loc, err) {
 			return nil
 		}
-		sh.b, sh.close = t, func(context.Context) error { return t.Close() }
+		sh.b, sh.close = t, t.Close
 	}
 	s.adopt(sh)
 	return sh.b

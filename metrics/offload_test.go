@@ -61,7 +61,7 @@ hitbox_offload_dropped_total{task="revalidate"} 1
 		r.TryGoKey("revalidate", "/users/7", func(context.Context) { <-hold })
 		r.TryGoKey("revalidate", "/users/7", func(context.Context) {})
 		close(hold)
-		if err := r.Shutdown(context.Background()); err != nil {
+		if err := r.Close(context.Background()); err != nil {
 			t.Fatalf("Shutdown = %v", err)
 		}
 		r.TryGo("revalidate", func(context.Context) {}) // dropped: shut down

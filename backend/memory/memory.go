@@ -416,12 +416,13 @@ func (b *Backend) Stats() backend.Stats {
 // otherwise).
 func (b *Backend) Label() string { return b.label }
 
-// Close drops every entry and stops the cache's background clean-up. The
-// first call returns nil; later calls, and every other method afterwards,
-// return an error wrapping [backend.ErrClosed]. Stats and Label still work.
-func (b *Backend) Close() error {
+// Close drops every entry and stops the cache's background clean-up; it
+// does not block, so ctx is unused. It is idempotent: every call returns
+// nil. Every other method afterwards returns an error wrapping
+// [backend.ErrClosed]; Stats and Label still work.
+func (b *Backend) Close(context.Context) error {
 	if !b.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.cache.StopAllGoroutines()
 	if b.coarse != nil {

@@ -152,9 +152,10 @@ func (i *Invalidator) Stats() InvalidatorStats {
 }
 
 // Close unsubscribes and waits for the Invalidator's goroutine (and so for
-// a callback in progress) to end. It is safe to call more than once; it
-// always returns nil.
-func (i *Invalidator) Close() error {
+// a callback in progress) to end, or for ctx to end (then it returns ctx's
+// error and the goroutine ends on its own). It is idempotent: once the
+// goroutine ended, every call returns nil.
+func (i *Invalidator) Close(ctx context.Context) error {
 	i.cancel()
 	i.mu.Lock()
 	i.closed = true
@@ -162,8 +163,15 @@ func (i *Invalidator) Close() error {
 		_ = i.ps.Close()
 	}
 	i.mu.Unlock()
-	<-i.done
-	return nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-i.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("redis invalidator: close: %w", ctx.Err())
+	}
 }
 
 // run subscribes, serves the subscription until it fails, and subscribes

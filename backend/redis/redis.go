@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is a [backend.Backend] on Redis: standalone, cluster or
@@ -386,15 +387,16 @@ func (b *Backend) goTracked(fn func()) bool {
 
 // Close stops the lock extensions and the subscriptions the Backend
 // started, waits for them, and closes the client when the Backend made it.
-// Locks still held then expire at their TTL. The first call returns the
-// client's Close error; later calls, and every other method afterwards,
-// return an error wrapping [backend.ErrClosed]. Stats and Label still
-// work.
-func (b *Backend) Close() error {
+// Locks still held then expire at their TTL. When ctx ends first, Close
+// returns ctx's error and the client is closed once those goroutines end.
+// The first call returns the client's Close error; Close is idempotent:
+// later calls return nil. Every other method afterwards returns an error
+// wrapping [backend.ErrClosed]; Stats and Label still work.
+func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.closed.Store(true)
 	subs := b.subs
@@ -402,13 +404,17 @@ func (b *Backend) Close() error {
 	b.mu.Unlock()
 	b.cancelBG()
 	for _, s := range subs {
-		_ = s.Close()
+		_ = s.Close(ctx)
 	}
-	b.wg.Wait()
-	if b.ownClient {
-		if err := b.client.Close(); err != nil {
-			return fmt.Errorf("%s: close: %w", b.label, err)
+	err := lifecycle.Await(ctx, func() error {
+		b.wg.Wait()
+		if b.ownClient {
+			return b.client.Close()
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: close: %w", b.label, err)
 	}
 	return nil
 }

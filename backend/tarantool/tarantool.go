@@ -13,6 +13,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is a [backend.Backend] on a Tarantool space: one tuple per entry,
@@ -381,29 +382,34 @@ func (b *Backend) goTracked(fn func()) bool {
 }
 
 // Close stops the sweep and the connection attempts, waits for them, and
-// closes the connections; requests in flight fail. The first call returns
-// nil or the first error closing a connection; later calls, and every
-// other method afterwards, return an error wrapping [backend.ErrClosed].
-// Stats and Label still work.
-func (b *Backend) Close() error {
+// closes the connections; requests in flight fail. When ctx ends first,
+// Close returns ctx's error and the connections are closed once those
+// goroutines end. The first call returns nil or the errors closing the
+// connections; Close is idempotent: later calls return nil. Every other
+// method afterwards returns an error wrapping [backend.ErrClosed]; Stats
+// and Label still work.
+func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.closed.Store(true)
 	b.mu.Unlock()
 	b.cancelBG()
-	b.wg.Wait()
-	var errs []error
-	for i := range b.conns {
-		if c := b.conns[i].Swap(nil); c != nil {
-			if err := c.Close(); err != nil {
-				errs = append(errs, err)
+	err := lifecycle.Await(ctx, func() error {
+		b.wg.Wait()
+		var errs []error
+		for i := range b.conns {
+			if c := b.conns[i].Swap(nil); c != nil {
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
+		return errors.Join(errs...)
+	})
+	if err != nil {
 		return fmt.Errorf("%s: close: %w", b.label, err)
 	}
 	return nil

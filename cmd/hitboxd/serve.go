@@ -282,7 +282,7 @@ func (g *generation) close(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("requests in flight: %w", ctx.Err()))
 	}
-	errs = append(errs, g.cache.Shutdown(ctx), g.runner.Shutdown(ctx), g.store.Close(ctx))
+	errs = append(errs, g.cache.Close(ctx), g.runner.Close(ctx), g.store.Close(ctx))
 	if g.unwatch != nil {
 		g.unwatch()
 	}
@@ -305,12 +305,12 @@ func (d *daemon) newGeneration(f *config.File, prev *generation) (*generation, e
 	}
 	store, err := f.BuildStore(o)
 	if err != nil {
-		_ = runner.Shutdown(context.Background())
+		_ = runner.Close(context.Background())
 		return nil, err
 	}
 	cache, err := hitbox.New(store.Backend, hitbox.WithRecorder(d.met), hitbox.WithOffload(runner), hitbox.WithLogger(d.log))
 	if err != nil {
-		_ = runner.Shutdown(context.Background())
+		_ = runner.Close(context.Background())
 		_ = store.Close(context.Background())
 		return nil, err
 	}
