@@ -327,7 +327,7 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 	purge := func(prefix string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*timeout)
 		defer cancel()
-		_, _ = purgeBackend(ctx, l1, prefix)
+		_, _ = backend.PurgePrefix(ctx, l1, prefix)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -347,35 +347,4 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 	}
 	b.subs = append(b.subs, inv)
 	return inv, nil
-}
-
-// purgeBackend purges prefix from b with its Purge, or with List and
-// Delete when it has none.
-func purgeBackend(ctx context.Context, b backend.Backend, prefix string) (int, error) {
-	if p, ok := b.(backend.Purger); ok {
-		n, err := p.Purge(ctx, prefix)
-		if !errors.Is(err, errors.ErrUnsupported) {
-			return n, err
-		}
-	}
-	l, ok := b.(backend.Lister)
-	if !ok {
-		return 0, fmt.Errorf("%T can neither purge nor list: %w", b, errors.ErrUnsupported)
-	}
-	var keys []string
-	if err := l.List(ctx, prefix, func(k backend.KeyInfo) bool {
-		keys = append(keys, k.Key)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, k := range keys {
-		if ok, err := b.Delete(ctx, k); err != nil {
-			return n, err
-		} else if ok {
-			n++
-		}
-	}
-	return n, nil
 }
