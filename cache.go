@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 	"github.com/hitbox-go/hitbox/offload"
 )
 
@@ -135,8 +136,8 @@ type Cache struct {
 	seq     uint64 // slot counter for Concurrency > 1; guarded by seqMu
 	seqMu   sync.Mutex
 
-	track tracker   // shared calls in flight
-	retry retryGate // keys whose upstream failed recently (StaleIfError)
+	track lifecycle.Group // shared calls in flight
+	retry retryGate       // keys whose upstream failed recently (StaleIfError)
 
 	coarseMu sync.Mutex         // guards coarse
 	coarse   *otter.CoarseClock // the clock of Typed's in-process layers (nil until one needs it)
@@ -159,7 +160,7 @@ func New(b backend.Backend, opts ...Option) (*Cache, error) {
 	}
 	c.cfg.defaults()
 	if c.source == "" {
-		c.source = "backend"
+		c.source = backend.DefaultLabel
 	}
 	if l, ok := b.(backend.Locker); ok {
 		c.locker = l
@@ -201,7 +202,7 @@ func (c *Cache) Close(ctx context.Context) error {
 	if c.owned != nil {
 		errs = append(errs, c.owned.Close(ctx))
 	}
-	errs = append(errs, c.track.wait(ctx))
+	errs = append(errs, c.track.Wait(ctx))
 	c.stopCoarse()
 	return errors.Join(errs...)
 }

@@ -3,7 +3,6 @@ package hitbox
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -95,8 +94,8 @@ func (c *Cache) flightKey(req Request) string {
 // another instance's entry), then calls the upstream with a timeout of its
 // own, started once the wait is over.
 func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *flight) error {
-	c.track.add()
-	defer c.track.done()
+	c.track.Add() // never closed: calls after Close still work
+	defer c.track.Done()
 	base := context.WithoutCancel(callerCtx)
 	timeout := c.upstreamTimeout(req)
 
@@ -173,8 +172,8 @@ func (c *Cache) revalidate(ctx context.Context, req Request, fetch Fetch) {
 
 // leadRefresh is lead without the re-check (the entry is known stale).
 func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *flight) error {
-	c.track.add()
-	defer c.track.done()
+	c.track.Add() // never closed: calls after Close still work
+	defer c.track.Done()
 	ctx, cancel := context.WithTimeout(ctx, c.upstreamTimeout(req))
 	defer cancel()
 	f, err := c.callUpstream(ctx, req, fetch)
@@ -219,46 +218,5 @@ func (c *Cache) storable(req Request, f Fetched, fl *flight) {
 	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
 	if f.stored != nil {
 		f.stored(fl.entry)
-	}
-}
-
-// tracker counts work in flight so that Shutdown can wait for it.
-type tracker struct {
-	mu   sync.Mutex // guards n and idle
-	n    int
-	idle chan struct{} // closed when n drops to zero; nil while n == 0
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.idle = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 {
-		close(t.idle)
-		t.idle = nil
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) wait(ctx context.Context) error {
-	t.mu.Lock()
-	idle := t.idle
-	t.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -112,6 +112,10 @@ type Labeled interface {
 	Label() string
 }
 
+// DefaultLabel is the name the flow (as its events' Source), the metrics
+// and hitboxd give a backend that has no label of its own.
+const DefaultLabel = "backend"
+
 // Label returns b's label when it implements [Labeled], and otherwise the
 // empty string.
 func Label(b Backend) string {

@@ -51,10 +51,7 @@ func (t *Transport) answerRFCResponse(c *tcall, res *hitbox.Result) (*http.Respo
 		setForwarded(h, nil, forwardStatus(res.Forward, 0, false))
 		return newResponse(c.req, h, http.StatusBadGateway, []byte("upstream failed\n")), true, nil
 	case a.status == http.StatusNotModified:
-		return &http.Response{
-			Status: "304 Not Modified", StatusCode: a.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: a.header, Body: http.NoBody, Request: c.req,
-		}, true, nil
+		return httpResponse(c.req, a.header, a.status, http.NoBody, 0), true, nil
 	}
 	return newResponse(c.req, a.header, a.status, a.body), true, nil
 }

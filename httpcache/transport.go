@@ -98,9 +98,7 @@ func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
 	if ok || err != nil {
 		return resp, err
 	}
-	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
-	if retry {
-		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
+	if t.undecodable(c.req.Context(), &c.p, retry) {
 		return t.roundTrip(&tcall{t: t, p: c.p, req: c.req, head: c.head, s: newSlot(nil, t.cfg.budget), rfc: c.rfc.again()}, false)
 	}
 	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
@@ -365,17 +363,7 @@ func newResponse(req *http.Request, h http.Header, status int, body []byte) *htt
 		}
 		rc = http.NoBody
 	}
-	return &http.Response{
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode:    status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		Body:          rc,
-		ContentLength: n,
-		Request:       req,
-	}
+	return httpResponse(req, h, status, rc, n)
 }
 
 // direct asks the base for r, nothing cached, through the flow with a
