@@ -21,7 +21,9 @@ func TestJitterSpreadsLifetimes(t *testing.T) {
 	c, m := newCache(t)
 	const ttl, stale, jitter = time.Minute, 30 * time.Second, 10 * time.Second
 	p := hitbox.Policy{TTL: ttl, Stale: stale, Jitter: jitter}
-	ok := func(context.Context) (hitbox.Fetched, error) { return hitbox.Fetched{Value: []byte("v"), Store: true}, nil }
+	ok := func(context.Context) (hitbox.Fetched, error) {
+		return hitbox.Fetched{Value: []byte("v"), Store: true}, nil
+	}
 	seen := map[time.Duration]bool{}
 	for i := range 20 {
 		key := "k" + string(rune('a'+i))
