@@ -28,7 +28,7 @@ func (t *Transport) roundTripRFC(c *tcall) (*http.Response, error) {
 		}
 		return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 	case rfcRevalidate:
-		defer c.s.detach()
+		defer c.detach()
 		res, err := t.revalidateNow(ctx, c.p.r, c.request(), c, &c.led)
 		resp, ok, err := t.answer(c, res, err)
 		if ok || err != nil {

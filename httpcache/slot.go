@@ -20,10 +20,9 @@ import (
 //
 // The slot also holds, until its owner is done, the in-flight budget of
 // the response its fetch recorded (keep), so that the bytes stay counted
-// while the flow stores and serves them, and, for the Transport, the
-// response its fetch could not buffer (give): flights carry bytes only, so
-// a streamed response goes from the fetch to its own caller here, and is
-// closed when the caller left or did not take it.
+// while the flow stores and serves them. Its mutex also guards the
+// Transport's streamed response (tcall.give), which must not outlive the
+// owner either.
 type slot struct {
 	mu       sync.Mutex // guards everything below
 	w        http.ResponseWriter
@@ -36,7 +35,6 @@ type slot struct {
 	cancel   context.CancelFunc // ends the handler of a streamed response
 	left     bool               // detach ran: the owner is done
 	reserved int64
-	stream   *clientStream // given by the fetch, not yet taken
 }
 
 func newSlot(w http.ResponseWriter, bud *budget) slot { return slot{w: w, bud: bud} }
@@ -179,45 +177,14 @@ func (s *slot) keep(n int64) {
 	s.mu.Unlock()
 }
 
-// give hands the owner the response its fetch streams instead of
-// buffering; it is closed at once when the owner is done.
-func (s *slot) give(cs *clientStream) {
-	s.mu.Lock()
-	if s.left {
-		s.mu.Unlock()
-		_ = cs.Close()
-		return
-	}
-	old := s.stream
-	s.stream = cs
-	s.mu.Unlock()
-	if old != nil {
-		_ = old.Close()
-	}
-}
-
-// take returns the response the fetch gave, if any, and forgets it.
-func (s *slot) take() *clientStream {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cs := s.stream
-	s.stream = nil
-	return cs
-}
-
-// detach is the owner's last word: the slot closes, the budget it holds
-// is released and a streamed response nobody took is closed.
+// detach is the owner's last word: the slot closes and the budget it
+// holds is released.
 func (s *slot) detach() {
 	s.mu.Lock()
 	s.closed, s.left = true, true
 	n := s.reserved
 	s.reserved = 0
 	s.w = nil
-	cs := s.stream
-	s.stream = nil
 	s.mu.Unlock()
 	s.bud.release(n)
-	if cs != nil {
-		_ = cs.Close()
-	}
 }

@@ -66,6 +66,47 @@ type tcall struct {
 	s    slot                   // holds the in-flight budget of the recorded body
 	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
 	rfc  *rfcCall               // nil: SemanticsHitbox
+
+	// stream is the response this call's fetch streams instead of
+	// buffering, not yet taken (guarded by s.mu). Flights carry bytes
+	// only, so it goes from the fetch to its own caller here, and is
+	// closed when the caller left or did not take it.
+	stream *clientStream
+}
+
+// give hands the caller the response its fetch streams; it is closed at
+// once when the caller is done.
+func (c *tcall) give(cs *clientStream) {
+	c.s.mu.Lock()
+	if c.s.left {
+		c.s.mu.Unlock()
+		_ = cs.Close()
+		return
+	}
+	old := c.stream
+	c.stream = cs
+	c.s.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
+// take returns the response the fetch gave, if any, and forgets it.
+func (c *tcall) take() *clientStream {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	cs := c.stream
+	c.stream = nil
+	return cs
+}
+
+// detach is the caller's last word: the slot's, then a streamed response
+// nobody took is closed.
+func (c *tcall) detach() {
+	c.s.detach()
+	if cs := c.take(); cs != nil {
+		_ = cs.Close()
+	}
 }
 
 // RoundTrip answers req from the cache or the base RoundTripper.
@@ -92,7 +133,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip answers a cacheable request through the flow. retry allows
 // one more flow call after cached bytes failed to decode.
 func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
-	defer c.s.detach()
+	defer c.detach()
 	res, err := t.do(c.req.Context(), c.p.r, c.request(), c, &c.led)
 	resp, ok, err := t.answer(c, res, err)
 	if ok || err != nil {
@@ -153,7 +194,7 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if resp.ContentLength > cfg.maxBody && !head {
 		cfg.stats.TooLarge.Add(1)
 		stop()
-		c.s.give(newClientStream(resp, nil, cancel))
+		c.give(newClientStream(resp, nil, cancel))
 		return hitbox.Fetched{}, nil
 	}
 	hint := resp.ContentLength
@@ -179,7 +220,7 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 			cfg.stats.TooLarge.Add(1)
 		}
 		stop()
-		c.s.give(newClientStream(resp, b, cancel))
+		c.give(newClientStream(resp, b, cancel))
 		return hitbox.Fetched{}, nil
 	}
 	kept = int64(cap(b))
@@ -284,7 +325,7 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 	// response streamed to this caller; any other answer leaves it for
 	// detach to close.
 	if res.Status == hitbox.Miss && !res.StaleIfError {
-		if cs := c.s.take(); cs != nil {
+		if cs := c.take(); cs != nil {
 			return c.streamed(cs, res.Forward), true, nil
 		}
 	}
