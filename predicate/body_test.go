@@ -40,21 +40,6 @@ func (endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// failing delivers data, then err.
-type failing struct {
-	data string
-	err  error
-}
-
-func (f *failing) Read(p []byte) (int, error) {
-	if f.data == "" {
-		return 0, f.err
-	}
-	n := copy(p, f.data)
-	f.data = f.data[n:]
-	return n, nil
-}
-
 // readAll reads the rest of body, failing the test on an error.
 func readAll(t *testing.T, body io.Reader) string {
 	t.Helper()
