@@ -58,10 +58,10 @@ type Backend struct {
 	// bg is canceled by Close: lock extensions and subscriptions end.
 	bg       context.Context
 	cancelBG context.CancelFunc
-	mu       sync.Mutex     // guards closed against wg.Add, and subs
-	closed   atomic.Bool    // set under mu; read without it
-	wg       sync.WaitGroup // the goroutines the Backend started
-	subs     []*Invalidator // the subscriptions made by Subscribe
+	mu       sync.Mutex      // guards closed, and subs
+	closed   atomic.Bool     // set under mu; read without it
+	group    lifecycle.Group // the goroutines the Backend started; closed by Close
+	subs     []*Invalidator  // the subscriptions made by Subscribe
 
 	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
 }
@@ -371,18 +371,7 @@ func (b *Backend) Stats() backend.Stats {
 // goTracked runs fn in a goroutine that Close waits for, and reports false
 // (running nothing) once the Backend is closed.
 func (b *Backend) goTracked(fn func()) bool {
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
-		return false
-	}
-	b.wg.Add(1)
-	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		fn()
-	}()
-	return true
+	return b.group.Go(fn)
 }
 
 // Close stops the lock extensions and the subscriptions the Backend
@@ -399,6 +388,7 @@ func (b *Backend) Close(ctx context.Context) error {
 		return nil
 	}
 	b.closed.Store(true)
+	b.group.Close()
 	subs := b.subs
 	b.subs = nil
 	b.mu.Unlock()
@@ -407,7 +397,7 @@ func (b *Backend) Close(ctx context.Context) error {
 		_ = s.Close(ctx)
 	}
 	err := lifecycle.Await(ctx, func() error {
-		b.wg.Wait()
+		_ = b.group.Wait(context.Background())
 		if b.ownClient {
 			return b.client.Close()
 		}

@@ -47,9 +47,9 @@ type Backend struct {
 	// bg is canceled by Close: connection attempts and the sweep end.
 	bg       context.Context
 	cancelBG context.CancelFunc
-	mu       sync.Mutex     // guards closed against wg.Add and conns
-	closed   atomic.Bool    // set under mu; read without it
-	wg       sync.WaitGroup // the goroutines the Backend started
+	mu       sync.Mutex      // guards closed and conns
+	closed   atomic.Bool     // set under mu; read without it
+	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 
 	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
 	entries, bytes                                    atomic.Int64 // from the last sweep; -1 before
@@ -372,13 +372,7 @@ func (b *Backend) Stats() backend.Stats {
 // goTracked runs fn in a goroutine that Close waits for, and reports false
 // (running nothing) once the Backend is closed.
 func (b *Backend) goTracked(fn func()) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return false
-	}
-	b.wg.Go(fn)
-	return true
+	return b.group.Go(fn)
 }
 
 // Close stops the sweep and the connection attempts, waits for them, and
@@ -395,10 +389,11 @@ func (b *Backend) Close(ctx context.Context) error {
 		return nil
 	}
 	b.closed.Store(true)
+	b.group.Close()
 	b.mu.Unlock()
 	b.cancelBG()
 	err := lifecycle.Await(ctx, func() error {
-		b.wg.Wait()
+		_ = b.group.Wait(context.Background())
 		var errs []error
 		for i := range b.conns {
 			if c := b.conns[i].Swap(nil); c != nil {
