@@ -65,7 +65,7 @@ type Backend struct {
 	leading bool       // a writer is committing; the next one waits for its turn
 
 	stopSweep context.CancelFunc
-	sweeping  sync.WaitGroup // the sweep goroutine
+	sweeping  lifecycle.Group // the sweep goroutine
 }
 
 // New opens (creating when missing) the file at o.Path and returns a Backend
@@ -116,7 +116,7 @@ func New(o Options) (*Backend, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopSweep = cancel
 	if o.SweepInterval > 0 {
-		b.sweeping.Add(1)
+		b.sweeping.Add()
 		go b.sweepEvery(ctx, o.SweepInterval)
 	}
 	return b, nil
@@ -323,8 +323,7 @@ func (b *Backend) Close(ctx context.Context) error {
 		return nil
 	}
 	b.stopSweep()
-	err := lifecycle.Await(ctx, func() error {
-		b.sweeping.Wait()
+	return lifecycle.CloseWith(ctx, b.label, &b.sweeping, func() error {
 		if b.coarse != nil {
 			b.coarse.Stop()
 		}
@@ -333,10 +332,6 @@ func (b *Backend) Close(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: close: %w", b.label, err)
-	}
-	return nil
 }
 
 var (

@@ -396,17 +396,12 @@ func (b *Backend) Close(ctx context.Context) error {
 	for _, s := range subs {
 		_ = s.Close(ctx)
 	}
-	err := lifecycle.Await(ctx, func() error {
-		_ = b.group.Wait(context.Background())
+	return lifecycle.CloseWith(ctx, b.label, &b.group, func() error {
 		if b.ownClient {
 			return b.client.Close()
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: close: %w", b.label, err)
-	}
-	return nil
 }
 
 var (

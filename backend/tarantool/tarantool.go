@@ -392,8 +392,7 @@ func (b *Backend) Close(ctx context.Context) error {
 	b.group.Close()
 	b.mu.Unlock()
 	b.cancelBG()
-	err := lifecycle.Await(ctx, func() error {
-		_ = b.group.Wait(context.Background())
+	return lifecycle.CloseWith(ctx, b.label, &b.group, func() error {
 		var errs []error
 		for i := range b.conns {
 			if c := b.conns[i].Swap(nil); c != nil {
@@ -404,10 +403,6 @@ func (b *Backend) Close(ctx context.Context) error {
 		}
 		return errors.Join(errs...)
 	})
-	if err != nil {
-		return fmt.Errorf("%s: close: %w", b.label, err)
-	}
-	return nil
 }
 
 var (

@@ -7,6 +7,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -108,4 +109,18 @@ func Await(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// CloseWith is the end of a store's Close: it waits for g's work and runs
+// finish (closing a client, a file...) on a new goroutine, until ctx ends,
+// and names the store (label) in the error it returns.
+func CloseWith(ctx context.Context, label string, g *Group, finish func() error) error {
+	err := Await(ctx, func() error {
+		_ = g.Wait(context.Background())
+		return finish()
+	})
+	if err != nil {
+		return fmt.Errorf("%s: close: %w", label, err)
+	}
+	return nil
 }

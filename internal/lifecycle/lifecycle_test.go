@@ -55,3 +55,23 @@ func TestAwait(t *testing.T) {
 		t.Fatalf("Await with an ended context = %v, want Canceled", err)
 	}
 }
+
+func TestCloseWith(t *testing.T) {
+	t.Parallel()
+	var g lifecycle.Group
+	release := make(chan struct{})
+	g.Go(func() { <-release })
+	finished := make(chan struct{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := lifecycle.CloseWith(ctx, "store", &g, func() error { close(finished); return nil })
+	if !errors.Is(err, context.Canceled) || err.Error() != "store: close: context canceled" {
+		t.Fatalf("CloseWith with work in flight and an ended context = %v", err)
+	}
+	close(release)
+	<-finished // finish runs once the work ends, in the background
+	boom := errors.New("boom")
+	if err := lifecycle.CloseWith(t.Context(), "store", &g, func() error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("CloseWith = %v, want %v", err, boom)
+	}
+}
