@@ -57,6 +57,9 @@ type Fetched struct {
 	// Jitter does not apply; Keep and StaleIfError still come from the
 	// policy. A zero TTL means the policy's times.
 	Fresh, TTL time.Duration
+	// Tags, optional, are stored with the answer (see backend.Entry.Tags):
+	// [Cache.InvalidateTags] of any of them invalidates the entry.
+	Tags []string
 	// stored, when set, is given the entry made of this answer before it
 	// is written (Typed fills its in-process layer with it).
 	stored func(backend.Entry)
@@ -235,7 +238,7 @@ func (c *Cache) Do(ctx context.Context, req Request, fetch Fetch) (res Result, e
 	ctx = orBackground(ctx)
 	if c.cfg.tracer != nil {
 		var span trace.Span
-		ctx, span = c.startSpan(ctx, SpanDo, trace.SpanKindInternal, AttrEndpoint.String(req.Endpoint))
+		ctx, span = c.startSpan(ctx, SpanDo, false, req.Endpoint)
 		defer func() { endDo(span, res, err) }()
 	}
 	if fetch == nil {
@@ -344,8 +347,8 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	)
 	if c.cfg.tracer != nil {
 		var span trace.Span
-		ctx, span = c.startSpan(ctx, SpanBackendGet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
-		defer func() { endSpan(span, err, AttrSource.String(src), AttrFound.Bool(ok)) }()
+		ctx, span = c.startSpan(ctx, SpanBackendGet, true, req.Endpoint)
+		defer func() { endRead(span, err, src, ok) }()
 	}
 	var label string
 	e, ok, label, err = backend.GetLabeled(ctx, c.b, req.Key)
@@ -358,6 +361,9 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 		return backend.Entry{}, false, src
 	}
 	if ok && e.Gone(now) {
+		return backend.Entry{}, false, src
+	}
+	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e) {
 		return backend.Entry{}, false, src
 	}
 	return e, ok, src
@@ -380,7 +386,7 @@ func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
 			stale += j
 		}
 	}
-	e := backend.Entry{Value: f.Value, Written: now}
+	e := backend.Entry{Value: f.Value, Tags: f.Tags, Written: now}
 	if ttl > 0 {
 		e.Expire = now.Add(ttl)
 		e.Keep = p.keep()
@@ -398,7 +404,7 @@ func ownLifetime(now time.Time, p Policy, f Fetched) backend.Entry {
 	if p.TTL > 0 {
 		ttl, fresh = min(ttl, p.TTL), min(fresh, p.TTL)
 	}
-	e := backend.Entry{Value: f.Value, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
+	e := backend.Entry{Value: f.Value, Tags: f.Tags, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
 	if fresh < ttl {
 		e.Stale = now.Add(fresh)
 	}

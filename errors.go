@@ -13,6 +13,8 @@ var (
 	// ErrInvalidOption is wrapped by the error [New] returns for an
 	// option given an invalid value.
 	ErrInvalidOption = errors.New("hitbox: invalid option")
+	// ErrInvalidTag is returned by [Cache.InvalidateTags] for an empty tag.
+	ErrInvalidTag = errors.New("hitbox: invalid tag")
 	// ErrUpstreamFailed is the Err of the [EventUpstream] and
 	// [EventStaleIfError] events of an upstream answer marked
 	// [Fetched.Failed], so that metrics count it as a failure.

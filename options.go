@@ -51,7 +51,9 @@ type config struct {
 	lockPoll        time.Duration
 	staleRetry      time.Duration
 	tracer          trace.Tracer // nil: no spans ([WithTracerProvider])
-	errs            []error      // invalid option values, returned by New
+	spanInternal    []trace.SpanStartOption
+	spanClient      []trace.SpanStartOption
+	errs            []error // invalid option values, returned by New
 }
 
 // invalid records an invalid option value for New to return.

@@ -45,26 +45,36 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *config) {
 		if tp != nil {
 			o.tracer = tp.Tracer(TracerName)
+			o.spanInternal = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
+			o.spanClient = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 		}
 	}
 }
 
-// startSpan starts a child span of ctx named name, or returns ctx and a
-// nil span when the Cache records no spans.
-func (c *Cache) startSpan(ctx context.Context, name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+// startSpan starts a child span of ctx named name for a call of
+// endpoint, a client span (a backend's, the upstream's) or an internal
+// one, or returns ctx and a nil span when the Cache records no spans.
+// Attributes are set only on spans that record: a span the sampler
+// dropped costs no allocation for them.
+func (c *Cache) startSpan(ctx context.Context, name string, client bool, endpoint string) (context.Context, trace.Span) {
 	if c.cfg.tracer == nil {
 		return ctx, nil
 	}
-	return c.cfg.tracer.Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
+	opts := c.cfg.spanInternal
+	if client {
+		opts = c.cfg.spanClient
+	}
+	ctx, span := c.cfg.tracer.Start(ctx, name, opts...)
+	if span.IsRecording() {
+		span.SetAttributes(AttrEndpoint.String(endpoint))
+	}
+	return ctx, span
 }
 
 // endSpan records err (if any) on span and ends it; a nil span is a no-op.
-func endSpan(span trace.Span, err error, attrs ...attribute.KeyValue) {
+func endSpan(span trace.Span, err error) {
 	if span == nil {
 		return
-	}
-	if len(attrs) > 0 {
-		span.SetAttributes(attrs...)
 	}
 	if err != nil {
 		span.RecordError(err)
@@ -75,17 +85,28 @@ func endSpan(span trace.Span, err error, attrs ...attribute.KeyValue) {
 
 // endDo ends the span of a Do call with the answer's attributes.
 func endDo(span trace.Span, res Result, err error) {
-	attrs := []attribute.KeyValue{
-		AttrForward.String(res.Forward.String()),
-		AttrSource.String(res.Source),
-		AttrStored.Bool(res.Stored),
-		AttrCollapsed.Bool(res.Collapsed),
-		AttrStaleIfError.Bool(res.StaleIfError),
+	if span.IsRecording() {
+		span.SetAttributes(
+			AttrForward.String(res.Forward.String()),
+			AttrSource.String(res.Source),
+			AttrStored.Bool(res.Stored),
+			AttrCollapsed.Bool(res.Collapsed),
+			AttrStaleIfError.Bool(res.StaleIfError),
+		)
+		if res.Status != 0 {
+			span.SetAttributes(AttrStatus.String(res.Status.String()))
+		}
 	}
-	if res.Status != 0 {
-		attrs = append(attrs, AttrStatus.String(res.Status.String()))
+	endSpan(span, err)
+}
+
+// endRead ends the span of a backend read with where it looked and
+// whether it found the key.
+func endRead(span trace.Span, err error, src string, found bool) {
+	if span.IsRecording() {
+		span.SetAttributes(AttrSource.String(src), AttrFound.Bool(found))
 	}
-	endSpan(span, err, attrs...)
+	endSpan(span, err)
 }
 
 // set writes e under req's key, inside a [SpanBackendSet] span when the
@@ -94,7 +115,10 @@ func (c *Cache) set(ctx context.Context, req Request, e backend.Entry) error {
 	if c.cfg.tracer == nil {
 		return c.b.Set(ctx, req.Key, e)
 	}
-	ctx, span := c.startSpan(ctx, SpanBackendSet, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint), AttrSource.String(c.source))
+	ctx, span := c.startSpan(ctx, SpanBackendSet, true, req.Endpoint)
+	if span.IsRecording() {
+		span.SetAttributes(AttrSource.String(c.source))
+	}
 	err := c.b.Set(ctx, req.Key, e)
 	endSpan(span, err)
 	return err
@@ -107,13 +131,16 @@ func (c *Cache) fetch(ctx context.Context, req Request, fetch Fetch) (Fetched, e
 	if c.cfg.tracer == nil {
 		return fetch(ctx)
 	}
-	ctx, span := c.startSpan(ctx, SpanUpstream, trace.SpanKindClient, AttrEndpoint.String(req.Endpoint))
+	ctx, span := c.startSpan(ctx, SpanUpstream, true, req.Endpoint)
 	f, err := fetch(ctx)
 	rerr := err
 	if err == nil && f.Failed && !f.Store {
 		rerr = ErrUpstreamFailed
 	}
-	endSpan(span, rerr, AttrStored.Bool(f.Store))
+	if span.IsRecording() {
+		span.SetAttributes(AttrStored.Bool(f.Store))
+	}
+	endSpan(span, rerr)
 	return f, err
 }
 

@@ -13,11 +13,18 @@ import (
 
 // BenchmarkCacheHit measures a Cache.Do hit over the memory backend:
 // "untraced" with no tracer provider (the default: no span, no allocation
-// for tracing), "traced" with an SDK provider sampling every call into an
-// in-memory exporter (reset as it goes).
+// for tracing), "unsampled" with an SDK provider whose sampler records
+// nothing (spans are started, no attribute is built), "traced" with one
+// sampling every call into an in-memory exporter (reset as it goes).
 func BenchmarkCacheHit(b *testing.B) {
 	b.Run("untraced", func(b *testing.B) {
 		c, _ := newBenchCache(b)
+		benchHit(b, c)
+	})
+	b.Run("unsampled", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		c, _ := newBenchCache(b, hitbox.WithTracerProvider(tp))
 		benchHit(b, c)
 	})
 	b.Run("traced", func(b *testing.B) {

@@ -38,6 +38,9 @@ type KeyInfo struct {
 	Written, Stale, Expire time.Time
 	// Keep is how long the store retains the entry after Expire.
 	Keep time.Duration
+	// Tags are the entry's tags (see [Entry.Tags]); nil when it has none
+	// or the store cannot tell cheaply.
+	Tags []string
 	// Size is the number of bytes the value occupies in the store (after
 	// encoding and compression where the store applies them), or -1 when
 	// the store cannot tell cheaply.
@@ -104,6 +107,21 @@ func GetLabeled(ctx context.Context, b Backend, key string) (e Entry, ok bool, l
 		label = Label(b)
 	}
 	return e, ok, label, err
+}
+
+// Tagger is an optional interface a [Backend] may implement to invalidate
+// entries by tag ([Entry.Tags]) passively: an invalidation records, per tag,
+// the time it happened, and an entry carrying any of those tags that was
+// written at or before that time is no longer served (the flow treats it as
+// a miss and deletes it). Without it, invalidation by tag is unavailable
+// (callers get an error wrapping [errors.ErrUnsupported]).
+type Tagger interface {
+	// InvalidateTags records at as the invalidation time of each of tags
+	// (a later time wins over an earlier one).
+	InvalidateTags(ctx context.Context, tags []string, at time.Time) error
+	// TagsInvalidated returns the latest invalidation time recorded for
+	// any of tags, or the zero time when none of them was invalidated.
+	TagsInvalidated(ctx context.Context, tags []string) (time.Time, error)
 }
 
 // Labeled is an optional interface a [Backend] may implement to name itself

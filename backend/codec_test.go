@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +44,9 @@ func sameEntry(a, b Entry) string {
 	}
 	if a.Keep != b.Keep {
 		return fmt.Sprintf("keep: %v vs %v", a.Keep, b.Keep)
+	}
+	if !slices.Equal(a.Tags, b.Tags) {
+		return fmt.Sprintf("tags: %q vs %q", a.Tags, b.Tags)
 	}
 	return ""
 }
@@ -106,7 +111,24 @@ func sampleEntries(t testing.TB) map[string]Entry {
 		"8 MiB random":   {Value: big, Written: at, Expire: at.Add(time.Hour)},
 		"8 MiB text":     {Value: bigText, Written: at},
 		"all zero bytes": {Value: make([]byte, 1000)},
+		"tagged": {
+			Value: []byte("t"), Written: at, Expire: at.Add(time.Hour),
+			Tags: []string{"user=42", "product=7", "ключ=значение", `quote"back\\slash`, "nul\x00"},
+		},
+		"one tag nil value": {Tags: []string{"x"}},
+		"max tags":          {Value: []byte("m"), Tags: manyTags(MaxTags, 1)},
+		"long tags":         {Value: []byte("l"), Tags: manyTags(40, MaxTagLen)},
 	}
+}
+
+// manyTags returns n distinct tags of size bytes each (at least 8).
+func manyTags(n, size int) []string {
+	tags := make([]string, n)
+	for i := range tags {
+		s := fmt.Sprintf("tag%05d", i)
+		tags[i] = s + strings.Repeat("x", max(size-len(s), 0))
+	}
+	return tags
 }
 
 func TestCodecRoundTrip(t *testing.T) {
@@ -176,6 +198,7 @@ func validEncodings(t testing.TB) [][]byte {
 		{},
 		{Value: []byte("hello, world"), Written: at, Stale: at.Add(time.Second), Expire: at.Add(time.Minute), Keep: time.Minute},
 		{Value: []byte{0xff, 0x00, 0xfe}, Expire: at},
+		{Value: []byte("t"), Written: at, Tags: []string{"user=42", "p"}},
 	}
 	var out [][]byte
 	for _, c := range allCodecs() {
@@ -451,7 +474,7 @@ func checkMsgPackFast(t *testing.T, b []byte) {
 // FuzzMsgPackFastPath checks the fast path against the decoder on any
 // bytes.
 func FuzzMsgPackFastPath(f *testing.F) {
-	for _, e := range []Entry{{}, {Value: []byte("v"), Written: time.Unix(1, 2), Keep: 3}} {
+	for _, e := range []Entry{{}, {Value: []byte("v"), Written: time.Unix(1, 2), Keep: 3}, {Value: []byte("t"), Tags: []string{"a=1", strings.Repeat("b", 40)}}} {
 		b, err := appendMsgPack(nil, e)
 		if err != nil {
 			f.Fatal(err)

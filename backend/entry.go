@@ -52,6 +52,11 @@ type Entry struct {
 	// upstream fails. Zero drops the entry at Expire; negative is treated
 	// as zero.
 	Keep time.Duration
+	// Tags, optional, are the entry's tags ("name=value" strings, or a
+	// response's Surrogate-Key tokens): an invalidation of any of them
+	// (see [Tagger]) invalidates the entry if it was written at or before
+	// that invalidation. Stores that encode entries keep them.
+	Tags []string
 }
 
 // State returns the entry's state at now: Expired from Expire on, else Stale

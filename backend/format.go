@@ -67,6 +67,11 @@ func ParseFormat(s string) (Format, error) {
 
 // appendPayload appends the serialized e to dst in format f.
 func appendPayload(f Format, dst []byte, e Entry) ([]byte, error) {
+	if len(e.Tags) > 0 {
+		if err := CheckTags(e.Tags); err != nil {
+			return dst, err
+		}
+	}
 	switch f {
 	case FormatJSON:
 		return appendJSON(dst, e)
@@ -82,15 +87,29 @@ func appendPayload(f Format, dst []byte, e Entry) ([]byte, error) {
 // caller alone and the entry's Value may share its memory; otherwise the
 // value is copied out.
 func decodePayload(f Format, p []byte, owned bool) (Entry, error) {
+	var (
+		e   Entry
+		err error
+	)
 	switch f {
 	case FormatJSON:
-		return decodeJSON(p)
+		e, err = decodeJSON(p)
 	case FormatMsgPack:
-		return decodeMsgPack(p, owned)
+		e, err = decodeMsgPack(p, owned)
 	case FormatBinary:
-		return decodeCBOR(p)
+		e, err = decodeCBOR(p)
+	default:
+		return Entry{}, fmt.Errorf("invalid format %v", f)
 	}
-	return Entry{}, fmt.Errorf("invalid format %v", f)
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(e.Tags) == 0 {
+		e.Tags = nil
+	} else if err := CheckTags(e.Tags); err != nil {
+		return Entry{}, fmt.Errorf("tags: %w", err)
+	}
+	return e, nil
 }
 
 // appendWriter is an io.Writer that appends to b.
@@ -133,14 +152,17 @@ func unstamp(sec, nsec int64) (time.Time, error) {
 // ---- JSON ----
 
 // jsonEntry is the JSON shape of an entry. Zero times and a zero Keep are
-// left out; a nil Value is left out, an empty one is "".
+// left out; a nil Value is left out, an empty one is ""; tags come last,
+// left out when there are none (so that an untagged entry is written as it
+// was before entries had tags).
 type jsonEntry struct {
-	Written  string  `json:"written,omitempty"`
-	Stale    string  `json:"stale,omitempty"`
-	Expire   string  `json:"expire,omitempty"`
-	Keep     string  `json:"keep,omitempty"`
-	Encoding string  `json:"encoding,omitempty"` // "base64" when Value is not UTF-8
-	Value    *string `json:"value,omitempty"`
+	Written  string   `json:"written,omitempty"`
+	Stale    string   `json:"stale,omitempty"`
+	Expire   string   `json:"expire,omitempty"`
+	Keep     string   `json:"keep,omitempty"`
+	Encoding string   `json:"encoding,omitempty"` // "base64" when Value is not UTF-8
+	Value    *string  `json:"value,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
 }
 
 const jsonBase64 = "base64"
@@ -184,6 +206,12 @@ func appendJSON(dst []byte, e Entry) ([]byte, error) {
 		}
 		je.Value = &s
 	}
+	for _, t := range e.Tags {
+		if !utf8.ValidString(t) {
+			return dst, fmt.Errorf("backend: tag %q is not UTF-8 and cannot be written as JSON", t)
+		}
+	}
+	je.Tags = e.Tags
 	enc := jsonEncoders.Get().(*jsonEncoder)
 	enc.w.b = dst
 	err = enc.enc.Encode(&je)
@@ -260,6 +288,7 @@ func decodeJSON(p []byte) (Entry, error) {
 	default:
 		return Entry{}, fmt.Errorf("unknown value encoding %q", je.Encoding)
 	}
+	e.Tags = je.Tags
 	return e, nil
 }
 
@@ -276,11 +305,15 @@ func parseJSONTime(s string) (time.Time, error) {
 
 // ---- MessagePack ----
 //
-// An entry is the array [value, written, stale, expire, keep]: value is bin
-// (nil for a nil Value), each time is nil (zero) or [seconds, nanoseconds],
-// keep is an integer of nanoseconds.
+// An entry is the array [value, written, stale, expire, keep] or, when it
+// has tags, [value, written, stale, expire, keep, tags]: value is bin (nil
+// for a nil Value), each time is nil (zero) or [seconds, nanoseconds], keep
+// is an integer of nanoseconds, tags an array of str.
 
-const msgpackFields = 5
+const (
+	msgpackFields       = 5
+	msgpackTaggedFields = 6
+)
 
 type msgpackEncoder struct {
 	w   appendWriter
@@ -310,7 +343,11 @@ func appendMsgPack(dst []byte, e Entry) ([]byte, error) {
 	me.w.b = dst
 	enc := me.enc
 	// Writes to an appendWriter cannot fail, so neither can these.
-	_ = enc.EncodeArrayLen(msgpackFields)
+	if len(e.Tags) > 0 {
+		_ = enc.EncodeArrayLen(msgpackTaggedFields)
+	} else {
+		_ = enc.EncodeArrayLen(msgpackFields)
+	}
 	_ = enc.EncodeBytes(e.Value)
 	for _, t := range [...]time.Time{e.Written, e.Stale, e.Expire} {
 		if t.IsZero() {
@@ -323,6 +360,12 @@ func appendMsgPack(dst []byte, e Entry) ([]byte, error) {
 		_ = enc.EncodeInt(nsec)
 	}
 	_ = enc.EncodeInt(int64(e.Keep))
+	if len(e.Tags) > 0 {
+		_ = enc.EncodeArrayLen(len(e.Tags))
+		for _, t := range e.Tags {
+			_ = enc.EncodeString(t)
+		}
+	}
 	dst = me.w.b
 	me.w.b = nil
 	msgpackEncoders.Put(me)
@@ -350,8 +393,8 @@ func (md *msgpackDecoder) decode(p []byte, owned bool) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if n != msgpackFields {
-		return Entry{}, fmt.Errorf("entry has %d fields, want %d", n, msgpackFields)
+	if n != msgpackFields && n != msgpackTaggedFields {
+		return Entry{}, fmt.Errorf("entry has %d fields, want %d or %d", n, msgpackFields, msgpackTaggedFields)
 	}
 	// The value is sliced out of p rather than read by the decoder, which
 	// would allocate whatever length the bytes claim before reading them.
@@ -383,10 +426,51 @@ func (md *msgpackDecoder) decode(p []byte, owned bool) (Entry, error) {
 		return Entry{}, fmt.Errorf("keep: %w", err)
 	}
 	e.Keep = time.Duration(keep)
+	if n == msgpackTaggedFields {
+		if e.Tags, err = md.decodeTags(p); err != nil {
+			return Entry{}, fmt.Errorf("tags: %w", err)
+		}
+	}
 	if md.r.Len() != 0 {
 		return Entry{}, fmt.Errorf("%d trailing bytes", md.r.Len())
 	}
 	return e, nil
+}
+
+// decodeTags reads the array of tags, each sliced out of p so that a
+// claimed length is checked against the bytes left before anything is
+// allocated, and at most [MaxTags] of at most [MaxTagLen] bytes.
+func (md *msgpackDecoder) decodeTags(p []byte) ([]string, error) {
+	n, err := md.dec.DecodeArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 || n > MaxTags || n > md.r.Len() {
+		return nil, fmt.Errorf("%d tags claimed, %d bytes left, at most %d", n, md.r.Len(), MaxTags)
+	}
+	tags := make([]string, 0, n)
+	for range n {
+		c, err := md.dec.PeekCode()
+		if err != nil {
+			return nil, err
+		}
+		if !msgpcode.IsString(c) {
+			return nil, fmt.Errorf("tag of code %#x, want a str", c)
+		}
+		size, err := md.dec.DecodeBytesLen()
+		if err != nil {
+			return nil, err
+		}
+		if size < 0 || size > MaxTagLen || size > md.r.Len() {
+			return nil, fmt.Errorf("tag of %d bytes claimed, %d left, at most %d", size, md.r.Len(), MaxTagLen)
+		}
+		start := len(p) - md.r.Len()
+		tags = append(tags, string(p[start:start+size]))
+		if _, err := md.r.Seek(int64(size), io.SeekCurrent); err != nil {
+			return nil, err
+		}
+	}
+	return tags, nil
 }
 
 func (md *msgpackDecoder) decodeTime() (time.Time, error) {
@@ -429,6 +513,22 @@ type cborEntry struct {
 	Keep    int64
 }
 
+// cborTaggedEntry is the CBOR shape of an entry with tags: cborEntry's
+// array with the tags as a sixth element (an untagged entry is written as
+// before entries had tags).
+type cborTaggedEntry struct {
+	_       struct{} `cbor:",toarray"`
+	Value   []byte
+	Written []int64
+	Stale   []int64
+	Expire  []int64
+	Keep    int64
+	Tags    []string
+}
+
+// cborArray6 is the CBOR head of a 6-element array (a tagged entry).
+const cborArray6 = 0x86
+
 // cborModes holds the encoder and the strict decoder, built once.
 type cborModes struct {
 	enc cbor.EncMode
@@ -442,7 +542,7 @@ var getCBORModes = sync.OnceValues(func() (cborModes, error) {
 	}
 	dm, err := cbor.DecOptions{
 		MaxNestedLevels:  4,
-		MaxArrayElements: 16,
+		MaxArrayElements: MaxTags,
 		MaxMapPairs:      16,
 		IndefLength:      cbor.IndefLengthForbidden,
 		TagsMd:           cbor.TagsForbidden,
@@ -477,13 +577,27 @@ func appendCBOR(dst []byte, e Entry) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("backend: cbor: %w", err)
 	}
-	b, err := m.enc.Marshal(cborEntry{
+	ce := cborEntry{
 		Value:   e.Value,
 		Written: cborStamp(e.Written),
 		Stale:   cborStamp(e.Stale),
 		Expire:  cborStamp(e.Expire),
 		Keep:    int64(e.Keep),
-	})
+	}
+	var b []byte
+	if len(e.Tags) > 0 {
+		for _, t := range e.Tags {
+			if !utf8.ValidString(t) {
+				return dst, fmt.Errorf("backend: tag %q is not UTF-8 and cannot be written as CBOR", t)
+			}
+		}
+		b, err = m.enc.Marshal(cborTaggedEntry{
+			Value: ce.Value, Written: ce.Written, Stale: ce.Stale, Expire: ce.Expire, Keep: ce.Keep,
+			Tags: e.Tags,
+		})
+	} else {
+		b, err = m.enc.Marshal(ce)
+	}
 	if err != nil {
 		return dst, fmt.Errorf("backend: cbor: %w", err)
 	}
@@ -495,11 +609,21 @@ func decodeCBOR(p []byte) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	var ce cborEntry
-	if err := m.dec.Unmarshal(p, &ce); err != nil {
+	var (
+		ce   cborEntry
+		tags []string
+	)
+	if len(p) > 0 && p[0] == cborArray6 {
+		var te cborTaggedEntry
+		if err := m.dec.Unmarshal(p, &te); err != nil {
+			return Entry{}, err
+		}
+		ce = cborEntry{Value: te.Value, Written: te.Written, Stale: te.Stale, Expire: te.Expire, Keep: te.Keep}
+		tags = te.Tags
+	} else if err := m.dec.Unmarshal(p, &ce); err != nil {
 		return Entry{}, err
 	}
-	e := Entry{Value: ce.Value, Keep: time.Duration(ce.Keep)}
+	e := Entry{Value: ce.Value, Keep: time.Duration(ce.Keep), Tags: tags}
 	if e.Written, err = cborUnstamp(ce.Written); err != nil {
 		return Entry{}, fmt.Errorf("written: %w", err)
 	}

@@ -12,6 +12,12 @@ const (
 	mpNil       = 0xc0
 	mpArray2    = 0x92
 	mpArray5    = 0x90 | msgpackFields
+	mpArray6    = 0x90 | msgpackTaggedFields
+	mpFixArray  = 0x90
+	mpArray16   = 0xdc
+	mpFixStr    = 0xa0
+	mpStr8      = 0xd9
+	mpStr16     = 0xda
 	mpBin8      = 0xc4
 	mpBin16     = 0xc5
 	mpBin32     = 0xc6
@@ -22,16 +28,18 @@ const (
 )
 
 // parseMsgPackFast reads the layout appendMsgPack writes (a 5-array of bin
-// or nil, three nil-or-[sec, nsec] times and an integer) without the
+// or nil, three nil-or-[sec, nsec] times and an integer, or a 6-array with
+// the tags last, a fixarray or array16 of fixstr, str8 or str16) without the
 // msgpack decoder, which costs several interface calls per field. It
 // reports false for anything else, which then goes through the decoder:
 // the fast path accepts a subset of what the decoder accepts and reads it
 // the same way. When owned is false the value is copied out of p.
 func parseMsgPackFast(p []byte, owned bool) (Entry, bool) {
 	var e Entry
-	if len(p) < 2 || p[0] != mpArray5 {
+	if len(p) < 2 || (p[0] != mpArray5 && p[0] != mpArray6) {
 		return e, false
 	}
+	tagged := p[0] == mpArray6
 	p = p[1:]
 	if p[0] == mpNil {
 		p = p[1:]
@@ -83,11 +91,60 @@ func parseMsgPackFast(p []byte, owned bool) (Entry, bool) {
 		*t, p = tm, rest
 	}
 	keep, rest, ok := fastInt(p)
-	if !ok || len(rest) != 0 {
+	if !ok {
 		return e, false
 	}
 	e.Keep = time.Duration(keep)
-	return e, true
+	if tagged {
+		if e.Tags, rest, ok = fastTags(rest); !ok {
+			return e, false
+		}
+	}
+	return e, len(rest) == 0
+}
+
+// fastTags reads the array of tags appendMsgPack writes: a fixarray or an
+// array16 of at most MaxTags strings, each a fixstr, str8 or str16 of at
+// most MaxTagLen bytes.
+func fastTags(p []byte) ([]string, []byte, bool) {
+	if len(p) == 0 {
+		return nil, nil, false
+	}
+	var n int
+	switch {
+	case p[0]&0xf0 == mpFixArray:
+		n, p = int(p[0]&0x0f), p[1:]
+	case p[0] == mpArray16 && len(p) >= 3:
+		n, p = int(binary.BigEndian.Uint16(p[1:])), p[3:]
+	default:
+		return nil, nil, false
+	}
+	if n > MaxTags || n > len(p) {
+		return nil, nil, false
+	}
+	tags := make([]string, 0, n)
+	for range n {
+		if len(p) == 0 {
+			return nil, nil, false
+		}
+		var size, hdr int
+		switch c := p[0]; {
+		case c&0xe0 == mpFixStr:
+			size, hdr = int(c&0x1f), 1
+		case c == mpStr8 && len(p) >= 2:
+			size, hdr = int(p[1]), 2
+		case c == mpStr16 && len(p) >= 3:
+			size, hdr = int(binary.BigEndian.Uint16(p[1:])), 3
+		default:
+			return nil, nil, false
+		}
+		if size > MaxTagLen || size > len(p)-hdr {
+			return nil, nil, false
+		}
+		tags = append(tags, string(p[hdr:hdr+size]))
+		p = p[hdr+size:]
+	}
+	return tags, p, true
 }
 
 // fastInt reads a MessagePack integer that fits an int64 from the start of

@@ -1,34 +1,188 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/backend/disk"
+	"github.com/hitbox-go/hitbox/backend/memory"
+	"github.com/hitbox-go/hitbox/backend/redis"
+	"github.com/hitbox-go/hitbox/backend/tarantool"
 	"github.com/hitbox-go/hitbox/composition"
 )
 
-// Names the file may use for backend types, formats and policies, with
-// hitbox's aliases. Index 0 is unused.
-var (
-	backendTypeInput = map[string]BackendType{
-		"Memory": Memory, "Moka": Memory, "Redis": Redis, "Disk": Disk, "FeOxDb": Disk,
-		"Tarantool": Tarantool, "Composition": Composition,
+// BackendType names a backend kind as the file does.
+type BackendType int
+
+// The backend types of docs/config.md.
+const (
+	// Memory is the in-process store (hitbox's Moka).
+	Memory BackendType = iota + 1
+	// Redis is a Redis server.
+	Redis
+	// Disk is an embedded on-disk store (hitbox's FeOxDb).
+	Disk
+	// Tarantool is a Tarantool server.
+	Tarantool
+	// Composition stacks two backends, L1 over L2.
+	Composition
+)
+
+// String returns the type's name as the file writes it.
+func (t BackendType) String() string {
+	if k, ok := t.kind(); ok {
+		return k.names[0]
 	}
-	keyFormatInput   = map[string]hitbox.KeyFormat{"UrlEncoded": hitbox.KeyURLEncoded, "Binary": hitbox.KeyBinary, "Bitcode": hitbox.KeyBinary}
-	valueFormatInput = map[string]backend.Format{"Json": backend.FormatJSON, "MsgPack": backend.FormatMsgPack,
-		"Binary": backend.FormatBinary, "Bincode": backend.FormatBinary, "Rkyv": backend.FormatBinary}
-	compressionInput = map[string]backend.Compression{"Disabled": backend.CompressionNone, "Gzip": backend.CompressionGzip, "Zstd": backend.CompressionZstd}
-	readInput        = map[string]composition.ReadPolicy{"Sequential": composition.ReadSequential, "Race": composition.ReadRace, "Parallel": composition.ReadParallel}
-	writeInput       = map[string]composition.WritePolicy{"OptimisticParallel": composition.WriteOptimisticParallel, "Sequential": composition.WriteSequential, "Race": composition.WriteRace}
-	refillInput      = map[string]composition.RefillPolicy{"Never": composition.RefillNever, "Always": composition.RefillAlways}
+	return "BackendType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// backendKind is a row of the backend table: what the file calls a type
+// (its name, then hitbox's aliases), the fields its mapping takes, and
+// how it is decoded into its field of [Backend], built and dumped (after
+// its name, on the dump's line). A new store is a new row, a field of
+// Backend, and its entry in schema.json.
+type backendKind struct {
+	names  []string
+	fields []string
+	decode func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int)
+	build  func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend
+	dump   func(w *strings.Builder, b *Backend, secrets bool)
+}
+
+// kind returns t's row of the backend table.
+func (t BackendType) kind() (backendKind, bool) {
+	switch t {
+	case Memory:
+		return backendKind{names: []string{"Memory", "Moka"}, fields: []string{"type", "key", "value", "max_bytes", "max_capacity"},
+			decode: func(d *decoder, _ *node, _ string, fs map[string]entry, b *Backend, _ int) { b.Memory = d.memory(fs) },
+			build:  (*builder).memory, dump: dumpMemory}, true
+	case Redis:
+		return backendKind{names: []string{"Redis"}, fields: []string{"type", "key", "value", "url", "cluster", "sentinel",
+			"username", "password", "prefix", "pool_size", "timeouts", "breaker"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
+				b.Redis = d.redis(n, path, fs)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				if r := bl.redis(b, o, s, ""); r != nil {
+					return r
+				}
+				return nil
+			},
+			dump: func(w *strings.Builder, b *Backend, secrets bool) { dumpRedis(w, b.Redis, secrets) }}, true
+	case Disk:
+		return backendKind{names: []string{"Disk", "FeOxDb"}, fields: []string{"type", "key", "value", "path", "max_bytes"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
+				b.Disk = d.disk(n, path, fs, &b.Value, clean)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				return bl.leaf(b, o, s, openDisk)
+			},
+			dump: dumpDisk}, true
+	case Tarantool:
+		return backendKind{names: []string{"Tarantool"}, fields: []string{"type", "key", "value", "address", "user", "password", "space", "timeout"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
+				b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
+			},
+			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
+				return bl.leaf(b, o, s, openTarantool)
+			},
+			dump: dumpTarantool}, true
+	case Composition:
+		return backendKind{names: []string{"Composition"}, fields: []string{"type", "key", "l1", "l2", "policy", "invalidation"},
+			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
+				b.Composition = d.composition(n, path, fs)
+			},
+			build: (*builder).composition, dump: dumpComposition}, true
+	}
+	return backendKind{}, false
+}
+
+// backendTypes are the types of the backend table, in order.
+var backendTypes = []BackendType{Memory, Redis, Disk, Tarantool, Composition}
+
+// Backend is one node of the backend tree: a store, or a composition of
+// two backends. Exactly the field of its Type is set, holding the options
+// of the store's package; [File.BuildStore] adds the Codec (Value) and the
+// run-time values of [BuildOptions].
+type Backend struct {
+	Type BackendType
+	Loc  Loc
+	// Key is the key format (zero: not written, UrlEncoded). All the
+	// backends of a tree share one key format.
+	Key hitbox.KeyFormat
+	// Value is how entries are serialized and compressed (zero fields:
+	// Json, no compression, the default level).
+	Value backend.Codec
+
+	Memory      *MemoryBackend
+	Redis       *RedisBackend
+	Disk        *disk.Options
+	Tarantool   *tarantool.Options
+	Composition *CompositionBackend
+}
+
+// MemoryBackend is `type: Memory`: bounded by bytes (max_bytes) or by
+// entries (max_capacity, MaxEntries).
+type MemoryBackend = memory.Options
+
+// RedisBackend is `type: Redis`: url (URL), cluster (Addrs) or sentinel
+// (MasterName, SentinelAddrs, SentinelPassword). With URL, Username and
+// Password are put into the URL at build.
+type RedisBackend = redis.Options
+
+// CompositionBackend is `type: Composition`: L1 over L2, with the
+// composition's policies (Offload and Now come from [BuildOptions]).
+type CompositionBackend struct {
+	L1, L2 *Backend
+	composition.Options
+	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
+	// other instances make to L2 (Redis); nil: off.
+	Invalidation *Invalidation
+}
+
+// Invalidation is a composition's `invalidation`: its Redis L2 announces
+// every write on Channel, and the instance drops from its Memory L1 the
+// keys other instances overwrote, deleted or purged.
+type Invalidation struct {
+	// Channel is the Redis pub/sub channel (default: the L2's prefix +
+	// "invalidate"). Every instance sharing the L2 uses the same.
+	Channel string
+}
+
+// enumOf is the names of an enum as its package writes and parses them
+// (values 1, 2, ...), with hitbox's aliases.
+func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases map[string]T) map[string]T {
+	m := map[string]T{}
+	maps.Copy(m, aliases)
+	for i := T(1); ; i++ {
+		if v, err := parse(str(i)); err != nil || v != i {
+			return m
+		}
+		m[str(i)] = i
+	}
+}
+
+// Names the file may use for backend types, formats and policies, with
+// hitbox's aliases.
+var (
+	keyFormatInput   = enumOf(hitbox.KeyFormat.String, hitbox.ParseKeyFormat, map[string]hitbox.KeyFormat{"Bitcode": hitbox.KeyBinary})
+	valueFormatInput = enumOf(backend.Format.String, backend.ParseFormat,
+		map[string]backend.Format{"Bincode": backend.FormatBinary, "Rkyv": backend.FormatBinary})
+	compressionInput = enumOf(backend.Compression.String, backend.ParseCompression, nil)
+	readInput        = enumOf(composition.ReadPolicy.String, composition.ParseReadPolicy, nil)
+	writeInput       = enumOf(composition.WritePolicy.String, composition.ParseWritePolicy, nil)
+	refillInput      = enumOf(composition.RefillPolicy.String, composition.ParseRefillPolicy, nil)
 )
 
 // lookup reads n as one of the names of m.
 func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, bool) {
 	var zero T
-	names := sortedKeys(m)
+	names := slices.Sorted(maps.Keys(m))
 	i, ok := d.enum(n, path, what, append([]string{""}, names...))
 	if !ok {
 		return zero, false
@@ -36,26 +190,13 @@ func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, b
 	return m[names[i-1]], true
 }
 
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+// lookupOf is lookup as a field reader.
+func lookupOf[T any](d *decoder, what string, m map[string]T) func(*node, string) (T, bool) {
+	return func(n *node, path string) (T, bool) { return lookup(d, n, path, what, m) }
 }
 
 func defaultBackend() *Backend {
-	return &Backend{Type: Memory, Loc: Loc{Path: "backend"}, Memory: &MemoryBackend{MaxBytes: DefaultMaxBytes}}
-}
-
-var backendFields = map[BackendType][]string{
-	Memory: {"type", "key", "value", "max_bytes", "max_capacity"},
-	Redis: {"type", "key", "value", "url", "cluster", "sentinel", "username", "password", "prefix", "pool_size",
-		"timeouts", "breaker"},
-	Disk:        {"type", "key", "value", "path", "max_bytes"},
-	Tarantool:   {"type", "key", "value", "address", "user", "password", "space", "timeout"},
-	Composition: {"type", "key", "l1", "l2", "policy", "invalidation"},
+	return &Backend{Type: Memory, Loc: Loc{Path: "backend"}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
 }
 
 func (d *decoder) backend(n *node, path string) *Backend {
@@ -66,45 +207,39 @@ func (d *decoder) backend(n *node, path string) *Backend {
 		return b
 	}
 	var known []string
-	for _, t := range []BackendType{Memory, Redis, Disk, Tarantool, Composition} {
-		for _, f := range backendFields[t] {
+	types := map[string]BackendType{}
+	for _, t := range backendTypes {
+		k, _ := t.kind()
+		for _, f := range k.fields {
 			if !slices.Contains(known, f) {
 				known = append(known, f)
 			}
 		}
+		for _, name := range k.names {
+			types[name] = t
+		}
 	}
 	if t := n.get("type"); t != nil {
-		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", backendTypeInput); ok {
+		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", types); ok {
 			b.Type = typ
-			known = backendFields[typ]
+			k, _ := typ.kind()
+			known = k.fields
 		}
 	}
 	fs, _ := d.fields(n, path, "", false, known...)
 	if e, ok := fs["key"]; ok {
 		kf, _ := d.fields(e.val, e.path, "a mapping (format)", false, "format")
-		if f, ok := kf["format"]; ok {
-			b.Key, _ = lookup(d, f.val, f.path, "key format", keyFormatInput)
-		}
+		set(kf, "format", &b.Key, lookupOf(d, "key format", keyFormatInput))
 	}
 	if e, ok := fs["value"]; ok {
 		b.Value = d.codec(e.val, e.path)
 	}
-	switch b.Type {
-	case Memory:
-		b.Memory = d.memory(n, path, fs)
-	case Redis:
-		b.Redis = d.redis(n, path, fs)
-	case Disk:
-		b.Disk = d.disk(n, path, fs, &b.Value, clean)
-	case Tarantool:
-		b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
-	case Composition:
-		b.Composition = d.composition(n, path, fs)
-	}
+	k, _ := b.Type.kind()
+	k.decode(d, n, path, fs, b, clean)
 	return b
 }
 
-func (d *decoder) memory(n *node, path string, fs map[string]entry) *MemoryBackend {
+func (d *decoder) memory(fs map[string]entry) *MemoryBackend {
 	m := &MemoryBackend{}
 	mb, hasBytes := fs["max_bytes"]
 	mc, hasCap := fs["max_capacity"]
@@ -114,9 +249,10 @@ func (d *decoder) memory(n *node, path string, fs map[string]entry) *MemoryBacke
 	case hasBytes:
 		m.MaxBytes, _ = d.size(mb.val, mb.path)
 	case hasCap:
-		m.MaxCapacity, _ = d.integer(mc.val, mc.path, 1, math.MaxInt64)
+		c, _ := d.integer(mc.val, mc.path, 1, math.MaxInt64)
+		m.MaxEntries = int(min(c, math.MaxInt))
 	default:
-		m.MaxBytes = DefaultMaxBytes
+		m.MaxBytes = memory.DefaultMaxBytes
 	}
 	return m
 }
@@ -127,9 +263,7 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 	if !ok {
 		return c
 	}
-	if e, ok := fs["format"]; ok {
-		c.Format, _ = lookup(d, e.val, e.path, "value format", valueFormatInput)
-	}
+	set(fs, "format", &c.Format, lookupOf(d, "value format", valueFormatInput))
 	e, ok := fs["compression"]
 	if !ok {
 		return c
@@ -163,7 +297,8 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 }
 
 func (d *decoder) composition(n *node, path string, fs map[string]entry) *CompositionBackend {
-	c := &CompositionBackend{Read: composition.ReadSequential, Write: composition.WriteOptimisticParallel, Refill: composition.RefillNever}
+	c := &CompositionBackend{Options: composition.Options{Read: composition.ReadSequential,
+		Write: composition.WriteOptimisticParallel, Refill: composition.RefillNever}}
 	for _, layer := range []string{"l1", "l2"} {
 		e, ok := fs[layer]
 		var b *Backend
@@ -171,7 +306,7 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 			b = d.backend(e.val, e.path)
 		} else {
 			d.fail(n, joinPath(path, layer), ErrMissing, "missing %s (a composition stacks l1 over l2)", layer)
-			b = &Backend{Type: Memory, Loc: Loc{Path: joinPath(path, layer)}, Memory: &MemoryBackend{MaxBytes: DefaultMaxBytes}}
+			b = &Backend{Type: Memory, Loc: Loc{Path: joinPath(path, layer)}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
 		}
 		if layer == "l1" {
 			c.L1 = b
@@ -184,21 +319,9 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (read, write, refill)", true, "read", "write", "refill")
-		if r, ok := pf["read"]; ok {
-			if v, ok := lookup(d, r.val, r.path, "read policy", readInput); ok {
-				c.Read = v
-			}
-		}
-		if w, ok := pf["write"]; ok {
-			if v, ok := lookup(d, w.val, w.path, "write policy", writeInput); ok {
-				c.Write = v
-			}
-		}
-		if r, ok := pf["refill"]; ok {
-			if v, ok := lookup(d, r.val, r.path, "refill policy", refillInput); ok {
-				c.Refill = v
-			}
-		}
+		set(pf, "read", &c.Read, lookupOf(d, "read policy", readInput))
+		set(pf, "write", &c.Write, lookupOf(d, "write policy", writeInput))
+		set(pf, "refill", &c.Refill, lookupOf(d, "refill policy", refillInput))
 	}
 	return c
 }

@@ -3,8 +3,6 @@ package config
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -121,13 +119,20 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			Name:       ep.Name,
 			ID:         ep.ID,
 			IgnoreHost: !ep.KeyHost,
-			Request:    b.request(ep.Request),
-			Response:   b.response(ep.Response),
-			Extractors: b.extractors(ep.Extractors),
-			Policy:     ep.Policy.HitboxPolicy(),
+			Request:    ep.Request,
+			Response:   ep.Response,
+			Extractors: ep.Extractors,
+			Tags:       ep.Tags,
+			Policy:     ep.Policy.hitboxPolicy(),
 
 			UpstreamTimeout: ep.UpstreamTimeout,
 			Semantics:       ep.Semantics,
+		}
+		if e.Request == nil {
+			e.Request = predicate.And[*http.Request]() // no condition
+		}
+		if e.Response == nil {
+			e.Response = predicate.And[*http.Response]()
 		}
 		if err := e.Policy.Validate(); err != nil {
 			b.fail(ep.Policy.Loc, ErrValue, "%w", err)
@@ -138,6 +143,15 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 		return nil, b.errs.sort()
 	}
 	return out, nil
+}
+
+// extractors are the library values of es.
+func extractors(es []*keyer) []extract.Extractor {
+	out := make([]extract.Extractor, 0, len(es))
+	for _, e := range es {
+		out = append(out, e.x)
+	}
+	return out
 }
 
 // builder collects the errors of a build, placed at the values they come
@@ -160,219 +174,6 @@ func (b *builder) check(l Loc, err error) bool {
 		return false
 	}
 	return true
-}
-
-func (b *builder) request(p *Predicate) predicate.Request {
-	if p == nil {
-		return predicate.And[*http.Request]() // no condition
-	}
-	switch p.Kind {
-	case And, Or, Not:
-		ops := make([]predicate.Request, 0, len(p.Operands))
-		for _, op := range p.Operands {
-			ops = append(ops, b.request(op))
-		}
-		return combine(p.Kind, ops)
-	case Method:
-		m, err := predicate.Method(p.Methods...)
-		b.check(p.Loc, err)
-		return m
-	case Path:
-		pp, err := predicate.Path(p.Pattern)
-		if !b.check(p.Loc, err) {
-			return nil
-		}
-		return pp
-	case Header:
-		h, err := predicate.Header(p.Name, b.op(p.Loc, p.Op))
-		b.check(p.Loc, err)
-		return h
-	case Query:
-		q, err := predicate.Query(p.Name, b.op(p.Loc, p.Op))
-		b.check(p.Loc, err)
-		return q
-	case Body:
-		m := b.bodyMatcher(p.Loc, p.Body)
-		return predicate.Body(m, predicate.BodyOptions{})
-	}
-	b.fail(p.Loc, ErrValue, "%v is not a request predicate", p.Kind)
-	return nil
-}
-
-func (b *builder) response(p *Predicate) predicate.Response {
-	if p == nil {
-		return predicate.And[*http.Response]() // no condition
-	}
-	switch p.Kind {
-	case And, Or, Not:
-		ops := make([]predicate.Response, 0, len(p.Operands))
-		for _, op := range p.Operands {
-			ops = append(ops, b.response(op))
-		}
-		return combine(p.Kind, ops)
-	case Status:
-		s := p.Status
-		switch {
-		case s.Class != 0:
-			return predicate.StatusClass(statusClasses[s.Class])
-		case s.Range:
-			return predicate.StatusRange(s.Min, s.Max)
-		case len(s.Codes) == 1:
-			return predicate.Status(s.Codes[0])
-		}
-		return predicate.StatusIn(s.Codes...)
-	case Header:
-		h, err := predicate.ResponseHeader(p.Name, b.op(p.Loc, p.Op))
-		b.check(p.Loc, err)
-		return h
-	case Body:
-		m := b.bodyMatcher(p.Loc, p.Body)
-		return predicate.ResponseBody(m, predicate.BodyOptions{})
-	}
-	b.fail(p.Loc, ErrValue, "%v is not a response predicate", p.Kind)
-	return nil
-}
-
-func combine[T any](kind PredicateKind, ops []predicate.Predicate[T]) predicate.Predicate[T] {
-	switch kind {
-	case Or:
-		return predicate.Or(ops...)
-	case Not:
-		if len(ops) != 1 {
-			return predicate.Not[T](nil)
-		}
-		return predicate.Not(ops[0])
-	}
-	return predicate.And(ops...)
-}
-
-func (b *builder) op(l Loc, o Op) predicate.Op {
-	first := func() string {
-		if len(o.Values) == 0 {
-			return ""
-		}
-		return o.Values[0]
-	}
-	switch o.Kind {
-	case OpEq:
-		return predicate.Eq(first())
-	case OpIn:
-		return predicate.In(o.Values...)
-	case OpContains:
-		return predicate.Contains(first())
-	case OpStarts:
-		return predicate.Starts(first())
-	case OpEnds:
-		return predicate.Ends(first())
-	case OpRegex:
-		op, err := predicate.Regex(first())
-		b.check(l, err)
-		return op
-	case OpExist:
-		return predicate.Exist()
-	}
-	b.fail(l, ErrValue, "no operation")
-	return predicate.Op{}
-}
-
-func (b *builder) bodyMatcher(l Loc, c BodyCondition) predicate.BodyMatcher {
-	var m predicate.BodyMatcher
-	var err error
-	switch {
-	case c.JQ != "" && c.JQOp == OpEq && len(c.JSONValues) == 1:
-		m, err = predicate.JQEq(c.JQ, c.JSONValues[0])
-	case c.JQ != "" && c.JQOp == OpIn:
-		m, err = predicate.JQIn(c.JQ, c.JSONValues...)
-	case c.JQ != "" && c.JQOp == OpExist:
-		m, err = predicate.JQExist(c.JQ)
-	case c.JQ != "":
-		m, err = predicate.JQ(c.JQ)
-	case c.Limit > 0:
-		m, err = predicate.Limit(c.Limit)
-	default:
-		m, err = predicate.Raw(b.op(l, c.Op))
-	}
-	b.check(l, err)
-	return m
-}
-
-func (b *builder) extractors(es []*Extractor) []extract.Extractor {
-	out := make([]extract.Extractor, 0, len(es))
-	for _, e := range es {
-		if x := b.extractor(e); x != nil {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func (b *builder) extractor(e *Extractor) extract.Extractor {
-	var x extract.Extractor
-	var err error
-	switch e.Kind {
-	case MethodKey:
-		return extract.Method()
-	case PathKey:
-		x, err = extract.Path(e.Pattern)
-	case QueryKey, HeaderKey:
-		plain := !e.Prefix && e.Value == "" && len(e.Transforms) == 0
-		switch {
-		case plain && e.Kind == QueryKey:
-			return extract.Query(e.Name)
-		case plain:
-			return extract.Header(e.Name)
-		}
-		sel := extract.Selector{Name: e.Name, Prefix: e.Prefix, Value: e.Value, Transforms: transforms(e.Transforms)}
-		if e.Kind == QueryKey {
-			x, err = extract.QuerySelector(sel)
-		} else {
-			x, err = extract.HeaderSelector(sel)
-		}
-	case BodyKey:
-		switch e.Form {
-		case BodyExpr:
-			x, err = extract.Body(e.JQ)
-		case BodyJQ:
-			x, err = extract.BodyJQ(e.JQ)
-		case BodyHash:
-			return extract.BodyHash()
-		case BodyRegex:
-			t := extract.PartTransforms{All: transforms(e.Transforms)}
-			if e.PartTransforms != nil {
-				t.ByPart = map[string]extract.Transforms{}
-				for name, ts := range e.PartTransforms {
-					t.ByPart[name] = transforms(ts)
-				}
-			}
-			x, err = extract.BodyRegex(e.Regex, e.Key, e.Global, t)
-		default:
-			err = fmt.Errorf("unknown Body form %d", int(e.Form))
-		}
-	default:
-		err = fmt.Errorf("unknown extractor %v", e.Kind)
-	}
-	if !b.check(e.Loc, err) {
-		return nil
-	}
-	return x
-}
-
-var (
-	statusClasses = map[StatusClass]predicate.Class{Informational: predicate.Informational, Success: predicate.Success,
-		Redirect: predicate.Redirect, ClientError: predicate.ClientError, ServerError: predicate.ServerError}
-	transformKinds = map[TransformKind]extract.TransformKind{Lowercase: extract.TransformLowercase,
-		Uppercase: extract.TransformUppercase, Hash: extract.TransformHash, Truncate: extract.TransformTruncate}
-)
-
-func transforms(ts []Transform) extract.Transforms {
-	if len(ts) == 0 {
-		return nil
-	}
-	out := make(extract.Transforms, len(ts))
-	for i, t := range ts {
-		out[i] = extract.Transform{Kind: transformKinds[t.Kind], N: t.N}
-	}
-	return out
 }
 
 // BuildStore builds f's backend tree. A Redis backend does not contact
@@ -398,34 +199,27 @@ func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 }
 
 func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend {
-	switch b.Type {
-	case Memory:
-		mo := memory.Options{MaxBytes: b.Memory.MaxBytes, Now: o.Now}
-		if b.Memory.MaxCapacity > 0 {
-			mo.MaxBytes, mo.MaxEntries = 0, int(min(b.Memory.MaxCapacity, math.MaxInt))
-		}
-		if b.Value != (backend.Codec{}) {
-			c := b.Value
-			mo.Codec = &c
-		}
-		m, err := memory.New(mo)
-		if !bl.check(b.Loc, err) {
-			return nil
-		}
-		s.closers = append(s.closers, m.Close)
-		return m
-	case Redis:
-		if r := bl.redis(b, o, s, ""); r != nil {
-			return r
-		}
-		return nil
-	case Disk, Tarantool:
-		return bl.leaf(b, o, s)
-	case Composition:
-		return bl.composition(b, o, s)
+	if k, ok := b.Type.kind(); ok {
+		return k.build(bl, b, o, s)
 	}
 	bl.fail(b.Loc, ErrValue, "unknown backend type %v", b.Type)
 	return nil
+}
+
+// memory builds a Memory store; a value section makes it encode entries.
+func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	mo := *b.Memory
+	mo.Now = o.Now
+	if b.Value != (backend.Codec{}) {
+		c := b.Value
+		mo.Codec = &c
+	}
+	m, err := memory.New(mo)
+	if !bl.check(b.Loc, err) {
+		return nil
+	}
+	s.closers = append(s.closers, m.Close)
+	return m
 }
 
 func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Backend {
@@ -447,9 +241,9 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	if l1 == nil || l2 == nil {
 		return nil
 	}
-	comp, err := composition.New(l1, l2, composition.Options{
-		Read: c.Read, Write: c.Write, Refill: c.Refill, Offload: o.Offload, Now: o.Now,
-	})
+	co := c.Options
+	co.Offload, co.Now = o.Offload, o.Now
+	comp, err := composition.New(l1, l2, co)
 	if !bl.check(b.Loc, err) {
 		return nil
 	}

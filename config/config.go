@@ -42,14 +42,14 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 	if len(d.errs) > 0 {
 		return nil, nil, d.errs.sort()
 	}
-	d.check(f)
+	d.warnings(f)
 	return f, d.warns.sort(), nil
 }
 
 func (d *decoder) decodeFile(root *node) *File {
-	f := &File{Name: d.file, Listen: DefaultListen}
+	f := &File{Name: d.file, Listen: defaultListen}
 	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
-		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111"), serverFields...)...)
+		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111", "tag_headers", "tracing"), serverFields...)...)
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -73,13 +73,16 @@ func (d *decoder) decodeFile(root *node) *File {
 	}
 	d.decodeServer(f, fs)
 	f.Semantics = httpcache.SemanticsHitbox
-	if e, ok := fs["semantics"]; ok {
-		if s, ok := d.semantics(e.val, e.path); ok {
-			f.Semantics = s
-		}
-	}
+	set(fs, "semantics", &f.Semantics, d.semantics)
 	if e, ok := fs["rfc9111"]; ok {
 		f.Rfc9111 = d.rfc9111(e.val, e.path)
+	}
+	f.TagHeaders = defaultTagHeaders
+	if e, ok := fs["tag_headers"]; ok {
+		f.TagHeaders = append([]string{}, d.fieldNames(e.val, e.path, "header", nil)...)
+	}
+	if e, ok := fs["tracing"]; ok {
+		f.Tracing = d.tracing(e.val, e.path)
 	}
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)

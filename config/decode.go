@@ -18,6 +18,17 @@ type decoder struct {
 	file  string
 	errs  Errors
 	warns Warnings
+	// record, when set (by a test), is told the names each place of the
+	// file accepts: its field, predicate or operation names (enum false)
+	// or its enum values (enum true), so that the schema can be checked
+	// against the decoder.
+	record func(path string, names []string, enum bool)
+}
+
+func (d *decoder) accepts(path string, names []string, enum bool) {
+	if d.record != nil {
+		d.record(path, names, enum)
+	}
 }
 
 func (d *decoder) fail(n *node, path string, kind error, format string, args ...any) {
@@ -59,6 +70,7 @@ type entry struct {
 // others (with a suggestion) and returns the entries by key. A null n is
 // an empty mapping when nullOK. It returns false when n is no mapping.
 func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...string) (map[string]entry, bool) {
+	d.accepts(path, known, false)
 	if n.kind == kindNull && nullOK {
 		return map[string]entry{}, true
 	}
@@ -138,6 +150,7 @@ func editDistance(a, b string) int {
 
 // enum reads a name among names (exact spelling) and returns its index.
 func (d *decoder) enum(n *node, path, what string, names []string) (int, bool) {
+	d.accepts(path, nonEmpty(names), true)
 	if n.kind != kindString {
 		d.wrongType(n, path, what+" name (one of "+strings.Join(nonEmpty(names), ", ")+")")
 		return 0, false
@@ -282,6 +295,7 @@ func (d *decoder) list(n *node, path, what string) ([]*node, bool) {
 // single returns the only key and value of a mapping that must hold
 // exactly one (a predicate, an extractor, an operation).
 func (d *decoder) single(n *node, path, what string, known []string) (key string, val *node, p string, ok bool) {
+	d.accepts(path, known, false)
 	if n.kind != kindMap {
 		d.wrongType(n, path, "a "+what+" mapping ("+strings.Join(known, ", ")+")")
 		return "", nil, "", false
@@ -305,4 +319,30 @@ func (d *decoder) single(n *node, path, what string, known []string) (key string
 		return "", nil, "", false
 	}
 	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
+}
+
+// check reports err, from a library's constructor or Validate, at n
+// (without the package's prefix, keeping err as the cause) and tells
+// whether there was none.
+func (d *decoder) check(n *node, path string, err error) bool {
+	if err != nil {
+		d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path,
+			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
+	}
+	return err == nil
+}
+
+// set reads the field name of fs, when present, with read, and stores it
+// in *dst when it is valid.
+func set[T any](fs map[string]entry, name string, dst *T, read func(*node, string) (T, bool)) {
+	if e, ok := fs[name]; ok {
+		if v, ok := read(e.val, e.path); ok {
+			*dst = v
+		}
+	}
+}
+
+// strOf is str as a field reader.
+func (d *decoder) strOf(what string) func(*node, string) (string, bool) {
+	return func(n *node, path string) (string, bool) { return d.str(n, path, what) }
 }

@@ -5,20 +5,22 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
-var staleModeNames = []string{"", "Return", "Revalidate", "OffloadRevalidate"}
+// staleModeNames are hitbox's stale mode names, indexed by StaleMode.
+var staleModeNames = []string{"", hitbox.StaleReturn.String(), hitbox.StaleRevalidate.String(), hitbox.StaleOffloadRevalidate.String()}
 
 // defaultPolicy is the policy of an endpoint without one: Enabled{ttl: 5}.
 func defaultPolicy(path string) Policy {
-	ttl := DefaultTTL
-	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	ttl := defaultTTL
+	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
 }
 
 func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, policy, key_host, upstream_timeout, semantics)", false,
-		"name", "request", "response", "extractors", "policy", "key_host", "upstream_timeout", "semantics")
+	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, tags, policy, key_host, upstream_timeout, semantics)", false,
+		"name", "request", "response", "extractors", "tags", "policy", "key_host", "upstream_timeout", "semantics")
 	if !ok {
 		fs = map[string]entry{}
 	}
@@ -31,51 +33,58 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 			}
 		}
 	}
-	if e, ok := fs["key_host"]; ok {
-		if b, ok := d.boolean(e.val, e.path); ok {
-			ep.KeyHost = b
-		}
-	}
+	set(fs, "key_host", &ep.KeyHost, d.boolean)
 	if e, ok := fs["request"]; ok {
-		ep.Request = d.predicates(e.val, e.path, requestSide)
+		ep.request = d.predicates(e.val, e.path, requestSide)
 	} else {
-		p := joinPath(path, "request")
-		ep.Request = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
-			{Kind: Method, Loc: Loc{Path: p}, Methods: []string{"GET"}},
-		}}
+		m, _ := predicate.Method("GET")
+		ep.request = defaultCond(joinPath(path, "request"), requestSide, &cond{kind: "Method", text: `Method in ["GET"]`, req: m})
 	}
 	if e, ok := fs["response"]; ok {
-		ep.Response = d.predicates(e.val, e.path, responseSide)
+		ep.response = d.predicates(e.val, e.path, responseSide)
 	} else {
-		p := joinPath(path, "response")
-		ep.Response = &Predicate{Kind: And, Loc: Loc{Path: p}, Operands: []*Predicate{
-			{Kind: Status, Loc: Loc{Path: p}, Status: StatusCondition{Codes: []int{200}}},
-		}}
+		ep.response = defaultCond(joinPath(path, "response"), responseSide, &cond{kind: "Status", text: "Status eq 200", resp: predicate.Status(200)})
 	}
 	if e, ok := fs["extractors"]; ok {
-		ep.Extractors = d.extractors(e.val, e.path)
+		ep.extractors = d.extractors(e.val, e.path)
 	} else {
-		ep.Extractors = defaultExtractors(joinPath(path, "extractors"))
+		ep.extractors = defaultExtractors(joinPath(path, "extractors"))
+	}
+	if e, ok := fs["tags"]; ok {
+		ep.tags = d.tags(e.val, e.path)
+	}
+	if ep.request != nil {
+		ep.Request = ep.request.req
+	}
+	if ep.response != nil {
+		ep.Response = ep.response.resp
+	}
+	ep.Extractors = extractors(ep.extractors)
+	if len(ep.tags) > 0 {
+		ep.Tags = extractors(ep.tags)
 	}
 	if e, ok := fs["policy"]; ok && e.val.kind != kindNull {
 		ep.Policy = d.policy(e.val, e.path)
 	} else {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
-	if e, ok := fs["upstream_timeout"]; ok {
-		if v, ok := d.positiveDuration(e.val, e.path); ok {
-			ep.UpstreamTimeout = v
-		}
-	}
+	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
 	if e, ok := fs["semantics"]; ok {
 		ep.Semantics, _ = d.semantics(e.val, e.path)
 	}
 	return ep
 }
 
+// defaultCond is the predicates of an endpoint that writes none: an And
+// of the default, placed at path.
+func defaultCond(path string, s side, leaf *cond) *cond {
+	leaf.loc = Loc{Path: path}
+	return (&cond{kind: "And", loc: Loc{Path: path}, kids: []*cond{leaf}}).join(s)
+}
+
 // policy decodes `Enabled: {...}`, `Disabled`, or their bare names.
 func (d *decoder) policy(n *node, path string) Policy {
-	p := Policy{Loc: loc(n, path), Keep: DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	p := Policy{Loc: loc(n, path), Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
 	var val *node
 	var vpath string
 	switch n.kind {
@@ -120,16 +129,11 @@ func (d *decoder) policy(n *node, path string) Policy {
 			}
 		}
 	}
-	if e, ok := fs["stale"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			p.Stale = &v
-		}
-	}
-	if e, ok := fs["keep"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			p.Keep = v
-		}
-	}
+	set(fs, "stale", &p.Stale, func(n *node, path string) (*time.Duration, bool) {
+		v, ok := d.duration(n, path)
+		return &v, ok
+	})
+	set(fs, "keep", &p.Keep, d.duration)
 	if e, ok := fs["stale_if_error"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
 			if v > p.Keep {
@@ -148,11 +152,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 			}
 		}
 	}
-	if e, ok := fs["concurrency"]; ok {
-		if c, ok := d.integer(e.val, e.path, 1, math.MaxInt32); ok {
-			p.Concurrency = int(c)
-		}
-	}
+	set(fs, "concurrency", &p.Concurrency, func(n *node, path string) (int, bool) {
+		c, ok := d.integer(n, path, 1, math.MaxInt32)
+		return int(c), ok
+	})
 	if p.TTL != nil && p.Stale != nil && *p.Stale >= *p.TTL {
 		d.warn(p.Loc, "stale %v is not less than ttl %v: entries expire before they turn stale", *p.Stale, *p.TTL)
 	}

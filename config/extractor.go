@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -9,27 +11,33 @@ import (
 	"github.com/hitbox-go/hitbox/extract"
 )
 
-var (
-	extractorNames = []string{"Method", "Path", "Query", "Header", "Body"}
-	// Transform names as files write them: hitbox's lower-case names and
-	// the capitalised ones of hitbox files.
-	transformNames = map[string]TransformKind{
-		"lowercase": Lowercase, "Lowercase": Lowercase, "uppercase": Uppercase, "Uppercase": Uppercase,
-		"hash": Hash, "Hash": Hash, "truncate": Truncate, "Truncate": Truncate,
-	}
-)
+var extractorNames = []string{"Method", "Path", "Query", "Header", "Body"}
+
+// keyer is a decoded key extractor (or tag source): the library's value,
+// and what the dump and the warnings read of it.
+type keyer struct {
+	x       extract.Extractor
+	loc     Loc
+	kind    string // Method, Path, Query, Header, Body or Static
+	text    string // as the dump writes it
+	name    string // Query's and Header's name, or prefix
+	prefix  bool   // the name is a prefix ({starts: ...})
+	value   bool   // a value regex picks part of the value
+	pattern string // Path's
+}
 
 // defaultExtractors are Method, then Path "{path}*" (hitbox 0.2's
 // defaults), placed at path.
-func defaultExtractors(path string) []*Extractor {
-	return []*Extractor{
-		{Kind: MethodKey, Loc: Loc{Path: path}},
-		{Kind: PathKey, Loc: Loc{Path: path}, Pattern: "{path}*"},
+func defaultExtractors(path string) []*keyer {
+	p, _ := extract.Path("{path}*")
+	return []*keyer{
+		{x: extract.Method(), loc: Loc{Path: path}, kind: "Method", text: "Method"},
+		{x: p, loc: Loc{Path: path}, kind: "Path", text: `Path "{path}*"`, pattern: "{path}*"},
 	}
 }
 
-func (d *decoder) extractors(n *node, path string) []*Extractor {
-	out := []*Extractor{}
+func (d *decoder) extractors(n *node, path string) []*keyer {
+	out := []*keyer{}
 	if n.kind == kindNull {
 		return out
 	}
@@ -45,7 +53,7 @@ func (d *decoder) extractors(n *node, path string) []*Extractor {
 	return out
 }
 
-func (d *decoder) extractor(n *node, path string) *Extractor {
+func (d *decoder) extractor(n *node, path string) *keyer {
 	if n.kind == kindString && slices.Contains(extractorNames, n.text) {
 		d.fail(n, path, ErrType, "want an extractor mapping, got the string %q (write `- %s:` with a colon)", n.text, n.text)
 		return nil
@@ -54,38 +62,28 @@ func (d *decoder) extractor(n *node, path string) *Extractor {
 	if !ok {
 		return nil
 	}
-	e := &Extractor{Loc: loc(n, p)}
+	e := &keyer{kind: key, loc: loc(n, p)}
+	var err error
 	switch key {
 	case "Method":
-		e.Kind = MethodKey
 		if val.kind != kindNull {
 			d.fail(val, p, ErrValue, "Method takes no value (write `- Method:`)")
 			return nil
 		}
+		e.x, e.text = extract.Method(), "Method"
 	case "Path":
-		e.Kind = PathKey
-		pattern, ok := d.str(val, p, "a path pattern")
-		if !ok {
+		if e.pattern, ok = d.str(val, p, "a path pattern"); !ok {
 			return nil
 		}
-		if _, err := extract.Path(pattern); err != nil {
-			d.fail(val, p, ErrValue, "%s", trimPkg(err.Error()))
-			return nil
-		}
-		e.Pattern = pattern
+		e.x, err = extract.Path(e.pattern)
+		e.text = fmt.Sprintf("Path %q", e.pattern)
 	case "Query", "Header":
-		e.Kind = QueryKey
-		if key == "Header" {
-			e.Kind = HeaderKey
-		}
-		if !d.selector(e, val, p) {
-			return nil
-		}
-	case "Body":
-		e.Kind = BodyKey
-		if !d.bodyKey(e, val, p) {
-			return nil
-		}
+		ok = d.selector(e, val, p)
+	default:
+		ok = d.bodyKey(e, val, p)
+	}
+	if !ok || !d.check(val, p, err) {
+		return nil
 	}
 	return e
 }
@@ -104,12 +102,45 @@ func trimPkg(s string) string {
 
 // selector decodes a Query or Header extractor: a name, or hitbox 0.2's
 // selector {name, value, transforms}.
-func (d *decoder) selector(e *Extractor, n *node, path string) bool {
-	what := strings.ToLower(e.Kind.String())
+func (d *decoder) selector(e *keyer, n *node, path string) bool {
+	what := strings.ToLower(e.kind)
+	var sel extract.Selector
+	var ok bool
 	if n.kind == kindString {
-		e.Name = n.text
-		return d.noTag(n, path) && d.keyName(e, n, path)
+		e.name = n.text
+		ok = d.noTag(n, path) && d.keyName(e, n, path)
+	} else {
+		ok = d.selectorMap(e, n, path, &sel)
 	}
+	if !ok {
+		return false
+	}
+	sel.Name, sel.Prefix = e.name, e.prefix
+	e.text = fmt.Sprintf("%s %q", e.kind, e.name)
+	if e.prefix {
+		e.text = fmt.Sprintf("%s starts %q", e.kind, e.name)
+	}
+	if sel.Value != "" {
+		e.text += fmt.Sprintf(" value %q", sel.Value)
+	}
+	e.text += transformsString(sel.Transforms, nil)
+	var err error
+	switch {
+	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0 && what == "query":
+		e.x = extract.Query(e.name)
+	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0:
+		e.x = extract.Header(e.name)
+	case what == "query":
+		e.x, err = extract.QuerySelector(sel)
+	default:
+		e.x, err = extract.HeaderSelector(sel)
+	}
+	return d.check(n, path, err)
+}
+
+// selectorMap decodes hitbox 0.2's selector {name, value, transforms}.
+func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selector) bool {
+	what := strings.ToLower(e.kind)
 	fs, ok := d.fields(n, path, "a "+what+" name or a selector mapping (name, value, transforms)", false,
 		"name", "value", "transforms", "transform")
 	if !ok {
@@ -120,10 +151,9 @@ func (d *decoder) selector(e *Extractor, n *node, path string) bool {
 		d.fail(n, joinPath(path, "name"), ErrMissing, "missing name")
 		return false
 	}
-	ok = true
 	switch name.val.kind {
 	case kindString:
-		e.Name = name.val.text
+		e.name = name.val.text
 		ok = d.noTag(name.val, name.path) && d.keyName(e, name.val, name.path)
 	case kindMap:
 		k, v, p, single := d.single(name.val, name.path, "name selector", []string{"eq", "starts"})
@@ -131,8 +161,8 @@ func (d *decoder) selector(e *Extractor, n *node, path string) bool {
 			ok = false
 			break
 		}
-		if e.Name, ok = d.str(v, p, "a "+what+" name"); ok {
-			e.Prefix = k == "starts"
+		if e.name, ok = d.str(v, p, "a "+what+" name"); ok {
+			e.prefix = k == "starts"
 			ok = d.keyName(e, v, p)
 		}
 	default:
@@ -140,30 +170,31 @@ func (d *decoder) selector(e *Extractor, n *node, path string) bool {
 		ok = false
 	}
 	if v, has := fs["value"]; has {
-		if e.Value, has = d.str(v.val, v.path, "a regular expression"); has {
-			if _, err := regexp.Compile(e.Value); err != nil {
-				d.fail(v.val, v.path, ErrValue, "invalid regex %q: %w", e.Value, err)
+		if sel.Value, has = d.str(v.val, v.path, "a regular expression"); has {
+			if _, err := regexp.Compile(sel.Value); err != nil {
+				d.fail(v.val, v.path, ErrValue, "invalid regex %q: %w", sel.Value, err)
 				ok = false
 			}
 		} else {
 			ok = false
 		}
+		e.value = sel.Value != ""
 	}
-	ts, tsOK := d.transformsField(n, path, fs)
-	e.Transforms = ts
+	ts, tsOK := d.transformsField(fs)
+	sel.Transforms = ts
 	return ok && tsOK
 }
 
-func (d *decoder) keyName(e *Extractor, n *node, path string) bool {
+func (d *decoder) keyName(e *keyer, n *node, path string) bool {
 	switch {
-	case e.Prefix && e.Kind == HeaderKey && e.Name != "" && !isToken(e.Name):
-		d.fail(n, path, ErrValue, "invalid header name prefix %q", e.Name)
-	case e.Prefix:
+	case e.prefix && e.kind == "Header" && e.name != "" && !isToken(e.name):
+		d.fail(n, path, ErrValue, "invalid header name prefix %q", e.name)
+	case e.prefix:
 		return true
-	case e.Name == "":
-		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(e.Kind.String()))
-	case e.Kind == HeaderKey && !isToken(e.Name):
-		d.fail(n, path, ErrValue, "invalid header name %q", e.Name)
+	case e.name == "":
+		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(e.kind))
+	case e.kind == "Header" && !isToken(e.name):
+		d.fail(n, path, ErrValue, "invalid header name %q", e.name)
 	default:
 		return true
 	}
@@ -172,7 +203,7 @@ func (d *decoder) keyName(e *Extractor, n *node, path string) bool {
 
 // transformsField reads `transforms` or `transform` (not both) of a
 // mapping: one transform or a list.
-func (d *decoder) transformsField(n *node, path string, fs map[string]entry) ([]Transform, bool) {
+func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool) {
 	plural, hasPlural := fs["transforms"]
 	singular, hasSingular := fs["transform"]
 	switch {
@@ -188,14 +219,14 @@ func (d *decoder) transformsField(n *node, path string, fs map[string]entry) ([]
 }
 
 // transforms reads one transform or a list of them.
-func (d *decoder) transforms(n *node, path string) ([]Transform, bool) {
+func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
 	items := []*node{n}
 	if n.kind == kindSeq {
 		items = n.items
 	} else if n.kind == kindNull {
 		return nil, true
 	}
-	var out []Transform
+	var out extract.Transforms
 	ok := true
 	for i, item := range items {
 		p := path
@@ -211,36 +242,40 @@ func (d *decoder) transforms(n *node, path string) ([]Transform, bool) {
 	return out, ok
 }
 
-func (d *decoder) transform(n *node, path string) (Transform, bool) {
-	names := []string{"lowercase", "uppercase", "hash", "truncate"}
+// transform reads a transform by the name package extract gives it, in
+// lower case or capitalised (hash, Hash), as hitbox files write both.
+func (d *decoder) transform(n *node, path string) (extract.Transform, bool) {
 	switch n.kind {
 	case kindString:
-		if k, ok := transformNames[n.text]; ok && k != Truncate {
-			return Transform{Kind: k}, d.noTag(n, path)
+		k, err := extract.ParseTransformKind(n.text)
+		if err == nil && (n.text == k.String() || n.text == strings.ToUpper(k.String()[:1])+k.String()[1:]) {
+			if k == extract.TransformTruncate {
+				d.fail(n, path, ErrValue, "truncate needs a length: write {truncate: N}")
+				return extract.Transform{}, false
+			}
+			return extract.Transform{Kind: k}, d.noTag(n, path)
 		}
-		if k := transformNames[n.text]; k == Truncate {
-			d.fail(n, path, ErrValue, "truncate needs a length: write {truncate: N}")
-			return Transform{}, false
-		}
-		d.unknown(n, path, "transform", n.text, names)
-		return Transform{}, false
+		d.unknown(n, path, "transform", n.text, []string{"lowercase", "uppercase", "hash", "truncate"})
+		return extract.Transform{}, false
 	case kindMap:
 		_, val, p, ok := d.single(n, path, "transform", []string{"truncate", "Truncate"})
 		if !ok {
-			return Transform{}, false
+			return extract.Transform{}, false
 		}
 		length, ok := d.integer(val, p, 0, math.MaxInt32)
-		return Transform{Kind: Truncate, N: int(length)}, ok
+		return extract.Transform{Kind: extract.TransformTruncate, N: int(length)}, ok
 	}
 	d.wrongType(n, path, "a transform (lowercase, uppercase, hash or {truncate: N})")
-	return Transform{}, false
+	return extract.Transform{}, false
 }
 
 // bodyKey decodes a Body extractor.
-func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
+func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
+	var err error
 	if n.kind == kindString {
-		e.Form, e.JQ = BodyExpr, n.text
-		return d.noTag(n, path) && d.jq(n, path, n.text)
+		e.x, err = extract.Body(n.text)
+		e.text = fmt.Sprintf("Body %q", n.text)
+		return d.noTag(n, path) && d.check(n, path, err)
 	}
 	fs, ok := d.fields(n, path, "a jq expression or a mapping (jq, regex, key, global, transforms)", false,
 		"jq", "regex", "key", "global", "transforms", "transform")
@@ -254,12 +289,13 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 				return false
 			}
 		}
-		e.Form = BodyJQ
-		var ok bool
-		if e.JQ, ok = d.str(j.val, j.path, "a jq expression"); !ok {
+		expr, ok := d.str(j.val, j.path, "a jq expression")
+		if !ok {
 			return false
 		}
-		return d.jq(j.val, j.path, e.JQ)
+		e.x, err = extract.BodyJQ(expr)
+		e.text = fmt.Sprintf("Body jq %q", expr)
+		return d.check(j.val, j.path, err)
 	}
 	r, hasRegex := fs["regex"]
 	if !hasRegex {
@@ -269,18 +305,22 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 				return false
 			}
 		}
-		ts, ok := d.transformsField(n, path, fs)
+		ts, ok := d.transformsField(fs)
 		if !ok {
 			return false
 		}
-		if len(ts) != 1 || ts[0].Kind != Hash {
+		if len(ts) != 1 || ts[0].Kind != extract.TransformHash {
 			d.fail(n, path, ErrValue, "a Body extractor needs jq, regex, or transforms: [hash] (the hash of the whole body)")
 			return false
 		}
-		e.Form = BodyHash
+		e.x, e.text = extract.BodyHash(), "Body hash"
 		return true
 	}
-	e.Form = BodyRegex
+	return d.bodyRegex(e, n, path, fs, r)
+}
+
+// bodyRegex decodes `Body: {regex, key, global, transforms}`.
+func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry, r entry) bool {
 	expr, ok := d.str(r.val, r.path, "a regular expression")
 	if !ok {
 		return false
@@ -290,17 +330,16 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 		d.fail(r.val, r.path, ErrValue, "invalid regex %q: %w", expr, err)
 		return false
 	}
-	e.Regex, e.Key = expr, "body"
-	ok = true
+	key, global := "body", false
 	if k, has := fs["key"]; has {
-		if e.Key, ok = d.str(k.val, k.path, "a part name"); ok && e.Key == "" {
+		if key, ok = d.str(k.val, k.path, "a part name"); ok && key == "" {
 			d.fail(k.val, k.path, ErrValue, "empty part name")
 			ok = false
 		}
 	}
 	if g, has := fs["global"]; has {
 		var gOK bool
-		e.Global, gOK = d.boolean(g.val, g.path)
+		global, gOK = d.boolean(g.val, g.path)
 		ok = ok && gOK
 	}
 	parts := []string{}
@@ -310,8 +349,9 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 		}
 	}
 	if len(parts) == 0 {
-		parts = []string{e.Key}
+		parts = []string{key}
 	}
+	var pt extract.PartTransforms
 	t, has := fs["transforms"]
 	if !has {
 		t, has = fs["transform"]
@@ -323,7 +363,7 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 			d.fail(fs["transform"].key, fs["transform"].path, ErrValue, "transform and transforms mean the same: write one of them")
 			return false
 		}
-		e.PartTransforms = map[string][]Transform{}
+		pt.ByPart = map[string]extract.Transforms{}
 		for i, k := range t.val.keys {
 			p := joinPath(t.path, k.text)
 			if !slices.Contains(parts, k.text) {
@@ -332,12 +372,40 @@ func (d *decoder) bodyKey(e *Extractor, n *node, path string) bool {
 				continue
 			}
 			ts, tsOK := d.transforms(t.val.vals[i], p)
-			e.PartTransforms[k.text] = ts
+			pt.ByPart[k.text] = ts
 			ok = ok && tsOK
 		}
-		return ok
+	} else {
+		var tsOK bool
+		pt.All, tsOK = d.transformsField(fs)
+		ok = ok && tsOK
 	}
-	ts, tsOK := d.transformsField(n, path, fs)
-	e.Transforms = ts
-	return ok && tsOK
+	if !ok {
+		return false
+	}
+	e.x, err = extract.BodyRegex(expr, key, global, pt)
+	e.text = fmt.Sprintf("Body regex %q key %q global %v", expr, key, global) + transformsString(pt.All, pt.ByPart)
+	return d.check(r.val, r.path, err)
+}
+
+// transformsString describes transforms as the dump shows them.
+func transformsString(all extract.Transforms, byPart map[string]extract.Transforms) string {
+	list := func(ts extract.Transforms) string {
+		names := make([]string, len(ts))
+		for i, t := range ts {
+			names[i] = t.String()
+		}
+		return "[" + strings.Join(names, " ") + "]"
+	}
+	if byPart != nil {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(byPart)) {
+			parts = append(parts, name+": "+list(byPart[name]))
+		}
+		return " transforms {" + strings.Join(parts, ", ") + "}"
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	return " transforms " + list(all)
 }

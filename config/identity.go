@@ -54,13 +54,9 @@ func (d *decoder) identify(eps []*Endpoint, items []*node, path string) {
 func definitionDigest(ep *Endpoint) string {
 	var b strings.Builder
 	b.WriteString("request:")
-	dumpPredicate(&b, ep.Request, "  ")
+	dumpPredicate(&b, ep.request, "  ")
 	b.WriteString("extractors:\n")
-	for _, e := range ep.Extractors {
-		b.WriteString("  ")
-		b.WriteString(e.String())
-		b.WriteString("\n")
-	}
+	dumpKeyers(&b, ep.extractors, "  ")
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])[:definitionDigestLen]
 }

@@ -1,26 +1,20 @@
 package config
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
-	"github.com/hitbox-go/hitbox/backend"
-	"github.com/hitbox-go/hitbox/composition"
+	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
-// Defaults of hitboxd's file (docs/config.md).
+// Defaults of hitboxd's file (docs/config.md): the listen address and an
+// endpoint's ttl (the default Memory backend holds memory.DefaultMaxBytes;
+// an expired entry is kept hitbox.DefaultKeep).
 const (
-	// DefaultListen is where clients connect when `listen` is absent.
-	DefaultListen = "127.0.0.1:8080"
-	// DefaultMaxBytes bounds the default Memory backend: 256 MiB.
-	DefaultMaxBytes = 256 << 20
-	// DefaultTTL is the ttl of an endpoint without `policy`: 5 seconds.
-	DefaultTTL = 5 * time.Second
-	// DefaultKeep is how long an expired entry is kept unless `keep` says
-	// otherwise: 60 seconds.
-	DefaultKeep = hitbox.DefaultKeep
+	defaultListen = "127.0.0.1:8080"
+	defaultTTL    = 5 * time.Second
 )
 
 // Loc is where a value was written: its YAML path and its 1-based line
@@ -49,7 +43,7 @@ type File struct {
 	Endpoints []*Endpoint
 	// UpstreamTimeout is the upstream_timeout of endpoints that set none,
 	// and bounds the wait for the response headers of requests no endpoint
-	// accepts (default [DefaultUpstreamTimeout]).
+	// accepts (default 60s).
 	UpstreamTimeout time.Duration
 	// MaxBody is the largest response body buffered and stored; a larger
 	// one streams through uncached (max_body, default [DefaultMaxBody]).
@@ -66,6 +60,13 @@ type File struct {
 	Semantics httpcache.Semantics
 	// Rfc9111 are the Rfc9111 mode's knobs (`rfc9111`).
 	Rfc9111 Rfc9111Options
+	// TagHeaders are the response headers whose space-separated tokens
+	// tag each entry (tag_headers, default [Surrogate-Key]); empty:
+	// none.
+	TagHeaders []string
+	// Tracing is the `tracing` section; its zero value (no section) means
+	// the OTEL_* environment variables decide.
+	Tracing Tracing
 }
 
 // Admin is the `admin` section.
@@ -74,169 +75,6 @@ type Admin struct {
 	Listen string
 	// Token, when not empty, is required as `Authorization: Bearer <token>`.
 	Token string
-}
-
-// BackendType names a backend kind as the file does.
-type BackendType int
-
-// The backend types of docs/config.md.
-const (
-	// Memory is the in-process store (hitbox's Moka).
-	Memory BackendType = iota + 1
-	// Redis is a Redis server.
-	Redis
-	// Disk is an embedded on-disk store (hitbox's FeOxDb).
-	Disk
-	// Tarantool is a Tarantool server.
-	Tarantool
-	// Composition stacks two backends, L1 over L2.
-	Composition
-)
-
-var backendTypeNames = []string{Memory: "Memory", Redis: "Redis", Disk: "Disk", Tarantool: "Tarantool", Composition: "Composition"}
-
-// String returns the type's name as the file writes it.
-func (t BackendType) String() string {
-	if t > 0 && int(t) < len(backendTypeNames) {
-		return backendTypeNames[t]
-	}
-	return "BackendType(" + strconv.Itoa(int(t)) + ")"
-}
-
-// Backend is one node of the backend tree: a store, or a composition of
-// two backends. Exactly the field of its Type is set.
-type Backend struct {
-	Type BackendType
-	Loc  Loc
-	// Key is the key format (zero: not written, UrlEncoded). All the
-	// backends of a tree share one key format.
-	Key hitbox.KeyFormat
-	// Value is how entries are serialized and compressed (zero fields:
-	// Json, no compression, the default level).
-	Value backend.Codec
-
-	Memory      *MemoryBackend
-	Redis       *RedisBackend
-	Disk        *DiskBackend
-	Tarantool   *TarantoolBackend
-	Composition *CompositionBackend
-}
-
-// MemoryBackend is `type: Memory`: bounded by bytes or by entries.
-type MemoryBackend struct {
-	// MaxBytes bounds the entries' total size (max_bytes); zero when
-	// MaxCapacity is set instead.
-	MaxBytes int64
-	// MaxCapacity bounds the number of entries (max_capacity); zero when
-	// MaxBytes is set.
-	MaxCapacity int64
-}
-
-// RedisBackend is `type: Redis`: a standalone server (URL), a Redis
-// Cluster (Cluster) or a master watched by Sentinel (Sentinel); exactly one
-// of the three is set.
-type RedisBackend struct {
-	// URL is a standalone server's redis://, rediss:// (TLS) or unix://
-	// URL, as written (it may carry credentials; Dump hides the password).
-	URL string
-	// Cluster is a Redis Cluster's seed nodes.
-	Cluster *RedisCluster
-	// Sentinel is a master watched by Sentinel.
-	Sentinel *RedisSentinel
-	// Username and Password authenticate to the Redis servers (not to the
-	// sentinels); with URL they are put into it. Empty: none.
-	Username, Password string
-	// Prefix is prepended to every key (default "hitbox:"); lock keys
-	// are "lock:" + Prefix + key.
-	Prefix string
-	// PoolSize is the number of connections per server; zero: go-redis's
-	// default (10 per GOMAXPROCS).
-	PoolSize int
-	// Timeouts bound the calls to Redis.
-	Timeouts RedisTimeouts
-	// Breaker is the circuit breaker in front of Redis.
-	Breaker RedisBreaker
-}
-
-// RedisCluster is the `cluster` of a Redis backend.
-type RedisCluster struct {
-	// Addresses are seed nodes (host:port); the others are discovered.
-	Addresses []string
-}
-
-// RedisSentinel is the `sentinel` of a Redis backend.
-type RedisSentinel struct {
-	// Master is the name the sentinels know the master by.
-	Master string
-	// Addresses are the sentinels' host:port.
-	Addresses []string
-	// Password authenticates to the sentinels; empty: none.
-	Password string
-}
-
-// RedisTimeouts are the `timeouts` of a Redis backend. Dial, Read and
-// Write are the socket timeouts, zero meaning go-redis's defaults (5s,
-// 5s, Read); Operation bounds each call the backend makes (default 500ms).
-type RedisTimeouts struct {
-	Dial, Read, Write, Operation time.Duration
-}
-
-// RedisBreaker is the `breaker` of a Redis backend: after Failures
-// consecutive failed calls it stays open for Open, failing calls at once,
-// then lets Probes calls through to try Redis again.
-type RedisBreaker struct {
-	// Disabled turns the breaker off (`breaker: Disabled`).
-	Disabled bool
-	// Failures defaults to 5, Open to 1s, Probes to 1.
-	Failures uint32
-	Open     time.Duration
-	Probes   uint32
-}
-
-// DiskBackend is `type: Disk` (hitbox's FeOxDb): an embedded on-disk
-// store (backend/disk) whose entries survive restarts.
-type DiskBackend struct {
-	// Path is the store's file (path), created with its directory when
-	// missing. One process at a time holds it.
-	Path string
-	// MaxBytes bounds the live data (max_bytes); the default is
-	// disk.DefaultMaxBytes (1GiB).
-	MaxBytes int64
-}
-
-// TarantoolBackend is `type: Tarantool`: a Tarantool space a fleet of
-// hitboxd shares (backend/tarantool).
-type TarantoolBackend struct {
-	// Address is the server's host:port (address).
-	Address string
-	// User and Password authenticate (user, password); an empty User
-	// connects as guest.
-	User, Password string
-	// Space is the space the entries live in (space; default "hitbox"),
-	// created at first use when missing.
-	Space string
-	// Timeout bounds each request to Tarantool (timeout; default 500ms).
-	Timeout time.Duration
-}
-
-// CompositionBackend is `type: Composition`: L1 over L2.
-type CompositionBackend struct {
-	L1, L2 *Backend
-	Read   composition.ReadPolicy
-	Write  composition.WritePolicy
-	Refill composition.RefillPolicy
-	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
-	// other instances make to L2 (Redis); nil: off.
-	Invalidation *Invalidation
-}
-
-// Invalidation is a composition's `invalidation`: its Redis L2 announces
-// every write on Channel, and the instance drops from its Memory L1 the
-// keys other instances overwrote, deleted or purged.
-type Invalidation struct {
-	// Channel is the Redis pub/sub channel (default: the L2's prefix +
-	// "invalidate"). Every instance sharing the L2 uses the same.
-	Channel string
 }
 
 // Endpoint is one entry of `endpoints`: which requests and responses are
@@ -248,18 +86,25 @@ type Endpoint struct {
 	// ID identifies the endpoint's entries (httpcache.Endpoint.ID): its
 	// name, or for an unnamed endpoint "def-" and a digest of its request
 	// predicates and extractors, which does not change when endpoints are
-	// inserted before it (see [File.Identify]).
+	// inserted before it (see docs/config.md).
 	ID  string
 	Loc Loc
 	// KeyHost keys entries by the request's host (key_host, default
 	// true).
 	KeyHost bool
 	// Request says whether a request may be cached; nil: no condition.
-	Request *Predicate
+	Request predicate.Request
 	// Response says whether a response may be stored; nil: no condition.
-	Response *Predicate
+	Response predicate.Response
 	// Extractors build the key, in order; empty: a key with no parts.
-	Extractors []*Extractor
+	Extractors []extract.Extractor
+	// Tags make the tags of the endpoint's entries (tags.request): Static
+	// pairs or key extractors, each part a tag name=value; nil: none.
+	Tags []extract.Extractor
+	// request, response, extractors and tags describe the above for the
+	// dump, the warnings and the endpoint's identity.
+	request, response *cond
+	extractors, tags  []*keyer
 	// Policy says for how long.
 	Policy Policy
 	// UpstreamTimeout bounds the upstream call of the endpoint's requests
@@ -268,227 +113,6 @@ type Endpoint struct {
 	// Semantics is the endpoint's mode (semantics; the file's when the
 	// endpoint sets none). Never zero in a parsed File.
 	Semantics httpcache.Semantics
-}
-
-// PredicateKind names a [Predicate].
-type PredicateKind int
-
-// The predicates of docs/config.md.
-const (
-	And PredicateKind = iota + 1
-	Or
-	Not
-	Method
-	Path
-	Header
-	Query
-	Body
-	Status
-)
-
-var predicateKindNames = []string{And: "And", Or: "Or", Not: "Not", Method: "Method", Path: "Path",
-	Header: "Header", Query: "Query", Body: "Body", Status: "Status"}
-
-// String returns the kind's name as the file writes it.
-func (k PredicateKind) String() string {
-	if k > 0 && int(k) < len(predicateKindNames) {
-		return predicateKindNames[k]
-	}
-	return "PredicateKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Predicate is a node of a request or response predicate tree. A flat
-// list in the file is an And. A Header or Query mapping with several names
-// is an And of one predicate per name.
-type Predicate struct {
-	Kind PredicateKind
-	Loc  Loc
-	// Operands of And and Or; Not has exactly one.
-	Operands []*Predicate
-	// Methods of Method: the request's method is one of them.
-	Methods []string
-	// Pattern of Path.
-	Pattern string
-	// Name is the header or query parameter of Header and Query.
-	Name string
-	// Op is the operation of Header, Query and of Body's raw forms.
-	Op Op
-	// Body is the condition of Body.
-	Body BodyCondition
-	// Status is the condition of Status.
-	Status StatusCondition
-}
-
-// OpKind names an [Op].
-type OpKind int
-
-// The operations on a header, query parameter or raw body.
-const (
-	OpEq OpKind = iota + 1
-	OpIn
-	OpContains
-	OpStarts
-	OpEnds
-	OpRegex
-	OpExist
-)
-
-var opKindNames = []string{OpEq: "eq", OpIn: "in", OpContains: "contains", OpStarts: "starts", OpEnds: "ends", OpRegex: "regex", OpExist: "exist"}
-
-// String returns the operation's name as the file writes it.
-func (k OpKind) String() string {
-	if k > 0 && int(k) < len(opKindNames) {
-		return opKindNames[k]
-	}
-	return "OpKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Op is an operation on a text value.
-type Op struct {
-	Kind OpKind
-	// Values: one for eq, contains, starts, ends and regex (the
-	// expression); every value for in; none for exist. Numbers and
-	// booleans are their text as written.
-	Values []string
-}
-
-// BodyCondition is the condition of a Body predicate. Exactly one form is
-// set: JQ (with JQOp zero: the expression must yield true; OpEq, OpIn:
-// its result equals one of JSONValues; OpExist: it is not null), Op (on
-// the raw bytes: eq, contains, starts, ends, regex) or Limit.
-type BodyCondition struct {
-	JQ         string
-	JQOp       OpKind
-	JSONValues []any
-	Op         Op
-	// Limit is the largest body, in bytes, of the limit form; 0 otherwise.
-	Limit int64
-}
-
-// StatusClass is a class of status codes.
-type StatusClass int
-
-// The status classes of docs/config.md.
-const (
-	Informational StatusClass = iota + 1
-	Success
-	Redirect
-	ClientError
-	ServerError
-)
-
-var statusClassNames = []string{Informational: "Informational", Success: "Success", Redirect: "Redirect",
-	ClientError: "ClientError", ServerError: "ServerError"}
-
-// String returns the class's name as the file writes it.
-func (c StatusClass) String() string {
-	if c > 0 && int(c) < len(statusClassNames) {
-		return statusClassNames[c]
-	}
-	return "StatusClass(" + strconv.Itoa(int(c)) + ")"
-}
-
-// StatusCondition is the condition of a Status predicate: one of Codes
-// (eq: one code; in: any number, none never matches), a Class, or the
-// inclusive range Min..Max (Range true).
-type StatusCondition struct {
-	Codes    []int
-	Class    StatusClass
-	Range    bool
-	Min, Max int
-}
-
-// ExtractorKind names an [Extractor].
-type ExtractorKind int
-
-// The extractors of docs/config.md.
-const (
-	MethodKey ExtractorKind = iota + 1
-	PathKey
-	QueryKey
-	HeaderKey
-	BodyKey
-)
-
-var extractorKindNames = []string{MethodKey: "Method", PathKey: "Path", QueryKey: "Query", HeaderKey: "Header", BodyKey: "Body"}
-
-// String returns the kind's name as the file writes it.
-func (k ExtractorKind) String() string {
-	if k > 0 && int(k) < len(extractorKindNames) {
-		return extractorKindNames[k]
-	}
-	return "ExtractorKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// BodyKeyForm is the form of a Body extractor.
-type BodyKeyForm int
-
-// The forms of the Body extractor.
-const (
-	// BodyExpr is `Body: '.expr'`: one part named by the expression.
-	BodyExpr BodyKeyForm = iota + 1
-	// BodyJQ is `Body: {jq: ...}`: one part per field of an object result.
-	BodyJQ
-	// BodyHash is `Body: {transforms: [hash]}`: the body's SHA-256.
-	BodyHash
-	// BodyRegex is `Body: {regex: ..., key, global, transforms}`.
-	BodyRegex
-)
-
-// Extractor is one entry of `extractors`.
-type Extractor struct {
-	Kind ExtractorKind
-	Loc  Loc
-	// Pattern of PathKey.
-	Pattern string
-	// Name of QueryKey and HeaderKey: the name, or with Prefix the prefix
-	// ({starts: prefix}).
-	Name   string
-	Prefix bool
-	// Value is the selector form's value regex ("": whole values).
-	Value string
-	// Transforms apply to every part (QueryKey, HeaderKey, BodyRegex).
-	Transforms []Transform
-	// PartTransforms, for BodyRegex's map form, gives transforms per
-	// part name (parts it does not name keep their raw value).
-	PartTransforms map[string][]Transform
-	// Form of BodyKey.
-	Form BodyKeyForm
-	// JQ is the expression of BodyExpr and BodyJQ.
-	JQ string
-	// Regex, Key and Global are BodyRegex's fields (Key defaults to
-	// "body").
-	Regex  string
-	Key    string
-	Global bool
-}
-
-// TransformKind names a [Transform].
-type TransformKind int
-
-// The transforms of docs/config.md.
-const (
-	Lowercase TransformKind = iota + 1
-	Uppercase
-	Hash
-	Truncate
-)
-
-var transformKindNames = []string{Lowercase: "lowercase", Uppercase: "uppercase", Hash: "hash", Truncate: "truncate"}
-
-// String returns the transform's name as the file writes it.
-func (k TransformKind) String() string {
-	if k > 0 && int(k) < len(transformKindNames) {
-		return transformKindNames[k]
-	}
-	return "TransformKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// Transform is one step applied to a key part's value.
-type Transform struct {
-	Kind TransformKind
-	// N is Truncate's length.
-	N int
 }
 
 // Policy is an endpoint's `policy`.
@@ -512,8 +136,8 @@ type Policy struct {
 	StaleIfError time.Duration
 }
 
-// HitboxPolicy returns p as the flow takes it.
-func (p Policy) HitboxPolicy() hitbox.Policy {
+// hitboxPolicy returns p as the flow takes it.
+func (p Policy) hitboxPolicy() hitbox.Policy {
 	if p.Disabled {
 		return hitbox.Disabled()
 	}

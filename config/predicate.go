@@ -1,11 +1,12 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
+	"github.com/hitbox-go/hitbox/internal/bytesize"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
@@ -23,15 +24,56 @@ var (
 	// Operations on header and query values. exist and exists are the
 	// same; config.md writes exist for headers and exists for queries.
 	valueOps = []string{"eq", "in", "contains", "regex", "exist", "exists"}
-	rawOps   = []string{"eq", "contains", "starts", "ends", "regex"}
 )
 
-var opByName = map[string]OpKind{"eq": OpEq, "in": OpIn, "contains": OpContains, "starts": OpStarts,
-	"ends": OpEnds, "regex": OpRegex, "exist": OpExist, "exists": OpExist}
+// cond is a decoded predicate: the library's value for its side (req or
+// resp), and what the dump and the warnings read of it.
+type cond struct {
+	kind    string // And, Or, Not, Method, Path, Header, Query, Body or Status
+	loc     Loc
+	text    string // a leaf, as the dump writes it
+	kids    []*cond
+	name    string // the header or parameter of Header and Query
+	exist   bool   // Header and Query: the operation is exist
+	pattern string // Path's
+	req     predicate.Request
+	resp    predicate.Response
+}
+
+// set gives c its value on side s: a leaf's from the request or response
+// constructor, a combinator's from its operands.
+func (c *cond) set(s side, req predicate.Request, resp predicate.Response) *cond {
+	if s == requestSide {
+		c.req = req
+	} else {
+		c.resp = resp
+	}
+	return c
+}
+
+func combine[T any](c *cond, get func(*cond) predicate.Predicate[T]) predicate.Predicate[T] {
+	ps := make([]predicate.Predicate[T], len(c.kids))
+	for i, k := range c.kids {
+		ps[i] = get(k)
+	}
+	switch c.kind {
+	case "Or":
+		return predicate.Or(ps...)
+	case "Not":
+		return predicate.Not(ps[0])
+	}
+	return predicate.And(ps...)
+}
+
+// join gives a combinator its value from its operands'.
+func (c *cond) join(s side) *cond {
+	return c.set(s, combine(c, func(k *cond) predicate.Request { return k.req }),
+		combine(c, func(k *cond) predicate.Response { return k.resp }))
+}
 
 // predicates decodes `request` or `response` when present: a flat list
 // (And), a single predicate or tree, or null (no condition).
-func (d *decoder) predicates(n *node, path string, s side) *Predicate {
+func (d *decoder) predicates(n *node, path string, s side) *cond {
 	switch n.kind {
 	case kindNull:
 		return nil
@@ -46,19 +88,19 @@ func (d *decoder) predicates(n *node, path string, s side) *Predicate {
 }
 
 // and decodes a list of predicates into an And.
-func (d *decoder) and(items []*node, n *node, path string, s side) *Predicate {
-	p := &Predicate{Kind: And, Loc: loc(n, path)}
+func (d *decoder) and(items []*node, n *node, path string, s side) *cond {
+	c := &cond{kind: "And", loc: loc(n, path)}
 	for i, item := range items {
 		if op := d.predicate(item, indexPath(path, i), s); op != nil {
-			p.Operands = append(p.Operands, op)
+			c.kids = append(c.kids, op)
 		}
 	}
-	return p
+	return c.join(s)
 }
 
 // predicate decodes one predicate: a mapping with one key. It returns nil
 // after reporting an error.
-func (d *decoder) predicate(n *node, path string, s side) *Predicate {
+func (d *decoder) predicate(n *node, path string, s side) *cond {
 	names := requestPredicateNames
 	if s == responseSide {
 		names = responsePredicateNames
@@ -81,15 +123,11 @@ func (d *decoder) predicate(n *node, path string, s side) *Predicate {
 		}
 		return nil
 	}
-	out := &Predicate{Loc: loc(n, p)}
+	c := &cond{kind: key, loc: loc(n, p)}
 	switch key {
 	case "And", "Or":
-		out.Kind = And
-		if key == "Or" {
-			out.Kind = Or
-		}
 		if val.kind == kindNull {
-			return out // an empty And or Or is neutral
+			return c.join(s) // an empty And or Or is neutral
 		}
 		items, ok := d.list(val, p, "a list of predicates")
 		if !ok {
@@ -97,12 +135,12 @@ func (d *decoder) predicate(n *node, path string, s side) *Predicate {
 		}
 		for i, item := range items {
 			if op := d.predicate(item, indexPath(p, i), s); op != nil {
-				out.Operands = append(out.Operands, op)
+				c.kids = append(c.kids, op)
 			}
 		}
+		return c.join(s)
 	case "Not":
-		out.Kind = Not
-		var operand *Predicate
+		var operand *cond
 		switch val.kind {
 		case kindMap:
 			operand = d.predicate(val, p, s)
@@ -114,43 +152,45 @@ func (d *decoder) predicate(n *node, path string, s side) *Predicate {
 		if operand == nil {
 			return nil
 		}
-		out.Operands = []*Predicate{operand}
+		c.kids = []*cond{operand}
+		return c.join(s)
 	case "Method":
-		out.Kind = Method
 		methods, ok := d.methods(val, p)
 		if !ok {
 			return nil
 		}
-		out.Methods = methods
+		m, err := predicate.Method(methods...)
+		c.text = fmt.Sprintf("Method in %q", methods)
+		return c.set(s, m, nil).ok(d.check(val, p, err))
 	case "Path":
-		out.Kind = Path
 		pattern, ok := d.str(val, p, "a path pattern")
 		if !ok {
 			return nil
 		}
-		if _, err := predicate.Path(pattern); err != nil {
-			d.fail(val, p, ErrValue, "%s", strings.TrimPrefix(err.Error(), "predicate: "))
-			return nil
-		}
-		out.Pattern = pattern
+		pp, err := predicate.Path(pattern)
+		c.text, c.pattern = fmt.Sprintf("Path %q", pattern), pattern
+		return c.set(s, pp, nil).ok(d.check(val, p, err))
 	case "Header", "Query":
-		return d.nameOps(val, p, key)
+		return d.nameOps(val, p, key, s)
 	case "Body":
-		out.Kind = Body
-		body, ok := d.bodyCondition(val, p)
+		m, text, ok := d.bodyCondition(val, p)
 		if !ok {
 			return nil
 		}
-		out.Body = body
-	case "Status":
-		out.Kind = Status
-		st, ok := d.status(val, p)
-		if !ok {
-			return nil
-		}
-		out.Status = st
+		c.text = "Body " + text
+		return c.set(s, predicate.Body(m, predicate.BodyOptions{}), predicate.ResponseBody(m, predicate.BodyOptions{}))
 	}
-	return out
+	r, text, ok := d.status(val, p)
+	c.text = "Status " + text
+	return c.set(s, nil, r).ok(ok)
+}
+
+// ok returns c, or nil when its decoding failed.
+func (c *cond) ok(ok bool) *cond {
+	if !ok {
+		return nil
+	}
+	return c
 }
 
 // methods reads `Method: GET` or `Method: [GET, HEAD]`.
@@ -178,7 +218,7 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 			ok = false
 			continue
 		}
-		if !isToken(m) {
+		if _, err := predicate.Method(m); err != nil {
 			d.fail(item, p, ErrValue, "invalid method %q (a method is an HTTP token such as GET)", m)
 			ok = false
 			continue
@@ -199,29 +239,17 @@ func isStandardMethod(m string) bool {
 	return false
 }
 
-// isToken reports whether s is an RFC 9110 token (methods, header names).
+// isToken reports whether s is an RFC 9110 token (methods, header names),
+// as package predicate checks them.
 func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
+	_, err := predicate.Method(s)
+	return err == nil
 }
 
 // nameOps decodes a Header or Query predicate: hitbox 0.2's named form
 // {name: X, eq: v} (a mapping with name and one operation), or the map
 // form {name: value-or-operation, ...}.
-func (d *decoder) nameOps(n *node, path, what string) *Predicate {
-	kind := Header
-	if what == "Query" {
-		kind = Query
-	}
+func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 	if n.kind != kindMap {
 		d.wrongType(n, path, fmt.Sprintf("a mapping of %s names to values or operations", strings.ToLower(what)))
 		return nil
@@ -236,24 +264,24 @@ func (d *decoder) nameOps(n *node, path, what string) *Predicate {
 		if opKey.text == "name" {
 			opKey, opVal = n.keys[1], n.vals[1]
 		}
-		if _, isOp := opByName[opKey.text]; isOp && isValueOp(opKey.text) {
+		if isValueOp(opKey.text) {
 			namePath := joinPath(path, "name")
 			text, ok := d.str(name, namePath, "a "+strings.ToLower(what)+" name")
-			if !ok || !d.checkName(name, namePath, kind, text) {
+			if !ok || !d.checkName(name, namePath, what, text) {
 				return nil
 			}
 			op, ok := d.opFromKey(opKey.text, opVal, joinPath(path, opKey.text))
 			if !ok {
 				return nil
 			}
-			return &Predicate{Kind: kind, Loc: loc(n, path), Name: text, Op: op}
+			return d.nameOp(n, path, what, text, op, s)
 		}
 	}
-	var preds []*Predicate
+	c := &cond{kind: "And", loc: loc(n, path)}
 	ok := true
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
-		if !d.checkName(k, p, kind, k.text) {
+		if !d.checkName(k, p, what, k.text) {
 			ok = false
 			continue
 		}
@@ -262,16 +290,33 @@ func (d *decoder) nameOps(n *node, path, what string) *Predicate {
 			ok = false
 			continue
 		}
-		preds = append(preds, &Predicate{Kind: kind, Loc: loc(k, p), Name: k.text, Op: op})
+		c.kids = append(c.kids, d.nameOp(k, p, what, k.text, op, s))
 	}
 	if !ok {
 		return nil
 	}
-	if len(preds) == 1 {
-		preds[0].Loc = loc(n, path)
-		return preds[0]
+	if len(c.kids) == 1 {
+		c.kids[0].loc = loc(n, path)
+		return c.kids[0]
 	}
-	return &Predicate{Kind: And, Loc: loc(n, path), Operands: preds}
+	return c.join(s)
+}
+
+// nameOp builds one Header or Query predicate.
+func (d *decoder) nameOp(n *node, path, what, name string, op predicate.Op, s side) *cond {
+	c := &cond{kind: what, loc: loc(n, path), name: name, exist: op.String() == "exist",
+		text: fmt.Sprintf("%s %q %s", what, name, op)}
+	var err error
+	switch {
+	case what == "Query":
+		c.req, err = predicate.Query(name, op)
+	case s == requestSide:
+		c.req, err = predicate.Header(name, op)
+	default:
+		c.resp, err = predicate.ResponseHeader(name, op)
+	}
+	d.check(n, path, err)
+	return c
 }
 
 func isValueOp(name string) bool {
@@ -283,14 +328,14 @@ func isValueOp(name string) bool {
 	return false
 }
 
-func (d *decoder) checkName(n *node, path string, kind PredicateKind, name string) bool {
+func (d *decoder) checkName(n *node, path, what, name string) bool {
 	name = strings.TrimSpace(name)
-	if kind == Header && !isToken(name) {
+	if what == "Header" && !isToken(name) {
 		d.fail(n, path, ErrValue, "invalid header name %q", name)
 		return false
 	}
 	if name == "" {
-		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(kind.String()))
+		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(what))
 		return false
 	}
 	return true
@@ -298,7 +343,7 @@ func (d *decoder) checkName(n *node, path string, kind PredicateKind, name strin
 
 // valueOp decodes the value of a Header or Query map entry: a scalar (eq),
 // a list (in), an operation mapping, or a tagged value (!in, !regex, ...).
-func (d *decoder) valueOp(n *node, path string) (Op, bool) {
+func (d *decoder) valueOp(n *node, path string) (predicate.Op, bool) {
 	if n.tag != "" {
 		name := strings.TrimPrefix(n.tag, "!")
 		if !isValueOp(name) {
@@ -307,7 +352,7 @@ func (d *decoder) valueOp(n *node, path string) (Op, bool) {
 			} else {
 				d.fail(n, path, ErrValue, "unknown operation tag %s (want !%s)", n.tag, strings.Join(valueOps, ", !"))
 			}
-			return Op{}, false
+			return predicate.Op{}, false
 		}
 		untagged := *n
 		untagged.tag = ""
@@ -315,222 +360,230 @@ func (d *decoder) valueOp(n *node, path string) (Op, bool) {
 	}
 	switch n.kind {
 	case kindString, kindInt, kindFloat, kindBool:
-		return Op{Kind: OpEq, Values: []string{n.text}}, true
+		return predicate.Eq(n.text), true
 	case kindSeq:
 		return d.opFromKey("in", n, path)
 	case kindMap:
 		key, val, p, ok := d.single(n, path, "operation", valueOps)
 		if !ok {
-			return Op{}, false
+			return predicate.Op{}, false
 		}
 		return d.opFromKey(key, val, p)
 	}
 	d.fail(n, path, ErrType, "want a value, a list of values or an operation, got null (write {exist: ~} to require presence)")
-	return Op{}, false
+	return predicate.Op{}, false
 }
 
+// textOps are the operations on one text value.
+var textOps = map[string]func(string) predicate.Op{"eq": predicate.Eq, "contains": predicate.Contains,
+	"starts": predicate.Starts, "ends": predicate.Ends}
+
 // opFromKey decodes the argument of operation name.
-func (d *decoder) opFromKey(name string, n *node, path string) (Op, bool) {
-	kind := opByName[name]
-	switch kind {
-	case OpExist:
+func (d *decoder) opFromKey(name string, n *node, path string) (predicate.Op, bool) {
+	switch name {
+	case "exist", "exists":
 		if n.kind == kindBool && !n.b {
 			d.warn(loc(n, path), "%s: false still requires presence (exist ignores its argument); use Not to require absence", name)
 		}
-		return Op{Kind: OpExist}, d.noTag(n, path)
-	case OpIn:
+		return predicate.Exist(), d.noTag(n, path)
+	case "in":
 		items, ok := d.list(n, path, "a list of values")
 		if !ok {
-			return Op{}, false
+			return predicate.Op{}, false
 		}
 		values := []string{}
 		for i, item := range items {
 			text, isScalar := item.scalarText()
 			if !isScalar || item.tag != "" {
 				d.wrongType(item, indexPath(path, i), "a value (string, number or boolean)")
-				return Op{}, false
+				return predicate.Op{}, false
 			}
 			values = append(values, text)
 		}
-		return Op{Kind: OpIn, Values: values}, true
-	case OpRegex:
+		return predicate.In(values...), true
+	case "regex":
 		expr, ok := d.str(n, path, "a regular expression")
 		if !ok {
-			return Op{}, false
+			return predicate.Op{}, false
 		}
-		if _, err := regexp.Compile(expr); err != nil {
-			d.fail(n, path, ErrValue, "invalid regex %q: %w", expr, err)
-			return Op{}, false
-		}
-		return Op{Kind: OpRegex, Values: []string{expr}}, true
-	default: // eq, contains, starts, ends
-		text, ok := n.scalarText()
-		if !ok {
-			d.wrongType(n, path, "a value (string, number or boolean)")
-			return Op{}, false
-		}
-		return Op{Kind: kind, Values: []string{text}}, d.noTag(n, path)
+		op, err := predicate.Regex(expr)
+		return op, d.check(n, path, err)
 	}
+	text, ok := n.scalarText()
+	if !ok {
+		d.wrongType(n, path, "a value (string, number or boolean)")
+		return predicate.Op{}, false
+	}
+	return textOps[name](text), d.noTag(n, path)
 }
 
-// bodyCondition decodes a Body predicate's value.
-func (d *decoder) bodyCondition(n *node, path string) (BodyCondition, bool) {
-	var b BodyCondition
+// bodyCondition decodes a Body predicate's value into its matcher and the
+// matcher's description.
+func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, string, bool) {
 	if n.kind == kindString && n.tag == "" {
-		b.JQ = n.text
-		return b, d.jq(n, path, n.text)
+		m, err := predicate.JQ(n.text)
+		return m, fmt.Sprintf("jq %q is true", n.text), d.check(n, path, err)
 	}
 	key, val, p, ok := d.single(n, path, "body condition", []string{"jq", "eq", "contains", "starts", "ends", "regex", "limit"})
 	if !ok {
-		return b, false
+		return predicate.BodyMatcher{}, "", false
 	}
 	switch key {
 	case "jq":
-		if val.kind == kindString {
-			b.JQ = val.text
-			return b, d.noTag(val, p) && d.jq(val, p, val.text)
-		}
-		fs, ok := d.fields(val, p, "a jq expression or a mapping (expression, eq, in, exist)", false, "expression", "eq", "in", "exist", "exists")
-		if !ok {
-			return b, false
-		}
-		expr, hasExpr := fs["expression"]
-		if !hasExpr {
-			d.fail(val, joinPath(p, "expression"), ErrMissing, "missing expression")
-			return b, false
-		}
-		if b.JQ, ok = d.str(expr.val, expr.path, "a jq expression"); !ok || !d.jq(expr.val, expr.path, b.JQ) {
-			return b, false
-		}
-		var ops []entry
-		for _, name := range []string{"eq", "in", "exist", "exists"} {
-			if e, ok := fs[name]; ok {
-				ops = append(ops, e)
-			}
-		}
-		if len(ops) > 1 {
-			d.fail(ops[1].key, ops[1].path, ErrValue, "one operation per jq condition (%s and %s)", ops[0].key.text, ops[1].key.text)
-			return b, false
-		}
-		if len(ops) == 0 {
-			return b, true // the expression must yield true
-		}
-		op := ops[0]
-		switch op.key.text {
-		case "eq":
-			b.JQOp = OpEq
-			b.JSONValues = []any{jsonValue(op.val)}
-		case "in":
-			items, ok := d.list(op.val, op.path, "a list of values")
-			if !ok {
-				return b, false
-			}
-			b.JQOp = OpIn
-			b.JSONValues = []any{}
-			for _, item := range items {
-				b.JSONValues = append(b.JSONValues, jsonValue(item))
-			}
-		default:
-			b.JQOp = OpExist
-		}
-		return b, true
+		return d.bodyJQ(val, p)
 	case "limit":
 		size, ok := d.size(val, p)
-		b.Limit = size
-		return b, ok
-	default:
-		op, ok := d.opFromKey(key, val, p)
-		b.Op = op
-		return b, ok
+		if !ok {
+			return predicate.BodyMatcher{}, "", false
+		}
+		m, err := predicate.Limit(size)
+		return m, "limit " + bytesize.Format(size), d.check(val, p, err)
 	}
+	op, ok := d.opFromKey(key, val, p)
+	if !ok {
+		return predicate.BodyMatcher{}, "", false
+	}
+	m, err := predicate.Raw(op)
+	return m, op.String(), d.check(val, p, err)
 }
 
-// jq checks a jq expression.
-func (d *decoder) jq(n *node, path, expr string) bool {
-	if _, err := predicate.JQ(expr); err != nil {
-		d.fail(n, path, ErrValue, "%s", strings.TrimPrefix(err.Error(), "predicate: "))
-		return false
+// bodyJQ decodes `Body: {jq: expr}` and `Body: {jq: {expression, eq|in|exist}}`.
+func (d *decoder) bodyJQ(n *node, path string) (predicate.BodyMatcher, string, bool) {
+	var none predicate.BodyMatcher
+	if n.kind == kindString {
+		m, err := predicate.JQ(n.text)
+		return m, fmt.Sprintf("jq %q is true", n.text), d.noTag(n, path) && d.check(n, path, err)
 	}
-	return true
+	fs, ok := d.fields(n, path, "a jq expression or a mapping (expression, eq, in, exist)", false, "expression", "eq", "in", "exist", "exists")
+	if !ok {
+		return none, "", false
+	}
+	e, hasExpr := fs["expression"]
+	if !hasExpr {
+		d.fail(n, joinPath(path, "expression"), ErrMissing, "missing expression")
+		return none, "", false
+	}
+	expr, ok := d.str(e.val, e.path, "a jq expression")
+	if !ok {
+		return none, "", false
+	}
+	m, err := predicate.JQ(expr)
+	if !d.check(e.val, e.path, err) {
+		return none, "", false
+	}
+	text := fmt.Sprintf("jq %q", expr)
+	var ops []entry
+	for _, name := range []string{"eq", "in", "exist", "exists"} {
+		if e, ok := fs[name]; ok {
+			ops = append(ops, e)
+		}
+	}
+	if len(ops) > 1 {
+		d.fail(ops[1].key, ops[1].path, ErrValue, "one operation per jq condition (%s and %s)", ops[0].key.text, ops[1].key.text)
+		return none, "", false
+	}
+	if len(ops) == 0 {
+		return m, text + " is true", true // the expression must yield true
+	}
+	op := ops[0]
+	switch op.key.text {
+	case "eq":
+		v := jsonValue(op.val)
+		m, err = predicate.JQEq(expr, v)
+		return m, text + " eq " + jsonText(v), d.check(op.val, op.path, err)
+	case "in":
+		items, ok := d.list(op.val, op.path, "a list of values")
+		if !ok {
+			return none, "", false
+		}
+		values := []any{}
+		for _, item := range items {
+			values = append(values, jsonValue(item))
+		}
+		m, err = predicate.JQIn(expr, values...)
+		return m, text + " in " + jsonText(values), d.check(op.val, op.path, err)
+	}
+	m, err = predicate.JQExist(expr)
+	return m, text + " exist", d.check(op.val, op.path, err)
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // status decodes a Status predicate's value.
-func (d *decoder) status(n *node, path string) (StatusCondition, bool) {
-	var s StatusCondition
+func (d *decoder) status(n *node, path string) (predicate.Response, string, bool) {
 	switch n.kind {
 	case kindInt:
 		c, ok := d.integer(n, path, 100, 999)
-		s.Codes = []int{int(c)}
-		return s, ok
+		return predicate.Status(int(c)), fmt.Sprintf("eq %d", c), ok
 	case kindString:
-		s.Class, _ = d.class(n, path)
-		return s, s.Class != 0
+		return d.class(n, path)
 	case kindSeq:
-		codes, ok := d.codes(n, path)
-		s.Codes = codes
-		return s, ok
+		return d.codes(n, path)
 	case kindMap:
 	default:
 		d.wrongType(n, path, "a status code, a list of codes, a class or a mapping (eq, in, class, range)")
-		return s, false
+		return nil, "", false
 	}
 	key, val, p, ok := d.single(n, path, "status condition", []string{"eq", "in", "class", "range"})
 	if !ok {
-		return s, false
+		return nil, "", false
 	}
 	switch key {
 	case "eq":
 		c, ok := d.integer(val, p, 100, 999)
-		s.Codes = []int{int(c)}
-		return s, ok
+		return predicate.Status(int(c)), fmt.Sprintf("eq %d", c), ok
 	case "in":
-		codes, ok := d.codes(val, p)
-		s.Codes = codes
-		return s, ok
+		return d.codes(val, p)
 	case "class":
-		s.Class, _ = d.class(val, p)
-		return s, s.Class != 0
+		return d.class(val, p)
 	}
 	items, ok := d.list(val, p, "a range [low, high]")
 	if !ok {
-		return s, false
+		return nil, "", false
 	}
 	if len(items) != 2 {
 		d.fail(val, p, ErrValue, "a range has two codes [low, high], got %d", len(items))
-		return s, false
+		return nil, "", false
 	}
 	lo, okLo := d.integer(items[0], indexPath(p, 0), 100, 999)
 	hi, okHi := d.integer(items[1], indexPath(p, 1), 100, 999)
 	if !okLo || !okHi {
-		return s, false
+		return nil, "", false
 	}
 	if lo > hi {
 		d.fail(val, p, ErrValue, "empty range [%d, %d]: low is above high", lo, hi)
-		return s, false
+		return nil, "", false
 	}
-	s.Range, s.Min, s.Max = true, int(lo), int(hi)
-	return s, true
+	return predicate.StatusRange(int(lo), int(hi)), fmt.Sprintf("range %d..%d", lo, hi), true
 }
 
-func (d *decoder) codes(n *node, path string) ([]int, bool) {
+func (d *decoder) codes(n *node, path string) (predicate.Response, string, bool) {
 	items, ok := d.list(n, path, "a list of status codes")
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	codes := []int{}
 	for i, item := range items {
 		c, ok := d.integer(item, indexPath(path, i), 100, 999)
 		if !ok {
-			return nil, false
+			return nil, "", false
 		}
 		codes = append(codes, int(c))
 	}
-	return codes, true
+	return predicate.StatusIn(codes...), fmt.Sprintf("in %v", codes), true
 }
 
-func (d *decoder) class(n *node, path string) (StatusClass, bool) {
-	i, ok := d.enum(n, path, "status class", statusClassNames)
-	return StatusClass(i), ok
+// class reads a status class by the name package predicate gives it.
+func (d *decoder) class(n *node, path string) (predicate.Response, string, bool) {
+	names := []string{""}
+	for c := predicate.Informational; c <= predicate.ServerError; c++ {
+		names = append(names, c.String())
+	}
+	i, ok := d.enum(n, path, "status class", names)
+	return predicate.StatusClass(predicate.Class(i)), "class " + names[i], ok
 }
 
 // jsonValue converts a YAML value into the JSON value jq compares with:

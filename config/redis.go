@@ -14,9 +14,6 @@ import (
 	"github.com/hitbox-go/hitbox/backend/redis"
 )
 
-// MaxRedisPoolSize bounds `pool_size`: connections per Redis server.
-const MaxRedisPoolSize = 10000
-
 // redisServerForms are the ways a Redis backend says where Redis is; a
 // file writes exactly one.
 var redisServerForms = []string{"url", "cluster", "sentinel"}
@@ -24,11 +21,8 @@ var redisServerForms = []string{"url", "cluster", "sentinel"}
 // redis decodes the fields of `type: Redis` (fs, from the backend mapping
 // n at path).
 func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend {
-	r := &RedisBackend{
-		Prefix:   redis.DefaultPrefix,
-		Timeouts: RedisTimeouts{Operation: redis.DefaultOpTimeout},
-		Breaker:  RedisBreaker{Failures: redis.DefaultBreakerFailures, Open: redis.DefaultBreakerOpenTimeout, Probes: 1},
-	}
+	r := &RedisBackend{Prefix: redis.DefaultPrefix, OpTimeout: redis.DefaultOpTimeout,
+		Breaker: redis.BreakerOptions{Failures: redis.DefaultBreakerFailures, OpenTimeout: redis.DefaultBreakerOpenTimeout, Probes: 1}}
 	var forms []entry
 	for _, f := range redisServerForms {
 		if e, ok := fs[f]; ok {
@@ -49,12 +43,8 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 		d.fail(e.key, e.path, ErrValue, "%s and %s exclude each other: write one of url, cluster and sentinel",
 			forms[0].key.text, e.key.text)
 	}
-	if e, ok := fs["username"]; ok {
-		r.Username, _ = d.str(e.val, e.path, "a string")
-	}
-	if e, ok := fs["password"]; ok {
-		r.Password, _ = d.str(e.val, e.path, "a string")
-	}
+	set(fs, "username", &r.Username, d.strOf("a string"))
+	set(fs, "password", &r.Password, d.strOf("a string"))
 	if e, ok := fs["url"]; ok {
 		if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok && d.redisURL(e.val, e.path, s) {
 			r.URL = s
@@ -64,36 +54,32 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 		}
 	}
 	if e, ok := fs["cluster"]; ok {
-		r.Cluster = &RedisCluster{}
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
 			if a, ok := cf["addresses"]; ok {
-				r.Cluster.Addresses = d.addresses(a.val, a.path)
+				r.Addrs = d.addresses(a.val, a.path)
 			} else {
 				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the cluster's seed nodes, host:port)")
 			}
 		}
 	}
 	if e, ok := fs["sentinel"]; ok {
-		r.Sentinel = &RedisSentinel{}
 		if sf, ok := d.fields(e.val, e.path, "a mapping (master, addresses, password)", false, "master", "addresses", "password"); ok {
 			if m, ok := sf["master"]; ok {
 				if s, ok := d.str(m.val, m.path, "the master's name"); ok {
 					if s == "" {
 						d.fail(m.val, m.path, ErrValue, "empty master name")
 					}
-					r.Sentinel.Master = s
+					r.MasterName = s
 				}
 			} else {
 				d.fail(e.val, joinPath(e.path, "master"), ErrMissing, "missing master (the name the sentinels know the master by)")
 			}
 			if a, ok := sf["addresses"]; ok {
-				r.Sentinel.Addresses = d.addresses(a.val, a.path)
+				r.SentinelAddrs = d.addresses(a.val, a.path)
 			} else {
 				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the sentinels, host:port)")
 			}
-			if p, ok := sf["password"]; ok {
-				r.Sentinel.Password, _ = d.str(p.val, p.path, "a string")
-			}
+			set(sf, "password", &r.SentinelPassword, d.strOf("a string"))
 		}
 	}
 	if e, ok := fs["prefix"]; ok {
@@ -109,21 +95,15 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 		}
 	}
 	if e, ok := fs["pool_size"]; ok {
-		v, _ := d.integer(e.val, e.path, 1, MaxRedisPoolSize)
+		v, _ := d.integer(e.val, e.path, 1, redis.MaxPoolSize)
 		r.PoolSize = int(v)
 	}
 	if e, ok := fs["timeouts"]; ok {
 		tf, _ := d.fields(e.val, e.path, "a mapping (dial, read, write, operation)", true, "dial", "read", "write", "operation")
-		for _, t := range []struct {
-			name string
-			dst  *time.Duration
-		}{{"dial", &r.Timeouts.Dial}, {"read", &r.Timeouts.Read}, {"write", &r.Timeouts.Write}, {"operation", &r.Timeouts.Operation}} {
-			if e, ok := tf[t.name]; ok {
-				if v, ok := d.positiveDuration(e.val, e.path); ok {
-					*t.dst = v
-				}
-			}
-		}
+		set(tf, "dial", &r.DialTimeout, d.positiveDuration)
+		set(tf, "read", &r.ReadTimeout, d.positiveDuration)
+		set(tf, "write", &r.WriteTimeout, d.positiveDuration)
+		set(tf, "operation", &r.OpTimeout, d.positiveDuration)
 	}
 	if e, ok := fs["breaker"]; ok {
 		d.breaker(e.val, e.path, &r.Breaker)
@@ -222,7 +202,7 @@ func (d *decoder) positiveDuration(n *node, path string) (time.Duration, bool) {
 }
 
 // breaker decodes `breaker`: Disabled, or {failures, open, probes}.
-func (d *decoder) breaker(n *node, path string, b *RedisBreaker) {
+func (d *decoder) breaker(n *node, path string, b *redis.BreakerOptions) {
 	if n.kind == kindString {
 		if _, ok := d.enum(n, path, "breaker", []string{"", "Disabled"}); ok {
 			b.Disabled = true
@@ -233,23 +213,19 @@ func (d *decoder) breaker(n *node, path string, b *RedisBreaker) {
 	if !ok {
 		return
 	}
-	if e, ok := bf["failures"]; ok {
-		if v, ok := d.integer(e.val, e.path, 1, math.MaxUint32); ok {
-			b.Failures = uint32(v)
-		}
+	count := func(n *node, path string) (uint32, bool) {
+		v, ok := d.integer(n, path, 1, math.MaxUint32)
+		return uint32(v), ok
 	}
+	set(bf, "failures", &b.Failures, count)
+	set(bf, "probes", &b.Probes, count)
 	if e, ok := bf["open"]; ok {
 		if v, ok := d.duration(e.val, e.path); ok {
 			if v <= 0 {
 				d.fail(e.val, e.path, ErrValue, "open must be positive (how long the breaker stays open)")
 			} else {
-				b.Open = v
+				b.OpenTimeout = v
 			}
-		}
-	}
-	if e, ok := bf["probes"]; ok {
-		if v, ok := d.integer(e.val, e.path, 1, math.MaxUint32); ok {
-			b.Probes = uint32(v)
 		}
 	}
 }
@@ -284,49 +260,19 @@ func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	return inv
 }
 
-// redisOptions are the redis.Options of r; channel, when not empty, makes
-// the backend announce its writes there.
-func redisOptions(b *Backend, o BuildOptions, channel string) redis.Options {
-	r := b.Redis
-	ro := redis.Options{
-		PoolSize:     r.PoolSize,
-		DialTimeout:  r.Timeouts.Dial,
-		ReadTimeout:  r.Timeouts.Read,
-		WriteTimeout: r.Timeouts.Write,
-		OpTimeout:    r.Timeouts.Operation,
-		Prefix:       r.Prefix,
-		Codec:        b.Value,
-		Now:          o.Now,
-		Channel:      channel,
-		Breaker: redis.BreakerOptions{Disabled: r.Breaker.Disabled, Failures: r.Breaker.Failures,
-			OpenTimeout: r.Breaker.Open, Probes: r.Breaker.Probes},
-	}
-	switch {
-	case r.Cluster != nil:
-		ro.Addrs = r.Cluster.Addresses
-		ro.Username, ro.Password = r.Username, r.Password
-	case r.Sentinel != nil:
-		ro.MasterName, ro.SentinelAddrs, ro.SentinelPassword = r.Sentinel.Master, r.Sentinel.Addresses, r.Sentinel.Password
-		ro.Username, ro.Password = r.Username, r.Password
-	default:
-		ro.URL = r.URL
-		if r.Username != "" || r.Password != "" {
-			if u, err := url.Parse(r.URL); err == nil && u.User == nil {
-				if r.Password != "" {
-					u.User = url.UserPassword(r.Username, r.Password)
-				} else {
-					u.User = url.User(r.Username)
-				}
-				ro.URL = u.String()
-			}
-		}
-	}
-	return ro
-}
-
-// redis builds a Redis backend and registers its Close.
+// redis builds a Redis backend and registers its Close; channel, when
+// not empty, makes it announce its writes there.
 func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
-	r, err := redis.New(redisOptions(b, o, channel))
+	ro := *b.Redis
+	ro.Codec, ro.Now, ro.Channel = b.Value, o.Now, channel
+	if u, err := url.Parse(ro.URL); ro.URL != "" && err == nil && u.User == nil && (ro.Username != "" || ro.Password != "") {
+		u.User = url.User(ro.Username)
+		if ro.Password != "" {
+			u.User = url.UserPassword(ro.Username, ro.Password)
+		}
+		ro.URL, ro.Username, ro.Password = u.String(), "", ""
+	}
+	r, err := redis.New(ro)
 	if !bl.check(b.Loc, err) {
 		return nil
 	}
@@ -340,12 +286,12 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 // they are set.
 func dumpRedis(w *strings.Builder, r *RedisBackend, secrets bool) {
 	switch {
-	case r.Cluster != nil:
-		fmt.Fprintf(w, " cluster=%q", r.Cluster.Addresses)
-	case r.Sentinel != nil:
-		fmt.Fprintf(w, " sentinel master=%q addresses=%q", r.Sentinel.Master, r.Sentinel.Addresses)
-		if r.Sentinel.Password != "" {
-			w.WriteString(" sentinel_password=" + secret(r.Sentinel.Password, secrets))
+	case len(r.Addrs) > 0:
+		fmt.Fprintf(w, " cluster=%q", r.Addrs)
+	case r.MasterName != "":
+		fmt.Fprintf(w, " sentinel master=%q addresses=%q", r.MasterName, r.SentinelAddrs)
+		if r.SentinelPassword != "" {
+			w.WriteString(" sentinel_password=" + secret(r.SentinelPassword, secrets))
 		}
 	default:
 		u := r.URL
@@ -366,13 +312,12 @@ func dumpRedis(w *strings.Builder, r *RedisBackend, secrets bool) {
 	} else {
 		w.WriteString(strconv.Itoa(r.PoolSize))
 	}
-	t := r.Timeouts
 	fmt.Fprintf(w, " timeouts={dial: %s, read: %s, write: %s, operation: %s}",
-		orDefault(t.Dial), orDefault(t.Read), orDefault(t.Write), orDefault(t.Operation))
+		orDefault(r.DialTimeout), orDefault(r.ReadTimeout), orDefault(r.WriteTimeout), orDefault(r.OpTimeout))
 	if r.Breaker.Disabled {
 		w.WriteString(" breaker=Disabled")
 	} else {
-		fmt.Fprintf(w, " breaker={failures: %d, open: %s, probes: %d}", r.Breaker.Failures, durationText(r.Breaker.Open), r.Breaker.Probes)
+		fmt.Fprintf(w, " breaker={failures: %d, open: %s, probes: %d}", r.Breaker.Failures, durationText(r.Breaker.OpenTimeout), r.Breaker.Probes)
 	}
 }
 

@@ -56,35 +56,18 @@ func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
 	if !ok {
 		return o
 	}
-	if e, ok := fs["targeted_fields"]; ok && e.val.kind != kindNull {
-		if items, ok := d.list(e.val, e.path, "a list of field names"); ok {
-			for i, item := range items {
-				p := indexPath(e.path, i)
-				s, ok := d.str(item, p, "a field name")
-				if !ok {
-					continue
-				}
-				s = strings.TrimSpace(s)
-				if !isToken(s) {
-					d.fail(item, p, ErrValue, "invalid field name %q", s)
-					continue
-				}
-				switch http.CanonicalHeaderKey(s) {
-				case "Cache-Control", "Cdn-Cache-Control":
-					d.fail(item, p, ErrValue, "%s is always read: list only other targeted fields (e.g. Hitbox-Cache-Control)", s)
-					continue
-				}
-				o.TargetedFields = append(o.TargetedFields, s)
+	if e, ok := fs["targeted_fields"]; ok {
+		o.TargetedFields = d.fieldNames(e.val, e.path, "field", func(item *node, p, s string) bool {
+			switch http.CanonicalHeaderKey(s) {
+			case "Cache-Control", "Cdn-Cache-Control":
+				d.fail(item, p, ErrValue, "%s is always read: list only other targeted fields (e.g. Hitbox-Cache-Control)", s)
+				return false
 			}
-		}
+			return true
+		})
 	}
-	for name, dst := range map[string]*bool{"strip_targeted": &o.StripTargeted, "store_set_cookie": &o.StoreSetCookie} {
-		if e, ok := fs[name]; ok {
-			if b, ok := d.boolean(e.val, e.path); ok {
-				*dst = b
-			}
-		}
-	}
+	set(fs, "strip_targeted", &o.StripTargeted, d.boolean)
+	set(fs, "store_set_cookie", &o.StoreSetCookie, d.boolean)
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
 		d.heuristic(e.val, e.path, &o)
 	}
@@ -102,7 +85,7 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 		d.fail(n, path, ErrMissing, "heuristic without fraction (e.g. fraction: 0.1)")
 		return
 	}
-	f, ok := d.fraction(e.val, e.path)
+	f, ok := d.fraction(e.val, e.path, "fraction")
 	if !ok || f == 0 {
 		return
 	}
@@ -115,7 +98,7 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 }
 
 // fraction reads a number from 0 to 1.
-func (d *decoder) fraction(n *node, path string) (float64, bool) {
+func (d *decoder) fraction(n *node, path, what string) (float64, bool) {
 	var f float64
 	switch n.kind {
 	case kindInt:
@@ -130,14 +113,14 @@ func (d *decoder) fraction(n *node, path string) (float64, bool) {
 		return 0, false
 	}
 	if math.IsNaN(f) || f < 0 || f > 1 {
-		d.fail(n, path, ErrValue, "fraction %s is out of range (want 0 to 1, e.g. 0.1)", n.text)
+		d.fail(n, path, ErrValue, "%s %s is out of range (want 0 to 1, e.g. 0.1)", what, n.text)
 		return 0, false
 	}
 	return f, true
 }
 
-// MiddlewareOptions are the httpcache options of f's semantics: the
-// file-level mode and the Rfc9111 knobs.
+// MiddlewareOptions are the httpcache options of f's file-level settings:
+// the mode, the Rfc9111 knobs and the tag headers.
 func (f *File) MiddlewareOptions() []httpcache.Option {
 	o := f.Rfc9111
 	return []httpcache.Option{
@@ -145,6 +128,7 @@ func (f *File) MiddlewareOptions() []httpcache.Option {
 		httpcache.WithTargetedFields(o.StripTargeted, o.TargetedFields...),
 		httpcache.WithHeuristicFreshness(o.HeuristicFraction, o.HeuristicMax),
 		httpcache.WithStoreSetCookie(o.StoreSetCookie),
+		httpcache.WithTagHeaders(f.TagHeaders...),
 	}
 }
 

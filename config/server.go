@@ -10,24 +10,24 @@ import (
 
 // Defaults of the proxy's limits and timeouts (docs/config.md).
 const (
-	// DefaultUpstreamTimeout is how long the upstream may take to answer
+	// defaultUpstreamTimeout is how long the upstream may take to answer
 	// when neither the endpoint nor the file says (upstream_timeout).
-	DefaultUpstreamTimeout = 60 * time.Second
+	defaultUpstreamTimeout = 60 * time.Second
 	// DefaultMaxBody is the largest response body buffered and stored
 	// (max_body): 8 MiB.
 	DefaultMaxBody = 8 << 20
 	// DefaultMaxInflightBytes bounds the bytes buffered at once for the
 	// cache across all requests (max_inflight_bytes): 64 MiB.
 	DefaultMaxInflightBytes = 64 << 20
-	// DefaultRequestHeaderTimeout bounds the arrival of a client's request
+	// defaultRequestHeaderTimeout bounds the arrival of a client's request
 	// line and headers (timeouts.request_header).
-	DefaultRequestHeaderTimeout = 10 * time.Second
-	// DefaultBodyIdleTimeout is how long a body transfer may pause
+	defaultRequestHeaderTimeout = 10 * time.Second
+	// defaultBodyIdleTimeout is how long a body transfer may pause
 	// (timeouts.body_idle).
-	DefaultBodyIdleTimeout = 60 * time.Second
-	// DefaultKeepAliveTimeout closes idle client connections
+	defaultBodyIdleTimeout = 60 * time.Second
+	// defaultKeepAliveTimeout closes idle client connections
 	// (timeouts.keep_alive).
-	DefaultKeepAliveTimeout = 2 * time.Minute
+	defaultKeepAliveTimeout = 2 * time.Minute
 )
 
 // Timeouts are the `timeouts` section: how long the proxy waits for its
@@ -50,7 +50,7 @@ type Timeouts struct {
 
 // defaultTimeouts returns the timeouts of a file without `timeouts`.
 func defaultTimeouts() Timeouts {
-	return Timeouts{RequestHeader: DefaultRequestHeaderTimeout, BodyIdle: DefaultBodyIdleTimeout, KeepAlive: DefaultKeepAliveTimeout}
+	return Timeouts{RequestHeader: defaultRequestHeaderTimeout, BodyIdle: defaultBodyIdleTimeout, KeepAlive: defaultKeepAliveTimeout}
 }
 
 // serverFields are the file-level keys decodeServer reads.
@@ -58,25 +58,13 @@ var serverFields = []string{"upstream_timeout", "max_body", "max_inflight_bytes"
 
 // decodeServer reads the file-level limits and timeouts of fs into f.
 func (d *decoder) decodeServer(f *File, fs map[string]entry) {
-	f.UpstreamTimeout = DefaultUpstreamTimeout
+	f.UpstreamTimeout = defaultUpstreamTimeout
 	f.MaxBody = DefaultMaxBody
 	f.MaxInflightBytes = DefaultMaxInflightBytes
 	f.Timeouts = defaultTimeouts()
-	if e, ok := fs["upstream_timeout"]; ok {
-		if v, ok := d.positiveDuration(e.val, e.path); ok {
-			f.UpstreamTimeout = v
-		}
-	}
-	if e, ok := fs["max_body"]; ok {
-		if v, ok := d.size(e.val, e.path); ok {
-			f.MaxBody = v
-		}
-	}
-	if e, ok := fs["max_inflight_bytes"]; ok {
-		if v, ok := d.size(e.val, e.path); ok {
-			f.MaxInflightBytes = v
-		}
-	}
+	set(fs, "upstream_timeout", &f.UpstreamTimeout, d.positiveDuration)
+	set(fs, "max_body", &f.MaxBody, d.size)
+	set(fs, "max_inflight_bytes", &f.MaxInflightBytes, d.size)
 	if e, ok := fs["timeouts"]; ok {
 		d.timeouts(e.val, e.path, &f.Timeouts)
 	}
@@ -96,13 +84,9 @@ func (d *decoder) timeouts(n *node, path string, t *Timeouts) {
 	if !ok {
 		return
 	}
-	for name, dst := range map[string]*time.Duration{"request_header": &t.RequestHeader, "body_idle": &t.BodyIdle, "keep_alive": &t.KeepAlive} {
-		if e, ok := fs[name]; ok {
-			if v, ok := d.positiveDuration(e.val, e.path); ok {
-				*dst = v
-			}
-		}
-	}
+	set(fs, "request_header", &t.RequestHeader, d.positiveDuration)
+	set(fs, "body_idle", &t.BodyIdle, d.positiveDuration)
+	set(fs, "keep_alive", &t.KeepAlive, d.positiveDuration)
 }
 
 // endpointTimeouts gives the endpoints that set no upstream_timeout the
@@ -118,7 +102,7 @@ func (f *File) endpointTimeouts() {
 // dumpServer writes the file-level limits and timeouts that differ from
 // their defaults (a file that does not set them dumps as before).
 func dumpServer(w *strings.Builder, f *File) {
-	if f.UpstreamTimeout != DefaultUpstreamTimeout {
+	if f.UpstreamTimeout != defaultUpstreamTimeout {
 		fmt.Fprintf(w, "upstream_timeout: %s\n", durationText(f.UpstreamTimeout))
 	}
 	if f.MaxBody != DefaultMaxBody {

@@ -19,8 +19,8 @@ import (
 // do: codec is the backend's value codec, its zero format filled in. The
 // options are then checked by disk's own Validate when the fields had no
 // error (clean).
-func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend.Codec, clean int) *DiskBackend {
-	k := &DiskBackend{MaxBytes: disk.DefaultMaxBytes}
+func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend.Codec, clean int) *disk.Options {
+	k := &disk.Options{MaxBytes: disk.DefaultMaxBytes}
 	if codec.Format == 0 {
 		codec.Format = backend.FormatMsgPack
 	}
@@ -34,13 +34,10 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend
 	} else {
 		d.fail(n, joinPath(path, "path"), ErrMissing, "missing path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
 	}
-	if e, ok := fs["max_bytes"]; ok {
-		if v, ok := d.size(e.val, e.path); ok {
-			k.MaxBytes = v
-		}
-	}
+	set(fs, "max_bytes", &k.MaxBytes, d.size)
 	if len(d.errs) == clean {
-		if err := diskOptions(k, *codec, BuildOptions{}).Validate(); err != nil {
+		k.Codec = *codec
+		if err := k.Validate(); err != nil {
 			d.fail(n, path, ErrValue, "%v", err)
 		}
 	}
@@ -48,9 +45,9 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend
 }
 
 // tarantool decodes the fields of `type: Tarantool`; its options are then
-// checked by tarantool's own Validate, as for [decoder.disk].
-func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec backend.Codec, clean int) *TarantoolBackend {
-	t := &TarantoolBackend{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
+// checked by tarantool's own Validate, as for disk.
+func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec backend.Codec, clean int) *tarantool.Options {
+	t := &tarantool.Options{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
 	if e, ok := fs["address"]; ok {
 		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
 			t.Address = s
@@ -58,12 +55,8 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec bac
 	} else {
 		d.fail(n, joinPath(path, "address"), ErrMissing, "missing address (the Tarantool server's host:port, e.g. 127.0.0.1:3301)")
 	}
-	if e, ok := fs["user"]; ok {
-		t.User, _ = d.str(e.val, e.path, "a user name")
-	}
-	if e, ok := fs["password"]; ok {
-		t.Password, _ = d.str(e.val, e.path, "a string")
-	}
+	set(fs, "user", &t.User, d.strOf("a user name"))
+	set(fs, "password", &t.Password, d.strOf("a string"))
 	if e, ok := fs["space"]; ok {
 		if s, ok := d.str(e.val, e.path, "a space name"); ok {
 			if s == "" {
@@ -73,13 +66,10 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec bac
 			}
 		}
 	}
-	if e, ok := fs["timeout"]; ok {
-		if v, ok := d.positiveDuration(e.val, e.path); ok {
-			t.Timeout = v
-		}
-	}
+	set(fs, "timeout", &t.Timeout, d.positiveDuration)
 	if len(d.errs) == clean {
-		if err := tarantoolOptions(t, codec, BuildOptions{}).Validate(); err != nil {
+		t.Codec = codec
+		if err := t.Validate(); err != nil {
 			at, atPath := n, path
 			if e, ok := fs["space"]; ok && strings.Contains(err.Error(), "Space") {
 				at, atPath = e.val, e.path
@@ -121,15 +111,6 @@ func diskFile(p string) string {
 		return a
 	}
 	return filepath.Clean(p)
-}
-
-func diskOptions(k *DiskBackend, codec backend.Codec, o BuildOptions) disk.Options {
-	return disk.Options{Path: k.Path, MaxBytes: k.MaxBytes, Codec: codec, Now: o.Now}
-}
-
-func tarantoolOptions(t *TarantoolBackend, codec backend.Codec, o BuildOptions) tarantool.Options {
-	return tarantool.Options{Address: t.Address, User: t.User, Password: t.Password, Space: t.Space,
-		Timeout: t.Timeout, Codec: codec, Now: o.Now}
 }
 
 // shared is a Disk or Tarantool store of a [Store], which the Store built
@@ -183,13 +164,36 @@ func (s *Store) adopt(sh *shared) {
 	}
 }
 
+// opener opens a Disk or Tarantool store and returns its Close.
+type opener func(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error)
+
+func openDisk(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	do := *b.Disk
+	do.Codec, do.Now = b.Value, o.Now
+	k, err := disk.New(do)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, k.Close, nil
+}
+
+func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	to := *b.Tarantool
+	to.Codec, to.Now = b.Value, o.Now
+	t, err := tarantool.New(to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Close, nil
+}
+
 // leaf builds a Disk or Tarantool store, or takes over the one of
 // o.Reuse with the same settings.
-func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
+func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backend.Backend {
 	var w strings.Builder
 	dumpBackend(&w, b, "", true)
 	sh := &shared{id: w.String(), refs: 1}
-	if b.Type == Disk {
+	if b.Disk != nil {
 		sh.file = diskFile(b.Disk.Path)
 	}
 	if o.Reuse != nil {
@@ -218,31 +222,26 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 			return nil
 		}
 		sh.b, sh.close = m, m.Close
-	case b.Type == Disk:
-		k, err := disk.New(diskOptions(b.Disk, b.Value, o))
-		if !bl.check(b.Loc, err) {
-			return nil
-		}
-		sh.b, sh.close = k, k.Close
 	default:
-		t, err := tarantool.New(tarantoolOptions(b.Tarantool, b.Value, o))
-		if !bl.check(b.Loc, err) {
+		var err error
+		if sh.b, sh.close, err = open(b, o); !bl.check(b.Loc, err) {
 			return nil
 		}
-		sh.b, sh.close = t, t.Close
 	}
 	s.adopt(sh)
 	return sh.b
 }
 
 // dumpDisk describes k after "Disk" on the dump's line.
-func dumpDisk(w *strings.Builder, k *DiskBackend) {
+func dumpDisk(w *strings.Builder, b *Backend, _ bool) {
+	k := b.Disk
 	fmt.Fprintf(w, " path=%q max_bytes=%s", k.Path, bytesize.Format(k.MaxBytes))
 }
 
 // dumpTarantool describes t after "Tarantool" on the dump's line; with
 // secrets it shows the password, otherwise only whether it is set.
-func dumpTarantool(w *strings.Builder, t *TarantoolBackend, secrets bool) {
+func dumpTarantool(w *strings.Builder, b *Backend, secrets bool) {
+	t := b.Tarantool
 	fmt.Fprintf(w, " address=%q", t.Address)
 	if t.User != "" {
 		fmt.Fprintf(w, " user=%q", t.User)

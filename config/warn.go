@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -8,8 +9,8 @@ import (
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
-// check adds the warnings of a valid file.
-func (d *decoder) check(f *File) {
+// warnings adds the warnings of a valid file.
+func (d *decoder) warnings(f *File) {
 	if len(f.Endpoints) == 0 {
 		d.warn(Loc{Path: "endpoints", Line: 1, Col: 1}, "no endpoints: every request goes to the upstream and nothing is cached")
 	}
@@ -20,39 +21,39 @@ func (d *decoder) check(f *File) {
 		}
 		if catchAll != nil {
 			d.warn(ep.Loc, "never used: %s (at %d:%d) accepts every request first", catchAll.Name, catchAll.Loc.Line, catchAll.Loc.Col)
-		} else if alwaysTrue(ep.Request) {
+		} else if alwaysTrue(ep.request) {
 			catchAll = ep
 		}
 		// Rfc9111 rules out Authorization requests (unless the response
 		// says public or s-maxage) and Set-Cookie responses itself.
 		hitboxMode := ep.Semantics != httpcache.SemanticsRfc9111
-		if hitboxMode && !excludes(ep.Request, "Authorization") && !keyedBy(ep.Extractors, "Authorization") {
-			d.warn(predicateLoc(ep, ep.Request, "request"),
+		if hitboxMode && !excludes(ep.request, "Authorization") && !keyedBy(ep.extractors, "Authorization") {
+			d.warn(predicateLoc(ep, ep.request, "request"),
 				"requests with an Authorization header may be cached and served to other clients: add `- Not: {Header: {Authorization: {exist: ~}}}` to request, or key by the header")
 		}
-		if !excludes(ep.Request, "Cookie") && !keyedBy(ep.Extractors, "Cookie") {
-			d.warn(predicateLoc(ep, ep.Request, "request"),
+		if !excludes(ep.request, "Cookie") && !keyedBy(ep.extractors, "Cookie") {
+			d.warn(predicateLoc(ep, ep.request, "request"),
 				"requests with a Cookie header may be cached and their answers served to other clients: add `- Not: {Header: {Cookie: {exist: ~}}}` to request, or key by the header")
 		}
-		if hitboxMode && !excludes(ep.Response, "Set-Cookie") {
-			d.warn(predicateLoc(ep, ep.Response, "response"),
+		if hitboxMode && !excludes(ep.response, "Set-Cookie") {
+			d.warn(predicateLoc(ep, ep.response, "response"),
 				"responses with a Set-Cookie header may be cached and served to other clients: add `- Not: {Header: {Set-Cookie: {exist: ~}}}` to response")
 		}
 		switch {
 		case !hitboxMode:
 			// Rfc9111 keys the whole target URI beside the extractors.
-		case !keyFromURL(ep.Extractors) && !pinsPath(ep.Request):
+		case !keyFromURL(ep.extractors) && !pinsPath(ep.request):
 			d.warn(extractorsLoc(ep), "the key has no part from the path or the query: requests for different URLs share one entry")
-		case !keyedByQuery(ep.Extractors):
+		case !keyedByQuery(ep.extractors):
 			d.warn(extractorsLoc(ep),
 				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
 		}
-		if !constrains(ep.Response, "Content-Type") {
-			d.warnDeception(ep, ep.Request, false)
+		if !constrains(ep.response, "Content-Type") {
+			d.warnDeception(ep, ep.request, false)
 		}
-		for _, e := range ep.Extractors {
-			if e.Kind == PathKey && e.Pattern != "" && !strings.ContainsRune("/*{", rune(e.Pattern[0])) {
-				d.warn(e.Loc, "Path %q does not start with '/': it matches no request path and adds no part to the key (as in hitbox)", e.Pattern)
+		for _, e := range ep.extractors {
+			if e.kind == "Path" && e.pattern != "" && !strings.ContainsRune("/*{", rune(e.pattern[0])) {
+				d.warn(e.loc, "Path %q does not start with '/': it matches no request path and adds no part to the key (as in hitbox)", e.pattern)
 			}
 		}
 	}
@@ -62,17 +63,17 @@ func (d *decoder) check(f *File) {
 // extractors when the file wrote some, else the endpoint.
 func extractorsLoc(ep *Endpoint) Loc {
 	l := ep.Loc
-	if len(ep.Extractors) > 0 && ep.Extractors[0].Loc.Line > 0 {
-		l = ep.Extractors[0].Loc
+	if len(ep.extractors) > 0 && ep.extractors[0].loc.Line > 0 {
+		l = ep.extractors[0].loc
 		l.Path = l.Path[:strings.LastIndex(l.Path, "[")]
 	}
 	return l
 }
 
 // keyedByQuery reports whether the key has a part from the query.
-func keyedByQuery(es []*Extractor) bool {
+func keyedByQuery(es []*keyer) bool {
 	for _, e := range es {
-		if e.Kind == QueryKey {
+		if e.kind == "Query" {
 			return true
 		}
 	}
@@ -85,23 +86,23 @@ func keyedByQuery(es []*Extractor) bool {
 // never caches a request whose path holds one (web cache deception:
 // /static/..%2Faccount read under /static/, served as /account), so such a
 // predicate can never let a request be cached.
-func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
+func (d *decoder) warnDeception(ep *Endpoint, p *cond, negated bool) {
 	if p == nil {
 		return
 	}
-	switch p.Kind {
-	case And, Or:
-		for _, op := range p.Operands {
+	switch p.kind {
+	case "And", "Or":
+		for _, op := range p.kids {
 			d.warnDeception(ep, op, negated)
 		}
-	case Not:
-		d.warnDeception(ep, p.Operands[0], !negated)
-	case Path:
+	case "Not":
+		d.warnDeception(ep, p.kids[0], !negated)
+	case "Path":
 		if negated {
 			return
 		}
-		if why := deceptive(p.Pattern); why != "" {
-			d.warn(p.Loc, "Path %q %s: requests whose path holds it are never cached (an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource: web cache deception), so this predicate never lets a request be cached", p.Pattern, why)
+		if why := deceptive(p.pattern); why != "" {
+			d.warn(p.loc, "Path %q %s: requests whose path holds it are never cached (an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource: web cache deception), so this predicate never lets a request be cached", p.pattern, why)
 		}
 	}
 }
@@ -110,28 +111,22 @@ func (d *decoder) warnDeception(ep *Endpoint, p *Predicate, negated bool) {
 // a value the predicate names (eq, in, contains, starts, ends, regex): a
 // response predicate on Content-Type keeps a private page that a
 // deceptive path reached from being stored as a static file.
-func constrains(p *Predicate, header string) bool {
-	if p == nil {
+func constrains(p *cond, header string) bool {
+	f := func(k *cond) bool { return constrains(k, header) }
+	switch {
+	case p == nil:
 		return false
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) > 0 && all(p.kids, f)
 	}
-	switch p.Kind {
-	case And:
-		for _, op := range p.Operands {
-			if constrains(op, header) {
-				return true
-			}
-		}
-	case Or:
-		for _, op := range p.Operands {
-			if !constrains(op, header) {
-				return false
-			}
-		}
-		return len(p.Operands) > 0
-	case Header:
-		return strings.EqualFold(strings.TrimSpace(p.Name), header) && p.Op.Kind != OpExist
-	}
-	return false
+	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && !p.exist
+}
+
+// all reports whether f holds for every one of kids.
+func all(kids []*cond, f func(*cond) bool) bool {
+	return !slices.ContainsFunc(kids, func(k *cond) bool { return !f(k) })
 }
 
 // deceptive says how a literal path pattern holds a sequence that a
@@ -156,10 +151,10 @@ func deceptive(pattern string) string {
 
 // predicateLoc is where a warning about an endpoint's predicates goes: the
 // predicates when the file wrote them, else the endpoint.
-func predicateLoc(ep *Endpoint, p *Predicate, field string) Loc {
+func predicateLoc(ep *Endpoint, p *cond, field string) Loc {
 	l := ep.Loc
-	if p != nil && p.Loc.Line > 0 {
-		l = p.Loc
+	if p != nil && p.loc.Line > 0 {
+		l = p.loc
 	}
 	l.Path = joinPath(ep.Loc.Path, field)
 	return l
@@ -167,95 +162,57 @@ func predicateLoc(ep *Endpoint, p *Predicate, field string) Loc {
 
 // excludes reports whether p is false for every message carrying the
 // header (so a message with it is never cached).
-func excludes(p *Predicate, header string) bool {
-	if p == nil {
+func excludes(p *cond, header string) bool {
+	f := func(k *cond) bool { return excludes(k, header) }
+	switch {
+	case p == nil:
 		return false
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) > 0 && all(p.kids, f)
 	}
-	switch p.Kind {
-	case And:
-		for _, op := range p.Operands {
-			if excludes(op, header) {
-				return true
-			}
-		}
-	case Or:
-		for _, op := range p.Operands {
-			if !excludes(op, header) {
-				return false
-			}
-		}
-		return len(p.Operands) > 0
-	case Not:
-		return implies(p.Operands[0], header)
-	}
-	return false
+	return p.kind == "Not" && implies(p.kids[0], header)
 }
 
 // implies reports whether p holds for every message carrying the header.
-func implies(p *Predicate, header string) bool {
-	if p == nil {
+func implies(p *cond, header string) bool {
+	f := func(k *cond) bool { return implies(k, header) }
+	switch {
+	case p == nil:
 		return true
+	case p.kind == "And":
+		return all(p.kids, f)
+	case p.kind == "Or":
+		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, f)
+	case p.kind == "Not":
+		return excludes(p.kids[0], header)
 	}
-	switch p.Kind {
-	case And:
-		for _, op := range p.Operands {
-			if !implies(op, header) {
-				return false
-			}
-		}
-		return true
-	case Or:
-		if len(p.Operands) == 0 {
-			return true
-		}
-		for _, op := range p.Operands {
-			if implies(op, header) {
-				return true
-			}
-		}
-	case Not:
-		return excludes(p.Operands[0], header)
-	case Header:
-		return strings.EqualFold(strings.TrimSpace(p.Name), header) && p.Op.Kind == OpExist
-	}
-	return false
+	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && p.exist
 }
 
 // alwaysTrue reports whether p holds for every message.
-func alwaysTrue(p *Predicate) bool {
-	if p == nil {
+func alwaysTrue(p *cond) bool {
+	switch {
+	case p == nil:
 		return true
-	}
-	switch p.Kind {
-	case And:
-		for _, op := range p.Operands {
-			if !alwaysTrue(op) {
-				return false
-			}
-		}
-		return true
-	case Or:
-		if len(p.Operands) == 0 {
-			return true
-		}
-		for _, op := range p.Operands {
-			if alwaysTrue(op) {
-				return true
-			}
-		}
+	case p.kind == "And":
+		return all(p.kids, alwaysTrue)
+	case p.kind == "Or":
+		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, alwaysTrue)
 	}
 	return false
 }
 
 // keyedBy reports whether the key has a part from the header, so that
 // messages with different values never share an entry.
-func keyedBy(es []*Extractor, header string) bool {
+func keyedBy(es []*keyer, header string) bool {
 	for _, e := range es {
-		if e.Kind != HeaderKey {
+		if e.kind != "Header" {
 			continue
 		}
-		if e.Prefix && strings.HasPrefix(strings.ToLower(header), strings.ToLower(e.Name)) ||
-			!e.Prefix && strings.EqualFold(e.Name, header) && e.Value == "" {
+		if e.prefix && strings.HasPrefix(strings.ToLower(header), strings.ToLower(e.name)) ||
+			!e.prefix && strings.EqualFold(e.name, header) && !e.value {
 			return true
 		}
 	}
@@ -263,13 +220,13 @@ func keyedBy(es []*Extractor, header string) bool {
 }
 
 // keyFromURL reports whether the key has a part from the path or query.
-func keyFromURL(es []*Extractor) bool {
+func keyFromURL(es []*keyer) bool {
 	for _, e := range es {
-		switch e.Kind {
-		case QueryKey:
+		switch e.kind {
+		case "Query":
 			return true
-		case PathKey:
-			if p, err := predicate.Path(e.Pattern); err == nil && len(p.Names()) > 0 {
+		case "Path":
+			if p, err := predicate.Path(e.pattern); err == nil && len(p.Names()) > 0 {
 				return true
 			}
 		}
@@ -280,20 +237,15 @@ func keyFromURL(es []*Extractor) bool {
 // pinsPath reports whether p only accepts one exact path (a Path predicate
 // without parameters or wildcard that must hold), so that the key needs
 // no part from it.
-func pinsPath(p *Predicate) bool {
-	if p == nil {
+func pinsPath(p *cond) bool {
+	switch {
+	case p == nil:
 		return false
-	}
-	switch p.Kind {
-	case And:
-		for _, op := range p.Operands {
-			if pinsPath(op) {
-				return true
-			}
-		}
-	case Path:
-		pp, err := predicate.Path(p.Pattern)
-		return err == nil && len(pp.Names()) == 0 && !strings.Contains(p.Pattern, "*")
+	case p.kind == "And":
+		return slices.ContainsFunc(p.kids, pinsPath)
+	case p.kind == "Path":
+		pp, err := predicate.Path(p.pattern)
+		return err == nil && len(pp.Names()) == 0 && !strings.Contains(p.pattern, "*")
 	}
 	return false
 }

@@ -18,6 +18,12 @@ type Stats struct {
 	// handler that aborted, a short Content-Length, a base body that
 	// failed mid-way): never stored, their client's response aborted.
 	CutShort atomic.Int64
+	// TagsDropped counts tags left out of stored answers because an
+	// answer had more than MaxTags or one was longer than MaxTagLen.
+	TagsDropped atomic.Int64
+	// TagErrors counts answers not stored because an endpoint's Tags
+	// extractor failed on their request.
+	TagErrors atomic.Int64
 	// Inflight is the number of bytes buffered now, and InflightPeak its
 	// high-water mark since the face was made.
 	Inflight, InflightPeak atomic.Int64

@@ -69,6 +69,23 @@
 // without Accept-Encoding accepts only the identity) is not served: the
 // request is forwarded as a miss and nothing is stored.
 //
+// # Tags
+//
+// A stored answer carries tags (hitbox.Fetched.Tags), which
+// hitbox.Cache.InvalidateTags invalidates: "name=value" for each part with
+// a value that the endpoint's Tags extractors give, then the tokens of the
+// response's tag headers (Surrogate-Key unless [WithTagHeaders] says
+// otherwise), in order, without duplicates, at most [MaxTags] of at most
+// [MaxTagLen] bytes (the rest dropped and counted in [Stats]). The tag
+// headers are taken out of the upstream's response before anything else
+// sees it: they are never stored, never sent to a client (whatever the
+// answer), and response predicates do not see them. Request headers never
+// become tags unless a Tags extractor names one, and then the tag is the
+// client's to choose. An answer whose Tags extractor fails is served but
+// not stored. In the Rfc9111 mode an entry invalidated by tag is not
+// revalidated (a 304 could otherwise bring it back), and a 304 that
+// refreshes an entry keeps its tags.
+//
 // # Statuses on every response
 //
 // Every response carries X-Cache-Status (HIT, STALE or MISS) and RFC 9211

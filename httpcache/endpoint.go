@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -75,6 +76,13 @@ type Endpoint struct {
 	// parts (every accepted request for one scheme and host shares one
 	// entry).
 	Extractors []extract.Extractor
+	// Tags make the tags stored with each of the endpoint's answers (see
+	// hitbox.Cache.InvalidateTags), hitbox's `tags: {request: [...]}`:
+	// every part the extractors yield with a value becomes the tag
+	// "name=value" (extract.Static gives fixed ones). Nil: no request
+	// tags (a response's tag header still gives some, see
+	// WithTagHeaders).
+	Tags []extract.Extractor
 	// Policy says how long answers are kept and what stale entries get.
 	// The zero Policy is enabled and never expires.
 	Policy hitbox.Policy
@@ -95,6 +103,7 @@ type endpoint struct {
 	req     predicate.Request
 	resp    predicate.Response
 	ex      []extract.Extractor
+	tags    []extract.Extractor // nil: no request tags
 	policy  hitbox.Policy
 	timeout time.Duration
 	rfc     *rfcEndpoint // nil: SemanticsHitbox
@@ -124,7 +133,7 @@ func compileEndpoints(eps []Endpoint, client bool, cfg *config) ([]endpoint, err
 			return nil, fmt.Errorf("%w %d (%q): endpoint %d has the same identity %q: their entries would mix", ErrInvalidEndpoint, i, e.Name, j, id)
 		}
 		ids[id] = i
-		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, policy: e.Policy, timeout: e.UpstreamTimeout,
+		c := endpoint{name: e.Name, req: e.Request, resp: e.Response, ex: e.Extractors, tags: e.Tags, policy: e.Policy, timeout: e.UpstreamTimeout,
 			ns: string(appendScopeHead(nil, prefix, client, id)), anyHost: e.IgnoreHost}
 		if c.req == nil {
 			c.req = get
@@ -138,6 +147,11 @@ func compileEndpoints(eps []Endpoint, client bool, cfg *config) ([]endpoint, err
 		for j, x := range c.ex {
 			if x == nil {
 				return nil, fmt.Errorf("%w %d (%q): extractor %d is nil", ErrInvalidEndpoint, i, e.Name, j)
+			}
+		}
+		for j, x := range c.tags {
+			if x == nil {
+				return nil, fmt.Errorf("%w %d (%q): tag extractor %d is nil", ErrInvalidEndpoint, i, e.Name, j)
 			}
 		}
 		switch cmp.Or(e.Semantics, cfg.semantics, SemanticsHitbox) {
@@ -161,6 +175,8 @@ type core struct {
 	cfg       config
 	client    bool      // a Transport's: keys say so, and the default key is the whole URL
 	scratch   sync.Pool // of *scratch
+	// tagsLogged is set once the dropping of tags was logged.
+	tagsLogged atomic.Bool
 }
 
 // newCore compiles the endpoints of a Middleware (client false) or a

@@ -74,6 +74,9 @@ type call struct {
 	s    slot
 	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
 	rfc  *rfcCall               // nil: SemanticsHitbox
+	// untaggable is set by the fetch, before the handler runs, when a
+	// Tags extractor failed: the answer is not stored.
+	untaggable bool
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +134,8 @@ func (c *call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if c.rfc != nil {
 		return c.fetchRFC(ctx, &kept)
 	}
+	tags, tagged := c.h.fetchTags(&c.p)
+	c.untaggable = !tagged
 	o := runHandler(ctx, c.h.next, c.p.r, c.p.body, &c.h.cfg, &c.s, c.storable)
 	switch {
 	case o.err != nil:
@@ -144,18 +149,18 @@ func (c *call) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	value := o.encode(c.h.clock.Now())
 	switch {
 	case store:
-		return hitbox.Fetched{Value: value, Store: true}, nil
+		return hitbox.Fetched{Value: value, Store: true, Tags: c.h.answerTags(tags, o.tagVals)}, nil
 	case !c.head && !o.teed && c.h.cfg.failed(resp.status):
 		return hitbox.Fetched{Value: value, Failed: true}, nil
 	}
 	return hitbox.Fetched{Value: value}, nil
 }
 
-// storable reports whether a recorded response may be stored: the
-// response predicates hold, it is not partial, and it does not answer a
-// HEAD whose key a GET would read.
+// storable reports whether a recorded response may be stored: its tags
+// could be made, the response predicates hold, it is not partial, and it
+// does not answer a HEAD whose key a GET would read.
 func (c *call) storable(resp *response) bool {
-	return !c.head && !partial(resp.status, resp.header) && c.p.ep.resp.Match(asHTTPResponse(resp, c.p.r))
+	return !c.head && !c.untaggable && !partial(resp.status, resp.header) && c.p.ep.resp.Match(asHTTPResponse(resp, c.p.r))
 }
 
 // asHTTPResponse builds the *http.Response that response predicates see,
@@ -271,6 +276,7 @@ func (h *handler) serveCached(w http.ResponseWriter, r *http.Request, res *hitbo
 	}
 	hdr := w.Header()
 	spare := v.fill(hdr, 3)
+	h.cfg.stripTagHeaders(hdr) // an entry stored with other tag headers in force
 	setCached(hdr, spare, cachedXStatus(res.Status), hitStatus(res, now), ageSeconds(written, now))
 	writeBody(w, r, hdr, v.status, v.body)
 	return true
@@ -285,6 +291,7 @@ func (h *handler) serveStored(w http.ResponseWriter, r *http.Request, res *hitbo
 	}
 	hdr := w.Header()
 	spare := v.fill(hdr, 2)
+	h.cfg.stripTagHeaders(hdr)
 	setForwarded(hdr, spare, forwardStatus(res.Forward, v.status, res.Stored))
 	writeBody(w, r, hdr, v.status, v.body)
 	return true
@@ -305,7 +312,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, hdr http.Header, status i
 // status written. Cache.Do runs the fetch of a disabled policy on this
 // goroutine, before it returns.
 func (h *handler) bypass(w http.ResponseWriter, r *http.Request, endpoint string, fwd hitbox.Forward) int {
-	bw := &forwardWriter{w: w, fwd: fwd}
+	bw := &forwardWriter{w: w, fwd: fwd, cfg: &h.cfg}
 	_, _ = h.cache.Do(r.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
 		func(context.Context) (hitbox.Fetched, error) {
 			h.next.ServeHTTP(bw, r)
@@ -320,6 +327,7 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, endpoint string
 type forwardWriter struct {
 	w        http.ResponseWriter
 	fwd      hitbox.Forward
+	cfg      *config // its tag headers are never passed on
 	wrote    bool
 	hijacked bool
 	code     int       // the status written
@@ -329,6 +337,7 @@ type forwardWriter struct {
 func (b *forwardWriter) Header() http.Header { return b.w.Header() }
 
 func (b *forwardWriter) WriteHeader(code int) {
+	b.cfg.stripTagHeaders(b.w.Header())
 	if !b.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		b.wrote, b.code = true, code
 		setForwarded(b.w.Header(), b.vals[:], forwardStatus(b.fwd, code, false))

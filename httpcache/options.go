@@ -33,7 +33,8 @@ type config struct {
 	inflight       int64
 	failures       []int // nil: defaultFailures
 	stats          *Stats
-	budget         *budget // the in-flight budget, over inflight and stats
+	budget         *budget  // the in-flight budget, over inflight and stats
+	tagHeaders     []string // canonical; nil before defaults: DefaultTagHeader
 
 	// The Rfc9111 mode (semantics.go).
 	semantics      Semantics
@@ -130,11 +131,15 @@ func (c *config) defaults() {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	c.tagDefaults()
 }
 
 // check reports an invalid option.
 func (c *config) check() error {
 	if err := c.checkRFC(); err != nil {
+		return err
+	}
+	if err := c.checkTags(); err != nil {
 		return err
 	}
 	for _, s := range c.failures {

@@ -36,7 +36,8 @@ type outcome struct {
 	resp     *response
 	frame    []byte // resp.body's allocation, room bytes in front of it
 	room     int
-	teed     bool // resp already went to the slot's client
+	teed     bool     // resp already went to the slot's client
+	tagVals  []string // the values of resp's tag headers, taken out of it
 	uncached bool
 	err      error
 }
@@ -67,9 +68,10 @@ type recorder struct {
 	header   http.Header
 	status   int // 0 until the header is written
 	snap     http.Header
-	declared int64  // the Content-Length the handler set, -1 when none
-	written  int64  // body bytes written
-	frame    []byte // the buffer's allocation (reserved): room bytes, then buf
+	tagVals  []string // the tag headers' values, taken out of snap
+	declared int64    // the Content-Length the handler set, -1 when none
+	written  int64    // body bytes written
+	frame    []byte   // the buffer's allocation (reserved): room bytes, then buf
 	room     int
 	buf      []byte
 	mode     recMode
@@ -98,6 +100,7 @@ func (r *recorder) WriteHeader(code int) {
 	if r.snap == nil {
 		r.snap = http.Header{}
 	}
+	r.tagVals = r.cfg.takeTagHeaders(r.snap) // for the tags: never sent nor stored
 	r.declared = -1
 	if cl, err := strconv.ParseInt(r.snap.Get("Content-Length"), 10, 64); err == nil && cl >= 0 && !r.head {
 		r.declared = cl
@@ -327,7 +330,7 @@ func (r *recorder) finish(p any) {
 	}
 	r.send(outcome{
 		resp:  &response{status: r.status, header: r.snap, body: r.buf},
-		frame: r.frame, room: r.room, teed: r.mode == modeTee,
+		frame: r.frame, room: r.room, teed: r.mode == modeTee, tagVals: r.tagVals,
 	})
 }
 

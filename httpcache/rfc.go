@@ -174,24 +174,25 @@ func (c *rfcCall) fwdName(res *hitbox.Result) string {
 // storedValue returns the stored response a request would be answered
 // with (following a Vary marker to the request's variant), for its
 // validators and for decisions the flow does not make, with whether its
-// entry has expired (the flow would revalidate it); false when none.
-func (c *core) storedValue(ctx context.Context, r *http.Request, key string) (value []byte, expired, ok bool) {
+// entry has expired (the flow would revalidate it); false when none. An
+// entry invalidated by one of its tags is none, as for the flow.
+func (c *core) storedValue(ctx context.Context, r *http.Request, key string) (e backend.Entry, expired, ok bool) {
 	b := c.cache.Backend()
 	now := c.clock.Now()
 	e, ok, err := b.Get(ctx, key)
-	if err != nil || !ok || e.Gone(now) {
-		return nil, false, false
+	if err != nil || !ok || e.Gone(now) || tagInvalidated(ctx, b, e) {
+		return backend.Entry{}, false, false
 	}
 	if names, gen, marker := parseMarkerGen(e.Value); marker {
 		vk := variantKey(key, variantOfGen(r, names, gen))
 		if vk == "" {
-			return nil, false, false
+			return backend.Entry{}, false, false
 		}
-		if e, ok, err = b.Get(ctx, vk); err != nil || !ok || e.Gone(now) {
-			return nil, false, false
+		if e, ok, err = b.Get(ctx, vk); err != nil || !ok || e.Gone(now) || tagInvalidated(ctx, b, e) {
+			return backend.Entry{}, false, false
 		}
 	}
-	return e.Value, e.State(now) == backend.Expired, true
+	return e, e.State(now) == backend.Expired, true
 }
 
 // conditionals are the request fields of a client's conditional request

@@ -103,7 +103,7 @@ const year = 365 * 24 * time.Hour
 
 // face builds the cache under test over e's cache and the origin o,
 // returning how to ask it.
-type face func(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response
+type face func(t *testing.T, e *env, o http.Handler, eps []Endpoint, opts []Option) func(*http.Request) *http.Response
 
 func runRFCCase(t *testing.T, tc rfcCase, build face) {
 	t.Helper()
@@ -359,7 +359,7 @@ func runRFCTable(t *testing.T, cases []rfcCase, build face) {
 	}
 }
 
-func middlewareFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
+func middlewareFace(t *testing.T, e *env, o http.Handler, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
 	h := e.middleware(t, o, eps, opts...)
 	return func(r *http.Request) *http.Response {
 		w := httptest.NewRecorder()
@@ -376,7 +376,7 @@ func TestTransportRfc9111(t *testing.T) {
 }
 
 // transportFace is a Transport whose base serves o in process.
-func transportFace(t *testing.T, e *env, o *origin, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
+func transportFace(t *testing.T, e *env, o http.Handler, eps []Endpoint, opts []Option) func(*http.Request) *http.Response {
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		w := httptest.NewRecorder()
 		o.ServeHTTP(w, r)

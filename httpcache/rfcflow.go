@@ -37,7 +37,8 @@ func (c *core) decideRFC(ctx context.Context, r *http.Request, key string, ep *r
 		d       rfc9111.Decision
 		expired bool
 	)
-	if b, exp, ok := c.storedValue(ctx, r, key); ok {
+	if e, exp, ok := c.storedValue(ctx, r, key); ok {
+		b := e.Value
 		expired = exp
 		if v, err := parse(b); err == nil && servable(r, b) {
 			hdr := make(http.Header, v.nkeys)
@@ -81,22 +82,23 @@ type atomicBytes = atomic.Pointer[[]byte]
 
 // rfcStored is the stored response a fetch validates.
 type rfcStored struct {
-	v view
-	h http.Header
+	v    view
+	h    http.Header
+	tags []string // its entry's
 }
 
 // storedForFetch reads the stored response for r's key, for its
 // validators; nil when none.
 func (c *core) storedForFetch(ctx context.Context, r *http.Request, key string) *rfcStored {
-	b, _, ok := c.storedValue(ctx, r, key)
+	e, _, ok := c.storedValue(ctx, r, key)
 	if !ok {
 		return nil
 	}
-	v, err := parse(b)
+	v, err := parse(e.Value)
 	if err != nil {
 		return nil
 	}
-	s := &rfcStored{v: v, h: make(http.Header, v.nkeys)}
+	s := &rfcStored{v: v, h: make(http.Header, v.nkeys), tags: e.Tags}
 	v.fill(s.h, 0)
 	return s
 }
@@ -126,6 +128,10 @@ type rfcFetched struct {
 	validated bool                           // the request carried the stored validators (and the answer may update it)
 	failed    bool                           // resp is an upstream failure
 	reqTime   time.Time
+	tags      []string // the answer's tags (see answerTags)
+	// untaggable: a Tags extractor failed, the answer is not stored (and
+	// stored is nil: nothing was validated).
+	untaggable bool
 }
 
 // finishRFC turns the upstream's answer into the flow's: a 304 that
@@ -142,15 +148,19 @@ func (c *core) finishRFC(st *rfcCall, ep *endpoint, req *http.Request, head bool
 	if (resp.status == http.StatusNotModified && in.validated && rfc9111.Selects(resp.header, s.h)) ||
 		(req.Method == http.MethodHead && resp.status == http.StatusOK && s != nil && s.v.status == http.StatusOK && rfc9111.SelectsHead(resp.header, s.h)) {
 		// §4.3.4, §4.3.5: the stored response, its header refreshed.
+		// Its tags: the answer's, and those it was stored with.
 		fresh := &response{status: s.v.status, header: ep.rfc.rc.Update(s.h, resp.header), body: s.v.body}
-		return c.storeRFC(st, ep, fresh, nil, in.reqTime, now)
+		return c.storeRFC(st, ep, fresh, nil, in.reqTime, now, unionTags(in.tags, s.tags))
 	}
 	ok, why := c.verdictRFC(st, ep, req, head, resp)
-	if ok && in.failed && in.stored != nil {
+	switch {
+	case ok && in.untaggable:
+		ok, why = false, "tags"
+	case ok && in.failed && in.stored != nil:
 		ok, why = false, "failure"
 	}
 	if ok {
-		return c.storeRFC(st, ep, resp, in.encode, in.reqTime, now)
+		return c.storeRFC(st, ep, resp, in.encode, in.reqTime, now, in.tags)
 	}
 	st.setDetail(why)
 	var value []byte
@@ -166,8 +176,9 @@ func (c *core) finishRFC(st *rfcCall, ep *endpoint, req *http.Request, head bool
 	return hitbox.Fetched{Value: value}
 }
 
-// storeRFC returns the answer of a storable response, with its lifetime.
-func (c *core) storeRFC(st *rfcCall, ep *endpoint, resp *response, enc func(time.Time) []byte, reqTime, now time.Time) hitbox.Fetched {
+// storeRFC returns the answer of a storable response, with its lifetime
+// and tags.
+func (c *core) storeRFC(st *rfcCall, ep *endpoint, resp *response, enc func(time.Time) []byte, reqTime, now time.Time, tags []string) hitbox.Fetched {
 	rc := &ep.rfc.rc
 	rr := rc.ParseResponse(resp.status, resp.header)
 	if cookies := c.prepareStored(rc, resp.header, rr.CC, now); cookies != nil {
@@ -182,7 +193,7 @@ func (c *core) storeRFC(st *rfcCall, ep *endpoint, resp *response, enc func(time
 		value = encode(resp.status, resp.header, resp.body, written)
 	}
 	fresh, ttl := ep.rfc.lifetime(fr)
-	return hitbox.Fetched{Value: value, Store: true, Fresh: fresh, TTL: ttl}
+	return hitbox.Fetched{Value: value, Store: true, Fresh: fresh, TTL: ttl, Tags: tags}
 }
 
 // verdictRFC says whether a response may be stored in the Rfc9111 mode:
@@ -274,6 +285,7 @@ func (c *core) answerRFC(r *http.Request, st *rfcCall, ep *rfcEndpoint, res *hit
 	if !c.client {
 		c.cfg.stripTargetedFields(a.header) // a private cache has no targeted fields
 	}
+	c.cfg.stripTagHeaders(a.header)
 	a.header[hdrXCacheStatus] = []string{xcs}
 	a.header[hdrCacheStatus] = []string{cs}
 	if xcs == statusMiss {

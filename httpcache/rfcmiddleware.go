@@ -54,7 +54,12 @@ func (h *handler) gatewayTimeout(w http.ResponseWriter) {
 // response's validators when there is one (see finishRFC). kept receives
 // the recorded buffer's size, as fetch's.
 func (c *call) fetchRFC(ctx context.Context, kept *int64) (hitbox.Fetched, error) {
-	stored := c.h.storedForFetch(ctx, c.p.r, c.p.key)
+	tags, tagged := c.h.fetchTags(&c.p)
+	c.untaggable = !tagged
+	var stored *rfcStored
+	if tagged {
+		stored = c.h.storedForFetch(ctx, c.p.r, c.p.key)
+	}
 	ureq := new(http.Request)
 	*ureq = *c.p.r
 	ureq.Header = c.p.r.Header.Clone()
@@ -76,6 +81,7 @@ func (c *call) fetchRFC(ctx context.Context, kept *int64) (hitbox.Fetched, error
 	*kept = int64(cap(o.frame))
 	return c.h.finishRFC(c.rfc, c.p.ep, c.p.r, c.head, rfcFetched{
 		resp: o.resp, encode: o.encode, stored: stored, reqTime: reqTime,
+		tags: c.h.answerTags(tags, o.tagVals), untaggable: !tagged,
 		validated: validated && !o.teed, // a teed answer went to the client as is
 		failed:    !c.head && !o.teed && c.h.cfg.failed(o.resp.status),
 	}), nil
@@ -85,7 +91,7 @@ func (c *call) fetchRFC(ctx context.Context, kept *int64) (hitbox.Fetched, error
 // Rfc9111 mode (see verdictRFC).
 func (c *call) storableRFC(resp *response) bool {
 	ok, _ := c.h.verdictRFC(c.rfc, c.p.ep, c.p.r, c.head, resp)
-	return ok
+	return ok && !c.untaggable
 }
 
 // serveRFC writes an answer of the flow in the Rfc9111 mode (see

@@ -171,12 +171,15 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if c.p.body != nil {
 		resetBody(out, c.p.body)
 	}
+	reqTags, tagged := c.t.fetchTags(&c.p)
 	var rf rfcFetched
 	if c.rfc != nil {
 		if out.Header == nil {
 			out.Header = make(http.Header)
 		}
-		rf.stored = c.t.storedForFetch(ctx, c.p.r, c.p.key)
+		if tagged {
+			rf.stored = c.t.storedForFetch(ctx, c.p.r, c.p.key)
+		}
 		rf.validated = setValidators(out.Header, rf.stored)
 		rf.reqTime = c.t.clock.Now()
 	}
@@ -190,6 +193,10 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 		resp.Body = http.NoBody
 	}
 	cfg := &c.t.cfg
+	var tagVals []string
+	if resp.Header != nil {
+		tagVals = cfg.takeTagHeaders(resp.Header) // never passed on nor stored
+	}
 	head := out.Method == http.MethodHead
 	if resp.ContentLength > cfg.maxBody && !head {
 		cfg.stats.TooLarge.Add(1)
@@ -237,13 +244,14 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if c.rfc != nil {
 		rf.resp = &response{status: resp.StatusCode, header: resp.Header, body: b}
 		rf.failed = !c.head && cfg.failed(resp.StatusCode)
+		rf.tags, rf.untaggable = c.t.answerTags(reqTags, tagVals), !tagged
 		return c.t.finishRFC(c.rfc, c.p.ep, c.p.r, c.head, rf), nil
 	}
-	store := !c.head && !partial(resp.StatusCode, resp.Header) && c.p.ep.resp.Match(resp)
+	store := tagged && !c.head && !partial(resp.StatusCode, resp.Header) && c.p.ep.resp.Match(resp)
 	value := encode(resp.StatusCode, resp.Header, b, c.t.clock.Now())
 	switch {
 	case store:
-		return hitbox.Fetched{Value: value, Store: true}, nil
+		return hitbox.Fetched{Value: value, Store: true, Tags: c.t.answerTags(reqTags, tagVals)}, nil
 	case !c.head && cfg.failed(resp.StatusCode):
 		return hitbox.Fetched{Value: value, Failed: true}, nil
 	}
@@ -341,6 +349,7 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 	}
 	if res.Status == hitbox.Hit || res.Status == hitbox.Stale {
 		resp, spare := fromView(&v, c.req, 3)
+		t.cfg.stripTagHeaders(resp.Header) // an entry stored with other tag headers in force
 		now := t.clock.Now()
 		written := res.Written
 		if written.IsZero() {
@@ -428,6 +437,7 @@ func (t *Transport) direct(req, r *http.Request, endpoint string, fwd hitbox.For
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
+	t.cfg.stripTagHeaders(resp.Header)
 	setForwarded(resp.Header, nil, forwardStatus(fwd, resp.StatusCode, false))
 	return resp, nil
 }

@@ -21,7 +21,7 @@
 // # Metrics
 //
 // Names below use the default namespace, "hitbox" (see Options.Namespace).
-// From the flow's events:
+// From the flow's events (see Labels for the endpoint label):
 //
 //   - hitbox_requests_total{endpoint,status}: requests by status: hit,
 //     stale, miss, bypass (not cacheable) or collapsed (answered from
@@ -39,6 +39,11 @@
 //     the upstream failed, counted apart so a stale hit never hides an
 //     outage.
 //   - hitbox_revalidations_total{endpoint}: background refreshes started.
+//
+// From the purges by tag ([Metrics.TagPurge]), both at 0 from the start:
+//
+//   - hitbox_tag_purges_total: purges by tag.
+//   - hitbox_tags_purged_total: the tags they named.
 //
 // From the watched backends ([Metrics.WatchBackend]), one series per label,
 // composition layers included ("l1", "l2.l1", ...). These are the stores'
@@ -75,8 +80,14 @@
 //
 // # Labels
 //
-// Endpoint names and backend labels become label values as they are
-// (invalid UTF-8 replaced), so keep them to the fixed set a configuration
-// defines: every distinct value is a series kept for the life of the
-// process.
+// The endpoint label is bounded: it is the event's endpoint name for the
+// first Options.MaxEndpoints distinct names seen ([DefaultMaxEndpoints],
+// 256), "other" ([OtherEndpoints]) for any later name, and "none"
+// ([NoEndpoint]) for events without a name. Give it the fixed names a
+// configuration defines, never request data: hitboxd's are its endpoints'
+// names. An endpoint named "other" or "none" shares those series.
+// Backend labels become label values as they are (invalid UTF-8
+// replaced, like in endpoint names), so keep them to the fixed set a
+// configuration defines: every distinct value is a series kept for the
+// life of the process.
 package metrics

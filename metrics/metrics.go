@@ -24,8 +24,23 @@ var ErrInvalidOptions = errors.New("metrics: invalid options")
 // ErrNilRegisterer is returned by [New] when it is given no Registerer.
 var ErrNilRegisterer = errors.New("metrics: nil Registerer")
 
+// DefaultMaxEndpoints is the number of endpoint names that get series of
+// their own when Options.MaxEndpoints is 0.
+const DefaultMaxEndpoints = 256
+
+// The endpoint label values that are not endpoint names.
+const (
+	// NoEndpoint is the endpoint label of events without an endpoint name
+	// (requests that no endpoint accepted).
+	NoEndpoint = "none"
+	// OtherEndpoints is the endpoint label of the events of every endpoint
+	// name past the first Options.MaxEndpoints.
+	OtherEndpoints = "other"
+)
+
 // Options configures [Metrics]. The zero value is valid: metric names start
-// with "hitbox_" and the upstream histogram has [prometheus.DefBuckets].
+// with "hitbox_", the upstream histogram has [prometheus.DefBuckets] and
+// [DefaultMaxEndpoints] endpoint names get series of their own.
 type Options struct {
 	// Namespace is the first part of every metric name (Namespace_name).
 	// It must match [a-zA-Z_][a-zA-Z0-9_]*. "" means [DefaultNamespace].
@@ -35,6 +50,13 @@ type Options struct {
 	// implied and may be left out). nil or empty means
 	// [prometheus.DefBuckets] (5ms to 10s). New copies the slice.
 	Buckets []float64
+	// MaxEndpoints bounds the endpoint label: the first MaxEndpoints
+	// distinct endpoint names seen get series of their own, the events
+	// of any later name count under [OtherEndpoints], so that a caller
+	// that puts request data in Endpoint cannot make series without end.
+	// Events without a name count under [NoEndpoint], which takes no
+	// place. 0 means [DefaultMaxEndpoints]; negative values are invalid.
+	MaxEndpoints int
 }
 
 // withDefaults validates o and returns it with its zero fields replaced by
@@ -59,6 +81,12 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	o.Buckets = append([]float64(nil), o.Buckets...)
+	switch {
+	case o.MaxEndpoints < 0:
+		return o, fmt.Errorf("%w: MaxEndpoints %d is negative", ErrInvalidOptions, o.MaxEndpoints)
+	case o.MaxEndpoints == 0:
+		o.MaxEndpoints = DefaultMaxEndpoints
+	}
 	return o, nil
 }
 
@@ -92,9 +120,15 @@ type Metrics struct {
 	staleIfError  *prometheus.CounterVec   // endpoint
 	revalidations *prometheus.CounterVec   // endpoint
 
+	tagPurges  prometheus.Counter
+	tagsPurged prometheus.Counter
+
 	stores  *storeCollector
 	runners *offloadCollector
 	ops     *opsCollector
+
+	// endpoints are the endpoint names that have series of their own.
+	endpoints *endpointSet
 
 	// byKey maps a seriesKey to its *series: the label children resolved
 	// once per (kind, outcome, endpoint, source), so that Record is one
@@ -157,13 +191,19 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 		revalidations: counter("revalidations_total",
 			"Background refreshes of stale entries started, by endpoint.",
 			"endpoint"),
-		stores:  newStoreCollector(ns),
-		runners: newOffloadCollector(ns),
-		ops:     newOpsCollector(ns),
+		tagPurges: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "tag_purges_total",
+			Help: "Purges by tag (each naming one or more tags)."}),
+		tagsPurged: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "tags_purged_total",
+			Help: "Tags named by the purges by tag."}),
+		stores:    newStoreCollector(ns),
+		runners:   newOffloadCollector(ns),
+		ops:       newOpsCollector(ns),
+		endpoints: newEndpointSet(o.MaxEndpoints),
 	}
 	if err := reg.Register(collectors{
 		m.requests, m.backendEvents, m.upstream, m.upstreamTime,
-		m.staleIfError, m.revalidations, m.stores, m.runners, m.ops,
+		m.staleIfError, m.revalidations, m.tagPurges, m.tagsPurged,
+		m.stores, m.runners, m.ops,
 	}); err != nil {
 		return nil, fmt.Errorf("metrics: register: %w", err)
 	}
@@ -173,6 +213,9 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 // Record counts e. It implements [hitbox.Recorder]: it never blocks, and
 // after the first event of a given kind, outcome, endpoint and source it
 // makes no allocation. Events of an unknown kind are ignored.
+//
+// The endpoint label is e.Endpoint, [NoEndpoint] when it is empty, or
+// [OtherEndpoints] once Options.MaxEndpoints other names were seen.
 //
 // Hit, stale, miss, bypass and collapsed events count in
 // requests_total; hit, stale, miss, stored, read_error and write_error
@@ -227,9 +270,16 @@ func isBackendEvent(k hitbox.EventKind) bool {
 // resolve returns the series of k, making it on first use. Two callers may
 // race to make it; both get the one stored first, and the children they
 // resolved are the same ones (the vectors hand out one child per label
-// set).
+// set). The events of an endpoint name past the cap are filed under
+// [OtherEndpoints], so that their raw names are never kept.
 func (m *Metrics) resolve(k seriesKey) *series {
-	ep, src := labelValue(k.endpoint), labelValue(k.source)
+	if !m.endpoints.admit(k.endpoint) {
+		k.endpoint = OtherEndpoints
+		if v, ok := m.byKey.Load(k); ok {
+			return v.(*series)
+		}
+	}
+	ep, src := endpointLabel(k.endpoint), labelValue(k.source)
 	s := &series{}
 	if k.source != "" && isBackendEvent(k.kind) {
 		s.event = m.backendEvents.WithLabelValues(src, k.kind.String())
@@ -251,6 +301,14 @@ func (m *Metrics) resolve(k seriesKey) *series {
 	}
 	v, _ := m.byKey.LoadOrStore(k, s)
 	return v.(*series)
+}
+
+// endpointLabel is the endpoint label of an admitted endpoint name.
+func endpointLabel(name string) string {
+	if name == "" {
+		return NoEndpoint
+	}
+	return labelValue(name)
 }
 
 // labelValue makes s a valid label value: Prometheus requires UTF-8 (and

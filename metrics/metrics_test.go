@@ -37,6 +37,16 @@ func compare(t *testing.T, reg prometheus.Gatherer, want string, names ...string
 
 var errUpstream = errors.New("upstream down")
 
+// noTagPurges is the exposition of the tag purge counters before any purge
+// (they are there from New on).
+const noTagPurges = `# HELP hitbox_tag_purges_total Purges by tag (each naming one or more tags).
+# TYPE hitbox_tag_purges_total counter
+hitbox_tag_purges_total 0
+# HELP hitbox_tags_purged_total Tags named by the purges by tag.
+# TYPE hitbox_tags_purged_total counter
+hitbox_tags_purged_total 0
+`
+
 func TestRecordExposition(t *testing.T) {
 	t.Parallel()
 	m, reg := newMetrics(t, metrics.Options{Buckets: []float64{0.1, 1}})
@@ -98,7 +108,7 @@ hitbox_stale_if_error_total{endpoint="items"} 1
 # HELP hitbox_revalidations_total Background refreshes of stale entries started, by endpoint.
 # TYPE hitbox_revalidations_total counter
 hitbox_revalidations_total{endpoint="users"} 1
-`)
+`+noTagPurges)
 
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
@@ -110,8 +120,8 @@ hitbox_revalidations_total{endpoint="users"} 1
 
 	// Nothing else: no backend or offload series without a watch, and
 	// the unknown kinds left no trace.
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 18 {
-		t.Errorf("GatherAndCount = %d, %v; want 18 series, nil", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 20 {
+		t.Errorf("GatherAndCount = %d, %v; want 20 series, nil", n, err)
 	}
 }
 
@@ -133,6 +143,8 @@ func TestNewOptions(t *testing.T) {
 		{name: "decreasing buckets", opts: metrics.Options{Buckets: []float64{1, 0.5}}, wantErr: metrics.ErrInvalidOptions},
 		{name: "repeated bucket", opts: metrics.Options{Buckets: []float64{0.5, 0.5}}, wantErr: metrics.ErrInvalidOptions},
 		{name: "NaN bucket", opts: metrics.Options{Buckets: []float64{math.NaN()}}, wantErr: metrics.ErrInvalidOptions},
+		{name: "endpoint cap", opts: metrics.Options{MaxEndpoints: 1}, wantName: "hitbox_requests_total"},
+		{name: "negative endpoint cap", opts: metrics.Options{MaxEndpoints: -1}, wantErr: metrics.ErrInvalidOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

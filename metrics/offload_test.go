@@ -89,7 +89,7 @@ hitbox_offload_timed_out_total 1
 # TYPE hitbox_offload_dropped_total counter
 hitbox_offload_dropped_total{task="refill"} 2
 hitbox_offload_dropped_total{task="revalidate"} 2
-`)
+`+noTagPurges)
 	})
 }
 

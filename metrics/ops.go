@@ -150,3 +150,15 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// TagPurge counts one purge by tag that named tags tags:
+// hitbox_tag_purges_total grows by one and hitbox_tags_purged_total by
+// tags (a negative count as 0). Both are exposed from [New] on, at 0
+// before the first purge.
+func (m *Metrics) TagPurge(tags int) {
+	if m == nil {
+		return
+	}
+	m.tagPurges.Inc()
+	m.tagsPurged.Add(float64(max(tags, 0)))
+}

@@ -8,7 +8,8 @@ import "github.com/hitbox-go/hitbox"
 type Snapshot struct {
 	// Total counts the events of every endpoint.
 	Total Counts `json:"total"`
-	// Endpoints splits Total by endpoint name ("" for events without one).
+	// Endpoints splits Total by endpoint name ("" for events without
+	// one; the names past Options.MaxEndpoints under [OtherEndpoints]).
 	Endpoints map[string]Counts `json:"endpoints"`
 	// Backends counts the backend reads and writes the flow saw, by the
 	// label of the backend involved (events without a Source are left

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,8 @@ func (s *suite) cases() []testCase {
 		{"List", s.testList},
 		{"Purge", s.testPurge},
 		{"CorruptedBytes", s.testCorruptedBytes},
+		{"TagsRoundTrip", s.testTagsRoundTrip},
+		{"InvalidateTags", s.testInvalidateTags},
 	}
 }
 
@@ -215,6 +218,9 @@ func diff(got, want backend.Entry) string {
 	}
 	if max(got.Keep, 0) != max(want.Keep, 0) {
 		d = append(d, fmt.Sprintf("Keep %v, want %v", got.Keep, want.Keep))
+	}
+	if !slices.Equal(got.Tags, want.Tags) {
+		d = append(d, fmt.Sprintf("Tags %q, want %q", got.Tags, want.Tags))
 	}
 	return strings.Join(d, "; ")
 }

@@ -101,6 +101,10 @@ func TestMutants(t *testing.T) {
 		{"decodeerror", "CorruptedBytes"},
 		{"nodecodecount", "CorruptedBytes"},
 		{"nocrc", "CorruptedBytes"},
+		{"droptags", "TagsRoundTrip"},
+		{"listtags", "TagsRoundTrip"},
+		{"markback", "InvalidateTags"},
+		{"markfirst", "InvalidateTags"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mutant, func(t *testing.T) {

@@ -22,9 +22,11 @@ import (
 // backend. Delays and hangs use real timers selected against the call's
 // context, so tests run them instantly inside a testing/synctest bubble.
 //
-// Fault implements [backend.Lister], [backend.Purger],
+// Fault implements [backend.Lister], [backend.Purger], [backend.Tagger],
 // [backend.StatsReporter], [backend.Labeled] and [backend.LabeledGetter] by
-// forwarding to the wrapped backend; List and Purge return an error wrapping [errors.ErrUnsupported]
+// forwarding to the wrapped backend (tag invalidations fail with the
+// injected Set error, tag reads with the injected Get error); List and
+// Purge return an error wrapping [errors.ErrUnsupported]
 // when it lacks the capability. List and Purge honour the delay and the hang
 // but never fail with the injected errors. Fault does not implement
 // [backend.Locker], so the code under test uses its process-local guard.
@@ -204,6 +206,36 @@ func (f *Fault) Purge(ctx context.Context, prefix string) (int, error) {
 	return p.Purge(ctx, prefix)
 }
 
+// InvalidateTags implements [backend.Tagger] by forwarding to the wrapped
+// backend, or returns an error wrapping [errors.ErrUnsupported] when it
+// lacks the capability. It honours the delay and the hang, and fails with
+// the injected Set error.
+func (f *Fault) InvalidateTags(ctx context.Context, tags []string, at time.Time) error {
+	tg, ok := f.b.(backend.Tagger)
+	if !ok {
+		return fmt.Errorf("backendtest: %T cannot invalidate by tag: %w", f.b, errors.ErrUnsupported)
+	}
+	if err := f.wait(ctx, func(f *Fault) error { return f.setErr }); err != nil {
+		return err
+	}
+	return tg.InvalidateTags(ctx, tags, at)
+}
+
+// TagsInvalidated implements [backend.Tagger] by forwarding to the wrapped
+// backend (the zero time when it lacks the capability: nothing is ever
+// invalidated there). It honours the delay and the hang, and fails with the
+// injected Get error.
+func (f *Fault) TagsInvalidated(ctx context.Context, tags []string) (time.Time, error) {
+	if err := f.wait(ctx, func(f *Fault) error { return f.getErr }); err != nil {
+		return time.Time{}, err
+	}
+	tg, ok := f.b.(backend.Tagger)
+	if !ok {
+		return time.Time{}, nil
+	}
+	return tg.TagsInvalidated(ctx, tags)
+}
+
 // Stats implements [backend.StatsReporter]: the wrapped backend's stats, or
 // only its label with unknown sizes when it reports none.
 func (f *Fault) Stats() backend.Stats {
@@ -224,4 +256,5 @@ var (
 	_ backend.StatsReporter = (*Fault)(nil)
 	_ backend.Labeled       = (*Fault)(nil)
 	_ backend.LabeledGetter = (*Fault)(nil)
+	_ backend.Tagger        = (*Fault)(nil)
 )

@@ -26,16 +26,18 @@ type refStore struct {
 	m            map[string][]byte
 	last         []byte // the last value set (for the "crossed" mutant)
 	decodeErrors uint64
+	marks        map[string]time.Time
 }
 
 func newRefStore(now func() time.Time, mutant string) *refStore {
-	return &refStore{now: now, mutant: mutant, m: map[string][]byte{}}
+	return &refStore{now: now, mutant: mutant, m: map[string][]byte{}, marks: map[string]time.Time{}}
 }
 
 var refMagic = []byte("REF1")
 
 // encode lays e out as: magic, three length-prefixed binary times, Keep,
-// length-prefixed value, CRC-32 of everything before it.
+// length-prefixed value, length-prefixed tags, CRC-32 of everything before
+// it.
 func encode(e backend.Entry) []byte {
 	b := bytes.Clone(refMagic)
 	for _, t := range []time.Time{e.Written, e.Stale, e.Expire} {
@@ -49,6 +51,10 @@ func encode(e backend.Entry) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Keep))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Value)))
 	b = append(b, e.Value...)
+	for _, t := range e.Tags {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(t)))
+		b = append(b, t...)
+	}
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
@@ -78,10 +84,17 @@ func decode(b []byte, checkCRC bool) (backend.Entry, error) {
 	}
 	e.Keep = time.Duration(binary.BigEndian.Uint64(p))
 	n := binary.BigEndian.Uint32(p[8:])
-	if uint32(len(p)-12) != n {
+	if uint32(len(p)-12) < n {
 		return e, errCorrupt
 	}
-	e.Value = p[12:]
+	e.Value, p = p[12:12+n], p[12+n:]
+	for len(p) > 0 {
+		if len(p) < 4 || uint32(len(p)-4) < binary.BigEndian.Uint32(p) {
+			return e, errCorrupt
+		}
+		n := binary.BigEndian.Uint32(p)
+		e.Tags, p = append(e.Tags, string(p[4:4+n])), p[4+n:]
+	}
 	return e, nil
 }
 
@@ -134,6 +147,9 @@ func (s *refStore) Get(ctx context.Context, key string) (backend.Entry, bool, er
 	}
 	if s.mutant == "crossed" && s.last != nil {
 		e.Value = s.last
+	}
+	if s.mutant == "droptags" {
+		e.Tags = nil
 	}
 	return e, true, nil
 }
@@ -206,7 +222,11 @@ func (s *refStore) List(ctx context.Context, prefix string, fn func(backend.KeyI
 		if err != nil || (e.Gone(now) && s.mutant != "listgone") {
 			continue
 		}
-		infos = append(infos, backend.KeyInfo{Key: k, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Size: len(raw)})
+		info := backend.KeyInfo{Key: k, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Tags: e.Tags, Size: len(raw)}
+		if s.mutant == "listtags" && len(info.Tags) > 1 {
+			info.Tags = info.Tags[1:]
+		}
+		infos = append(infos, info)
 	}
 	s.mu.Unlock() // call fn outside the lock
 	for _, info := range infos {
@@ -237,6 +257,44 @@ func (s *refStore) Purge(ctx context.Context, prefix string) (int, error) {
 		n = 0
 	}
 	return n, nil
+}
+
+func (s *refStore) InvalidateTags(ctx context.Context, tags []string, at time.Time) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range tags {
+		if old := s.marks[t]; at.After(old) || s.mutant == "markback" {
+			s.marks[t] = at
+		}
+	}
+	return nil
+}
+
+func (s *refStore) TagsInvalidated(ctx context.Context, tags []string) (time.Time, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var latest time.Time
+	for _, t := range tags {
+		if at := s.marks[t]; at.After(latest) {
+			latest = at
+			if s.mutant == "markfirst" {
+				break
+			}
+		}
+	}
+	return latest, nil
 }
 
 func (s *refStore) Stats() backend.Stats {
@@ -284,4 +342,5 @@ var (
 	_ backend.Purger        = (*refStore)(nil)
 	_ backend.StatsReporter = (*refStore)(nil)
 	_ backend.Labeled       = (*refStore)(nil)
+	_ backend.Tagger        = (*refStore)(nil)
 )

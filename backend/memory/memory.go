@@ -61,6 +61,15 @@ type Options struct {
 	Now func() time.Time
 	// Label names the store in stats and errors; empty means "memory".
 	Label string
+	// TagRetention bounds how long the store keeps a tag's invalidation
+	// mark ([Backend.InvalidateTags]). Marks are pruned once older than
+	// the longest lifetime (Written to deadline) of any tagged entry the
+	// store has accepted, since no entry they could invalidate can still
+	// be there; a tagged entry that never expires keeps every mark. A
+	// positive TagRetention prunes marks older than it as well: a tagged
+	// entry living longer than that may then be served again after its
+	// tag's mark is pruned. 0 means no such bound; negative is an error.
+	TagRetention time.Duration
 }
 
 func (o *Options) validate() error {
@@ -69,6 +78,9 @@ func (o *Options) validate() error {
 	}
 	if o.MaxEntries < 0 {
 		return fmt.Errorf("memory: negative MaxEntries %d", o.MaxEntries)
+	}
+	if o.TagRetention < 0 {
+		return fmt.Errorf("memory: negative TagRetention %v", o.TagRetention)
 	}
 	if o.MaxBytes > 0 && o.MaxEntries > 0 {
 		return errors.New("memory: set MaxBytes or MaxEntries, not both")
@@ -102,7 +114,11 @@ type item struct {
 
 // weight is what the entry under key weighs against the budget.
 func weight(key string, it *item) int64 {
-	return int64(len(key)) + int64(len(it.entry.Value)) + EntryOverhead
+	w := int64(len(key)) + int64(len(it.entry.Value)) + EntryOverhead
+	for _, t := range it.entry.Tags {
+		w += int64(len(t)) + 16 // the string header
+	}
+	return w
 }
 
 // Backend is an in-memory [backend.Backend] bounded by bytes (or by entries),
@@ -114,7 +130,8 @@ func weight(key string, it *item) int64 {
 // is what makes a hit allocation-free.
 //
 // A Backend is safe for concurrent use. It implements [backend.Lister],
-// [backend.Purger], [backend.StatsReporter] and [backend.Labeled]. Close it
+// [backend.Purger], [backend.Tagger], [backend.StatsReporter] and
+// [backend.Labeled]. Close it
 // to stop its goroutines; afterwards every method returns an error wrapping
 // [backend.ErrClosed].
 type Backend struct {
@@ -125,6 +142,8 @@ type Backend struct {
 	label    string
 	maxBytes int64 // 0 with MaxEntries
 	closed   atomic.Bool
+
+	tags tagState
 
 	// The striped counters of the hot paths; their stripes live apart.
 	hits, misses, sets counter
@@ -150,10 +169,12 @@ func New(o Options) (*Backend, error) {
 	b := &Backend{
 		label:    o.Label,
 		maxBytes: o.MaxBytes,
+		tags:     tagState{retention: int64(o.TagRetention)},
 		hits:     newCounter(),
 		misses:   newCounter(),
 		sets:     newCounter(),
 	}
+	b.tags.pruneAt.Store(minPruneAt)
 	if o.Codec != nil {
 		c := *o.Codec
 		b.codec = &c
@@ -290,6 +311,12 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 	if it.deadline <= b.nowNano() {
 		return nil // past its deadline: e.Gone(now)
 	}
+	if len(e.Tags) > 0 {
+		if err := backend.CheckTags(e.Tags); err != nil {
+			return b.fail("set", err)
+		}
+		b.tags.sawLifetime(e.Written, it.deadline)
+	}
 	if b.codec != nil {
 		raw, err := b.codec.Encode(nil, e)
 		if err != nil {
@@ -355,6 +382,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 			Stale:   it.entry.Stale,
 			Expire:  it.entry.Expire,
 			Keep:    it.entry.Keep,
+			Tags:    it.entry.Tags,
 			Size:    len(it.entry.Value),
 		}) {
 			return nil
@@ -438,4 +466,5 @@ var (
 	_ backend.Purger        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )

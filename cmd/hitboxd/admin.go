@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"cmp"
-	"crypto/sha256"
-	"crypto/subtle"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,12 +14,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/metrics"
+	"github.com/hitbox-go/hitbox/offload"
 )
 
 // Limits of the admin API.
@@ -49,78 +51,84 @@ type adminAPI struct {
 	metrics http.Handler
 	// healthy reports whether the daemon is serving.
 	healthy func() bool
-	log     *slog.Logger
-	// now is the clock deciding which entries are expired; nil: time.Now.
+	// gather, breakers and background feed /stats with the upstream
+	// latency, the breaker states and the background runner's counts;
+	// each may be nil.
+	gather     prometheus.Gatherer
+	breakers   func() []metrics.BreakerState
+	background func() offload.Stats
+	log        *slog.Logger
+	// now is the clock deciding which entries are expired and when
+	// sessions end; nil: time.Now.
 	now func() time.Time
+	// invalidateTags invalidates tags through the cache in force
+	// (hitbox.Cache.InvalidateTags); nil: through the backend's
+	// backend.Tagger at now (see purgeTags).
+	invalidateTags func(ctx context.Context, tags []string) error
+	// tagPurged counts a purge by tag naming n tags in /metrics; nil:
+	// not counted.
+	tagPurged func(n int)
+
+	once sync.Once
+	mux  *http.ServeMux
+	key  [32]byte // signs the dashboard's session cookies
+	csrf *http.CrossOriginProtection
 }
 
-// adminHandler answers one admin call.
-type adminHandler func(a *adminAPI, w http.ResponseWriter, r *http.Request)
-
-// adminRoute returns the handlers of path by method, or nil for an
-// unknown path.
-func adminRoute(path string) map[string]adminHandler {
-	switch path {
-	case "/keys":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).listKeys, http.MethodDelete: (*adminAPI).deleteKey}
-	case "/purge":
-		return map[string]adminHandler{http.MethodPost: (*adminAPI).purge}
-	case "/stats":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).stats}
-	case "/metrics":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).serveMetrics}
-	case "/healthz":
-		return map[string]adminHandler{http.MethodGet: (*adminAPI).healthz}
-	}
-	return nil
-}
-
+// ServeHTTP routes r: the dashboard's page and assets, /healthz and
+// POST /login and /logout need no token, every other call does (see
+// [adminAPI.guard]); an unknown path is a JSON 404 and a known path with
+// another method a JSON 405 with Allow.
 func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if path != "/healthz" && !a.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="hitboxd"`)
-		writeJSONError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-		return
-	}
-	route := adminRoute(path)
-	if route == nil {
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such admin call: %s (see /keys, /purge, /stats, /metrics, /healthz)", path))
-		return
-	}
-	method := r.Method
-	if method == http.MethodHead {
-		method = http.MethodGet // net/http drops the body
-	}
-	h, ok := route[method]
-	if !ok {
-		allow := make([]string, 0, len(route)+1)
-		for m := range route {
+	a.once.Do(func() {
+		a.key = newSessionKey()
+		a.csrf = http.NewCrossOriginProtection()
+		a.mux = a.routes()
+	})
+	a.mux.ServeHTTP(w, r)
+}
+
+// routes returns the admin API's ServeMux. Each path has its method
+// patterns ("GET /keys", which also takes HEAD) and a pattern without a
+// method, less specific, that answers 405 for the other methods.
+func (a *adminAPI) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	route := func(path string, open bool, byMethod map[string]http.HandlerFunc) {
+		allow := make([]string, 0, len(byMethod)+1)
+		for m, h := range byMethod {
+			if !open {
+				h = a.guard(h)
+			}
+			mux.HandleFunc(m+" "+path, h)
 			allow = append(allow, m)
 			if m == http.MethodGet {
 				allow = append(allow, http.MethodHead)
 			}
 		}
 		slices.Sort(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, path, strings.Join(allow, ", ")))
-		return
+		var h http.HandlerFunc = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSONError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		}
+		if !open {
+			h = a.guard(h)
+		}
+		mux.HandleFunc(path, h)
 	}
-	h(a, w, r)
-}
-
-// authorized reports whether r carries the token in force, comparing in
-// constant time (hashes, so the token's length does not leak either).
-func (a *adminAPI) authorized(r *http.Request) bool {
-	want := a.token()
-	if want == "" {
-		return true
+	route("/keys", false, map[string]http.HandlerFunc{http.MethodGet: a.listKeys, http.MethodDelete: a.deleteKey})
+	route("/purge", false, map[string]http.HandlerFunc{http.MethodPost: a.purge})
+	route("/stats", false, map[string]http.HandlerFunc{http.MethodGet: a.stats})
+	route("/metrics", false, map[string]http.HandlerFunc{http.MethodGet: a.serveMetrics})
+	route("/healthz", true, map[string]http.HandlerFunc{http.MethodGet: a.healthz})
+	route("/login", true, map[string]http.HandlerFunc{http.MethodPost: a.login})
+	route("/logout", true, map[string]http.HandlerFunc{http.MethodPost: a.logout})
+	for path, h := range a.dashboard() {
+		route(path, true, map[string]http.HandlerFunc{http.MethodGet: h})
 	}
-	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	w, g := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(strings.TrimSpace(got)))
-	return subtle.ConstantTimeCompare(w[:], g[:]) == 1
+	mux.HandleFunc("/", a.guard(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no such admin call: %s (see /keys, /purge, /stats, /metrics, /healthz)", r.URL.Path))
+	}))
+	return mux
 }
 
 func (a *adminAPI) clock() time.Time {
@@ -213,6 +221,8 @@ type keyInfo struct {
 	Expire  *timestamp `json:"expire"`
 	Written *timestamp `json:"written"`
 	State   string     `json:"state"`
+	// Tags are the entry's tags, when it has some and the store tells.
+	Tags []string `json:"tags,omitempty"`
 
 	// Endpoint, Host and Variant are the key's namespace (httpcache.Scope):
 	// absent for a key that is not an httpcache entry, Host absent when
@@ -220,6 +230,10 @@ type keyInfo struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	Host     string `json:"host,omitempty"`
 	Variant  string `json:"variant,omitempty"`
+
+	// Size is the bytes the value occupies in the store, absent when the
+	// store cannot tell.
+	Size *int `json:"size,omitempty"`
 }
 
 type keyPart struct {
@@ -322,6 +336,11 @@ func describeKey(ki backend.KeyInfo, kf hitbox.KeyFormat, state backend.State) k
 		Expire:  stamp(ki.Expire),
 		Written: stamp(ki.Written),
 		State:   state.String(),
+		Tags:    ki.Tags,
+	}
+	if ki.Size >= 0 {
+		size := ki.Size
+		info.Size = &size
 	}
 	if k, err := hitbox.ParseKey(ki.Key); err == nil {
 		if sc, ok := httpcache.ParseScope(k.Namespace); ok {
@@ -372,7 +391,8 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Prefix *string `json:"prefix"`
+		Prefix *string         `json:"prefix"`
+		Tags   json.RawMessage `json:"tags"` // absent: nil; null: "null"
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err != nil {
@@ -386,17 +406,21 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		// A purge of everything is asked explicitly, never by a request
 		// that lost its body on the way.
-		writeJSONError(w, http.StatusBadRequest, `empty body: want {"prefix": "..."}, or {} to purge everything`)
+		writeJSONError(w, http.StatusBadRequest, `empty body: want {"prefix": "..."}, {"tags": ["..."]}, or {} to purge everything`)
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."} or {}: `+err.Error())
+		writeJSONError(w, http.StatusBadRequest, `body: want {"prefix": "..."}, {"tags": ["..."]} or {}: `+err.Error())
 		return
 	}
 	if dec.More() {
 		writeJSONError(w, http.StatusBadRequest, `body: want one JSON object`)
+		return
+	}
+	if req.Tags != nil {
+		a.purgeTags(w, r, req.Prefix != nil, req.Tags)
 		return
 	}
 	a.withStore(w, func(b backend.Backend, kf hitbox.KeyFormat) {
@@ -417,70 +441,6 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 		}
 	})
-}
-
-// statsAnswer is GET /stats: the flow's totals at the top level (requests,
-// hits, stale, misses, bypass, collapsed, upstream, upstream_errors,
-// stale_if_error, revalidations), the same per endpoint, and per backend
-// label the flow's reads and writes with the store's own counters.
-type statsAnswer struct {
-	metrics.Counts
-	// Entries and Bytes are the backend's, null when it cannot tell (a
-	// composition: see its layers under backends).
-	Entries   *int64                    `json:"entries"`
-	Bytes     *int64                    `json:"bytes"`
-	Endpoints map[string]metrics.Counts `json:"endpoints"`
-	Backends  map[string]*backendStats  `json:"backends"`
-}
-
-// backendStats is one backend label of /stats: what the flow saw of it
-// (hits, stale, misses, stored, read_errors, write_errors) and, under
-// "store", the store's own counters (errors, evictions, entries, bytes).
-type backendStats struct {
-	metrics.BackendCounts
-	Store *backend.Stats `json:"store,omitempty"`
-}
-
-// stats is GET /stats.
-func (a *adminAPI) stats(w http.ResponseWriter, r *http.Request) {
-	if _, err := params(r); err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	snap := a.snapshot()
-	ans := statsAnswer{Counts: snap.Total, Endpoints: snap.Endpoints, Backends: map[string]*backendStats{}}
-	for label, c := range snap.Backends {
-		ans.Backends[label] = &backendStats{BackendCounts: c}
-	}
-	a.withStore(w, func(b backend.Backend, _ hitbox.KeyFormat) {
-		if sr, ok := b.(backend.StatsReporter); ok {
-			st := sr.Stats()
-			if st.Entries >= 0 {
-				ans.Entries = &st.Entries
-			}
-			if st.Bytes >= 0 {
-				ans.Bytes = &st.Bytes
-			}
-			addStoreStats(ans.Backends, st, backend.DefaultLabel)
-		}
-		writeJSON(w, http.StatusOK, ans)
-	})
-}
-
-// addStoreStats files st and its layers under their labels.
-func addStoreStats(out map[string]*backendStats, st backend.Stats, fallback string) {
-	label := cmp.Or(st.Label, fallback)
-	layers := st.Layers
-	st.Layers = nil
-	bs, ok := out[label]
-	if !ok {
-		bs = &backendStats{}
-		out[label] = bs
-	}
-	bs.Store = &st
-	for i, l := range layers {
-		addStoreStats(out, l, label+".l"+strconv.Itoa(i+1))
-	}
 }
 
 // serveMetrics is GET /metrics.

@@ -83,6 +83,7 @@ func newAdminFixture(t *testing.T, kf hitbox.KeyFormat) *adminFixture {
 		snapshot: met.Snapshot,
 		metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		healthy:  func() bool { return !f.sick },
+		gather:   reg,
 		now:      now,
 	}
 	return f
@@ -136,13 +137,13 @@ const (
 
 var (
 	jsonA = `{"key": "v0:method=GET&path=/a", "parts": [{"name": "method", "value": "GET"}, {"name": "path", "value": "/a"}],
-		"stale": "2030-01-02T03:04:25.000Z", "expire": "2030-01-02T03:04:55.000Z", "written": "2030-01-02T03:03:55.000Z", "state": "fresh"}`
+		"stale": "2030-01-02T03:04:25.000Z", "expire": "2030-01-02T03:04:55.000Z", "written": "2030-01-02T03:03:55.000Z", "state": "fresh", "size": 1}`
 	jsonB = `{"key": "v0:method=GET&path=/b&X-Tenant", "parts": [{"name": "method", "value": "GET"}, {"name": "path", "value": "/b"}, {"name": "X-Tenant", "value": null}],
-		"stale": "2030-01-02T03:03:55.000Z", "expire": "2030-01-02T03:04:25.000Z", "written": "2030-01-02T03:03:25.000Z", "state": "stale"}`
+		"stale": "2030-01-02T03:03:55.000Z", "expire": "2030-01-02T03:04:25.000Z", "written": "2030-01-02T03:03:25.000Z", "state": "stale", "size": 1}`
 	jsonC = `{"key": "v0:method=POST&path=/c", "parts": [{"name": "method", "value": "POST"}, {"name": "path", "value": "/c"}],
-		"stale": null, "expire": "2030-01-02T03:03:55.000Z", "written": "2030-01-02T03:02:55.000Z", "state": "expired"}`
-	jsonEmpty   = `{"key": "v0:", "parts": [], "stale": null, "expire": null, "written": "2030-01-02T03:04:05.000Z", "state": "fresh"}`
-	jsonForeign = `{"key": "foreign-key", "parts": null, "stale": null, "expire": null, "written": "2030-01-02T03:04:05.000Z", "state": "fresh"}`
+		"stale": null, "expire": "2030-01-02T03:03:55.000Z", "written": "2030-01-02T03:02:55.000Z", "state": "expired", "size": 1}`
+	jsonEmpty   = `{"key": "v0:", "parts": [], "stale": null, "expire": null, "written": "2030-01-02T03:04:05.000Z", "state": "fresh", "size": 1}`
+	jsonForeign = `{"key": "foreign-key", "parts": null, "stale": null, "expire": null, "written": "2030-01-02T03:04:05.000Z", "state": "fresh", "size": 1}`
 )
 
 func keysJSON(truncated bool, keys ...string) string {
@@ -253,7 +254,7 @@ func TestAdminAPI(t *testing.T) {
 			}},
 		{name: "purge all", method: "POST", target: "/purge", body: `{}`, wantCode: 200, want: `{"deleted": 5}`},
 		{name: "purge with no body", method: "POST", target: "/purge", wantCode: 400,
-			want: `{"error": "empty body: want {\"prefix\": \"...\"}, or {} to purge everything"}`,
+			want: `{"error": "empty body: want {\"prefix\": \"...\"}, {\"tags\": [\"...\"]}, or {} to purge everything"}`,
 			check: func(t *testing.T, f *adminFixture, _ *httptest.ResponseRecorder) {
 				if _, ok, _ := f.mem.Get(context.Background(), keyA); !ok {
 					t.Error("a purge without a body deleted entries")

@@ -43,6 +43,18 @@
 // aborted, never passed off as complete). An idle client connection is
 // closed after timeouts.keep_alive (2m).
 //
+// # Tracing
+//
+// With the file's tracing section (exporter otlp or stdout, endpoint,
+// sample_ratio) or the standard OTEL_* variables (OTEL_TRACES_EXPORTER,
+// OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, OTEL_SERVICE_NAME,
+// OTEL_SDK_DISABLED, ...; the file wins), hitboxd records OpenTelemetry
+// spans: a server span per request under the incoming W3C traceparent,
+// the cache flow's hitbox.do with its backend and upstream children, and
+// an HTTP client span whose traceparent the upstream receives. Spans are
+// flushed at a graceful stop. Without either, tracing is off and nothing
+// is wrapped (docs/config.md, "Tracing").
+//
 // # Signals
 //
 // SIGINT and SIGTERM stop hitboxd gracefully: it stops accepting, lets the
@@ -63,11 +75,15 @@
 //
 // On admin.listen, as docs/config.md says:
 //
-//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state"}], "next": "<key>"}
+//	GET    /         the dashboard (web/: a page, its script and style sheet, embedded)
+//	GET    /keys     {"count": N, "truncated": false, "keys": [{"key", "parts", "stale", "expire", "written", "state", "size", "tags"}], "next": "<key>"}
 //	                 ?prefix= (of the encoded key), ?limit= (default 1000, at most 100000), ?after=<key>, ?expired=true
 //	DELETE /keys     ?key=<encoded>: {"deleted": true|false}
-//	POST   /purge    {"prefix": "..."}, or {} for everything (an empty body is 400): {"deleted": N}
-//	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes
+//	POST   /purge    {"prefix": "..."}, {"tags": ["..."]}, or {} for everything (an empty body is 400): {"deleted": N}
+//	GET    /stats    the flow's counts in total, per endpoint and per backend label, with entries and bytes,
+//	                 upstream time, breaker states and the background runner's counts
+//	POST   /login    {"token": "..."}: sets the dashboard's session cookie
+//	POST   /logout   drops it
 //	GET    /metrics  Prometheus text format
 //	GET    /healthz  200 {"status": "ok"} while serving, 503 once stopping
 //
@@ -81,11 +97,19 @@
 // is {"name": "X-Tenant-Id", "value": null}; a key with no parts has
 // "parts": []; a key that is not a hitbox key (a foreign entry in a shared
 // store) has "parts": null. With the Binary key format, keys and prefixes
-// are written in unpadded base64url.
+// are written in unpadded base64url. "tags" is listed for an entry that has
+// some. A purge by tags invalidates them (an entry carrying one and stored
+// before is a miss from then on) and deletes the entries listed with one:
+// deleted counts those.
 //
-// When admin.token is set every call but /healthz needs "Authorization:
-// Bearer <token>", compared in constant time. Errors are {"error": "..."}
+// When admin.token is set every call but /healthz, the dashboard's files,
+// /login and /logout needs "Authorization: Bearer <token>" or the session
+// cookie /login sets (HttpOnly, SameSite=Strict, an expiry and an HMAC of
+// the token under a key of the process, never the token), compared in
+// constant time. Requests that change something are refused (403) when a
+// browser sent them from another site, and a POST authorized by the
+// cookie needs a JSON body (415 otherwise). Errors are {"error": "..."}
 // with 400 (bad parameters, unknown parameters, bad JSON or unknown JSON
-// fields), 401, 404, 405 (with Allow), 413 (a body over 64 KiB), 501 (the
-// backend cannot list or purge) or 503.
+// fields), 401, 403, 404, 405 (with Allow), 413 (a body over 64 KiB), 415,
+// 501 (the backend cannot list or purge, or invalidate by tag) or 503.
 package main

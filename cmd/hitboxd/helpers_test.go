@@ -32,6 +32,7 @@ import (
 //	?setcookie=1  add a Set-Cookie header
 //	?items=N      the body's "items" holds N numbers
 //	?flush=1      flush the header before the body
+//	?skey=a+b     add a Surrogate-Key header ("a b")
 //	/slow...      announce the call on Arrived, then wait until Release
 //	              is closed (or the request is canceled)
 type testUpstream struct {
@@ -89,6 +90,9 @@ func (u *testUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if s := q.Get("status"); s != "" {
 		status, _ = strconv.Atoi(s)
+	}
+	if sk := q.Get("skey"); sk != "" {
+		w.Header().Set("Surrogate-Key", sk)
 	}
 	if q.Get("setcookie") != "" {
 		w.Header().Set("Set-Cookie", "session=1")
@@ -244,9 +248,16 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, file string) *inProcess {
 	t.Helper()
+	return startInProcessWith(t, file, nil)
+}
+
+// startInProcessWith is startInProcess with the options edited by opt
+// (when not nil) before the start.
+func startInProcessWith(t *testing.T, file string, opt func(*serveOptions)) *inProcess {
+	t.Helper()
 	p := &inProcess{hup: make(chan os.Signal), reloaded: make(chan error), done: make(chan error, 1), logs: &syncBuffer{}}
 	p.file.Store(file)
-	d, err := start(serveOptions{
+	o := serveOptions{
 		Load: func() (*config.File, config.Warnings, error) {
 			return config.Parse("test.yaml", []byte(p.file.Load().(string)))
 		},
@@ -254,7 +265,12 @@ func startInProcess(t *testing.T, file string) *inProcess {
 		ShutdownTimeout: 10 * time.Second,
 		Reload:          p.hup,
 		Reloaded:        func(err error) { p.reloaded <- err },
-	})
+		Env:             func(string) string { return "" },
+	}
+	if opt != nil {
+		opt(&o)
+	}
+	d, err := start(o)
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, p.logs)
 	}

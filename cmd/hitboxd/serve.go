@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
@@ -40,6 +41,11 @@ type serveOptions struct {
 	// Reloaded, when set, is called after each reload with its error (nil
 	// when the new configuration is in force).
 	Reloaded func(error)
+	// Env reads the OTEL_* variables of the tracing setup; nil: os.Getenv.
+	Env func(string) string
+	// TracerProvider, when set, is used instead of the tracing the file
+	// and Env describe (and is not stopped by hitboxd).
+	TracerProvider trace.TracerProvider
 }
 
 // serve runs the proxy (and the admin API) until ctx ends, then stops
@@ -68,19 +74,26 @@ func start(o serveOptions) (*daemon, error) {
 		return nil, err
 	}
 	logWarnings(d.log, warns)
+	if d.tracing, err = startTracing(context.Background(), o, f); err != nil {
+		return nil, err
+	}
+	d.upstream = d.tracing.transport(d.transport)
 	st, err := d.build(f, nil, nil)
 	if err != nil {
+		_ = d.tracing.shutdown(context.Background())
 		return nil, err
 	}
 	d.cur.Store(st)
 	if d.proxyLn, err = net.Listen("tcp", f.Listen); err != nil {
 		_ = st.gen.close(context.Background())
+		_ = d.tracing.shutdown(context.Background())
 		return nil, fmt.Errorf("proxy listen: %w", err)
 	}
 	if f.Admin.Listen != "" {
 		if d.adminLn, err = net.Listen("tcp", f.Admin.Listen); err != nil {
 			_ = d.proxyLn.Close()
 			_ = st.gen.close(context.Background())
+			_ = d.tracing.shutdown(context.Background())
 			return nil, fmt.Errorf("admin listen: %w", err)
 		}
 	}
@@ -181,8 +194,10 @@ type daemon struct {
 
 	reg       *prometheus.Registry
 	met       *metrics.Metrics
-	transport *http.Transport // shared by every state: one connection pool
-	buffers   *bufferPool     // the proxies' copy buffers, shared likewise
+	transport *http.Transport   // shared by every state: one connection pool
+	upstream  http.RoundTripper // transport, traced when tracing is on
+	buffers   *bufferPool       // the proxies' copy buffers, shared likewise
+	tracing   daemonTracing
 
 	reloads  <-chan os.Signal
 	reloaded func(error)
@@ -308,7 +323,8 @@ func (d *daemon) newGeneration(f *config.File, prev *generation) (*generation, e
 		_ = runner.Close(context.Background())
 		return nil, err
 	}
-	cache, err := hitbox.New(store.Backend, hitbox.WithRecorder(d.met), hitbox.WithOffload(runner), hitbox.WithLogger(d.log))
+	cache, err := hitbox.New(store.Backend, hitbox.WithRecorder(d.met), hitbox.WithOffload(runner), hitbox.WithLogger(d.log),
+		hitbox.WithTracerProvider(d.tracing.tp))
 	if err != nil {
 		_ = runner.Close(context.Background())
 		_ = store.Close(context.Background())
@@ -355,7 +371,7 @@ func (d *daemon) build(f *config.File, gen, prev *generation) (*state, error) {
 		}
 		return nil, err
 	}
-	up := &upstreamHandler{proxy: newProxy(target, d.transport, d.buffers, d.log),
+	up := &upstreamHandler{proxy: newProxy(target, d.upstream, d.buffers, d.log),
 		direct: f.UpstreamTimeout, flow: f.UpstreamTimeout, idle: f.Timeouts.BodyIdle, log: d.log}
 	for _, ep := range eps {
 		up.flow = max(up.flow, ep.UpstreamTimeout)
@@ -389,6 +405,9 @@ func (d *daemon) reload() error {
 	}
 	if o, n := old.file.Timeouts, f.Timeouts; o.RequestHeader != n.RequestHeader || o.KeepAlive != n.KeepAlive {
 		d.log.Warn("timeouts.request_header or timeouts.keep_alive changed: restart hitboxd to apply them")
+	}
+	if tracingFromFile(f) != d.tracing.cfg {
+		d.log.Warn("tracing changed: restart hitboxd to apply it")
 	}
 	var keep *generation
 	if config.SameBackend(old.file, f) {
@@ -464,7 +483,7 @@ const (
 func (d *daemon) proxyServer() *http.Server {
 	t := d.cur.Load().file.Timeouts
 	return &http.Server{
-		Handler:           d,
+		Handler:           d.tracing.handler(d),
 		ReadHeaderTimeout: t.RequestHeader,
 		IdleTimeout:       t.KeepAlive,
 		MaxHeaderBytes:    maxHeaderBytes,
@@ -485,7 +504,21 @@ func (d *daemon) adminServer() *http.Server {
 		snapshot: d.met.Snapshot,
 		metrics:  promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}),
 		healthy:  func() bool { return !d.draining.Load() },
-		log:      d.log,
+		gather:   d.reg,
+		breakers: d.breakers,
+		background: func() offload.Stats {
+			return d.cur.Load().gen.runner.Stats()
+		},
+		log: d.log,
+		invalidateTags: func(ctx context.Context, tags []string) error {
+			s, ok := d.acquire()
+			if !ok {
+				return backend.ErrClosed
+			}
+			defer s.gen.release()
+			return s.gen.cache.InvalidateTags(ctx, tags...)
+		},
+		tagPurged: d.met.TagPurge,
 	}
 	return &http.Server{
 		Handler:           api,
@@ -521,6 +554,10 @@ func (d *daemon) shutdown(proxy, admin *http.Server) error {
 	}
 	if err := d.cur.Load().gen.close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("cache: %w", err))
+	}
+	// The spans of the last requests and background work are flushed.
+	if err := d.tracing.shutdown(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if admin != nil {
 		if err := admin.Shutdown(ctx); err != nil {

@@ -64,6 +64,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// IsToken reports whether s is an RFC 9110 token (a field name, say).
+func IsToken(s string) bool { return isToken(s) }
+
 // Request is what the decisions need of a request, parsed once.
 type Request struct {
 	Method string

@@ -1,0 +1,166 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/extract"
+)
+
+// defaultTagHeaders are the response headers whose tokens tag an entry
+// when the file has no `tag_headers`.
+var defaultTagHeaders = []string{"Surrogate-Key"}
+
+// Tracing is the top-level `tracing` section. Its zero value (no section)
+// means "take the OTEL_* environment variables"; a section overrides them.
+type Tracing struct {
+	// Exporter is "otlp", "stdout" or "none" ("otlp" when the section
+	// omits it); "" when the file has no tracing section.
+	Exporter string
+	// Endpoint is the OTLP collector's URL (http or https); "": the
+	// exporter's default (or OTEL_EXPORTER_OTLP_ENDPOINT).
+	Endpoint string
+	// SampleRatio is the fraction of traces sampled, from 0 to 1 (default
+	// 1 when the section is present).
+	SampleRatio float64
+}
+
+var tracingExporters = []string{"", "otlp", "stdout", "none"}
+
+// tracing decodes the `tracing` section.
+func (d *decoder) tracing(n *node, path string) Tracing {
+	t := Tracing{Exporter: "otlp", SampleRatio: 1}
+	fs, ok := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
+	if !ok {
+		return t
+	}
+	if e, ok := fs["exporter"]; ok {
+		if i, ok := d.enum(e.val, e.path, "exporter", tracingExporters); ok {
+			t.Exporter = tracingExporters[i]
+		}
+	}
+	if e, ok := fs["endpoint"]; ok {
+		if s, ok := d.str(e.val, e.path, "a URL"); ok {
+			u, err := url.Parse(s)
+			switch {
+			case t.Exporter != "otlp":
+				d.fail(e.val, e.path, ErrValue, "an endpoint goes with exporter otlp, not %s", t.Exporter)
+			case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+				d.fail(e.val, e.path, ErrValue, "invalid endpoint %q: want the collector's http:// or https:// URL (e.g. http://127.0.0.1:4318)", s)
+			default:
+				t.Endpoint = s
+			}
+		}
+	}
+	if e, ok := fs["sample_ratio"]; ok {
+		if f, ok := d.fraction(e.val, e.path, "sample_ratio"); ok {
+			t.SampleRatio = f
+		}
+	}
+	return t
+}
+
+// fieldNames reads a list of HTTP field names (null: none), trimmed,
+// that check (if any) accepts; what names them in messages.
+func (d *decoder) fieldNames(n *node, path, what string, check func(item *node, p, s string) bool) []string {
+	var out []string
+	if n.kind == kindNull {
+		return out
+	}
+	items, ok := d.list(n, path, "a list of "+what+" names")
+	if !ok {
+		return out
+	}
+	for i, item := range items {
+		p := indexPath(path, i)
+		s, ok := d.str(item, p, "a "+what+" name")
+		if s = strings.TrimSpace(s); !ok {
+			continue
+		}
+		if !isToken(s) {
+			d.fail(item, p, ErrValue, "invalid %s name %q", what, s)
+		} else if check == nil || check(item, p, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// tags decodes an endpoint's `tags: {request: [...]}`: Static pairs or
+// any key extractor.
+func (d *decoder) tags(n *node, path string) []*keyer {
+	fs, ok := d.fields(n, path, "a mapping (request)", true, "request")
+	if !ok {
+		return nil
+	}
+	e, ok := fs["request"]
+	if !ok || e.val.kind == kindNull {
+		return nil
+	}
+	items, ok := d.list(e.val, e.path, "a list of tag sources (Static or an extractor)")
+	if !ok {
+		return nil
+	}
+	var out []*keyer
+	for i, item := range items {
+		p := indexPath(e.path, i)
+		d.accepts(p, []string{"Static"}, false)
+		if item.kind == kindMap && len(item.keys) == 1 && item.keys[0].text == "Static" {
+			if x := d.static(item.vals[0], joinPath(p, "Static")); x != nil {
+				out = append(out, x)
+			}
+			continue
+		}
+		if x := d.extractor(item, p); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// static decodes `Static: {name: value, ...}`: fixed tags, in the order
+// written.
+func (d *decoder) static(n *node, path string) *keyer {
+	if n.kind != kindMap {
+		d.wrongType(n, path, "a mapping of tag names to values (e.g. {tier: premium})")
+		return nil
+	}
+	if len(n.keys) == 0 {
+		d.fail(n, path, ErrValue, "empty Static: write at least one tag (e.g. {tier: premium})")
+		return nil
+	}
+	d.noTag(n, path)
+	var parts []hitbox.KeyPart
+	for i, k := range n.keys {
+		v := n.vals[i]
+		text, ok := v.scalarText()
+		if !ok || v.tag != "" {
+			d.wrongType(v, joinPath(path, k.text), "a value (string, number or boolean)")
+			return nil
+		}
+		parts = append(parts, hitbox.Part(k.text, text))
+	}
+	return &keyer{x: extract.Static(parts...), loc: loc(n, path), kind: "Static", text: staticString(parts)}
+}
+
+// staticString describes Static parts as the dump shows them.
+func staticString(parts []hitbox.KeyPart) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = fmt.Sprintf("%s=%q", p.Name, p.Value)
+	}
+	return "Static " + strings.Join(s, " ")
+}
+
+// dumpTracing writes the tag headers and the tracing section when they
+// differ from their defaults.
+func dumpTracing(w *strings.Builder, f *File) {
+	if f.TagHeaders != nil && fmt.Sprint(f.TagHeaders) != fmt.Sprint(defaultTagHeaders) {
+		fmt.Fprintf(w, "tag_headers: %q\n", f.TagHeaders)
+	}
+	if t := f.Tracing; t.Exporter != "" {
+		fmt.Fprintf(w, "tracing: exporter=%s endpoint=%q sample_ratio=%g\n", t.Exporter, t.Endpoint, t.SampleRatio)
+	}
+}
