@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -277,7 +276,7 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 	if !bl.check(b.Loc, err) {
 		return nil
 	}
-	s.closers = append(s.closers, func(context.Context) error { return r.Close() })
+	s.closers = append(s.closers, r.Close)
 	s.Redis = append(s.Redis, r)
 	return r
 }

@@ -15,6 +15,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is an on-disk [backend.Backend]: one bbolt file, bounded by the
@@ -70,7 +71,7 @@ type Backend struct {
 	leading bool       // a writer is committing; the next one waits for its turn
 
 	stopSweep context.CancelFunc
-	sweeping  sync.WaitGroup // the sweep goroutine
+	sweeping  lifecycle.Group // the sweep goroutine
 }
 
 // New opens (creating when missing) the file at o.Path and returns a Backend
@@ -123,7 +124,7 @@ func New(o Options) (*Backend, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopSweep = cancel
 	if o.SweepInterval > 0 {
-		b.sweeping.Add(1)
+		b.sweeping.Add()
 		go b.sweepEvery(ctx, o.SweepInterval)
 	}
 	return b, nil
@@ -321,34 +322,24 @@ func (b *Backend) Path() string { return b.path }
 // Close stops the sweep, waits for the calls in flight and closes the file;
 // the entries stay in it for the next New. When ctx ends first, Close
 // returns ctx's error and the file is closed as soon as those calls finish.
-// The first call returns nil (or the file's close error); later calls, and
-// every other method afterwards, return an error wrapping
-// [backend.ErrClosed]. Stats, Label and Path still work.
+// The first call returns nil (or the file's close error); Close is
+// idempotent: later calls return nil. Every other method afterwards
+// returns an error wrapping [backend.ErrClosed]; Stats, Label and Path
+// still work.
 func (b *Backend) Close(ctx context.Context) error {
 	if !b.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.stopSweep()
-	done := make(chan error, 1)
-	go func() {
-		b.sweeping.Wait()
+	return lifecycle.CloseWith(ctx, b.label, &b.sweeping, func() error {
 		if b.coarse != nil {
 			b.coarse.Stop()
 		}
-		done <- b.db.Close()
-	}()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("%s: close %s: %w", b.label, b.path, err)
+		if err := b.db.Close(); err != nil {
+			return fmt.Errorf("%s: %w", b.path, err)
 		}
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s: close: %w", b.label, ctx.Err())
-	}
+	})
 }
 
 var (

@@ -166,9 +166,10 @@ func (i *Invalidator) Stats() InvalidatorStats {
 }
 
 // Close unsubscribes and waits for the Invalidator's goroutine (and so for
-// a callback in progress) to end. It is safe to call more than once; it
-// always returns nil.
-func (i *Invalidator) Close() error {
+// a callback in progress) to end, or for ctx to end (then it returns ctx's
+// error and the goroutine ends on its own). It is idempotent: once the
+// goroutine ended, every call returns nil.
+func (i *Invalidator) Close(ctx context.Context) error {
 	i.cancel()
 	i.mu.Lock()
 	i.closed = true
@@ -176,8 +177,15 @@ func (i *Invalidator) Close() error {
 		_ = i.ps.Close()
 	}
 	i.mu.Unlock()
-	<-i.done
-	return nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-i.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("redis invalidator: close: %w", ctx.Err())
+	}
 }
 
 // run subscribes, serves the subscription until it fails, and subscribes
@@ -347,7 +355,7 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 	purge := func(prefix string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*timeout)
 		defer cancel()
-		_, _ = purgeBackend(ctx, l1, prefix)
+		_, _ = backend.PurgePrefix(ctx, l1, prefix)
 	}
 	var (
 		onTags    func([]string, time.Time)
@@ -388,35 +396,4 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 	}
 	b.subs = append(b.subs, inv)
 	return inv, nil
-}
-
-// purgeBackend purges prefix from b with its Purge, or with List and
-// Delete when it has none.
-func purgeBackend(ctx context.Context, b backend.Backend, prefix string) (int, error) {
-	if p, ok := b.(backend.Purger); ok {
-		n, err := p.Purge(ctx, prefix)
-		if !errors.Is(err, errors.ErrUnsupported) {
-			return n, err
-		}
-	}
-	l, ok := b.(backend.Lister)
-	if !ok {
-		return 0, fmt.Errorf("%T can neither purge nor list: %w", b, errors.ErrUnsupported)
-	}
-	var keys []string
-	if err := l.List(ctx, prefix, func(k backend.KeyInfo) bool {
-		keys = append(keys, k.Key)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, k := range keys {
-		if ok, err := b.Delete(ctx, k); err != nil {
-			return n, err
-		} else if ok {
-			n++
-		}
-	}
-	return n, nil
 }
