@@ -32,7 +32,7 @@ func tagStores() []tagStore {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = m.Close() })
+			b.Cleanup(func() { _ = m.Close(context.Background()) })
 			return m
 		}},
 		{"redis", func(b *testing.B) backend.Backend { return benchRedis(b, redistest.Start(b).URL()) }},
@@ -50,7 +50,7 @@ func tagStores() []tagStore {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = t.Close() })
+			b.Cleanup(func() { _ = t.Close(context.Background()) })
 			for t.Ping(context.Background()) != nil {
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -62,7 +62,7 @@ func tagStores() []tagStore {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = l1.Close() })
+			b.Cleanup(func() { _ = l1.Close(context.Background()) })
 			c, err := composition.New(l1, l2, composition.Options{Refill: composition.RefillAlways})
 			if err != nil {
 				b.Fatal(err)
@@ -72,7 +72,7 @@ func tagStores() []tagStore {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = inv.Close() })
+			b.Cleanup(func() { _ = inv.Close(context.Background()) })
 			<-inv.Ready()
 			return c
 		}},
@@ -84,7 +84,7 @@ func benchRedis(b *testing.B, url string) *redis.Backend {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = r.Close() })
+	b.Cleanup(func() { _ = r.Close(context.Background()) })
 	return r
 }
 
@@ -99,7 +99,7 @@ func BenchmarkTagsHit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+			b.Cleanup(func() { _ = c.Close(context.Background()) })
 			ctx := context.Background()
 			other := make([]string, 1000)
 			for i := range other {
@@ -177,7 +177,7 @@ func BenchmarkTagsPurge10k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+			b.Cleanup(func() { _ = c.Close(context.Background()) })
 			ctx := context.Background()
 			b.Run("tag", func(b *testing.B) {
 				fillTagged(b, be, "bytag/", n)

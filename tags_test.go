@@ -186,7 +186,7 @@ func newFleetInstance(t *testing.T, url string) fleetInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = l2.Close() })
+	t.Cleanup(func() { _ = l2.Close(context.Background()) })
 	l1 := newMemory(t)
 	comp, err := composition.New(l1, l2, composition.Options{Refill: composition.RefillAlways})
 	if err != nil {
