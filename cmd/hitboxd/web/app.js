@@ -390,12 +390,22 @@ async function purge(body, what) {
   loadKeys();
 }
 
-// confirmDialog asks yes or no in a modal dialog of the page.
+// confirmDialog asks yes or no in a modal dialog of the page. A dialog's
+// "close" event is queued: the one of an earlier question (answered just
+// before this one was asked) may arrive while this one is open, so each
+// question answers only to its own closing.
+let confirmSeq = 0;
 function confirmDialog(text) {
   const d = $("confirm");
+  const seq = ++confirmSeq;
   $("confirm-text").textContent = text;
   return new Promise((resolve) => {
-    d.addEventListener("close", () => resolve(d.returnValue === "yes"), { once: true });
+    const onClose = () => {
+      if (seq === confirmSeq && d.open) return; // an earlier question's close
+      d.removeEventListener("close", onClose);
+      resolve(seq === confirmSeq && d.returnValue === "yes");
+    };
+    d.addEventListener("close", onClose);
     d.returnValue = "";
     d.showModal();
   });
