@@ -38,7 +38,6 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 	}
 	d := &decoder{file: name}
 	f := d.decodeFile(root)
-	d.errs = append(d.errs, schemaErrors(name, root, d.errs)...)
 	if len(d.errs) > 0 {
 		return nil, nil, d.errs.sort()
 	}

@@ -266,11 +266,11 @@ func (d *decoder) duration(n *node, path string) (time.Duration, bool) {
 			return time.Duration(secs) * time.Second, d.noTag(n, path)
 		}
 		v, err := time.ParseDuration(s)
-		if err != nil {
+		if err != nil || s[0] == '+' {
 			d.fail(n, path, ErrValue, "invalid duration %q (want seconds or a duration like 300ms, 10s, 5m)", n.text)
 			return 0, false
 		}
-		if v < 0 {
+		if v < 0 || s[0] == '-' {
 			d.fail(n, path, ErrValue, "negative duration %q", n.text)
 			return 0, false
 		}

@@ -25,7 +25,7 @@
 //	hitboxd.yaml:12:7: endpoints[0].request[1].Header.x-k.regex: invalid regex "(": ...
 //
 // and wraps one kind ([ErrSyntax], [ErrUnknownField], [ErrType],
-// [ErrMissing], [ErrValue], [ErrSchema]) and, where there is one, the
+// [ErrMissing], [ErrValue]) and, where there is one, the
 // underlying cause. Unknown names come with a suggestion ("did you mean
 // ...?") when one is close. Parse never panics, on any input.
 //
@@ -38,8 +38,6 @@
 // hides; a method in lower case; `exist: false`; a stale time not below
 // the ttl; a file without endpoints.
 //
-// config/schema.json ([Schema]) describes the file for editors; Parse
-// validates every document against it too, reporting a violation
-// ([ErrSchema]) only where its own checks said nothing, and a test checks
-// that the schema and the decoder accept the same names.
+// config/schema.json ([Schema]) describes the file for editors; a test
+// checks that the schema and the decoder accept the same names.
 package config

@@ -25,9 +25,6 @@ var (
 	// header name, regex, jq expression, path pattern, duration, size,
 	// address, URL or enum name, or a value out of range.
 	ErrValue = errors.New("config: invalid value")
-	// ErrSchema: the document breaks the JSON Schema (config/schema.json)
-	// in a way the other checks did not report.
-	ErrSchema = errors.New("config: schema violation")
 )
 
 // Error is one problem in a configuration file, at a place in it.

@@ -86,14 +86,10 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 		return
 	}
 	f, ok := d.fraction(e.val, e.path, "fraction")
-	if !ok || f == 0 {
-		return
-	}
-	o.HeuristicFraction, o.HeuristicMax = f, DefaultHeuristicMax
-	if m, ok := hs["max"]; ok {
-		if v, ok := d.positiveDuration(m.val, m.path); ok {
-			o.HeuristicMax = v
-		}
+	hmax := DefaultHeuristicMax
+	set(hs, "max", &hmax, d.positiveDuration)
+	if ok && f > 0 {
+		o.HeuristicFraction, o.HeuristicMax = f, hmax
 	}
 }
 
