@@ -112,7 +112,7 @@ func (f *File) Build(o BuildOptions) (*Runtime, error) {
 // BuildEndpoints builds f's endpoints, in order: hitboxd reloads them
 // alone when the backend section did not change (see [SameBackend]).
 func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
-	b := builder{file: f.Name}
+	b := builder{decoder{file: f.Name}}
 	out := make([]httpcache.Endpoint, 0, len(f.Endpoints))
 	for _, ep := range f.Endpoints {
 		e := httpcache.Endpoint{
@@ -135,7 +135,7 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			e.Response = predicate.And[*http.Response]()
 		}
 		if err := e.Policy.Validate(); err != nil {
-			b.fail(ep.Policy.Loc, ErrValue, "%w", err)
+			b.failAt(ep.Policy.Loc, ErrValue, "%w", err)
 		}
 		out = append(out, e)
 	}
@@ -154,27 +154,8 @@ func extractors(es []*keyer) []extract.Extractor {
 	return out
 }
 
-// builder collects the errors of a build, placed at the values they come
-// from.
-type builder struct {
-	file string
-	errs Errors
-}
-
-func (b *builder) fail(l Loc, kind error, format string, args ...any) {
-	b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path, Err: newDetail(kind, format, args...)})
-}
-
-// check records err (from a constructor) at l and reports whether there
-// was none.
-func (b *builder) check(l Loc, err error) bool {
-	if err != nil {
-		b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path,
-			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
-		return false
-	}
-	return true
-}
+// builder builds a File's values, reporting errors at their places.
+type builder struct{ decoder }
 
 // BuildStore builds f's backend tree. A Redis backend does not contact
 // Redis until its first call, nor a Tarantool backend before it connects
@@ -188,7 +169,7 @@ func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 		b = defaultBackend()
 	}
 	s := &Store{KeyFormat: b.KeyFormat()}
-	bl := builder{file: f.Name}
+	bl := builder{decoder{file: f.Name}}
 	root := bl.backend(b, o, s)
 	if len(bl.errs) > 0 {
 		_ = s.Close(context.Background())
@@ -202,7 +183,7 @@ func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend
 	if k, ok := b.Type.kind(); ok {
 		return k.build(bl, b, o, s)
 	}
-	bl.fail(b.Loc, ErrValue, "unknown backend type %v", b.Type)
+	bl.failAt(b.Loc, ErrValue, "unknown backend type %v", b.Type)
 	return nil
 }
 
@@ -215,7 +196,7 @@ func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend 
 		mo.Codec = &c
 	}
 	m, err := memory.New(mo)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	s.closers = append(s.closers, func(context.Context) error { return m.Close() })
@@ -244,13 +225,13 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	co := c.Options
 	co.Offload, co.Now = o.Offload, o.Now
 	comp, err := composition.New(l1, l2, co)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	first := []func(context.Context) error{comp.Close}
 	if r != nil {
 		inv, err := r.Subscribe(l1)
-		if bl.check(joinLoc(b.Loc, "invalidation"), err) {
+		if bl.checkAt(joinLoc(b.Loc, "invalidation"), err) {
 			s.Invalidators = append(s.Invalidators, inv)
 			first = append([]func(context.Context) error{func(context.Context) error { return inv.Close() }}, first...)
 		}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -13,15 +12,13 @@ import (
 )
 
 // decoder turns a node tree into a File, collecting every error and
-// warning on the way.
+// warning on the way; the YAML layer and the builder report through it.
 type decoder struct {
 	file  string
 	errs  Errors
 	warns Warnings
-	// record, when set (by a test), is told the names each place of the
-	// file accepts: its field, predicate or operation names (enum false)
-	// or its enum values (enum true), so that the schema can be checked
-	// against the decoder.
+	// record, when set (by a test), is told the names each place accepts:
+	// field, predicate or operation names, or enum values (enum true).
 	record func(path string, names []string, enum bool)
 }
 
@@ -29,14 +26,6 @@ func (d *decoder) accepts(path string, names []string, enum bool) {
 	if d.record != nil {
 		d.record(path, names, enum)
 	}
-}
-
-func (d *decoder) fail(n *node, path string, kind error, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path, Err: newDetail(kind, format, args...)})
-}
-
-func (d *decoder) warn(loc Loc, format string, args ...any) {
-	d.warns = append(d.warns, Warning{File: d.file, Line: max(loc.Line, 1), Col: max(loc.Col, 1), Path: loc.Path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func loc(n *node, path string) Loc { return Loc{Path: path, Line: n.line, Col: n.col} }
@@ -319,17 +308,6 @@ func (d *decoder) single(n *node, path, what string, known []string) (key string
 		return "", nil, "", false
 	}
 	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
-}
-
-// check reports err, from a library's constructor or Validate, at n
-// (without the package's prefix, keeping err as the cause) and tells
-// whether there was none.
-func (d *decoder) check(n *node, path string, err error) bool {
-	if err != nil {
-		d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path,
-			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
-	}
-	return err == nil
 }
 
 // set reads the field name of fs, when present, with read, and stores it

@@ -88,18 +88,6 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 	return e
 }
 
-// trimPkg removes the package prefixes of an error text from the packages
-// this one builds with.
-func trimPkg(s string) string {
-	for {
-		t := strings.TrimPrefix(strings.TrimPrefix(s, "extract: "), "predicate: ")
-		if t == s {
-			return s
-		}
-		s = t
-	}
-}
-
 // selector decodes a Query or Header extractor: a name, or hitbox 0.2's
 // selector {name, value, transforms}.
 func (d *decoder) selector(e *keyer, n *node, path string) bool {

@@ -99,7 +99,9 @@ func (n *node) scalarText() (string, bool) {
 // empty document.
 func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	syntax := func(line, col int, format string, args ...any) Errors {
-		return Errors{{File: file, Line: line, Col: col, Err: newDetail(ErrSyntax, format, args...)}}
+		d := decoder{file: file}
+		d.failAt(Loc{Line: line, Col: col}, ErrSyntax, format, args...)
+		return d.errs
 	}
 	if len(data) > maxFileSize {
 		return nil, syntax(1, 1, "file is larger than %d bytes", maxFileSize)
@@ -138,10 +140,10 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	c := converter{file: file, anchors: map[string]*node{}}
+	c := converter{decoder: decoder{file: file}, anchors: map[string]*node{}}
 	if len(docs) > 1 {
 		line, col := c.pos(docs[1].Body)
-		c.fail(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
+		c.failPos(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
 	}
 	root = c.convert(docs[0].Body, "")
 	if len(c.errs) > 0 {
@@ -173,13 +175,12 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 }
 
 type converter struct {
-	file    string
+	decoder
 	anchors map[string]*node
-	errs    Errors
 }
 
-func (c *converter) fail(line, col int, path string, kind error, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: max(line, 1), Col: max(col, 1), Path: path, Err: newDetail(kind, format, args...)})
+func (c *converter) failPos(line, col int, path string, kind error, format string, args ...any) {
+	c.failAt(Loc{Path: path, Line: line, Col: col}, kind, format, args...)
 }
 
 func (c *converter) pos(n ast.Node) (line, col int) {
@@ -255,7 +256,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 		}
 		target, ok := c.anchors[name]
 		if !ok {
-			c.fail(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
+			c.failPos(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
 			return &node{kind: kindNull, line: line, col: col, size: 1}
 		}
 		return target
@@ -264,7 +265,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 	case *ast.MappingKeyNode:
 		return c.convert(v.Value, path)
 	default:
-		c.fail(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
+		c.failPos(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
 		out.kind = kindNull
 	}
 	return out
@@ -286,7 +287,7 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 		if inner.kind == kindNull {
 			return &node{kind: kindString, line: inner.line, col: inner.col, size: 1}
 		}
-		c.fail(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
+		c.failPos(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
 		return inner
 	case strings.HasPrefix(tag, "!!"):
 		// Standard YAML tags (!!int, !!map, ...): the parser already
@@ -298,7 +299,7 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 		cp.line, cp.col = line, col
 		return &cp
 	}
-	c.fail(line, col, path, ErrSyntax, "unsupported tag %q", tag)
+	c.failPos(line, col, path, ErrSyntax, "unsupported tag %q", tag)
 	return inner
 }
 
@@ -320,12 +321,12 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 		text, ok := key.scalarText()
 		if !ok {
-			c.fail(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
+			c.failPos(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
 			continue
 		}
 		childPath := joinPath(path, text)
 		if prev, dup := explicit[text]; dup {
-			c.fail(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
+			c.failPos(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
 			continue
 		}
 		k := &node{kind: kindString, text: text, line: key.line, col: key.col, size: 1}
@@ -352,7 +353,7 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 	}
 	if out.size >= maxNodes {
-		c.fail(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
+		c.failPos(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
 		out.keys, out.vals = nil, nil
 	}
 	return out
@@ -368,14 +369,14 @@ func (c *converter) mergeSources(v ast.Node, path string, key *node) []*node {
 		var out []*node
 		for _, item := range src.items {
 			if item.kind != kindMap {
-				c.fail(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
+				c.failPos(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
 				continue
 			}
 			out = append(out, item)
 		}
 		return out
 	}
-	c.fail(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
+	c.failPos(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
 	return nil
 }
 

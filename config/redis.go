@@ -274,7 +274,7 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 		ro.URL, ro.Username, ro.Password = u.String(), "", ""
 	}
 	r, err := redis.New(ro)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	s.closers = append(s.closers, func(context.Context) error { return r.Close() })

@@ -205,7 +205,7 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backe
 		}
 		for _, old := range o.Reuse.shared {
 			if sh.file != "" && old.file == sh.file && old.open() {
-				bl.fail(joinLoc(b.Loc, "path"), ErrValue,
+				bl.failAt(joinLoc(b.Loc, "path"), ErrValue,
 					"%s is open in the running backend with other settings: a Disk store's settings change with a restart of hitboxd (its entries survive it), or give it another path",
 					b.Disk.Path)
 				return nil
@@ -218,13 +218,13 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backe
 		// a running hitboxd, nor connect anywhere: an empty memory store
 		// stands in (Parse ran the store's own Validate).
 		m, err := memory.New(memory.Options{MaxBytes: 1 << 20})
-		if !bl.check(b.Loc, err) {
+		if !bl.checkAt(b.Loc, err) {
 			return nil
 		}
 		sh.b, sh.close = m, func(context.Context) error { return m.Close() }
 	default:
 		var err error
-		if sh.b, sh.close, err = open(b, o); !bl.check(b.Loc, err) {
+		if sh.b, sh.close, err = open(b, o); !bl.checkAt(b.Loc, err) {
 			return nil
 		}
 	}
