@@ -213,7 +213,7 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	var l2 backend.Backend
 	var r *redis.Backend
 	if c.Invalidation != nil && c.L2.Type == Redis {
-		if r = bl.redis(c.L2, o, s, c.Invalidation.Channel); r != nil {
+		if r = bl.redisStore(c.L2, o, s, c.Invalidation.Channel); r != nil {
 			l2 = r
 		}
 	} else {

@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/redis"
 )
 
@@ -19,11 +20,11 @@ import (
 // file writes exactly one.
 var redisServerForms = []string{"url", "cluster", "sentinel"}
 
-// redis decodes the fields of `type: Redis` (fs, from the backend mapping
-// n at path).
-func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend {
+// redis decodes `type: Redis`.
+func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _ int) {
 	r := &RedisBackend{Prefix: redis.DefaultPrefix, OpTimeout: redis.DefaultOpTimeout,
 		Breaker: redis.BreakerOptions{Failures: redis.DefaultBreakerFailures, OpenTimeout: redis.DefaultBreakerOpenTimeout, Probes: 1}}
+	b.Redis = r
 	var forms []entry
 	for _, f := range redisServerForms {
 		if e, ok := fs[f]; ok {
@@ -109,7 +110,6 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 	if e, ok := fs["breaker"]; ok {
 		d.breaker(e.val, e.path, &r.Breaker)
 	}
-	return r
 }
 
 // redisURL checks a standalone server's URL as go-redis reads it. Query
@@ -261,9 +261,16 @@ func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	return inv
 }
 
-// redis builds a Redis backend and registers its Close; channel, when
-// not empty, makes it announce its writes there.
-func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
+func (bl *builder) redis(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	if r := bl.redisStore(b, o, s, ""); r != nil {
+		return r
+	}
+	return nil
+}
+
+// redisStore builds a Redis backend and registers its Close; channel,
+// when not empty, makes it announce its writes there.
+func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
 	ro := *b.Redis
 	ro.Codec, ro.Now, ro.Channel = b.Value, o.Now, channel
 	if u, err := url.Parse(ro.URL); ro.URL != "" && err == nil && u.User == nil && (ro.Username != "" || ro.Password != "") {
@@ -285,7 +292,8 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 // dumpRedis describes r after "Redis" on the dump's line; with secrets it
 // shows the credentials (for comparing trees), otherwise only whether
 // they are set.
-func dumpRedis(w *strings.Builder, r *RedisBackend, secrets bool) {
+func dumpRedis(w *strings.Builder, b *Backend, secrets bool) {
+	r := b.Redis
 	switch {
 	case len(r.Addrs) > 0:
 		fmt.Fprintf(w, " cluster=%q", r.Addrs)

@@ -14,15 +14,14 @@ import (
 	"github.com/hitbox-go/hitbox/internal/bytesize"
 )
 
-// disk decodes the fields of `type: Disk` (fs, from the backend mapping n
-// at path). A Disk store's values default to MsgPack, as backend/disk's
-// do: codec is the backend's value codec, its zero format filled in. The
-// options are then checked by disk's own Validate when the fields had no
-// error (clean).
-func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend.Codec, clean int) *disk.Options {
+// disk decodes `type: Disk`. Its values default to MsgPack, as
+// backend/disk's do. When the fields had no error (clean), disk's own
+// Validate checks the options.
+func (d *decoder) disk(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	k := &disk.Options{MaxBytes: disk.DefaultMaxBytes}
-	if codec.Format == 0 {
-		codec.Format = backend.FormatMsgPack
+	b.Disk = k
+	if b.Value.Format == 0 {
+		b.Value.Format = backend.FormatMsgPack
 	}
 	if e, ok := fs["path"]; ok {
 		if s, ok := d.str(e.val, e.path, "a file path"); ok {
@@ -36,18 +35,18 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend
 	}
 	set(fs, "max_bytes", &k.MaxBytes, d.size)
 	if len(d.errs) == clean {
-		k.Codec = *codec
+		k.Codec = b.Value
 		if err := k.Validate(); err != nil {
 			d.fail(n, path, ErrValue, "%v", err)
 		}
 	}
-	return k
 }
 
-// tarantool decodes the fields of `type: Tarantool`; its options are then
-// checked by tarantool's own Validate, as for disk.
-func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec backend.Codec, clean int) *tarantool.Options {
+// tarantool decodes `type: Tarantool`, checked by tarantool's Validate
+// as for disk.
+func (d *decoder) tarantool(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	t := &tarantool.Options{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
+	b.Tarantool = t
 	if e, ok := fs["address"]; ok {
 		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
 			t.Address = s
@@ -68,7 +67,7 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec bac
 	}
 	set(fs, "timeout", &t.Timeout, d.positiveDuration)
 	if len(d.errs) == clean {
-		t.Codec = codec
+		t.Codec = b.Value
 		if err := t.Validate(); err != nil {
 			at, atPath := n, path
 			if e, ok := fs["space"]; ok && strings.Contains(err.Error(), "Space") {
@@ -77,31 +76,24 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec bac
 			d.fail(at, atPath, ErrValue, "%v", err)
 		}
 	}
-	return t
 }
 
 // diskFiles refuses a tree with two Disk stores on one file: the second
 // could not open it.
 func (d *decoder) diskFiles(root *Backend) {
 	seen := map[string]*Backend{}
-	var walk func(b *Backend)
-	walk = func(b *Backend) {
-		switch {
-		case b == nil:
-		case b.Disk != nil && b.Disk.Path != "":
-			f := diskFile(b.Disk.Path)
-			if first, dup := seen[f]; dup {
-				d.fail(&node{line: b.Loc.Line, col: b.Loc.Col}, b.Loc.Path+".path", ErrValue,
-					"%s is the file of the Disk store at %s too: each Disk store needs a file of its own", b.Disk.Path, first.Loc.Path)
-				return
-			}
-			seen[f] = b
-		case b.Composition != nil:
-			walk(b.Composition.L1)
-			walk(b.Composition.L2)
+	root.each(func(b *Backend) {
+		if b.Disk == nil || b.Disk.Path == "" {
+			return
 		}
-	}
-	walk(root)
+		f := diskFile(b.Disk.Path)
+		if first, dup := seen[f]; dup {
+			d.failAt(joinLoc(b.Loc, "path"), ErrValue,
+				"%s is the file of the Disk store at %s too: each Disk store needs a file of its own", b.Disk.Path, first.Loc.Path)
+			return
+		}
+		seen[f] = b
+	})
 }
 
 // diskFile is the absolute, clean form of a Disk store's path, which
@@ -164,9 +156,6 @@ func (s *Store) adopt(sh *shared) {
 	}
 }
 
-// opener opens a Disk or Tarantool store and returns its Close.
-type opener func(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error)
-
 func openDisk(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
 	do := *b.Disk
 	do.Codec, do.Now = b.Value, o.Now
@@ -189,7 +178,11 @@ func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Co
 
 // leaf builds a Disk or Tarantool store, or takes over the one of
 // o.Reuse with the same settings.
-func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backend.Backend {
+func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	open := openDisk
+	if b.Tarantool != nil {
+		open = openTarantool
+	}
 	var w strings.Builder
 	dumpBackend(&w, b, "", true)
 	sh := &shared{id: w.String(), refs: 1}
