@@ -52,11 +52,7 @@ func (d *decoder) decodeFile(root *node) *File {
 	if !ok {
 		fs = map[string]entry{}
 	}
-	if e, ok := fs["listen"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			f.Listen = s
-		}
-	}
+	set(fs, "listen", &f.Listen, d.address)
 	if e, ok := fs["upstream"]; ok {
 		if s, ok := d.str(e.val, e.path, "a URL"); ok && d.upstream(e.val, e.path, s) {
 			f.Upstream = s
@@ -119,11 +115,7 @@ func (d *decoder) admin(n *node, path string) Admin {
 	if !ok {
 		return a
 	}
-	if e, ok := fs["listen"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			a.Listen = s
-		}
-	}
+	set(fs, "listen", &a.Listen, d.address)
 	if e, ok := fs["token"]; ok {
 		if s, ok := d.str(e.val, e.path, "a string"); ok {
 			a.Token = s
@@ -135,18 +127,22 @@ func (d *decoder) admin(n *node, path string) Admin {
 	return a
 }
 
-// address checks a listen address: host:port with a numeric port.
-func (d *decoder) address(n *node, path, s string) bool {
+// address reads an address: host:port with a numeric port.
+func (d *decoder) address(n *node, path string) (string, bool) {
+	s, ok := d.str(n, path, "an address (host:port)")
+	if !ok {
+		return "", false
+	}
 	_, port, err := net.SplitHostPort(s)
 	if err != nil {
 		d.fail(n, path, ErrValue, "invalid address %q (want host:port, e.g. 127.0.0.1:8080)", s)
-		return false
+		return "", false
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p > 65535 {
 		d.fail(n, path, ErrValue, "invalid address %q: port %q is not a number from 0 to 65535", s, port)
-		return false
+		return "", false
 	}
-	return true
+	return s, true
 }
 
 // anyPort reports whether a checked listen address asks for port 0, a

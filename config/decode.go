@@ -320,7 +320,22 @@ func set[T any](fs map[string]entry, name string, dst *T, read func(*node, strin
 	}
 }
 
-// strOf is str as a field reader.
-func (d *decoder) strOf(what string) func(*node, string) (string, bool) {
-	return func(n *node, path string) (string, bool) { return d.str(n, path, what) }
+// text reads the string field name of fs, when present, into *dst; a
+// non-empty empty is the message for an empty string.
+func (d *decoder) text(fs map[string]entry, name string, dst *string, what, empty string, args ...any) {
+	if e, ok := fs[name]; ok {
+		if s, ok := d.str(e.val, e.path, what); ok && s == "" && empty != "" {
+			d.fail(e.val, e.path, ErrValue, empty, args...)
+		} else if ok {
+			*dst = s
+		}
+	}
+}
+
+// required reports the field name of the mapping n at path missing, with
+// why in parentheses, unless fs has it.
+func (d *decoder) required(fs map[string]entry, n *node, path, name, why string) {
+	if _, ok := fs[name]; !ok {
+		d.fail(n, joinPath(path, name), ErrMissing, "missing %s (%s)", name, why)
+	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"math"
 	"time"
 
@@ -24,15 +25,8 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	if !ok {
 		fs = map[string]entry{}
 	}
-	if e, ok := fs["name"]; ok {
-		if s, ok := d.str(e.val, e.path, "a name"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty endpoint name")
-			} else {
-				ep.Name, ep.ID = s, s
-			}
-		}
-	}
+	d.text(fs, "name", &ep.ID, "a name", "empty endpoint name")
+	ep.Name = cmp.Or(ep.ID, ep.Name)
 	set(fs, "key_host", &ep.KeyHost, d.boolean)
 	if e, ok := fs["request"]; ok {
 		ep.request = d.predicates(e.val, e.path, requestSide)

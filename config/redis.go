@@ -45,8 +45,8 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 		d.fail(e.key, e.path, ErrValue, "%s and %s exclude each other: write one of url, cluster and sentinel",
 			forms[0].key.text, e.key.text)
 	}
-	set(fs, "username", &r.Username, d.strOf("a string"))
-	set(fs, "password", &r.Password, d.strOf("a string"))
+	d.text(fs, "username", &r.Username, "a string", "")
+	d.text(fs, "password", &r.Password, "a string", "")
 	if e, ok := fs["url"]; ok {
 		if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok && d.redisURL(e.val, e.path, s) {
 			r.URL = s
@@ -57,44 +57,22 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	}
 	if e, ok := fs["cluster"]; ok {
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
-			if a, ok := cf["addresses"]; ok {
-				r.Addrs = d.addresses(a.val, a.path)
-			} else {
-				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the cluster's seed nodes, host:port)")
-			}
+			d.required(cf, e.val, e.path, "addresses", "the cluster's seed nodes, host:port")
+			set(cf, "addresses", &r.Addrs, d.addresses)
 		}
 	}
 	if e, ok := fs["sentinel"]; ok {
 		if sf, ok := d.fields(e.val, e.path, "a mapping (master, addresses, password)", false, "master", "addresses", "password"); ok {
-			if m, ok := sf["master"]; ok {
-				if s, ok := d.str(m.val, m.path, "the master's name"); ok {
-					if s == "" {
-						d.fail(m.val, m.path, ErrValue, "empty master name")
-					}
-					r.MasterName = s
-				}
-			} else {
-				d.fail(e.val, joinPath(e.path, "master"), ErrMissing, "missing master (the name the sentinels know the master by)")
-			}
-			if a, ok := sf["addresses"]; ok {
-				r.SentinelAddrs = d.addresses(a.val, a.path)
-			} else {
-				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the sentinels, host:port)")
-			}
-			set(sf, "password", &r.SentinelPassword, d.strOf("a string"))
+			d.required(sf, e.val, e.path, "master", "the name the sentinels know the master by")
+			d.text(sf, "master", &r.MasterName, "the master's name", "empty master name")
+			d.required(sf, e.val, e.path, "addresses", "the sentinels, host:port")
+			set(sf, "addresses", &r.SentinelAddrs, d.addresses)
+			d.text(sf, "password", &r.SentinelPassword, "a string", "")
 		}
 	}
-	if e, ok := fs["prefix"]; ok {
-		if s, ok := d.str(e.val, e.path, "a string"); ok {
-			switch {
-			case s == "":
-				d.fail(e.val, e.path, ErrValue, "empty prefix (omit prefix for the default %q)", redis.DefaultPrefix)
-			case strings.HasPrefix("lock:"+s, s):
-				d.fail(e.val, e.path, ErrValue, "prefix %q: the lock keys (\"lock:\" + prefix) would start with it and be listed as entries", s)
-			default:
-				r.Prefix = s
-			}
-		}
+	d.text(fs, "prefix", &r.Prefix, "a string", "empty prefix (omit prefix for the default %q)", redis.DefaultPrefix)
+	if e, ok := fs["prefix"]; ok && r.Prefix != "" && strings.HasPrefix("lock:"+r.Prefix, r.Prefix) {
+		d.fail(e.val, e.path, ErrValue, "prefix %q: the lock keys (\"lock:\" + prefix) would start with it and be listed as entries", r.Prefix)
 	}
 	if e, ok := fs["pool_size"]; ok {
 		v, _ := d.integer(e.val, e.path, 1, redis.MaxPoolSize)
@@ -160,14 +138,14 @@ func redactURL(s string) string {
 }
 
 // addresses reads a non-empty list of distinct host:port addresses.
-func (d *decoder) addresses(n *node, path string) []string {
+func (d *decoder) addresses(n *node, path string) ([]string, bool) {
 	items, ok := d.list(n, path, "a list of addresses (host:port)")
 	if !ok {
-		return nil
+		return nil, false
 	}
 	if len(items) == 0 {
 		d.fail(n, path, ErrValue, "no addresses: want at least one host:port")
-		return nil
+		return nil, false
 	}
 	var out []string
 	for i, item := range items {
@@ -179,8 +157,8 @@ func (d *decoder) addresses(n *node, path string) []string {
 				item.keys[0].text, item.vals[0].text)
 			continue
 		}
-		s, ok := d.str(item, p, "an address (host:port)")
-		if !ok || !d.address(item, p, s) {
+		s, ok := d.address(item, p)
+		if !ok {
 			continue
 		}
 		if slices.Contains(out, s) {
@@ -189,7 +167,7 @@ func (d *decoder) addresses(n *node, path string) []string {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, true
 }
 
 // positiveDuration reads a duration that must be above zero.
@@ -239,14 +217,7 @@ func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	if !ok {
 		return nil
 	}
-	if ch, ok := fs["channel"]; ok {
-		if s, ok := d.str(ch.val, ch.path, "a channel name"); ok {
-			if s == "" {
-				d.fail(ch.val, ch.path, ErrValue, "empty channel (omit channel for the l2's prefix + \"invalidate\")")
-			}
-			inv.Channel = s
-		}
-	}
+	d.text(fs, "channel", &inv.Channel, "a channel name", "empty channel (omit channel for the l2's prefix + \"invalidate\")")
 	if c.L2.Type != Redis {
 		d.fail(e.key, e.path, ErrValue, "invalidation needs a Redis l2 (it announces writes on Redis pub/sub), not %v", c.L2.Type)
 		return inv

@@ -23,16 +23,8 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, b *Backend, cl
 	if b.Value.Format == 0 {
 		b.Value.Format = backend.FormatMsgPack
 	}
-	if e, ok := fs["path"]; ok {
-		if s, ok := d.str(e.val, e.path, "a file path"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
-			}
-			k.Path = s
-		}
-	} else {
-		d.fail(n, joinPath(path, "path"), ErrMissing, "missing path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
-	}
+	d.required(fs, n, path, "path", "the store's file, e.g. /var/cache/hitboxd/cache.db")
+	d.text(fs, "path", &k.Path, "a file path", "empty path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
 	set(fs, "max_bytes", &k.MaxBytes, d.size)
 	if len(d.errs) == clean {
 		k.Codec = b.Value
@@ -47,24 +39,11 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, b *Backend, cl
 func (d *decoder) tarantool(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	t := &tarantool.Options{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
 	b.Tarantool = t
-	if e, ok := fs["address"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			t.Address = s
-		}
-	} else {
-		d.fail(n, joinPath(path, "address"), ErrMissing, "missing address (the Tarantool server's host:port, e.g. 127.0.0.1:3301)")
-	}
-	set(fs, "user", &t.User, d.strOf("a user name"))
-	set(fs, "password", &t.Password, d.strOf("a string"))
-	if e, ok := fs["space"]; ok {
-		if s, ok := d.str(e.val, e.path, "a space name"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty space (omit space for the default %q)", tarantool.DefaultSpace)
-			} else {
-				t.Space = s
-			}
-		}
-	}
+	d.required(fs, n, path, "address", "the Tarantool server's host:port, e.g. 127.0.0.1:3301")
+	set(fs, "address", &t.Address, d.address)
+	d.text(fs, "user", &t.User, "a user name", "")
+	d.text(fs, "password", &t.Password, "a string", "")
+	d.text(fs, "space", &t.Space, "a space name", "empty space (omit space for the default %q)", tarantool.DefaultSpace)
 	set(fs, "timeout", &t.Timeout, d.positiveDuration)
 	if len(d.errs) == clean {
 		t.Codec = b.Value
