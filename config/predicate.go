@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/hitbox-go/hitbox/internal/bytesize"
@@ -79,7 +80,7 @@ func (d *decoder) predicates(n *node, path string, s side) *cond {
 		return nil
 	case kindSeq:
 		d.noTag(n, path)
-		return d.and(n.items, n, path, s)
+		return d.group("And", loc(n, path), n.items, path, s)
 	case kindMap:
 		return d.predicate(n, path, s)
 	}
@@ -87,9 +88,9 @@ func (d *decoder) predicates(n *node, path string, s side) *cond {
 	return nil
 }
 
-// and decodes a list of predicates into an And.
-func (d *decoder) and(items []*node, n *node, path string, s side) *cond {
-	c := &cond{kind: "And", loc: loc(n, path)}
+// group decodes a list of predicates into an And or an Or.
+func (d *decoder) group(kind string, l Loc, items []*node, path string, s side) *cond {
+	c := &cond{kind: kind, loc: l}
 	for i, item := range items {
 		if op := d.predicate(item, indexPath(path, i), s); op != nil {
 			c.kids = append(c.kids, op)
@@ -133,19 +134,14 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 		if !ok {
 			return nil
 		}
-		for i, item := range items {
-			if op := d.predicate(item, indexPath(p, i), s); op != nil {
-				c.kids = append(c.kids, op)
-			}
-		}
-		return c.join(s)
+		return d.group(key, c.loc, items, p, s)
 	case "Not":
 		var operand *cond
 		switch val.kind {
 		case kindMap:
 			operand = d.predicate(val, p, s)
 		case kindSeq:
-			operand = d.and(val.items, val, p, s)
+			operand = d.group("And", loc(val, p), val.items, p, s)
 		default:
 			d.wrongType(val, p, "a predicate (or a list of them)")
 		}
@@ -185,7 +181,6 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 	return c.set(s, nil, r).ok(ok)
 }
 
-// ok returns c, or nil when its decoding failed.
 func (c *cond) ok(ok bool) *cond {
 	if !ok {
 		return nil
@@ -239,8 +234,7 @@ func isStandardMethod(m string) bool {
 	return false
 }
 
-// isToken reports whether s is an RFC 9110 token (methods, header names),
-// as package predicate checks them.
+// isToken reports whether s is an RFC 9110 token, as predicate checks it.
 func isToken(s string) bool {
 	_, err := predicate.Method(s)
 	return err == nil
@@ -264,7 +258,7 @@ func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 		if opKey.text == "name" {
 			opKey, opVal = n.keys[1], n.vals[1]
 		}
-		if isValueOp(opKey.text) {
+		if slices.Contains(valueOps, opKey.text) {
 			namePath := joinPath(path, "name")
 			text, ok := d.str(name, namePath, "a "+strings.ToLower(what)+" name")
 			if !ok || !d.checkName(name, namePath, what, text) {
@@ -319,15 +313,6 @@ func (d *decoder) nameOp(n *node, path, what, name string, op predicate.Op, s si
 	return c
 }
 
-func isValueOp(name string) bool {
-	for _, op := range valueOps {
-		if op == name {
-			return true
-		}
-	}
-	return false
-}
-
 func (d *decoder) checkName(n *node, path, what, name string) bool {
 	name = strings.TrimSpace(name)
 	if what == "Header" && !isToken(name) {
@@ -346,7 +331,7 @@ func (d *decoder) checkName(n *node, path, what, name string) bool {
 func (d *decoder) valueOp(n *node, path string) (predicate.Op, bool) {
 	if n.tag != "" {
 		name := strings.TrimPrefix(n.tag, "!")
-		if !isValueOp(name) {
+		if !slices.Contains(valueOps, name) {
 			if s := suggest(name, valueOps); s != "" {
 				d.fail(n, path, ErrValue, "unknown operation tag %s (did you mean !%s?)", n.tag, s)
 			} else {
@@ -514,20 +499,14 @@ func jsonText(v any) string {
 
 // status decodes a Status predicate's value.
 func (d *decoder) status(n *node, path string) (predicate.Response, string, bool) {
-	switch n.kind {
-	case kindInt:
-		c, ok := d.integer(n, path, 100, 999)
-		return predicate.Status(int(c)), fmt.Sprintf("eq %d", c), ok
-	case kindString:
-		return d.class(n, path)
-	case kindSeq:
-		return d.codes(n, path)
-	case kindMap:
-	default:
+	key, val, p, ok := map[kind]string{kindInt: "eq", kindString: "class", kindSeq: "in"}[n.kind], n, path, true
+	switch {
+	case n.kind == kindMap:
+		key, val, p, ok = d.single(n, path, "status condition", []string{"eq", "in", "class", "range"})
+	case key == "":
 		d.wrongType(n, path, "a status code, a list of codes, a class or a mapping (eq, in, class, range)")
 		return nil, "", false
 	}
-	key, val, p, ok := d.single(n, path, "status condition", []string{"eq", "in", "class", "range"})
 	if !ok {
 		return nil, "", false
 	}

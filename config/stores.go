@@ -75,8 +75,7 @@ func (d *decoder) diskFiles(root *Backend) {
 	})
 }
 
-// diskFile is the absolute, clean form of a Disk store's path, which
-// tells two spellings of one file apart from two files.
+// diskFile is the absolute, clean form of a Disk store's path.
 func diskFile(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a
@@ -84,9 +83,8 @@ func diskFile(p string) string {
 	return filepath.Clean(p)
 }
 
-// shared is a Disk or Tarantool store of a [Store], which the Store built
-// by a reload takes over when its settings did not change
-// ([BuildOptions.Reuse]): the last Store holding it closes it.
+// shared is a Disk or Tarantool store, which a reload's Store takes over
+// when its settings did not change: the last Store holding it closes it.
 type shared struct {
 	id    string // the store's settings: its dump line, secrets included
 	file  string // a Disk store's file (diskFile); "" for Tarantool
@@ -97,14 +95,15 @@ type shared struct {
 	refs int // the Stores holding it; 0 once closed
 }
 
-// acquire takes a reference unless sh was closed.
-func (sh *shared) acquire() bool {
+// hold takes n (0 or 1) more references unless sh was closed, and tells
+// whether it is open.
+func (sh *shared) hold(n int) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.refs == 0 {
 		return false
 	}
-	sh.refs++
+	sh.refs += n
 	return true
 }
 
@@ -120,12 +119,6 @@ func (sh *shared) release(ctx context.Context) error {
 	return sh.close(ctx)
 }
 
-func (sh *shared) open() bool {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.refs > 0
-}
-
 // adopt makes s hold sh (whose reference the caller took).
 func (s *Store) adopt(sh *shared) {
 	s.shared = append(s.shared, sh)
@@ -135,17 +128,17 @@ func (s *Store) adopt(sh *shared) {
 	}
 }
 
-func openDisk(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
-	do := *b.Disk
-	do.Codec, do.Now = b.Value, o.Now
-	k, err := disk.New(do)
-	if err != nil {
-		return nil, nil, err
+// open opens b's Disk or Tarantool store.
+func open(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	if b.Disk != nil {
+		do := *b.Disk
+		do.Codec, do.Now = b.Value, o.Now
+		k, err := disk.New(do)
+		if err != nil {
+			return nil, nil, err
+		}
+		return k, k.Close, nil
 	}
-	return k, k.Close, nil
-}
-
-func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
 	to := *b.Tarantool
 	to.Codec, to.Now = b.Value, o.Now
 	t, err := tarantool.New(to)
@@ -158,10 +151,6 @@ func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Co
 // leaf builds a Disk or Tarantool store, or takes over the one of
 // o.Reuse with the same settings.
 func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
-	open := openDisk
-	if b.Tarantool != nil {
-		open = openTarantool
-	}
 	var w strings.Builder
 	dumpBackend(&w, b, "", true)
 	sh := &shared{id: w.String(), refs: 1}
@@ -170,13 +159,13 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 	}
 	if o.Reuse != nil {
 		for _, old := range o.Reuse.shared {
-			if old.id == sh.id && old.acquire() {
+			if old.id == sh.id && old.hold(1) {
 				s.adopt(old)
 				return old.b
 			}
 		}
 		for _, old := range o.Reuse.shared {
-			if sh.file != "" && old.file == sh.file && old.open() {
+			if sh.file != "" && old.file == sh.file && old.hold(0) {
 				bl.failAt(joinLoc(b.Loc, "path"), ErrValue,
 					"%s is open in the running backend with other settings: a Disk store's settings change with a restart of hitboxd (its entries survive it), or give it another path",
 					b.Disk.Path)
@@ -186,9 +175,7 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 	}
 	switch {
 	case o.Check:
-		// check must neither create a Disk file nor wait for the lock of
-		// a running hitboxd, nor connect anywhere: an empty memory store
-		// stands in (Parse ran the store's own Validate).
+		// An empty memory store stands in (Parse ran the store's Validate).
 		m, err := memory.New(memory.Options{MaxBytes: 1 << 20})
 		if !bl.checkAt(b.Loc, err) {
 			return nil
