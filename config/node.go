@@ -34,40 +34,20 @@ const (
 )
 
 func (k kind) String() string {
-	switch k {
-	case kindNull:
-		return "null"
-	case kindString:
-		return "a string"
-	case kindInt:
-		return "an integer"
-	case kindFloat:
-		return "a number"
-	case kindBool:
-		return "a boolean"
-	case kindMap:
-		return "a mapping"
-	case kindSeq:
-		return "a list"
-	}
-	return "an unknown value"
+	return [...]string{"an unknown value", "null", "a string", "an integer", "a number", "a boolean", "a mapping", "a list"}[k]
 }
 
 // node is a YAML value with its position, aliases and merge keys resolved.
-// Nodes reached through an alias are shared, so the tree is a DAG; size
-// counts the nodes of its expansion.
+// Nodes reached through an alias are shared; size counts the nodes of the
+// expansion.
 type node struct {
-	kind kind
-	// text is a string's value, or a number's or boolean's text as
-	// written in the file ("01", "0x1F", "true").
-	text string
-	// i holds an integer's value when it fits an int64 (intOK).
-	i     int64
-	intOK bool
-	f     float64 // kindFloat
-	b     bool    // kindBool
-	// tag is a local tag ("!in", "!regex", ...) or "".
-	tag       string
+	kind      kind
+	text      string // a string, or a scalar as written ("0x1F", "true")
+	i         int64  // an integer, when it fits (intOK)
+	intOK     bool
+	f         float64
+	b         bool
+	tag       string // a local tag ("!in", "!regex", ...) or ""
 	line, col int
 	keys      []*node // kindMap: keys (strings), in order
 	vals      []*node // kindMap: values
@@ -85,8 +65,7 @@ func (n *node) get(k string) *node {
 	return nil
 }
 
-// scalarText returns a scalar's text and whether n is a scalar (string,
-// number or boolean).
+// scalarText returns a scalar's text and whether n is a scalar.
 func (n *node) scalarText() (string, bool) {
 	switch n.kind {
 	case kindString, kindInt, kindFloat, kindBool:
@@ -152,8 +131,8 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	return root, nil
 }
 
-// tooDeep reports the place where flow collections nest deeper than
-// maxNesting, a cheap guard run before the recursive parser.
+// tooDeep reports where flow collections nest deeper than maxNesting,
+// before the recursive parser runs.
 func tooDeep(data []byte) (line, col int, ok bool) {
 	depth, line, col := 0, 1, 0
 	for _, c := range data {
@@ -196,8 +175,7 @@ func (c *converter) pos(n ast.Node) (line, col int) {
 	return 1, 1
 }
 
-// convert turns an AST node into a node; path is its YAML path, for
-// errors.
+// convert turns an AST node at path into a node.
 func (c *converter) convert(n ast.Node, path string) *node {
 	if n == nil {
 		return &node{kind: kindNull, line: 1, col: 1, size: 1}
