@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -39,8 +40,7 @@ func (d *decoder) wrongType(n *node, path, want string) {
 	d.fail(n, path, ErrType, "want %s, got %s", want, got)
 }
 
-// noTag reports a local tag where none is allowed and tells whether there
-// was none.
+// noTag reports a local tag where none is allowed.
 func (d *decoder) noTag(n *node, path string) bool {
 	if n.tag == "" {
 		return true
@@ -55,9 +55,9 @@ type entry struct {
 	path     string
 }
 
-// fields checks that n is a mapping whose keys are all known, reports the
-// others (with a suggestion) and returns the entries by key. A null n is
-// an empty mapping when nullOK. It returns false when n is no mapping.
+// fields checks that n is a mapping (or null, when nullOK) of known keys,
+// reports the others and returns the entries by key; false when n is no
+// mapping.
 func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...string) (map[string]entry, bool) {
 	d.accepts(path, known, false)
 	if n.kind == kindNull && nullOK {
@@ -72,7 +72,7 @@ func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...strin
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
 		if !slices.Contains(known, k.text) {
-			d.unknown(k, p, "field", k.text, known)
+			d.unknown(k, p, ErrUnknownField, "field", k.text, known)
 			continue
 		}
 		out[k.text] = entry{key: k, val: n.vals[i], path: p}
@@ -81,17 +81,17 @@ func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...strin
 }
 
 // unknown reports an unknown name among known ones, with a suggestion.
-func (d *decoder) unknown(n *node, path, what, name string, known []string) {
+func (d *decoder) unknown(n *node, path string, kind error, what, name string, known []string) {
 	if s := suggest(name, known); s != "" {
-		d.fail(n, path, ErrUnknownField, "unknown %s %q (did you mean %q?)", what, name, s)
+		d.fail(n, path, kind, "unknown %s %q (did you mean %q?)", what, name, s)
 		return
 	}
-	d.fail(n, path, ErrUnknownField, "unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
+	d.fail(n, path, kind, "unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
 }
 
-// suggest returns the known name closest to name when it is close enough
-// to be a typo: the same but for case, or within an edit distance of a
-// third of its length (at least 1, at most 3).
+// suggest returns the known name closest to name when it may be a typo:
+// the same but for case, or within an edit distance of a third of its
+// length (1 to 3).
 func suggest(name string, known []string) string {
 	best, bestDist := "", math.MaxInt
 	limit := min(max(utf8.RuneCountInString(name)/3, 1), 3)
@@ -107,8 +107,7 @@ func suggest(name string, known []string) string {
 }
 
 // editDistance is the optimal string alignment distance between a and b,
-// in runes: insertions, deletions, substitutions and transpositions of
-// neighbours each cost 1.
+// in runes.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
@@ -137,43 +136,27 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// enum reads a name among names (exact spelling) and returns its index.
+// enum reads a name among names (exact spelling; "" is no name) and
+// returns its index.
 func (d *decoder) enum(n *node, path, what string, names []string) (int, bool) {
-	d.accepts(path, nonEmpty(names), true)
+	known := slices.DeleteFunc(slices.Clone(names), func(s string) bool { return s == "" })
+	d.accepts(path, known, true)
 	if n.kind != kindString {
-		d.wrongType(n, path, what+" name (one of "+strings.Join(nonEmpty(names), ", ")+")")
+		d.wrongType(n, path, what+" name (one of "+strings.Join(known, ", ")+")")
 		return 0, false
 	}
 	d.noTag(n, path)
-	if i := slices.Index(names, n.text); i > 0 || (i == 0 && n.text != "") {
+	if i := slices.Index(names, n.text); i >= 0 && n.text != "" {
 		return i, true
 	}
-	known := nonEmpty(names)
-	if s := suggest(n.text, known); s != "" {
-		d.fail(n, path, ErrValue, "unknown %s %q (did you mean %q?)", what, n.text, s)
-	} else {
-		d.fail(n, path, ErrValue, "unknown %s %q (want one of %s)", what, n.text, strings.Join(known, ", "))
-	}
+	d.unknown(n, path, ErrValue, what, n.text, known)
 	return 0, false
-}
-
-func nonEmpty(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // str reads a string.
 func (d *decoder) str(n *node, path, what string) (string, bool) {
 	if n.kind != kindString {
-		want := what
-		if want == "" {
-			want = "a string"
-		}
+		want := cmp.Or(what, "a string")
 		if _, scalar := n.scalarText(); scalar {
 			want += " (quote it to write it as a string)"
 		}
@@ -304,7 +287,7 @@ func (d *decoder) single(n *node, path, what string, known []string) (key string
 	}
 	k := n.keys[0]
 	if !slices.Contains(known, k.text) {
-		d.unknown(k, joinPath(path, k.text), what, k.text, known)
+		d.unknown(k, joinPath(path, k.text), ErrUnknownField, what, k.text, known)
 		return "", nil, "", false
 	}
 	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)

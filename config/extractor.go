@@ -243,7 +243,7 @@ func (d *decoder) transform(n *node, path string) (extract.Transform, bool) {
 			}
 			return extract.Transform{Kind: k}, d.noTag(n, path)
 		}
-		d.unknown(n, path, "transform", n.text, []string{"lowercase", "uppercase", "hash", "truncate"})
+		d.unknown(n, path, ErrUnknownField, "transform", n.text, []string{"lowercase", "uppercase", "hash", "truncate"})
 		return extract.Transform{}, false
 	case kindMap:
 		_, val, p, ok := d.single(n, path, "transform", []string{"truncate", "Truncate"})
