@@ -75,18 +75,14 @@ func (t BackendType) kind() (backendKind, bool) {
 	return backendKind{}, false
 }
 
-// Backend is one node of the backend tree: a store, or a composition of
-// two backends. Exactly the field of its Type is set, holding the options
-// of the store's package; [File.BuildStore] adds the Codec (Value) and the
-// run-time values of [BuildOptions].
+// Backend is one node of the backend tree. Exactly the field of its Type
+// is set, holding the store package's options.
 type Backend struct {
 	Type BackendType
 	Loc  Loc
-	// Key is the key format (zero: not written, UrlEncoded). All the
-	// backends of a tree share one key format.
+	// Key is the key format (zero: not written).
 	Key hitbox.KeyFormat
-	// Value is how entries are serialized and compressed (zero fields:
-	// Json, no compression, the default level).
+	// Value is how entries are serialized and compressed.
 	Value backend.Codec
 
 	Memory      *MemoryBackend
@@ -96,31 +92,23 @@ type Backend struct {
 	Composition *CompositionBackend
 }
 
-// MemoryBackend is `type: Memory`: bounded by bytes (max_bytes) or by
-// entries (max_capacity, MaxEntries).
+// MemoryBackend is `type: Memory`.
 type MemoryBackend = memory.Options
 
-// RedisBackend is `type: Redis`: url (URL), cluster (Addrs) or sentinel
-// (MasterName, SentinelAddrs, SentinelPassword). With URL, Username and
-// Password are put into the URL at build.
+// RedisBackend is `type: Redis`.
 type RedisBackend = redis.Options
 
-// CompositionBackend is `type: Composition`: L1 over L2, with the
-// composition's policies (Offload and Now come from [BuildOptions]).
+// CompositionBackend is `type: Composition`: L1 over L2.
 type CompositionBackend struct {
 	L1, L2 *Backend
 	composition.Options
-	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
-	// other instances make to L2 (Redis); nil: off.
+	// Invalidation, when set, keeps L1 coherent with other instances.
 	Invalidation *Invalidation
 }
 
-// Invalidation is a composition's `invalidation`: its Redis L2 announces
-// every write on Channel, and the instance drops from its Memory L1 the
-// keys other instances overwrote, deleted or purged.
+// Invalidation is a composition's `invalidation` (docs/config.md).
 type Invalidation struct {
-	// Channel is the Redis pub/sub channel (default: the L2's prefix +
-	// "invalidate"). Every instance sharing the L2 uses the same.
+	// Channel is the Redis pub/sub channel.
 	Channel string
 }
 
@@ -136,8 +124,8 @@ func (b *Backend) each(f func(*Backend)) {
 	}
 }
 
-// enumOf is the names of an enum as its package writes and parses them
-// (values 1, 2, ...), with hitbox's aliases.
+// enumOf is an enum's names, as its package writes and parses them, and
+// aliases.
 func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases map[string]T) map[string]T {
 	m := map[string]T{}
 	maps.Copy(m, aliases)
@@ -149,8 +137,6 @@ func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases m
 	}
 }
 
-// Names the file may use for backend types, formats and policies, with
-// hitbox's aliases.
 var (
 	keyFormatInput   = enumOf(hitbox.KeyFormat.String, hitbox.ParseKeyFormat, map[string]hitbox.KeyFormat{"Bitcode": hitbox.KeyBinary})
 	valueFormatInput = enumOf(backend.Format.String, backend.ParseFormat,
@@ -302,8 +288,7 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry, b *Back
 	}
 }
 
-// keyFormats checks that the backends of a tree agree on their key
-// format: a composition hands both layers the same encoded key.
+// keyFormats checks that the backends of a tree agree on their key format.
 func (d *decoder) keyFormats(root *Backend) {
 	var first *Backend
 	root.each(func(b *Backend) {
@@ -318,8 +303,7 @@ func (d *decoder) keyFormats(root *Backend) {
 	})
 }
 
-// KeyFormat returns the key format of the backend tree: the one its
-// backends write (they agree), or UrlEncoded.
+// KeyFormat returns the key format of the backend tree.
 func (b *Backend) KeyFormat() hitbox.KeyFormat {
 	k := hitbox.KeyFormat(0)
 	b.each(func(b *Backend) { k = cmp.Or(k, b.Key) })

@@ -22,8 +22,7 @@ const (
 var (
 	requestPredicateNames  = []string{"Method", "Path", "Header", "Query", "Body", "And", "Or", "Not"}
 	responsePredicateNames = []string{"Status", "Header", "Body", "And", "Or", "Not"}
-	// Operations on header and query values. exist and exists are the
-	// same; config.md writes exist for headers and exists for queries.
+	// Operations on header and query values (exist and exists are one).
 	valueOps = []string{"eq", "in", "contains", "regex", "exist", "exists"}
 )
 
@@ -41,8 +40,7 @@ type cond struct {
 	resp    predicate.Response
 }
 
-// set gives c its value on side s: a leaf's from the request or response
-// constructor, a combinator's from its operands.
+// set gives c its value on side s.
 func (c *cond) set(s side, req predicate.Request, resp predicate.Response) *cond {
 	if s == requestSide {
 		c.req = req
@@ -99,8 +97,7 @@ func (d *decoder) group(kind string, l Loc, items []*node, path string, s side) 
 	return c.join(s)
 }
 
-// predicate decodes one predicate: a mapping with one key. It returns nil
-// after reporting an error.
+// predicate decodes one predicate, a mapping with one key; nil on error.
 func (d *decoder) predicate(n *node, path string, s side) *cond {
 	names := requestPredicateNames
 	if s == responseSide {
@@ -402,8 +399,8 @@ func (d *decoder) opFromKey(name string, n *node, path string) (predicate.Op, bo
 	return textOps[name](text), d.noTag(n, path)
 }
 
-// bodyCondition decodes a Body predicate's value into its matcher and the
-// matcher's description.
+// bodyCondition decodes a Body predicate's value into its matcher and
+// description.
 func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, string, bool) {
 	if n.kind == kindString && n.tag == "" {
 		m, err := predicate.JQ(n.text)
@@ -565,9 +562,7 @@ func (d *decoder) class(n *node, path string) (predicate.Response, string, bool)
 	return predicate.StatusClass(predicate.Class(i)), "class " + names[i], ok
 }
 
-// jsonValue converts a YAML value into the JSON value jq compares with:
-// strings, float64 or int64 numbers, booleans, nil, []any and
-// map[string]any. Tags are dropped.
+// jsonValue converts a YAML value into the JSON value jq compares with.
 func jsonValue(n *node) any {
 	switch n.kind {
 	case kindString:

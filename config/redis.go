@@ -16,8 +16,6 @@ import (
 	"github.com/hitbox-go/hitbox/backend/redis"
 )
 
-// redisServerForms are the ways a Redis backend says where Redis is; a
-// file writes exactly one.
 var redisServerForms = []string{"url", "cluster", "sentinel"}
 
 // redis decodes `type: Redis`.
@@ -90,9 +88,8 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	}
 }
 
-// redisURL checks a standalone server's URL as go-redis reads it. Query
-// options are refused but for db (the database of a unix:// socket): the
-// file has fields for the others.
+// redisURL checks a server's URL as go-redis reads it; of the query
+// options only db is read (the file has fields for the others).
 func (d *decoder) redisURL(n *node, path, s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
@@ -209,8 +206,8 @@ func (d *decoder) breaker(n *node, path string, b *redis.BreakerOptions) {
 	}
 }
 
-// invalidation decodes a composition's `invalidation` and checks that its
-// layers can run it: a Memory l1 over a Redis l2.
+// invalidation decodes a composition's `invalidation`, which needs a
+// Memory l1 over a Redis l2.
 func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	inv := &Invalidation{}
 	fs, ok := d.fields(e.val, e.path, "a mapping (channel)", false, "channel")
@@ -260,9 +257,8 @@ func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel stri
 	return r
 }
 
-// dumpRedis describes r after "Redis" on the dump's line; with secrets it
-// shows the credentials (for comparing trees), otherwise only whether
-// they are set.
+// dumpRedis describes b after "Redis"; with secrets it shows credentials
+// (for comparing trees), otherwise only whether they are set.
 func dumpRedis(w *strings.Builder, b *Backend, secrets bool) {
 	r := b.Redis
 	switch {
