@@ -189,21 +189,28 @@ func (d *decoder) keyName(e *keyer, n *node, path string) bool {
 	return false
 }
 
-// transformsField reads `transforms` or `transform` (not both) of a
-// mapping: one transform or a list.
-func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool) {
+// transformEntry returns the entry of `transforms` or `transform` (not
+// both), whether there is one, and whether there was no error.
+func (d *decoder) transformEntry(fs map[string]entry) (entry, bool, bool) {
 	plural, hasPlural := fs["transforms"]
 	singular, hasSingular := fs["transform"]
-	switch {
-	case hasPlural && hasSingular:
+	if hasPlural && hasSingular {
 		d.fail(singular.key, singular.path, ErrValue, "transform and transforms mean the same: write one of them")
-		return nil, false
-	case hasSingular:
-		plural = singular
-	case !hasPlural:
-		return nil, true
+		return entry{}, false, false
 	}
-	return d.transforms(plural.val, plural.path)
+	if hasSingular {
+		return singular, true, true
+	}
+	return plural, hasPlural, true
+}
+
+// transformsField reads `transforms` or `transform`: one or a list.
+func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool) {
+	t, has, ok := d.transformEntry(fs)
+	if !has {
+		return nil, ok
+	}
+	return d.transforms(t.val, t.path)
 }
 
 // transforms reads one transform or a list of them.
@@ -230,8 +237,8 @@ func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
 	return out, ok
 }
 
-// transform reads a transform by the name package extract gives it, in
-// lower case or capitalised (hash, Hash), as hitbox files write both.
+// transform reads a transform by extract's name for it, or capitalised
+// (hash, Hash), as hitbox files write both.
 func (d *decoder) transform(n *node, path string) (extract.Transform, bool) {
 	switch n.kind {
 	case kindString:
@@ -330,27 +337,16 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 		global, gOK = d.boolean(g.val, g.path)
 		ok = ok && gOK
 	}
-	parts := []string{}
-	for _, name := range re.SubexpNames() {
-		if name != "" {
-			parts = append(parts, name)
-		}
-	}
+	parts := slices.DeleteFunc(slices.Clone(re.SubexpNames()), func(s string) bool { return s == "" })
 	if len(parts) == 0 {
 		parts = []string{key}
 	}
 	var pt extract.PartTransforms
-	t, has := fs["transforms"]
-	if !has {
-		t, has = fs["transform"]
+	t, has, tOK := d.transformEntry(fs)
+	if !tOK {
+		return false
 	}
 	if has && t.val.kind == kindMap && t.val.get("truncate") == nil && t.val.get("Truncate") == nil {
-		_, hasT := fs["transform"]
-		_, hasTs := fs["transforms"]
-		if hasT && hasTs {
-			d.fail(fs["transform"].key, fs["transform"].path, ErrValue, "transform and transforms mean the same: write one of them")
-			return false
-		}
 		pt.ByPart = map[string]extract.Transforms{}
 		for i, k := range t.val.keys {
 			p := joinPath(t.path, k.text)
@@ -363,9 +359,9 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 			pt.ByPart[k.text] = ts
 			ok = ok && tsOK
 		}
-	} else {
+	} else if has {
 		var tsOK bool
-		pt.All, tsOK = d.transformsField(fs)
+		pt.All, tsOK = d.transforms(t.val, t.path)
 		ok = ok && tsOK
 	}
 	if !ok {
