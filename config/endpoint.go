@@ -83,14 +83,8 @@ func (d *decoder) policy(n *node, path string) Policy {
 	var vpath string
 	switch n.kind {
 	case kindString:
-		switch n.text {
-		case "Disabled":
-			p.Disabled = true
-			return p
-		case "Enabled":
-			return p
-		}
-		d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
+		i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
+		p.Disabled = i == 2
 		return p
 	case kindMap:
 		key, v, vp, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
@@ -140,11 +134,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (stale)", true, "stale")
-		if s, ok := pf["stale"]; ok {
-			if i, ok := d.enum(s.val, s.path, "stale mode", staleModeNames); ok {
-				p.StaleMode = hitbox.StaleMode(i)
-			}
-		}
+		set(pf, "stale", &p.StaleMode, func(n *node, path string) (hitbox.StaleMode, bool) {
+			i, ok := d.enum(n, path, "stale mode", staleModeNames)
+			return hitbox.StaleMode(i), ok
+		})
 	}
 	set(fs, "concurrency", &p.Concurrency, func(n *node, path string) (int, bool) {
 		c, ok := d.integer(n, path, 1, math.MaxInt32)

@@ -77,16 +77,14 @@ func (n *node) scalarText() (string, bool) {
 // parseYAML parses data into a node tree. A nil tree with no error is an
 // empty document.
 func parseYAML(file string, data []byte) (root *node, errs Errors) {
-	syntax := func(line, col int, format string, args ...any) Errors {
-		d := decoder{file: file}
-		d.failAt(Loc{Line: line, Col: col}, ErrSyntax, format, args...)
-		return d.errs
-	}
+	c := converter{decoder: decoder{file: file}, anchors: map[string]*node{}}
 	if len(data) > maxFileSize {
-		return nil, syntax(1, 1, "file is larger than %d bytes", maxFileSize)
+		c.failPos(1, 1, "", ErrSyntax, "file is larger than %d bytes", maxFileSize)
+		return nil, c.errs
 	}
 	if line, col, ok := tooDeep(data); !ok {
-		return nil, syntax(line, col, "nesting deeper than %d levels", maxNesting)
+		c.failPos(line, col, "", ErrSyntax, "nesting deeper than %d levels", maxNesting)
+		return nil, c.errs
 	}
 	var f *ast.File
 	var err error
@@ -108,7 +106,8 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 				line, col = se.Token.Position.Line, se.Token.Position.Column
 			}
 		}
-		return nil, syntax(max(line, 1), max(col, 1), "%s", msg)
+		c.failPos(line, col, "", ErrSyntax, "%s", msg)
+		return nil, c.errs
 	}
 	var docs []*ast.DocumentNode
 	for _, d := range f.Docs {
@@ -119,7 +118,6 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	c := converter{decoder: decoder{file: file}, anchors: map[string]*node{}}
 	if len(docs) > 1 {
 		line, col := c.pos(docs[1].Body)
 		c.failPos(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
