@@ -39,12 +39,12 @@ func (d *decoder) semantics(n *node, path string) (httpcache.Semantics, bool) {
 	return httpcache.Semantics(i), ok
 }
 
-func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
+func (d *decoder) rfc9111(n *node, path string) (Rfc9111Options, bool) {
 	var o Rfc9111Options
 	fs, ok := d.fields(n, path, "a mapping (targeted_fields, strip_targeted, heuristic, store_set_cookie)", true,
 		"targeted_fields", "strip_targeted", "heuristic", "store_set_cookie")
 	if !ok {
-		return o
+		return o, true
 	}
 	if e, ok := fs["targeted_fields"]; ok {
 		o.TargetedFields = d.fieldNames(e.val, e.path, "field", func(item *node, p, s string) bool {
@@ -61,7 +61,7 @@ func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
 		d.heuristic(e.val, e.path, &o)
 	}
-	return o
+	return o, true
 }
 
 // heuristic decodes `heuristic: {fraction, max}`.

@@ -70,14 +70,6 @@ func (d *decoder) timeouts(n *node, path string, t *Timeouts) {
 	set(fs, "keep_alive", &t.KeepAlive, d.positiveDuration)
 }
 
-func (f *File) endpointTimeouts() {
-	for _, ep := range f.Endpoints {
-		if ep.UpstreamTimeout == 0 {
-			ep.UpstreamTimeout = f.UpstreamTimeout
-		}
-	}
-}
-
 // dumpServer writes the limits and timeouts that are not the defaults.
 func dumpServer(w *strings.Builder, f *File) {
 	if f.UpstreamTimeout != defaultUpstreamTimeout {

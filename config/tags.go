@@ -24,11 +24,11 @@ type Tracing struct {
 
 var tracingExporters = []string{"", "otlp", "stdout", "none"}
 
-func (d *decoder) tracing(n *node, path string) Tracing {
+func (d *decoder) tracing(n *node, path string) (Tracing, bool) {
 	t := Tracing{Exporter: "otlp", SampleRatio: 1}
 	fs, ok := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
 	if !ok {
-		return t
+		return t, true
 	}
 	if e, ok := fs["exporter"]; ok {
 		if i, ok := d.enum(e.val, e.path, "exporter", tracingExporters); ok {
@@ -53,7 +53,7 @@ func (d *decoder) tracing(n *node, path string) Tracing {
 			t.SampleRatio = f
 		}
 	}
-	return t
+	return t, true
 }
 
 // fieldNames reads a list of HTTP field names (null: none), trimmed,
