@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,9 +24,9 @@ var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile("schema.json")
 })
 
-// toJSON converts the node tree into the value the schema validates.
-// Tagged values become the operation mapping they stand for (`!in [a]` is
-// {"in": ["a"]}).
+// toJSON converts the node tree into the value the schema validates:
+// jsonValue's, but tagged values become the operation mapping they stand
+// for (`!in [a]` is {"in": ["a"]}).
 func toJSON(n *node) any {
 	if n.tag != "" {
 		untagged := *n
@@ -36,24 +34,6 @@ func toJSON(n *node) any {
 		return map[string]any{strings.TrimPrefix(n.tag, "!"): toJSON(&untagged)}
 	}
 	switch n.kind {
-	case kindString:
-		return n.text
-	case kindInt:
-		if n.intOK {
-			return n.i
-		}
-		f, _ := strconv.ParseFloat(strings.ReplaceAll(n.text, "_", ""), 64)
-		if math.IsInf(f, 0) || math.IsNaN(f) || f == 0 {
-			return n.text
-		}
-		return f
-	case kindFloat:
-		if math.IsInf(n.f, 0) || math.IsNaN(n.f) {
-			return n.text
-		}
-		return n.f
-	case kindBool:
-		return n.b
 	case kindSeq:
 		out := make([]any, len(n.items))
 		for i, item := range n.items {
@@ -67,7 +47,7 @@ func toJSON(n *node) any {
 		}
 		return out
 	}
-	return nil
+	return jsonValue(n)
 }
 
 // validateSchema runs the schema alone on a file.
