@@ -403,8 +403,7 @@ func (d *decoder) opFromKey(name string, n *node, path string) (predicate.Op, bo
 // description.
 func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, string, bool) {
 	if n.kind == kindString && n.tag == "" {
-		m, err := predicate.JQ(n.text)
-		return m, fmt.Sprintf("jq %q is true", n.text), d.check(n, path, err)
+		return d.bodyJQ(n, path)
 	}
 	key, val, p, ok := d.single(n, path, "body condition", []string{"jq", "eq", "contains", "starts", "ends", "regex", "limit"})
 	if !ok {

@@ -45,13 +45,9 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	}
 	d.text(fs, "username", &r.Username, "a string", "")
 	d.text(fs, "password", &r.Password, "a string", "")
-	if e, ok := fs["url"]; ok {
-		if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok && d.redisURL(e.val, e.path, s) {
-			r.URL = s
-			if u, _ := url.Parse(s); u.User != nil && (r.Username != "" || r.Password != "") {
-				d.fail(e.val, e.path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
-			}
-		}
+	set(fs, "url", &r.URL, d.redisURL)
+	if u, _ := url.Parse(r.URL); r.URL != "" && u.User != nil && (r.Username != "" || r.Password != "") {
+		d.fail(fs["url"].val, fs["url"].path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
 	}
 	if e, ok := fs["cluster"]; ok {
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
@@ -90,35 +86,39 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 
 // redisURL checks a server's URL as go-redis reads it; of the query
 // options only db is read (the file has fields for the others).
-func (d *decoder) redisURL(n *node, path, s string) bool {
+func (d *decoder) redisURL(n *node, path string) (string, bool) {
+	s, ok := d.str(n, path, "a redis:// URL")
+	if !ok {
+		return "", false
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 		d.fail(n, path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", redactURL(s))
-		return false
+		return "", false
 	}
 	for k := range u.Query() {
 		if k != "db" {
 			d.fail(n, path, ErrValue, "Redis URL %q: query option %q is not read here (write pool_size and timeouts as fields; db is the only option)", u.Redacted(), k)
-			return false
+			return "", false
 		}
 	}
 	if u.Scheme != "unix" {
 		if u.Hostname() == "" {
 			d.fail(n, path, ErrValue, "Redis URL %q has no host", u.Redacted())
-			return false
+			return "", false
 		}
 		if p := u.Port(); p != "" {
 			if v, err := strconv.ParseUint(p, 10, 16); err != nil || v == 0 {
 				d.fail(n, path, ErrValue, "Redis URL %q: port %q is not a number from 1 to 65535", u.Redacted(), p)
-				return false
+				return "", false
 			}
 		}
 	}
 	if _, err := goredis.ParseURL(s); err != nil {
 		d.fail(n, path, ErrValue, "invalid Redis URL %q: %s", u.Redacted(), strings.TrimPrefix(err.Error(), "redis: "))
-		return false
+		return "", false
 	}
-	return true
+	return s, true
 }
 
 // redactURL hides the password of a URL that may not parse.
