@@ -108,15 +108,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 	if !ok {
 		return p
 	}
-	if e, ok := fs["ttl"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			if v == 0 {
-				d.fail(e.val, e.path, ErrValue, "ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")
-			} else {
-				p.TTL = &v
-			}
-		}
-	}
+	set(fs, "ttl", &p.TTL, func(n *node, path string) (*time.Duration, bool) {
+		v, ok := d.positive("ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")(n, path)
+		return &v, ok
+	})
 	set(fs, "stale", &p.Stale, func(n *node, path string) (*time.Duration, bool) {
 		v, ok := d.duration(n, path)
 		return &v, ok

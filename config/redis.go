@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -29,12 +30,7 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 			forms = append(forms, e)
 		}
 	}
-	slices.SortFunc(forms, func(a, b entry) int {
-		if a.key.line != b.key.line {
-			return a.key.line - b.key.line
-		}
-		return a.key.col - b.key.col
-	})
+	slices.SortFunc(forms, func(a, b entry) int { return cmp.Or(a.key.line-b.key.line, a.key.col-b.key.col) })
 	if len(forms) == 0 {
 		d.fail(n, joinPath(path, "url"), ErrMissing,
 			"missing url, cluster or sentinel: where Redis is (e.g. url: redis://127.0.0.1:6379/0)")
@@ -167,14 +163,21 @@ func (d *decoder) addresses(n *node, path string) ([]string, bool) {
 	return out, true
 }
 
-// positiveDuration reads a duration that must be above zero.
+// positiveDuration reads a timeout: a duration above zero.
 func (d *decoder) positiveDuration(n *node, path string) (time.Duration, bool) {
-	v, ok := d.duration(n, path)
-	if ok && v <= 0 {
-		d.fail(n, path, ErrValue, "a timeout must be positive")
-		return 0, false
+	return d.positive("a timeout must be positive")(n, path)
+}
+
+// positive returns a reader of a duration above zero; msg says otherwise.
+func (d *decoder) positive(msg string) func(*node, string) (time.Duration, bool) {
+	return func(n *node, path string) (time.Duration, bool) {
+		v, ok := d.duration(n, path)
+		if ok && v <= 0 {
+			d.fail(n, path, ErrValue, "%s", msg)
+			return 0, false
+		}
+		return v, ok
 	}
-	return v, ok
 }
 
 // breaker decodes `breaker`: Disabled, or {failures, open, probes}.
@@ -195,15 +198,7 @@ func (d *decoder) breaker(n *node, path string, b *redis.BreakerOptions) {
 	}
 	set(bf, "failures", &b.Failures, count)
 	set(bf, "probes", &b.Probes, count)
-	if e, ok := bf["open"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			if v <= 0 {
-				d.fail(e.val, e.path, ErrValue, "open must be positive (how long the breaker stays open)")
-			} else {
-				b.OpenTimeout = v
-			}
-		}
-	}
+	set(bf, "open", &b.OpenTimeout, d.positive("open must be positive (how long the breaker stays open)"))
 }
 
 // invalidation decodes a composition's `invalidation`, which needs a
