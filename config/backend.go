@@ -235,29 +235,21 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 	if !ok {
 		return c
 	}
-	if e.val.kind == kindString {
-		c.Compression, _ = lookup(d, e.val, e.path, "compression", compressionInput)
-		return c
+	cf := map[string]entry{"type": e} // a name alone
+	if e.val.kind != kindString {
+		if cf, ok = d.fields(e.val, e.path, "a compression mapping (type, level) or name", false, "type", "level"); !ok {
+			return c
+		}
+		d.required(cf, e.val, e.path, "type", "Disabled, Gzip or Zstd")
 	}
-	cf, ok := d.fields(e.val, e.path, "a compression mapping (type, level) or name", false, "type", "level")
-	if !ok {
-		return c
-	}
-	if t, ok := cf["type"]; ok {
-		c.Compression, _ = lookup(d, t.val, t.path, "compression", compressionInput)
-	} else {
-		d.fail(e.val, joinPath(e.path, "type"), ErrMissing, "missing type (Disabled, Gzip or Zstd)")
-	}
+	set(cf, "type", &c.Compression, lookupOf(d, "compression", compressionInput))
 	if l, ok := cf["level"]; ok {
-		switch c.Compression {
-		case backend.CompressionGzip:
-			level, _ := d.integer(l.val, l.path, 1, 9)
-			c.Level = int(level)
-		case backend.CompressionZstd:
-			level, _ := d.integer(l.val, l.path, 1, 22)
-			c.Level = int(level)
-		case backend.CompressionNone:
+		hi := map[backend.Compression]int64{backend.CompressionGzip: 9, backend.CompressionZstd: 22}[c.Compression]
+		if c.Compression == backend.CompressionNone {
 			d.fail(l.key, l.path, ErrValue, "a level needs a compression (Gzip or Zstd)")
+		} else if hi > 0 {
+			level, _ := d.integer(l.val, l.path, 1, hi)
+			c.Level = int(level)
 		}
 	}
 	return c
