@@ -63,9 +63,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
 	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
-	if e, ok := fs["semantics"]; ok {
-		ep.Semantics, _ = d.semantics(e.val, e.path)
-	}
+	set(fs, "semantics", &ep.Semantics, d.semantics)
 	return ep
 }
 
