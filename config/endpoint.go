@@ -40,7 +40,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.response = defaultCond(joinPath(path, "response"), responseSide, &cond{kind: "Status", text: "Status eq 200", resp: predicate.Status(200)})
 	}
 	if e, ok := fs["extractors"]; ok {
-		ep.extractors = d.extractors(e.val, e.path)
+		ep.extractors = items(d, e.val, e.path, "a list of extractors", d.extractor)
 	} else {
 		ep.extractors = defaultExtractors(joinPath(path, "extractors"))
 	}

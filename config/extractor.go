@@ -36,18 +36,17 @@ func defaultExtractors(path string) []*keyer {
 	}
 }
 
-func (d *decoder) extractors(n *node, path string) []*keyer {
-	out := []*keyer{}
+// items decodes each item of the list n (null: none) with f, keeping
+// the ones without errors.
+func items[T any](d *decoder, n *node, path, what string, f func(*node, string) *T) []*T {
+	out := []*T{}
 	if n.kind == kindNull {
 		return out
 	}
-	items, ok := d.list(n, path, "a list of extractors")
-	if !ok {
-		return out
-	}
-	for i, item := range items {
-		if e := d.extractor(item, indexPath(path, i)); e != nil {
-			out = append(out, e)
+	list, _ := d.list(n, path, what)
+	for i, item := range list {
+		if v := f(item, indexPath(path, i)); v != nil {
+			out = append(out, v)
 		}
 	}
 	return out

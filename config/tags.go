@@ -90,28 +90,16 @@ func (d *decoder) tags(n *node, path string) []*keyer {
 		return nil
 	}
 	e, ok := fs["request"]
-	if !ok || e.val.kind == kindNull {
-		return nil
-	}
-	items, ok := d.list(e.val, e.path, "a list of tag sources (Static or an extractor)")
 	if !ok {
 		return nil
 	}
-	var out []*keyer
-	for i, item := range items {
-		p := indexPath(e.path, i)
+	return items(d, e.val, e.path, "a list of tag sources (Static or an extractor)", func(item *node, p string) *keyer {
 		d.accepts(p, []string{"Static"}, false)
 		if item.kind == kindMap && len(item.keys) == 1 && item.keys[0].text == "Static" {
-			if x := d.static(item.vals[0], joinPath(p, "Static")); x != nil {
-				out = append(out, x)
-			}
-			continue
+			return d.static(item.vals[0], joinPath(p, "Static"))
 		}
-		if x := d.extractor(item, p); x != nil {
-			out = append(out, x)
-		}
-	}
-	return out
+		return d.extractor(item, p)
+	})
 }
 
 // static decodes `Static: {name: value, ...}`.
