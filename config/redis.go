@@ -80,15 +80,16 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	}
 }
 
-// redisURL checks a server's URL as go-redis reads it; of the query
-// options only db is read (the file has fields for the others).
+// redisURL checks a server's URL as backend/redis and go-redis read it
+// (the scheme as written); of the query options only db is read (the file
+// has fields for the others).
 func (d *decoder) redisURL(n *node, path string) (string, bool) {
 	s, ok := d.str(n, path, "a redis:// URL")
 	if !ok {
 		return "", false
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+	if err != nil || !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") && !strings.HasPrefix(s, "unix://") {
 		d.fail(n, path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", redactURL(s))
 		return "", false
 	}
