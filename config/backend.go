@@ -147,20 +147,16 @@ var (
 	refillInput      = enumOf(composition.RefillPolicy.String, composition.ParseRefillPolicy, nil)
 )
 
-// lookup reads n as one of the names of m.
-func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, bool) {
-	var zero T
-	names := slices.Sorted(maps.Keys(m))
-	i, ok := d.enum(n, path, what, append([]string{""}, names...))
-	if !ok {
-		return zero, false
-	}
-	return m[names[i-1]], true
-}
-
-// lookupOf is lookup as a field reader.
+// lookupOf returns a reader of one of the names of m.
 func lookupOf[T any](d *decoder, what string, m map[string]T) func(*node, string) (T, bool) {
-	return func(n *node, path string) (T, bool) { return lookup(d, n, path, what, m) }
+	names := slices.Sorted(maps.Keys(m))
+	return func(n *node, path string) (T, bool) {
+		i, ok := d.enum(n, path, what, append([]string{""}, names...))
+		if !ok {
+			return *new(T), false
+		}
+		return m[names[i-1]], true
+	}
 }
 
 func defaultBackend() *Backend {
@@ -188,7 +184,7 @@ func (d *decoder) backend(n *node, path string) *Backend {
 		}
 	}
 	if t := n.get("type"); t != nil {
-		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", types); ok {
+		if typ, ok := lookupOf(d, "backend type", types)(t, joinPath(path, "type")); ok {
 			b.Type = typ
 			k, _ := typ.kind()
 			known = k.fields
