@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 	"github.com/hitbox-go/hitbox/offload"
 )
 
@@ -47,10 +47,6 @@ type Fetched struct {
 	// StaleIfError serve an entry instead. Store and Failed exclude each
 	// other: Store wins.
 	Failed bool
-	// Decoded, optional, is Value as a Go value: stored beside the bytes
-	// by stores that keep entries in process and handed to later hits as
-	// Result.Decoded (shared, read-only).
-	Decoded any
 	// Fresh and TTL, when TTL is positive, are this answer's own
 	// lifetime, used instead of the policy's Stale and TTL (an HTTP
 	// response's freshness under RFC 9111, say): the entry is fresh for
@@ -64,12 +60,6 @@ type Fetched struct {
 	// Tags, optional, are stored with the answer (see backend.Entry.Tags):
 	// [Cache.InvalidateTags] of any of them invalidates the entry.
 	Tags []string
-	// Payload, optional, is handed back only to the caller whose fetch
-	// produced it, and only when the answer was not stored (a response
-	// streamed through because it was too large, say). When nobody takes
-	// it and it implements io.Closer, the flow closes it.
-	Payload any
-
 	// stored, when set, is given the entry made of this answer before it
 	// is written (Typed fills its in-process layer with it).
 	stored func(backend.Entry)
@@ -77,16 +67,22 @@ type Fetched struct {
 
 // Fetch asks the upstream. It may run after the caller that passed it has
 // returned, on another goroutine (background refreshes, shared calls), so it
-// must not touch the caller's response writer or other per-call state; its
+// must not touch the caller's response writer or other per-call state
+// unless that state guards itself against a caller that is gone; its
 // context carries the shared call's own deadline.
+//
+// A flight carries bytes only. What does not fit in Value (a response
+// streamed through because it was too large, say) goes from the fetch to
+// its own caller through state the caller owns: the caller uses it when
+// the [Result] is a Miss made by its own fetch (not Collapsed, not
+// StaleIfError) and releases it otherwise, and it must release anything
+// the fetch leaves there after the caller stopped waiting.
 type Fetch func(ctx context.Context) (Fetched, error)
 
 // Result is how a call was answered.
 type Result struct {
-	// Value is the answer's bytes (shared: read-only). When the answer was
-	// not stored and the fetch returned a Payload, Payload carries it.
-	Value   []byte
-	Payload any
+	// Value is the answer's bytes (shared: read-only).
+	Value []byte
 	// Status is HIT, STALE or MISS.
 	Status Status
 	// Forward says why the upstream was asked (zero when it was not).
@@ -101,12 +97,8 @@ type Result struct {
 	StaleIfError bool
 	// Failed reports an answer that the upstream marked failed
 	// ([Fetched.Failed]): Value holds it, and it was not stored. Every
-	// caller of the shared call gets it (Status Miss, not Collapsed); only
-	// the caller whose fetch made it gets its Payload.
+	// caller of the shared call gets it (Status Miss, not Collapsed).
 	Failed bool
-	// Decoded is the entry's in-process Go value when the store kept one
-	// (see backend.Entry.Decoded); shared, read-only.
-	Decoded any
 	// Source is the label of the backend that answered a hit.
 	Source string
 	// Written and Expire are the served or stored entry's times (zero
@@ -147,8 +139,8 @@ type Cache struct {
 	seq     uint64 // slot counter for Concurrency > 1; guarded by seqMu
 	seqMu   sync.Mutex
 
-	track tracker   // shared calls in flight
-	retry retryGate // keys whose upstream failed recently (StaleIfError)
+	track lifecycle.Group // shared calls in flight
+	retry retryGate       // keys whose upstream failed recently (StaleIfError)
 
 	coarseMu sync.Mutex         // guards coarse
 	coarse   *otter.CoarseClock // the clock of Typed's in-process layers (nil until one needs it)
@@ -171,7 +163,7 @@ func New(b backend.Backend, opts ...Option) (*Cache, error) {
 	}
 	c.cfg.defaults()
 	if c.source == "" {
-		c.source = "backend"
+		c.source = backend.DefaultLabel
 	}
 	if l, ok := b.(backend.Locker); ok {
 		c.locker = l
@@ -200,18 +192,20 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 	return c.b.Delete(orBackground(ctx), key)
 }
 
-// Shutdown waits for shared upstream calls and stores in flight and, when
+// Close waits for shared upstream calls and stores in flight and, when
 // the Cache made its own offload runner, for background work; it returns
 // ctx.Err() if ctx ends first. It also stops the coarse clock of its
-// Typeds' in-process layers (which then read the precise time). Calls made
-// after Shutdown still work but their background work is dropped.
-func (c *Cache) Shutdown(ctx context.Context) error {
+// Typeds' in-process layers (which then read the precise time). It does
+// not close the backend. Close is idempotent: calling it again waits
+// again, and returns nil once nothing runs. Calls made after Close still
+// work, but their background work is dropped.
+func (c *Cache) Close(ctx context.Context) error {
 	ctx = orBackground(ctx)
 	var errs []error
 	if c.owned != nil {
-		errs = append(errs, c.owned.Shutdown(ctx))
+		errs = append(errs, c.owned.Close(ctx))
 	}
-	errs = append(errs, c.track.wait(ctx))
+	errs = append(errs, c.track.Wait(ctx))
 	c.stopCoarse()
 	return errors.Join(errs...)
 }
@@ -225,8 +219,7 @@ func (c *Cache) Shutdown(ctx context.Context) error {
 // When it fails, they all get its failure and none asks the upstream
 // again: the fetch's error (with Result{Status: Miss, Forward: fwd}), or,
 // for an answer marked [Fetched.Failed], Result{Status: Miss, Forward: fwd,
-// Failed: true, Value: the answer's bytes} and a nil error (its Payload
-// only to the caller whose fetch made it). When the shared answer succeeded
+// Failed: true, Value: the answer's bytes} and a nil error. When the shared answer succeeded
 // but may not be stored, each waiting caller asks the upstream itself.
 //
 // Under [Policy.StaleIfError], a failure (either kind) is answered instead
@@ -330,19 +323,13 @@ func (c *Cache) lookup(ctx context.Context, req Request) found {
 func (c *Cache) direct(ctx context.Context, req Request, fetch Fetch, fwd Forward) (Result, error) {
 	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
-		closePayload(f.Payload)
 		return Result{Status: Miss, Forward: fwd}, err
 	}
-	return Result{Value: f.Value, Payload: f.Payload, Status: Miss, Forward: fwd, Failed: f.Failed && !f.Store}, nil
+	return Result{Value: f.Value, Status: Miss, Forward: fwd, Failed: f.Failed && !f.Store}, nil
 }
 
 func fromEntry(e backend.Entry, s Status, src string) Result {
-	return Result{Value: e.Value, Decoded: e.Decoded, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
-}
-
-// labeledGetter is what a composition offers to say which layer answered.
-type labeledGetter interface {
-	GetLabeled(ctx context.Context, key string) (backend.Entry, bool, string, error)
+	return Result{Value: e.Value, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
 }
 
 // read looks the key up; a backend error is a miss, counted.
@@ -363,14 +350,10 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 		ctx, span = c.startSpan(ctx, SpanBackendGet, true, req.Endpoint)
 		defer func() { endRead(span, err, src, ok) }()
 	}
-	if lg, isLG := c.b.(labeledGetter); isLG {
-		var label string
-		e, ok, label, err = lg.GetLabeled(ctx, req.Key)
-		if label != "" {
-			src = label
-		}
-	} else {
-		e, ok, err = c.b.Get(ctx, req.Key)
+	var label string
+	e, ok, label, err = backend.GetLabeled(ctx, c.b, req.Key)
+	if label != "" {
+		src = label
 	}
 	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
@@ -380,7 +363,7 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	if ok && e.Gone(now) {
 		return backend.Entry{}, false, src
 	}
-	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e) {
+	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e, src) {
 		return backend.Entry{}, false, src
 	}
 	return e, ok, src
@@ -403,7 +386,7 @@ func (c *Cache) entry(now time.Time, p Policy, f Fetched) backend.Entry {
 			stale += j
 		}
 	}
-	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Tags: f.Tags, Written: now}
+	e := backend.Entry{Value: f.Value, Tags: f.Tags, Written: now}
 	if ttl > 0 {
 		e.Expire = now.Add(ttl)
 		e.Keep = p.keep()
@@ -421,7 +404,7 @@ func ownLifetime(now time.Time, p Policy, f Fetched) backend.Entry {
 	if p.TTL > 0 {
 		ttl, fresh = min(ttl, p.TTL), min(fresh, p.TTL)
 	}
-	e := backend.Entry{Value: f.Value, Decoded: f.Decoded, Tags: f.Tags, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
+	e := backend.Entry{Value: f.Value, Tags: f.Tags, Written: now, Expire: now.Add(ttl), Keep: p.keep()}
 	if fresh < ttl {
 		e.Stale = now.Add(fresh)
 	}
@@ -452,11 +435,4 @@ func orBackground(ctx context.Context) context.Context {
 		return context.Background()
 	}
 	return ctx
-}
-
-// closePayload closes an unclaimed payload.
-func closePayload(p any) {
-	if cl, ok := p.(io.Closer); ok {
-		_ = cl.Close()
-	}
 }

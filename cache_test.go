@@ -35,7 +35,7 @@ func newMemory(t *testing.T, now ...func() time.Time) *memory.Backend {
 	if err != nil {
 		t.Fatalf("memory.New: %v", err)
 	}
-	t.Cleanup(func() { _ = m.Close() })
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
 	return m
 }
 
@@ -47,7 +47,7 @@ func newCacheOn(t *testing.T, m *memory.Backend, opts ...hitbox.Option) (*hitbox
 		t.Fatalf("hitbox.New: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := c.Shutdown(context.Background()); err != nil {
+		if err := c.Close(context.Background()); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
@@ -326,7 +326,7 @@ func TestBackendErrorsNeverFailTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	defer m.Close(context.Background())
 	f := backendtest.NewFault(m)
 	var events sync.Map
 	rec := hitbox.RecorderFunc(func(e hitbox.Event) {
@@ -337,7 +337,7 @@ func TestBackendErrorsNeverFailTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Shutdown(context.Background())
+	defer c.Close(context.Background())
 	f.FailGet(backend.ErrUnavailable)
 	f.FailSet(backend.ErrUnavailable)
 	up := counter(t)

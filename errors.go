@@ -10,8 +10,6 @@ var (
 	// ErrEmptyKey is returned for a call with an empty key; the upstream
 	// is not asked.
 	ErrEmptyKey = errors.New("hitbox: empty key")
-	// ErrClosed is returned by calls made after [Cache.Shutdown].
-	ErrClosed = errors.New("hitbox: cache shut down")
 	// ErrInvalidOption is wrapped by the error [New] returns for an
 	// option given an invalid value.
 	ErrInvalidOption = errors.New("hitbox: invalid option")

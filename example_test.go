@@ -13,9 +13,9 @@ import (
 // answered from the cache.
 func ExampleTyped() {
 	mem, _ := memory.New(memory.Options{MaxBytes: 64 << 20})
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	cache, _ := hitbox.New(mem)
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	type User struct{ Name string }
 	users, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[User]{
@@ -35,9 +35,9 @@ func ExampleTyped() {
 // The flow on bytes, as the HTTP faces use it.
 func ExampleCache_Do() {
 	mem, _ := memory.New(memory.Options{})
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	cache, _ := hitbox.New(mem)
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	key := hitbox.Key{Parts: []hitbox.KeyPart{hitbox.Part("method", "GET"), hitbox.Part("path", "/books")}}
 	req := hitbox.Request{Key: key.String(), Policy: hitbox.Enabled(time.Minute, 0)}
@@ -61,9 +61,9 @@ func ExampleCache_Do() {
 // slice of its own and may modify it.
 func ExampleLocal() {
 	mem, _ := memory.New(memory.Options{MaxBytes: 64 << 20})
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	cache, _ := hitbox.New(mem)
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	tags, _ := hitbox.NewTyped(cache, hitbox.TypedOptions[[]string]{
 		Policy:    hitbox.Enabled(time.Minute, 0),

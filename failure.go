@@ -15,7 +15,6 @@ func (c *Cache) failed(req Request, seen found, res Result, err error) (Result, 
 	if !staleUsable(req.Policy, seen, now) {
 		return res, err
 	}
-	closePayload(res.Payload)
 	if err == nil {
 		err = ErrUpstreamFailed
 	}

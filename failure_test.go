@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -40,11 +39,6 @@ func (e *events) count(k hitbox.EventKind) int {
 	return e.n[k]
 }
 
-// payload is a Fetched.Payload that reports whether it was closed.
-type payload struct{ closed atomic.Bool }
-
-func (p *payload) Close() error { p.closed.Store(true); return nil }
-
 // concurrently runs n calls of do at once against an upstream blocked on
 // release, releases it once they all wait, and returns their results.
 func concurrently(t *testing.T, n int, release chan struct{}, do func() (hitbox.Result, error)) ([]hitbox.Result, []error) {
@@ -71,13 +65,13 @@ func TestFailedSharedCallIsShared(t *testing.T) {
 	boom := errors.New("connection refused")
 	tests := []struct {
 		name      string
-		answer    func(n int64, p *payload) (hitbox.Fetched, error)
+		answer    func(n int64) (hitbox.Fetched, error)
 		wantCalls int64
 		check     func(t *testing.T, i int, res hitbox.Result, err error)
 	}{
 		{
 			name: "error",
-			answer: func(int64, *payload) (hitbox.Fetched, error) {
+			answer: func(int64) (hitbox.Fetched, error) {
 				return hitbox.Fetched{}, boom
 			},
 			wantCalls: 1,
@@ -89,8 +83,8 @@ func TestFailedSharedCallIsShared(t *testing.T) {
 		},
 		{
 			name: "failed answer",
-			answer: func(_ int64, p *payload) (hitbox.Fetched, error) {
-				return hitbox.Fetched{Value: []byte("503 busy"), Failed: true, Payload: p}, nil
+			answer: func(int64) (hitbox.Fetched, error) {
+				return hitbox.Fetched{Value: []byte("503 busy"), Failed: true}, nil
 			},
 			wantCalls: 1,
 			check: func(t *testing.T, i int, res hitbox.Result, err error) {
@@ -102,7 +96,7 @@ func TestFailedSharedCallIsShared(t *testing.T) {
 		},
 		{
 			name: "not storable",
-			answer: func(n int64, _ *payload) (hitbox.Fetched, error) {
+			answer: func(n int64) (hitbox.Fetched, error) {
 				return hitbox.Fetched{Value: fmt.Appendf(nil, "201 #%d", n)}, nil
 			},
 			wantCalls: 10,
@@ -119,12 +113,11 @@ func TestFailedSharedCallIsShared(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c, m := newCache(t)
 				release := make(chan struct{})
-				p := &payload{}
 				up := hitboxtest.NewUpstream(func(_ context.Context, n int64) (hitbox.Fetched, error) {
 					if n == 1 {
 						<-release
 					}
-					return tt.answer(n, p)
+					return tt.answer(n)
 				})
 				req := hitbox.Request{Key: "k", Policy: hitbox.Enabled(time.Minute, 0)}
 				results, errs := concurrently(t, 10, release, func() (hitbox.Result, error) {
@@ -133,15 +126,8 @@ func TestFailedSharedCallIsShared(t *testing.T) {
 				if got := up.Calls(); got != tt.wantCalls {
 					t.Errorf("upstream calls = %d, want %d", got, tt.wantCalls)
 				}
-				payloads := 0
 				for i := range results {
 					tt.check(t, i, results[i], errs[i])
-					if results[i].Payload != nil {
-						payloads++
-					}
-				}
-				if tt.name == "failed answer" && (payloads != 1 || p.closed.Load()) {
-					t.Errorf("the failed answer's payload went to %d callers (closed: %v), want the leader only", payloads, p.closed.Load())
 				}
 				if _, ok, _ := m.Get(t.Context(), "k"); ok {
 					t.Error("a failed or unstorable answer was stored")
@@ -263,10 +249,9 @@ func TestStaleIfErrorSharedByWaiters(t *testing.T) {
 		c, clock := primed(t, p)
 		clock.Advance(20 * time.Second)
 		release := make(chan struct{})
-		pl := &payload{}
 		up := hitboxtest.NewUpstream(func(context.Context, int64) (hitbox.Fetched, error) {
 			<-release
-			return hitbox.Fetched{Value: []byte("500"), Failed: true, Payload: pl}, nil
+			return hitbox.Fetched{Value: []byte("500"), Failed: true}, nil
 		})
 		results, errs := concurrently(t, 10, release, func() (hitbox.Result, error) {
 			return c.Do(t.Context(), hitbox.Request{Key: "k", Policy: p}, up.Fetch)
@@ -275,12 +260,9 @@ func TestStaleIfErrorSharedByWaiters(t *testing.T) {
 			t.Errorf("upstream calls = %d, want 1", got)
 		}
 		for i := range results {
-			if errs[i] != nil || !results[i].StaleIfError || string(results[i].Value) != "v1" || results[i].Payload != nil {
+			if errs[i] != nil || !results[i].StaleIfError || string(results[i].Value) != "v1" {
 				t.Errorf("caller %d: %+v, %v; want v1 with StaleIfError", i, results[i], errs[i])
 			}
-		}
-		if !pl.closed.Load() {
-			t.Error("the failed answer's payload, replaced by the stale entry, was not closed")
 		}
 	})
 }
@@ -457,7 +439,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New with valid options = %v", err)
 	}
-	_ = c.Shutdown(t.Context())
+	_ = c.Close(t.Context())
 }
 
 // TestFailedRefreshSharedWithJoiners checks that a caller that joins a

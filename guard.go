@@ -3,7 +3,6 @@ package hitbox
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
@@ -19,41 +18,6 @@ type flight struct {
 	failed    bool // the answer is an upstream failure (Fetched.Failed)
 	fromCache bool // the re-check inside the call found a fresh entry
 	source    string
-
-	mu        sync.Mutex // guards payload and abandoned
-	payload   any
-	abandoned bool
-}
-
-// claim hands the payload to the leader, unless it already gave up.
-func (f *flight) claim() any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := f.payload
-	f.payload = nil
-	return p
-}
-
-// abandon marks that the leader will not claim the payload, closing it if
-// it is already there.
-func (f *flight) abandon() {
-	f.mu.Lock()
-	p := f.payload
-	f.payload, f.abandoned = nil, true
-	f.mu.Unlock()
-	closePayload(p)
-}
-
-// keep stores the payload of an answer that was not stored for the leader
-// to claim, or closes it when the leader already gave up.
-func (f *flight) keep(p any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.abandoned {
-		closePayload(p)
-		return
-	}
-	f.payload = p
 }
 
 // guarded answers from one shared upstream call per key (Concurrency per
@@ -70,15 +34,7 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 	})
 	select {
 	case <-ctx.Done():
-		// The shared call goes on for the others; an unclaimed payload
-		// of ours is closed when it arrives.
-		go func() {
-			if r := <-ch; r.Val != nil {
-				if got := r.Val.(*flight); got.leader == token {
-					got.abandon()
-				}
-			}
-		}()
+		// The shared call goes on for the others.
 		return Result{}, ctx.Err()
 	case r := <-ch:
 		got := r.Val.(*flight)
@@ -101,13 +57,8 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 			res.Collapsed = true
 			return res, nil
 		case got.failed:
-			// Every caller of the flight shares its failed answer; the
-			// payload, if any, is the leader's.
-			res := Result{Value: got.value, Status: Miss, Forward: fwd, Failed: true}
-			if leader {
-				res.Payload = got.claim()
-			}
-			return c.failed(req, seen, res, nil)
+			// Every caller of the flight shares its failed answer.
+			return c.failed(req, seen, Result{Value: got.value, Status: Miss, Forward: fwd, Failed: true}, nil)
 		case !leader:
 			// The shared answer was not storable: ask for ourselves.
 			res, err := c.direct(ctx, req, fetch, fwd)
@@ -118,9 +69,7 @@ func (c *Cache) guarded(ctx context.Context, req Request, fetch Fetch, fwd Forwa
 		}
 		res := Result{Value: got.value, Status: Miss, Forward: fwd, Stored: got.stored}
 		if got.storable {
-			res.Written, res.Expire, res.Decoded = got.entry.Written, got.entry.Expire, got.entry.Decoded
-		} else {
-			res.Payload = got.claim()
+			res.Written, res.Expire = got.entry.Written, got.entry.Expire
 		}
 		return res, nil
 	}
@@ -145,8 +94,8 @@ func (c *Cache) flightKey(req Request) string {
 // another instance's entry), then calls the upstream with a timeout of its
 // own, started once the wait is over.
 func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *flight) error {
-	c.track.add()
-	defer c.track.done()
+	c.track.Add() // never closed: calls after Close still work
+	defer c.track.Done()
 	base := context.WithoutCancel(callerCtx)
 	timeout := c.upstreamTimeout(req)
 
@@ -164,9 +113,9 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	}()
 	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
+	started := c.cfg.clock.Now()
 	f, err := c.callUpstream(ctx, req, fetch)
 	if err != nil {
-		closePayload(f.Payload)
 		return err
 	}
 	fl.value = f.Value
@@ -175,22 +124,20 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 		if !f.Failed {
 			c.retry.clear(req.Key)
 		}
-		fl.keep(f.Payload)
 		return nil
 	}
-	closePayload(f.Payload)
 	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
 	if req.Policy.StoreInBackground {
 		e := fl.entry
 		fl.stored = c.cfg.offload.TryGo("store", func(ctx context.Context) {
 			defer release()
-			c.write(c.withSpanOf(ctx, base), req, e)
+			c.writeFetched(c.withSpanOf(ctx, base), req, e, started)
 		})
 		handedOver = fl.stored
 		return nil
 	}
-	fl.stored = c.write(ctx, req, fl.entry)
+	fl.stored = c.writeFetched(ctx, req, fl.entry, started)
 	return nil
 }
 
@@ -226,12 +173,12 @@ func (c *Cache) revalidate(ctx context.Context, req Request, fetch Fetch) {
 
 // leadRefresh is lead without the re-check (the entry is known stale).
 func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *flight) error {
-	c.track.add()
-	defer c.track.done()
+	c.track.Add() // never closed: calls after Close still work
+	defer c.track.Done()
 	ctx, cancel := context.WithTimeout(ctx, c.upstreamTimeout(req))
 	defer cancel()
+	started := c.cfg.clock.Now()
 	f, err := c.callUpstream(ctx, req, fetch)
-	closePayload(f.Payload)
 	if err != nil {
 		return err
 	}
@@ -242,7 +189,7 @@ func (c *Cache) leadRefresh(ctx context.Context, req Request, fetch Fetch, fl *f
 	}
 	c.retry.clear(req.Key)
 	c.storable(req, f, fl)
-	fl.stored = c.write(ctx, req, fl.entry)
+	fl.stored = c.writeFetched(ctx, req, fl.entry, started)
 	return nil
 }
 
@@ -273,46 +220,5 @@ func (c *Cache) storable(req Request, f Fetched, fl *flight) {
 	fl.entry = c.entry(c.cfg.clock.Now(), req.Policy, f)
 	if f.stored != nil {
 		f.stored(fl.entry)
-	}
-}
-
-// tracker counts work in flight so that Shutdown can wait for it.
-type tracker struct {
-	mu   sync.Mutex // guards n and idle
-	n    int
-	idle chan struct{} // closed when n drops to zero; nil while n == 0
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.idle = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 {
-		close(t.idle)
-		t.idle = nil
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) wait(ctx context.Context) error {
-	t.mu.Lock()
-	idle := t.idle
-	t.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

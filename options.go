@@ -69,9 +69,9 @@ func WithRecorder(r Recorder) Option { return func(o *config) { o.recorder = r }
 
 // WithOffload sets the runner for background work: refreshes under
 // [StaleOffloadRevalidate] and stores under [Policy.StoreInBackground].
-// Without it the Cache makes its own runner (offload's defaults) and shuts
-// it down in [Cache.Shutdown]; a runner passed here is the caller's to shut
-// down.
+// Without it the Cache makes its own runner (offload's defaults) and
+// closes it in [Cache.Close]; a runner passed here is the caller's to
+// close.
 func WithOffload(r Offloader) Option { return func(o *config) { o.offload = r } }
 
 // WithLogger sets the logger for errors the flow swallows (default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
 )
@@ -36,20 +37,64 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) error {
 	return nil
 }
 
-// tagged reports whether e, read for req, carries a tag invalidated at or
-// after it was written. A backend without Tagger leaves the entry valid;
-// one that fails to tell makes it invalid (a purged entry is never served
+// labeledTagger is what a composition offers to check a served entry's
+// tags against the marks that matter for the layer that served it.
+type labeledTagger interface {
+	TagsInvalidatedLabeled(ctx context.Context, tags []string, label string) (time.Time, error)
+}
+
+// tagged reports whether e, read for req from the layer labeled src,
+// carries a tag invalidated at or after it was written; if so, it deletes
+// the entry in the background (once per key at a time), unless it was
+// replaced meanwhile. A backend without Tagger leaves the entry valid; one
+// that fails to tell makes it invalid (a purged entry is never served
 // because the invalidation times could not be read), the error counted as
 // a read error.
-func (c *Cache) tagged(ctx context.Context, req Request, e backend.Entry) bool {
+func (c *Cache) tagged(ctx context.Context, req Request, e backend.Entry, src string) bool {
 	tg, ok := c.b.(backend.Tagger)
 	if !ok {
 		return false
 	}
-	at, err := tg.TagsInvalidated(ctx, e.Tags)
+	var (
+		at  time.Time
+		err error
+	)
+	if lt, isLT := c.b.(labeledTagger); isLT {
+		at, err = lt.TagsInvalidatedLabeled(ctx, e.Tags, src)
+	} else {
+		at, err = tg.TagsInvalidated(ctx, e.Tags)
+	}
 	if err != nil {
-		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: c.source, Err: err})
+		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
 		return true
 	}
-	return !at.IsZero() && !at.Before(e.Written)
+	if at.IsZero() || at.Before(e.Written) {
+		return false
+	}
+	written := e.Written
+	c.cfg.offload.TryGoKey("tags.delete", req.Key, func(ctx context.Context) {
+		// Only the invalidated entry: one written since stays.
+		if cur, ok, err := c.b.Get(ctx, req.Key); err == nil && ok && cur.Written.Equal(written) {
+			_, _ = c.b.Delete(ctx, req.Key)
+		}
+	})
+	return true
+}
+
+// writeFetched stores e, the answer of an upstream call that started at
+// started, unless one of its tags was invalidated since started: the
+// answer may then predate the invalidation (the upstream read its data
+// before it), and storing it would outlive the purge, since it is written
+// after the mark. The callers of the flight still get it. A failure to
+// read the marks skips the store too.
+func (c *Cache) writeFetched(ctx context.Context, req Request, e backend.Entry, started time.Time) bool {
+	if len(e.Tags) > 0 {
+		if tg, ok := c.b.(backend.Tagger); ok {
+			at, err := tg.TagsInvalidated(ctx, e.Tags)
+			if err != nil || (!at.IsZero() && !at.Before(started)) {
+				return false
+			}
+		}
+	}
+	return c.write(ctx, req, e)
 }

@@ -78,7 +78,7 @@ func TestTraceStaleSpans(t *testing.T) {
 			want := tc.children
 			if tc.latest != nil {
 				// The background refresh has ended once Shutdown returned.
-				if err := c.Shutdown(context.Background()); err != nil {
+				if err := c.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				want = tc.latest

@@ -42,12 +42,12 @@ func memCache(t testing.TB, opts ...hitbox.Option) (*hitbox.Cache, *memory.Backe
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mem.Close() })
+	t.Cleanup(func() { _ = mem.Close(context.Background()) })
 	c, err := hitbox.New(mem, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c, mem
 }
 
@@ -248,7 +248,7 @@ func TestTraceBackgroundStoreParent(t *testing.T) {
 		t.Fatalf("Do = %+v, %v; want a miss stored in the background", res, err)
 	}
 	// Shutdown waits for the background store.
-	if err := c.Shutdown(context.Background()); err != nil {
+	if err := c.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	spans := exp.GetSpans()

@@ -81,7 +81,7 @@ func (nopClock) Tick(time.Duration) <-chan time.Time { return nil }
 const coarseResolution = time.Millisecond
 
 // coarseClock returns the Cache's coarse clock, starting it on first use;
-// Shutdown stops it (it then reads the precise time).
+// Close stops it (it then reads the precise time).
 func (c *Cache) coarseClock() *otter.CoarseClock {
 	c.coarseMu.Lock()
 	defer c.coarseMu.Unlock()

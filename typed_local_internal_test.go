@@ -18,12 +18,12 @@ func TestTypedLocalBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mem.Close() })
+	t.Cleanup(func() { _ = mem.Close(context.Background()) })
 	c, err := New(mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	const maxBytes = 64 << 10
 	typed, err := NewTyped(c, TypedOptions[int]{
 		Policy: Enabled(time.Hour, 0),

@@ -28,7 +28,7 @@ func newTypedInstance(t *testing.T, url string) typedInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = l2.Close() })
+	t.Cleanup(func() { _ = l2.Close(context.Background()) })
 	c := newCacheOnBackend(t, l2)
 	decodes := new(atomic.Int64)
 	users, err := hitbox.NewTyped(c, hitbox.TypedOptions[user]{
@@ -44,7 +44,7 @@ func newTypedInstance(t *testing.T, url string) typedInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = inv.Close() })
+	t.Cleanup(func() { _ = inv.Close(context.Background()) })
 	select {
 	case <-inv.Ready():
 	case <-time.After(30 * time.Second):
@@ -95,7 +95,7 @@ func newCacheOnBackend(t *testing.T, b backend.Backend) *hitbox.Cache {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := c.Shutdown(context.Background()); err != nil {
+		if err := c.Close(context.Background()); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})

@@ -82,6 +82,33 @@ type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
 
+// LabeledGetter is an optional interface a [Backend] that stands for
+// several stores (a composition, or a wrapper around one) implements to say
+// which of them answered a read, so that the flow's events and statuses
+// name it. A wrapper forwards it so that labels survive wrapping.
+type LabeledGetter interface {
+	// GetLabeled is Get that also returns the label of the store that
+	// answered a hit ("l1", "l2.l1", ...); the label is empty on a miss
+	// or an error, and may be empty on a hit (the caller then uses the
+	// backend's own [Label]).
+	GetLabeled(ctx context.Context, key string) (e Entry, ok bool, label string, err error)
+}
+
+// GetLabeled reads key from b with the label of the store that answered a
+// hit: through [LabeledGetter] when b implements it, else b's Get labelled
+// with [Label](b).
+func GetLabeled(ctx context.Context, b Backend, key string) (e Entry, ok bool, label string, err error) {
+	if lg, is := b.(LabeledGetter); is {
+		e, ok, label, err = lg.GetLabeled(ctx, key)
+	} else {
+		e, ok, err = b.Get(ctx, key)
+	}
+	if ok && err == nil && label == "" {
+		label = Label(b)
+	}
+	return e, ok, label, err
+}
+
 // Tagger is an optional interface a [Backend] may implement to invalidate
 // entries by tag ([Entry.Tags]) passively: an invalidation records, per tag,
 // the time it happened, and an entry carrying any of those tags that was
@@ -102,6 +129,10 @@ type Tagger interface {
 type Labeled interface {
 	Label() string
 }
+
+// DefaultLabel is the name the flow (as its events' Source), the metrics
+// and hitboxd give a backend that has no label of its own.
+const DefaultLabel = "backend"
 
 // Label returns b's label when it implements [Labeled], and otherwise the
 // empty string.

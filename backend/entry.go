@@ -57,11 +57,6 @@ type Entry struct {
 	// (see [Tagger]) invalidates the entry if it was written at or before
 	// that invalidation. Stores that encode entries keep them.
 	Tags []string
-	// Decoded, optional, is Value already decoded into a Go value, shared
-	// between the callers that get the entry (read-only). Stores that keep
-	// entries as they are (memory without a codec) return it; stores that
-	// encode entries drop it. The typed API uses it to skip decoding.
-	Decoded any
 }
 
 // State returns the entry's state at now: Expired from Expire on, else Stale

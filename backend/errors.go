@@ -22,4 +22,9 @@ var (
 	// ErrUnavailable marks a backend that is down or whose circuit breaker
 	// is open.
 	ErrUnavailable = errors.New("backend: unavailable")
+	// ErrUnsupported is what an optional capability answers when the
+	// backend implements its method but cannot serve it (see the package
+	// documentation). It is [errors.ErrUnsupported], so that either name
+	// matches with errors.Is.
+	ErrUnsupported = errors.ErrUnsupported
 )

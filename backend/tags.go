@@ -39,12 +39,24 @@ func CheckTags(tags []string) error {
 // Unix nanoseconds, for the stores that keep them in memory ([Tagger]): a
 // mark only ever moves forward. Reads take no lock and do not allocate, so
 // that the tag check on a hit stays cheap; writes are rare (one per tag
-// purge). The zero TagMarks is empty and ready to use; it must not be
-// copied after first use. It is safe for concurrent use.
+// purge).
+//
+// Pruning old marks leaves a floor: every tag then reads as invalidated at
+// least at the latest time pruned before, since a pruned mark may have
+// been up to then. An entry written before the floor that reaches the
+// store afterwards (an old entry copied from another layer) is then
+// treated as invalidated, never served past a purge whose mark is gone.
+//
+// The zero TagMarks is empty and ready to use; it must not be copied after
+// first use. It is safe for concurrent use.
 type TagMarks struct {
 	mu sync.Mutex // serializes writers (Mark, Prune); readers take no lock
 	m  sync.Map   // tag → *atomic.Int64
 	n  atomic.Int64
+	// The floor, valid once hasFloor is set; written under mu, the
+	// floor first.
+	floor    atomic.Int64
+	hasFloor atomic.Bool
 }
 
 // Mark raises tag's mark to at (Unix nanoseconds) and reports whether it
@@ -68,11 +80,14 @@ func (m *TagMarks) Mark(tag string, at int64) bool {
 	return true
 }
 
-// Latest returns the latest mark of any of tags, or math.MinInt64 when none
-// of them has one.
+// Latest returns the latest mark of any of tags (the floor counting as a
+// mark of each), or math.MinInt64 when none of them has one.
 func (m *TagMarks) Latest(tags []string) int64 {
-	latest := int64(math.MinInt64)
-	if m.n.Load() == 0 {
+	latest := m.Floor()
+	if m.n.Load() == 0 || len(tags) == 0 {
+		if len(tags) == 0 {
+			return math.MinInt64
+		}
 		return latest
 	}
 	for _, t := range tags {
@@ -92,11 +107,37 @@ func (m *TagMarks) LatestTime(tags []string) time.Time {
 // Len returns the number of tags with a mark.
 func (m *TagMarks) Len() int { return int(m.n.Load()) }
 
-// Prune removes the marks before before (Unix nanoseconds) and returns how
-// many it removed.
+// Floor returns the floor left by pruning (see [TagMarks]), or
+// math.MinInt64 when nothing was pruned.
+func (m *TagMarks) Floor() int64 {
+	if !m.hasFloor.Load() {
+		return math.MinInt64
+	}
+	return m.floor.Load()
+}
+
+// RaiseFloor raises the floor to at (Unix nanoseconds): a store that keeps
+// the floor (on disk, say) restores it with this.
+func (m *TagMarks) RaiseFloor(at int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.raiseFloor(at)
+}
+
+func (m *TagMarks) raiseFloor(at int64) {
+	if at == math.MinInt64 || (m.hasFloor.Load() && m.floor.Load() >= at) {
+		return
+	}
+	m.floor.Store(at)
+	m.hasFloor.Store(true)
+}
+
+// Prune removes the marks before before (Unix nanoseconds), raises the
+// floor to before, and returns how many marks it removed.
 func (m *TagMarks) Prune(before int64) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.raiseFloor(before)
 	removed := 0
 	m.m.Range(func(k, v any) bool {
 		if v.(*atomic.Int64).Load() < before {

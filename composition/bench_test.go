@@ -17,7 +17,7 @@ func benchMemory(b *testing.B) *memory.Backend {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = m.Close() })
+	b.Cleanup(func() { _ = m.Close(context.Background()) })
 	return m
 }
 

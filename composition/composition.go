@@ -38,8 +38,9 @@ type Composition struct {
 // layer is one of the two backends with what the composition counts of it.
 type layer struct {
 	b     backend.Backend
-	inner *Composition // b itself when it is a composition, else nil
-	stats counters     // calls the composition made to b, as it saw them
+	inner *Composition          // b itself when it is a composition, else nil
+	lg    backend.LabeledGetter // b itself when it says which store answered, else nil
+	stats counters              // calls the composition made to b, as it saw them
 }
 
 // labels are a composition's own label and its layers'.
@@ -71,6 +72,7 @@ func New(l1, l2 backend.Backend, o Options) (*Composition, error) {
 	for i, b := range []backend.Backend{l1, l2} {
 		c.layers[i].b = b
 		c.layers[i].inner, _ = b.(*Composition)
+		c.layers[i].lg, _ = b.(backend.LabeledGetter)
 	}
 	c.setLabel(o.Label)
 	return c, nil
@@ -115,8 +117,9 @@ func (c *Composition) Layers() (l1, l2 backend.Backend) {
 // owns: the layer calls of operations in flight and the race losers
 // finishing in the background (those handed to an [Offloader] included).
 // When ctx ends first, Close cancels the race calls and returns ctx.Err()
-// without waiting further. Calling Close again waits again. Close does not
-// close the layers.
+// without waiting further. Close is idempotent: calling it again waits
+// again, and returns nil once nothing runs. Close does not close the
+// layers.
 func (c *Composition) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()

@@ -31,7 +31,7 @@ func newMemory(t *testing.T, now func() time.Time) *memory.Backend {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
+		if err := m.Close(context.Background()); err != nil {
 			t.Errorf("memory Close = %v", err)
 		}
 	})

@@ -77,5 +77,8 @@
 // keys), [backend.Purger] (both layers, falling back to List and Delete for
 // a layer without Purge), [backend.Locker] (delegated to L2, else L1; an
 // error wrapping [errors.ErrUnsupported] when neither locks),
+// [backend.Tagger] (marks on every layer; a served entry is checked against
+// the marks of its layer and those above it, see
+// [Composition.TagsInvalidatedLabeled] and [TagCheckPolicy]),
 // [backend.StatsReporter] and [backend.Labeled].
 package composition

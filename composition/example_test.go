@@ -15,9 +15,9 @@ import (
 func Example() {
 	ctx := context.Background()
 	l1, _ := memory.New(memory.Options{MaxBytes: 1 << 20})
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	l2, _ := memory.New(memory.Options{MaxBytes: 64 << 20})
-	defer l2.Close()
+	defer l2.Close(context.Background())
 	c, err := composition.New(l1, l2, composition.Options{Refill: composition.RefillAlways})
 	if err != nil {
 		fmt.Println(err)

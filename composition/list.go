@@ -101,8 +101,8 @@ func (c *Composition) Purge(ctx context.Context, prefix string) (int, error) {
 	if err := c.pending.settlePrefix(ctx, prefix); err != nil {
 		return 0, ctxError("purge", ctx)
 	}
-	n2, err2 := purgeLayer(ctx, c.layers[1].b, prefix)
-	n1, err1 := purgeLayer(ctx, c.layers[0].b, prefix)
+	n2, err2 := backend.PurgePrefix(ctx, c.layers[1].b, prefix)
+	n1, err1 := backend.PurgePrefix(ctx, c.layers[0].b, prefix)
 	for i, err := range []error{err1, err2} {
 		if err != nil && !errors.Is(err, errors.ErrUnsupported) && countErr(ctx, err) {
 			c.layers[i].stats.errors.Add(1)
@@ -112,32 +112,4 @@ func (c *Composition) Purge(ctx context.Context, prefix string) (int, error) {
 		return max(n1, n2), newError("purge", layerErr{c.label(0), err1}, layerErr{c.label(1), err2})
 	}
 	return max(n1, n2), nil
-}
-
-// purgeLayer purges b with its Purge, falling back to List and Delete.
-func purgeLayer(ctx context.Context, b backend.Backend, prefix string) (int, error) {
-	if p, ok := b.(backend.Purger); ok {
-		n, err := p.Purge(ctx, prefix)
-		if !errors.Is(err, errors.ErrUnsupported) {
-			return n, err
-		}
-	}
-	var keys []string
-	if err := listLayer(ctx, b, prefix, func(k backend.KeyInfo) bool {
-		keys = append(keys, k.Key)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, k := range keys {
-		deleted, err := b.Delete(ctx, k)
-		if err != nil {
-			return n, err
-		}
-		if deleted {
-			n++
-		}
-	}
-	return n, nil
 }

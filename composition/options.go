@@ -131,6 +131,41 @@ func ParseLoserPolicy(s string) (LoserPolicy, error) {
 	return LoserPolicy(n), err
 }
 
+// TagCheckPolicy says whose tag invalidation marks decide whether a tagged
+// entry a [Composition] served is still valid (see
+// [Composition.TagsInvalidatedLabeled]). The zero value means the default,
+// [TagCheckServing].
+type TagCheckPolicy int
+
+const (
+	// TagCheckServing checks an entry against the marks of the layer that
+	// served it and of the layers above it: an L1 hit reads only L1's
+	// marks, with no round trip when L1 is in process. It is exact across
+	// a fleet when each instance's L1 records the other instances'
+	// invalidations (redis.Backend.Subscribe does); without that, an L1
+	// copy ignores another instance's tag purge as it ignores another
+	// instance's overwrite, until it expires. It is the default.
+	TagCheckServing TagCheckPolicy = iota + 1
+	// TagCheckEvery checks every entry against the marks of every layer:
+	// exact without a subscription, at the price of a call to each layer
+	// (a network round trip for a remote L2) on every hit of a tagged
+	// entry, L1 hits included.
+	TagCheckEvery
+)
+
+var tagCheckNames = []string{TagCheckServing: "Serving", TagCheckEvery: "Every"}
+
+// String returns the policy's configuration name ("Serving", "Every") or
+// "TagCheckPolicy(N)".
+func (p TagCheckPolicy) String() string { return enumString("TagCheckPolicy", tagCheckNames, int(p)) }
+
+// ParseTagCheckPolicy returns the policy named s ("Serving", "Every"), or an
+// error wrapping [ErrInvalidOptions].
+func ParseTagCheckPolicy(s string) (TagCheckPolicy, error) {
+	n, err := parseEnum("tag check", tagCheckNames, s)
+	return TagCheckPolicy(n), err
+}
+
 // Offloader runs background work without blocking: TryGo starts fn, or
 // refuses it (returns false) when it is full or shut down. fn's context is
 // canceled when the runner gives up on it. *offload.Runner satisfies it.
@@ -158,6 +193,9 @@ type Options struct {
 	// Loser is what happens to the loser of a race; zero means
 	// [LoserOffload].
 	Loser LoserPolicy
+	// TagCheck is whose marks decide whether a tagged entry is still
+	// valid; zero means [TagCheckServing].
+	TagCheck TagCheckPolicy
 	// Offload runs offloaded race losers; the composition hands each one
 	// over with [Offloader.TryGo] and cancels it when TryGo refuses. nil
 	// means the losers finish in goroutines the composition owns, without a
@@ -190,10 +228,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Loser == 0 {
 		o.Loser = LoserOffload
 	}
+	if o.TagCheck == 0 {
+		o.TagCheck = TagCheckServing
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	switch {
+	case !known(tagCheckNames, int(o.TagCheck)):
+		return o, fmt.Errorf("%w: TagCheck is %v", ErrInvalidOptions, o.TagCheck)
 	case !known(readNames, int(o.Read)):
 		return o, fmt.Errorf("%w: Read is %v", ErrInvalidOptions, o.Read)
 	case !known(writeNames, int(o.Write)):

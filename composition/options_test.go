@@ -24,6 +24,8 @@ func TestParseRoundTrip(t *testing.T) {
 			[]enum{composition.RefillNever, composition.RefillAlways}},
 		{"loser", func(s string) (enum, error) { return composition.ParseLoserPolicy(s) },
 			[]enum{composition.LoserOffload, composition.LoserDrop}},
+		{"tag check", func(s string) (enum, error) { return composition.ParseTagCheckPolicy(s) },
+			[]enum{composition.TagCheckServing, composition.TagCheckEvery}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

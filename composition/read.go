@@ -99,13 +99,13 @@ func (c *Composition) get(ctx context.Context, key string, r *getResult) {
 func (c *Composition) readLayer(ctx context.Context, i int, key string, r *getResult) {
 	l := &c.layers[i]
 	r.layer, r.label = i, ""
-	if l.inner != nil {
-		r.e, r.ok, r.label, r.err = l.inner.GetLabeled(ctx, key)
+	if l.lg != nil {
+		r.e, r.ok, r.label, r.err = l.lg.GetLabeled(ctx, key)
 	} else {
 		r.e, r.ok, r.err = l.b.Get(ctx, key)
-		if r.hit() {
-			r.label = c.label(i)
-		}
+	}
+	if r.hit() && r.label == "" {
+		r.label = c.label(i)
 	}
 	if countErr(ctx, r.err) {
 		l.stats.get(r.ok, r.err)

@@ -132,7 +132,7 @@ func TestSetSlowLayer(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
+					t.Cleanup(func() { _ = r.Close(context.Background()) })
 					o.Offload = r
 				}
 				l := newLayers(t, o)

@@ -179,7 +179,7 @@ func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend 
 	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
-	s.closers = append(s.closers, func(context.Context) error { return m.Close() })
+	s.closers = append(s.closers, m.Close)
 	return m
 }
 
@@ -211,7 +211,7 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 		inv, err := r.Subscribe(l1)
 		if bl.checkAt(joinLoc(b.Loc, "invalidation"), err) {
 			s.Invalidators = append(s.Invalidators, inv)
-			first = append([]func(context.Context) error{func(context.Context) error { return inv.Close() }}, first...)
+			first = append([]func(context.Context) error{inv.Close}, first...)
 		}
 	}
 	s.closers = append(s.closers[:at], append(first, s.closers[at:]...)...)

@@ -39,10 +39,10 @@ func newTestCache(t *testing.T) *hitbox.Cache {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := c.Shutdown(ctx); err != nil {
+		if err := c.Close(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
-		_ = m.Close()
+		_ = m.Close(context.Background())
 	})
 	return c
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -248,7 +247,7 @@ func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel stri
 	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
-	s.closers = append(s.closers, func(context.Context) error { return r.Close() })
+	s.closers = append(s.closers, r.Close)
 	s.Redis = append(s.Redis, r)
 	return r
 }

@@ -145,7 +145,7 @@ func open(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) er
 	if err != nil {
 		return nil, nil, err
 	}
-	return t, func(context.Context) error { return t.Close() }, nil
+	return t, t.Close, nil
 }
 
 // leaf builds a Disk or Tarantool store, or takes over the one of
@@ -180,7 +180,7 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 		if !bl.checkAt(b.Loc, err) {
 			return nil
 		}
-		sh.b, sh.close = m, func(context.Context) error { return m.Close() }
+		sh.b, sh.close = m, m.Close
 	default:
 		var err error
 		if sh.b, sh.close, err = open(b, o); !bl.checkAt(b.Loc, err) {

@@ -3,10 +3,8 @@ package extract
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"time"
@@ -14,12 +12,17 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/internal/httpread"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // DefaultBodyLimit is the most body bytes the body extractors read when
 // no [WithLimit] option says otherwise: 1 MiB, as [predicate.DefaultMaxBody].
 const DefaultBodyLimit = predicate.DefaultMaxBody
+
+// ErrBodyTooLarge is wrapped by the error of a body extractor given a body
+// longer than its limit ([WithLimit]).
+var ErrBodyTooLarge = httpread.ErrBodyTooLarge
 
 // BodyOption configures a body extractor.
 type BodyOption func(*bodyOptions)
@@ -32,14 +35,14 @@ type bodyOptions struct {
 // WithLimit sets the most body bytes the extractor reads; n <= 0 means
 // [DefaultBodyLimit]. A larger body is not read whole (at most n+1 bytes
 // are, or none when Content-Length says so): extraction returns an error
-// wrapping [predicate.ErrBodyTooLarge], so that the request is forwarded
+// wrapping [ErrBodyTooLarge], so that the request is forwarded
 // uncached.
 func WithLimit(n int64) BodyOption {
 	return func(o *bodyOptions) { o.limit = n }
 }
 
 // WithTimeout bounds one jq evaluation of [Body] and [BodyJQ]; d == 0
-// means [predicate.DefaultJQTimeout], d < 0 leaves only the request's
+// means [predicate.DefaultJQTimeout] (100ms), d < 0 leaves only the request's
 // context. A run that does not finish in time is an error.
 func WithTimeout(d time.Duration) BodyOption {
 	return func(o *bodyOptions) { o.timeout = d }
@@ -62,10 +65,10 @@ func newBodyOptions(opts []BodyOption) bodyOptions {
 }
 
 // body reads the request body up to the limit and leaves it replayable
-// (see [predicate.BodyBytes]). The slice may be shared with r.Body: it must
+// for the next reader. The slice may be shared with r.Body: it must
 // not be modified.
 func (o bodyOptions) body(r *http.Request) ([]byte, error) {
-	b, err := predicate.BodyBytes(r, o.limit)
+	b, err := httpread.BodyBytes(r, o.limit)
 	if err != nil {
 		return nil, fmt.Errorf("extract: reading the request body: %w", err)
 	}
@@ -78,11 +81,11 @@ func (o bodyOptions) body(r *http.Request) ([]byte, error) {
 // their JSON text), null with no value. No result gives one part with no
 // value. An empty body is read as null; a body that is not one JSON value
 // (an error wrapping [ErrBadBody]), a jq error or timeout, or a body over
-// the limit is an error. The expression is compiled by
-// [predicate.CompileJQ], so jq has the extra function hash. It returns an
+// the limit is an error. jq has the extra function hash, as in
+// [predicate.JQ]. It returns an
 // error for a bad expression.
 func Body(expr string, opts ...BodyOption) (Extractor, error) {
-	code, err := predicate.CompileJQ(expr)
+	code, err := httpread.CompileJQ(expr)
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
@@ -98,7 +101,7 @@ func Body(expr string, opts ...BodyOption) (Extractor, error) {
 // with no value, any other value the part "body". Values render as for
 // [Body]. No result gives "body" with no value. Errors are those of [Body].
 func BodyJQ(expr string, opts ...BodyOption) (Extractor, error) {
-	code, err := predicate.CompileJQ(expr)
+	code, err := httpread.CompileJQ(expr)
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
@@ -209,14 +212,9 @@ func decodeJSON(b []byte) (any, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := httpread.DecodeJSON(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadBody, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: data after the JSON value", ErrBadBody)
 	}
 	return v, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
-	"github.com/hitbox-go/hitbox/predicate"
 )
 
 func TestBody(t *testing.T) {
@@ -298,7 +297,7 @@ func TestBodyLimit(t *testing.T) {
 			r := request(t, "POST", "/", "")
 			ob := &opaqueBody{Reader: strings.NewReader(body)}
 			r.Body, r.GetBody, r.ContentLength = ob, nil, -1
-			if _, err := e.Extract(r, nil); !errors.Is(err, predicate.ErrBodyTooLarge) {
+			if _, err := e.Extract(r, nil); !errors.Is(err, ErrBodyTooLarge) {
 				t.Fatalf("body of %d bytes over a limit of 64: err = %v, want ErrBodyTooLarge", len(body), err)
 			}
 			got, err := io.ReadAll(r.Body)
@@ -319,7 +318,7 @@ func TestBodyLimit(t *testing.T) {
 	big := strings.Repeat("y", 512<<10)
 	checkParts(t, "BodyHash() of 512 KiB", extract(t, BodyHash(), request(t, "POST", "/", big)),
 		[]hitbox.KeyPart{hitbox.Part("body", hashHex(big))})
-	if _, err := BodyHash().Extract(request(t, "POST", "/", big+big+"z"), nil); !errors.Is(err, predicate.ErrBodyTooLarge) {
+	if _, err := BodyHash().Extract(request(t, "POST", "/", big+big+"z"), nil); !errors.Is(err, ErrBodyTooLarge) {
 		t.Errorf("body over the default limit: err = %v, want ErrBodyTooLarge", err)
 	}
 }

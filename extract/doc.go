@@ -32,12 +32,12 @@
 // [Path] pattern ([ErrPathMismatch]), a malformed percent-encoding in a
 // selected query value ([ErrBadQuery]), a body that is not JSON for a jq
 // extractor ([ErrBadBody]), a jq error or timeout, and a body over the
-// limit ([predicate.ErrBodyTooLarge]; [DefaultBodyLimit] is 1 MiB,
+// limit ([ErrBodyTooLarge]; [DefaultBodyLimit] is 1 MiB,
 // [WithLimit] changes it). Extractors never panic on what a client sends.
 //
 // # Bodies
 //
-// Body extractors read the body with [predicate.BodyBytes]: at most the
+// Body extractors read the body as body predicates do: at most the
 // limit plus one byte, and never when Content-Length already exceeds it.
 // They leave the body replayable, so that the next extractor and the
 // upstream read it whole, unchanged, even after a refusal.

@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/internal/httpread"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // Path returns an extractor adding one part per {name} of the path
 // pattern, named name, in the order of the pattern, whose value is what
-// the name captured of the path as sent ([predicate.RequestPath]: the
+// the name captured of the path as sent ([url.URL.EscapedPath]: the
 // escaped path, so "robert%20sheckley" stays encoded). Patterns are those
 // of [predicate.Path]: {name} matches one segment, {name:regex} one
 // segment the regex accepts, {name}* the rest of the path with its
@@ -48,7 +49,7 @@ type pathExtractor struct {
 }
 
 func (e *pathExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
-	path := predicate.RequestPath(r)
+	path := httpread.Path(r)
 	caps, ok := e.p.Captures(path)
 	if !ok {
 		return parts, fmt.Errorf("%w %q: %q", ErrPathMismatch, e.p.String(), path)
@@ -63,7 +64,7 @@ func (e *pathExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitb
 type wholePath string
 
 func (name wholePath) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
-	return append(parts, hitbox.Part(string(name), predicate.RequestPath(r))), nil
+	return append(parts, hitbox.Part(string(name), httpread.Path(r))), nil
 }
 
 // noPath is the extractor of a pattern without a leading '/': no part.

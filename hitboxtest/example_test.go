@@ -15,9 +15,9 @@ import (
 func Example() {
 	clock := hitboxtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	mem, _ := memory.New(memory.Options{Now: clock.Now})
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	cache, _ := hitbox.New(mem, hitbox.WithClock(clock))
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	up := hitboxtest.NewUpstream(nil)
 	req := hitbox.Request{Key: "k", Policy: hitbox.Enabled(10*time.Second, 5*time.Second)}

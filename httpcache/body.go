@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/hitbox-go/hitbox/predicate"
+	"github.com/hitbox-go/hitbox/internal/httpread"
 )
 
 // bufferBody reads r's body once, up to max bytes, so that predicates and
@@ -104,8 +104,8 @@ func readReserved(rd io.Reader, maxLen, hint int64, bud *budget) (b []byte, refu
 
 // resetBody gives r a fresh body reading b, and a GetBody replaying it.
 func resetBody(r *http.Request, b []byte) {
-	r.Body = predicate.NewBody(b, nil)
-	r.GetBody = func() (io.ReadCloser, error) { return predicate.NewBody(b, nil), nil }
+	r.Body = httpread.NewBody(b, nil)
+	r.GetBody = func() (io.ReadCloser, error) { return httpread.NewBody(b, nil), nil }
 }
 
 type readCloser struct {

@@ -25,12 +25,12 @@ func ExampleMiddleware() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close(context.Background())
 	cache, err := hitbox.New(store, hitbox.WithClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	cached, err := httpcache.Middleware(cache, []httpcache.Endpoint{
 		// GET requests (the default request predicate), keyed by method
@@ -72,12 +72,12 @@ func ExampleNewTransport() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close(context.Background())
 	cache, err := hitbox.New(store)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	tr, err := httpcache.NewTransport(cache, origin.Client().Transport, []httpcache.Endpoint{
 		{Name: "rates", Policy: hitbox.Enabled(time.Hour, 0)},
@@ -118,12 +118,12 @@ func Example_ruleOutCredentials() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close(context.Background())
 	cache, err := hitbox.New(store, hitbox.WithClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 	cached, err := httpcache.Middleware(cache, []httpcache.Endpoint{books})
 	if err != nil {
 		log.Fatal(err)

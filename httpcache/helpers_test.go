@@ -40,10 +40,10 @@ func newEnv(t testing.TB, opts ...hitbox.Option) *env {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := c.Shutdown(ctx); err != nil {
+		if err := c.Close(ctx); err != nil {
 			t.Errorf("Cache.Shutdown: %v", err)
 		}
-		_ = b.Close()
+		_ = b.Close(context.Background())
 	})
 	return &env{clock: clock, backend: b, cache: c}
 }

@@ -106,9 +106,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, retry b
 	if h.answer(w, r, c, res, err) {
 		return
 	}
-	h.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
-	if retry {
-		_, _ = h.cache.Delete(r.Context(), c.p.key)
+	if h.undecodable(r.Context(), &c.p, retry) {
 		h.serve(w, r, &call{h: h, p: c.p, head: c.head, s: newSlot(w, h.cfg.budget), rfc: c.rfc.again()}, false)
 		return
 	}
@@ -168,15 +166,21 @@ func (c *call) storable(resp *response) bool {
 // asHTTPResponse builds the *http.Response that response predicates see,
 // with a replayable body.
 func asHTTPResponse(r *response, req *http.Request) *http.Response {
+	return httpResponse(req, r.header, r.status, io.NopCloser(bytes.NewReader(r.body)), int64(len(r.body)))
+}
+
+// httpResponse is the HTTP/1.1 response of status, h and body (n bytes
+// long, -1: unknown) answering req.
+func httpResponse(req *http.Request, h http.Header, status int, body io.ReadCloser, n int64) *http.Response {
 	return &http.Response{
-		Status:        strconv.Itoa(r.status) + " " + http.StatusText(r.status),
-		StatusCode:    r.status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        r.header,
-		Body:          io.NopCloser(bytes.NewReader(r.body)),
-		ContentLength: int64(len(r.body)),
+		Header:        h,
+		Body:          body,
+		ContentLength: n,
 		Request:       req,
 	}
 }
@@ -198,7 +202,6 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, c *call, res hi
 		h.failed(w, r, c, res, err)
 		return true
 	}
-	closePayload(res.Payload)
 	switch {
 	case c.rfc != nil && res.Value != nil:
 		return h.serveRFC(w, r, c, &res)
@@ -376,12 +379,5 @@ func (b *forwardWriter) Unwrap() http.ResponseWriter { return b.w }
 func (b *forwardWriter) finish() {
 	if !b.wrote && !b.hijacked {
 		b.WriteHeader(http.StatusOK)
-	}
-}
-
-// closePayload closes a payload nobody will use.
-func closePayload(p any) {
-	if cl, ok := p.(io.Closer); ok {
-		_ = cl.Close()
 	}
 }

@@ -129,7 +129,7 @@ func TestOffloadRevalidate(t *testing.T) {
 	// Shutdown waits for the background refresh.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := e.cache.Shutdown(ctx); err != nil {
+	if err := e.cache.Close(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	if got := up.calls.Load(); got != 2 {

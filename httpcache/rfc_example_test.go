@@ -25,12 +25,12 @@ func ExampleWithSemantics() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close(context.Background())
 	cache, err := hitbox.New(store, hitbox.WithClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	cached, err := httpcache.Middleware(cache, []httpcache.Endpoint{
 		{Name: "books", Policy: hitbox.Enabled(time.Hour, 0)},

@@ -67,7 +67,7 @@ func (c *core) decideRFC(ctx context.Context, r *http.Request, key string, ep *r
 // lifetime): for a request whose directives rule the stored response out.
 func (c *core) revalidateNow(ctx context.Context, r *http.Request, req hitbox.Request, fetch fetcher, led *atomicBytes) (hitbox.Result, error) {
 	f, err := c.settle(r, req, "", nil, fetch, led)(ctx)
-	res := hitbox.Result{Value: f.Value, Payload: f.Payload, Status: hitbox.Miss, Forward: hitbox.ForwardMiss, Failed: f.Failed && !f.Store}
+	res := hitbox.Result{Value: f.Value, Status: hitbox.Miss, Forward: hitbox.ForwardMiss, Failed: f.Failed && !f.Store}
 	if err == nil && f.Store {
 		res.Stored = c.cache.SetFetched(ctx, req, f)
 	}

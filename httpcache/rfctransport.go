@@ -28,7 +28,7 @@ func (t *Transport) roundTripRFC(c *tcall) (*http.Response, error) {
 		}
 		return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 	case rfcRevalidate:
-		defer c.s.detach()
+		defer c.detach()
 		res, err := t.revalidateNow(ctx, c.p.r, c.request(), c, &c.led)
 		resp, ok, err := t.answer(c, res, err)
 		if ok || err != nil {
@@ -51,10 +51,7 @@ func (t *Transport) answerRFCResponse(c *tcall, res *hitbox.Result) (*http.Respo
 		setForwarded(h, nil, forwardStatus(res.Forward, 0, false))
 		return newResponse(c.req, h, http.StatusBadGateway, []byte("upstream failed\n")), true, nil
 	case a.status == http.StatusNotModified:
-		return &http.Response{
-			Status: "304 Not Modified", StatusCode: a.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: a.header, Body: http.NoBody, Request: c.req,
-		}, true, nil
+		return httpResponse(c.req, a.header, a.status, http.NoBody, 0), true, nil
 	}
 	return newResponse(c.req, a.header, a.status, a.body), true, nil
 }

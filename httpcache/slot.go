@@ -20,7 +20,9 @@ import (
 //
 // The slot also holds, until its owner is done, the in-flight budget of
 // the response its fetch recorded (keep), so that the bytes stay counted
-// while the flow stores and serves them.
+// while the flow stores and serves them. Its mutex also guards the
+// Transport's streamed response (tcall.give), which must not outlive the
+// owner either.
 type slot struct {
 	mu       sync.Mutex // guards everything below
 	w        http.ResponseWriter

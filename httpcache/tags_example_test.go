@@ -21,12 +21,12 @@ func ExampleEndpoint_tags() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer store.Close()
+	defer store.Close(context.Background())
 	cache, err := hitbox.New(store)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	author, err := extract.Path("/authors/{author_id}/books/{book_id}")
 	if err != nil {

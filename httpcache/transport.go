@@ -66,6 +66,47 @@ type tcall struct {
 	s    slot                   // holds the in-flight budget of the recorded body
 	led  atomic.Pointer[[]byte] // the response this call's fetch stored as a Vary variant
 	rfc  *rfcCall               // nil: SemanticsHitbox
+
+	// stream is the response this call's fetch streams instead of
+	// buffering, not yet taken (guarded by s.mu). Flights carry bytes
+	// only, so it goes from the fetch to its own caller here, and is
+	// closed when the caller left or did not take it.
+	stream *clientStream
+}
+
+// give hands the caller the response its fetch streams; it is closed at
+// once when the caller is done.
+func (c *tcall) give(cs *clientStream) {
+	c.s.mu.Lock()
+	if c.s.left {
+		c.s.mu.Unlock()
+		_ = cs.Close()
+		return
+	}
+	old := c.stream
+	c.stream = cs
+	c.s.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
+// take returns the response the fetch gave, if any, and forgets it.
+func (c *tcall) take() *clientStream {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	cs := c.stream
+	c.stream = nil
+	return cs
+}
+
+// detach is the caller's last word: the slot's, then a streamed response
+// nobody took is closed.
+func (c *tcall) detach() {
+	c.s.detach()
+	if cs := c.take(); cs != nil {
+		_ = cs.Close()
+	}
 }
 
 // RoundTrip answers req from the cache or the base RoundTripper.
@@ -92,15 +133,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip answers a cacheable request through the flow. retry allows
 // one more flow call after cached bytes failed to decode.
 func (t *Transport) roundTrip(c *tcall, retry bool) (*http.Response, error) {
-	defer c.s.detach()
+	defer c.detach()
 	res, err := t.do(c.req.Context(), c.p.r, c.request(), c, &c.led)
 	resp, ok, err := t.answer(c, res, err)
 	if ok || err != nil {
 		return resp, err
 	}
-	t.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", c.p.key, "endpoint", c.p.ep.name)
-	if retry {
-		_, _ = t.cache.Delete(c.req.Context(), c.p.key)
+	if t.undecodable(c.req.Context(), &c.p, retry) {
 		return t.roundTrip(&tcall{t: t, p: c.p, req: c.req, head: c.head, s: newSlot(nil, t.cfg.budget), rfc: c.rfc.again()}, false)
 	}
 	return t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
@@ -114,13 +153,12 @@ func (c *tcall) request() hitbox.Request {
 // back as bytes in the cached form (stored when storable, marked Failed
 // when its status is a failure one); a body larger than the limit, or
 // than what the in-flight budget allows, goes to this caller only, as a
-// stream (Payload). A transport error, or a body that fails mid-way, is
+// stream given to its slot (the flight carries no bytes). A transport error, or a body that fails mid-way, is
 // an upstream error.
 func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	var kept int64
 	defer func() {
 		if p := recover(); p != nil {
-			closePayload(f.Payload)
 			f, err = hitbox.Fetched{}, &upstreamError{fmt.Errorf("httpcache: panic in transport: %v", p)}
 		}
 		c.s.keep(kept)
@@ -163,7 +201,8 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 	if resp.ContentLength > cfg.maxBody && !head {
 		cfg.stats.TooLarge.Add(1)
 		stop()
-		return hitbox.Fetched{Payload: newClientStream(resp, nil, cancel)}, nil
+		c.give(newClientStream(resp, nil, cancel))
+		return hitbox.Fetched{}, nil
 	}
 	hint := resp.ContentLength
 	if head {
@@ -188,7 +227,8 @@ func (c *tcall) fetch(ctx context.Context) (f hitbox.Fetched, err error) {
 			cfg.stats.TooLarge.Add(1)
 		}
 		stop()
-		return hitbox.Fetched{Payload: newClientStream(resp, b, cancel)}, nil
+		c.give(newClientStream(resp, b, cancel))
+		return hitbox.Fetched{}, nil
 	}
 	kept = int64(cap(b))
 	_ = resp.Body.Close()
@@ -289,19 +329,14 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 		resp, err := t.direct(c.req, c.fresh(), c.p.ep.name, hitbox.ForwardMiss)
 		return resp, true, err
 	}
-	if cs, ok := res.Payload.(*clientStream); ok {
-		resp := cs.resp
-		resp.Request = c.req
-		if sb, ok := resp.Body.(*streamBody); ok {
-			sb.watch(c.req.Context())
+	// A Miss of this call's own fetch (never a stale stand-in) may be a
+	// response streamed to this caller; any other answer leaves it for
+	// detach to close.
+	if res.Status == hitbox.Miss && !res.StaleIfError {
+		if cs := c.take(); cs != nil {
+			return c.streamed(cs, res.Forward), true, nil
 		}
-		if resp.Header == nil {
-			resp.Header = http.Header{}
-		}
-		setForwarded(resp.Header, nil, forwardStatus(res.Forward, resp.StatusCode, false))
-		return resp, true, nil
 	}
-	closePayload(res.Payload)
 	if res.Value == nil && res.Status == hitbox.Miss {
 		return nil, true, errors.New("httpcache: base RoundTripper returned no response")
 	}
@@ -326,6 +361,21 @@ func (t *Transport) answer(c *tcall, res hitbox.Result, err error) (*http.Respon
 	resp, spare := fromView(&v, c.req, 2)
 	setForwarded(resp.Header, spare, forwardStatus(res.Forward, v.status, res.Stored))
 	return resp, true, nil
+}
+
+// streamed answers with the response the call's fetch streams: its body
+// stops when the caller's request context ends.
+func (c *tcall) streamed(cs *clientStream, fwd hitbox.Forward) *http.Response {
+	resp := cs.resp
+	resp.Request = c.req
+	if sb, ok := resp.Body.(*streamBody); ok {
+		sb.watch(c.req.Context())
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	setForwarded(resp.Header, nil, forwardStatus(fwd, resp.StatusCode, false))
+	return resp
 }
 
 // fresh returns the plan's request with its body rewound (a copy: a
@@ -363,35 +413,24 @@ func newResponse(req *http.Request, h http.Header, status int, body []byte) *htt
 		}
 		rc = http.NoBody
 	}
-	return &http.Response{
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode:    status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		Body:          rc,
-		ContentLength: n,
-		Request:       req,
-	}
+	return httpResponse(req, h, status, rc, n)
 }
 
 // direct asks the base for r, nothing cached, through the flow with a
 // disabled policy (so that it is counted).
 func (t *Transport) direct(req, r *http.Request, endpoint string, fwd hitbox.Forward) (*http.Response, error) {
-	res, err := t.cache.Do(req.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
-		func(context.Context) (hitbox.Fetched, error) {
-			resp, err := t.base.RoundTrip(r)
-			if err != nil {
-				return hitbox.Fetched{}, err
-			}
-			return hitbox.Fetched{Payload: resp}, nil
+	// A disabled policy runs the fetch on this goroutine before Do
+	// returns: the response comes back through resp.
+	var resp *http.Response
+	_, err := t.cache.Do(req.Context(), hitbox.Request{Policy: hitbox.Disabled(), Endpoint: endpoint},
+		func(context.Context) (f hitbox.Fetched, err error) {
+			resp, err = t.base.RoundTrip(r)
+			return f, err
 		})
 	if err != nil {
 		return nil, err
 	}
-	resp, ok := res.Payload.(*http.Response)
-	if !ok || resp == nil {
+	if resp == nil {
 		return nil, errors.New("httpcache: base RoundTripper returned no response")
 	}
 	resp.Request = req

@@ -307,3 +307,43 @@ func TestTransportHead(t *testing.T) {
 		}
 	}
 }
+
+// closeBody is a response body that reports its Close.
+type closeBody struct {
+	io.Reader
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (b *closeBody) Close() error { b.once.Do(func() { close(b.closed) }); return nil }
+
+// TestTransportStreamOfCallerWhoLeftIsClosed checks that a response too
+// large to buffer, which the flow hands to its caller through the call's
+// slot, is closed when that caller gave up before it arrived: the shared
+// call goes on without it, and nobody else may read the stream.
+func TestTransportStreamOfCallerWhoLeftIsClosed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	release := make(chan struct{})
+	body := &closeBody{Reader: strings.NewReader(strings.Repeat("x", 4096)), closed: make(chan struct{})}
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-release
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: body, ContentLength: 4096, Request: r}, nil
+	})
+	tr, err := NewTransport(e.cache, base, []Endpoint{{}}, WithMaxBody(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://example.com/big", nil)
+	if _, err := tr.RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RoundTrip error = %v, want context.Canceled", err)
+	}
+	close(release)
+	select {
+	case <-body.closed:
+	case <-t.Context().Done():
+		t.Fatal("the stream of a caller that left was never closed")
+	}
+}

@@ -291,6 +291,19 @@ type fetcher interface {
 	fetch(ctx context.Context) (hitbox.Fetched, error)
 }
 
+// undecodable handles cached bytes of p's key that failed to decode (not
+// ours, or corrupted): it logs them and, when retry allows one more flow
+// call, deletes the entry so that the call stores a fresh one, and reports
+// whether to make that call.
+func (c *core) undecodable(ctx context.Context, p *plan, retry bool) bool {
+	c.cfg.logger.Warn("httpcache: cached response cannot be decoded", "key", p.key, "endpoint", p.ep.name)
+	if !retry {
+		return false
+	}
+	_, _ = c.cache.Delete(ctx, p.key)
+	return true
+}
+
 // do answers r through the flow under req (the primary key), honouring
 // Vary and Content-Encoding as the notes above say. fetch asks the
 // upstream for r; led, owned by the call, receives the response its own

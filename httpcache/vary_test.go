@@ -174,7 +174,7 @@ func TestVaryAcrossInstancesSharingABackend(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := other.Shutdown(ctx); err != nil {
+		if err := other.Close(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})

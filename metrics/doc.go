@@ -57,7 +57,8 @@
 //     hitbox_backend_evictions_total, hitbox_backend_decode_errors_total,
 //     hitbox_backend_errors_total, all {backend}.
 //
-// From the watched offload runners ([Metrics.WatchOffload]), summed:
+// From the watched offload runners ([Metrics.WatchOffload]), summed with
+// the final counters of those unwatched ([Metrics.UnwatchOffload]):
 //
 //   - hitbox_offload_running: tasks running now (a gauge).
 //   - hitbox_offload_started_total, hitbox_offload_completed_total,

@@ -74,7 +74,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 
 	// Two requests for one key: a miss that asks the upstream, then a hit.
 	req := hitbox.Request{Key: "users/42", Endpoint: "users", Policy: hitbox.Enabled(time.Minute, 0)}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"slices"
 	"sync"
 
@@ -25,10 +26,24 @@ func (m *Metrics) WatchOffload(s interface{ Stats() offload.Stats }) {
 	m.runners.add(s)
 }
 
+// UnwatchOffload stops watching s (a runner that was shut down: hitboxd's
+// reloads retire theirs) and keeps its final counters in the totals, so
+// that they never go back while the list of watched runners stays as long
+// as the runners in use. Counts s makes after UnwatchOffload are not
+// exposed. A nil s, or one not watched, is ignored.
+func (m *Metrics) UnwatchOffload(s interface{ Stats() offload.Stats }) {
+	if m == nil || s == nil {
+		return
+	}
+	m.runners.remove(s)
+}
+
 // offloadCollector exposes the Stats of the watched runners.
 type offloadCollector struct {
-	mu   sync.Mutex // guards list
-	list []runner
+	mu        sync.Mutex // guards list, retired and unwatched
+	list      []runner
+	retired   offload.Stats // the final counters of the runners unwatched (Running unused)
+	unwatched bool          // a runner was unwatched: the totals stay exposed
 
 	running                                        *prometheus.Desc
 	started, completed, deduplicated, panics, late *prometheus.Desc
@@ -60,6 +75,37 @@ func (c *offloadCollector) add(s runner) {
 	c.list = append(c.list, s)
 }
 
+// remove stops watching s, adding its counters to the retired totals.
+func (c *offloadCollector) remove(s runner) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !watched(c.list, s) {
+		return
+	}
+	c.list = slices.DeleteFunc(c.list, func(r runner) bool { return any(r) == any(s) })
+	final := s.Stats()
+	final.Running = 0
+	addStats(&c.retired, final)
+	c.unwatched = true
+}
+
+// addStats adds the counters of s to sum.
+func addStats(sum *offload.Stats, s offload.Stats) {
+	sum.Running += s.Running
+	sum.Started += s.Started
+	sum.Completed += s.Completed
+	sum.Deduplicated += s.Deduplicated
+	sum.Panics += s.Panics
+	sum.TimedOut += s.TimedOut
+	sum.Dropped += s.Dropped
+	for task, n := range s.DroppedByName {
+		if sum.DroppedByName == nil {
+			sum.DroppedByName = make(map[string]uint64)
+		}
+		sum.DroppedByName[task] += n
+	}
+}
+
 func (c *offloadCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.running, c.started, c.completed, c.deduplicated, c.panics, c.late, c.dropped,
@@ -71,38 +117,26 @@ func (c *offloadCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *offloadCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	list := slices.Clone(c.list)
+	var sum offload.Stats
+	addStats(&sum, c.retired) // a copy: the map is not shared
+	seen := len(list) > 0 || c.unwatched
 	c.mu.Unlock()
-	if len(list) == 0 {
+	if !seen {
 		return
 	}
-	var sum offload.Stats
-	var tasks []string
-	dropped := make(map[string]uint64)
 	for _, r := range list {
-		s := r.Stats()
-		sum.Running += s.Running
-		sum.Started += s.Started
-		sum.Completed += s.Completed
-		sum.Deduplicated += s.Deduplicated
-		sum.Panics += s.Panics
-		sum.TimedOut += s.TimedOut
-		// Drops without a name (none with an offload.Runner) count
-		// under task="".
-		named := uint64(0)
-		for task, n := range s.DroppedByName {
-			named += n
-			task = labelValue(task)
-			if _, ok := dropped[task]; !ok {
-				tasks = append(tasks, task)
-			}
-			dropped[task] += n
-		}
-		if s.Dropped > named {
-			if _, ok := dropped[""]; !ok {
-				tasks = append(tasks, "")
-			}
-			dropped[""] += s.Dropped - named
-		}
+		addStats(&sum, r.Stats())
+	}
+	// Drops without a name (none with an offload.Runner) count under
+	// task="".
+	dropped := make(map[string]uint64, len(sum.DroppedByName)+1)
+	named := uint64(0)
+	for task, n := range sum.DroppedByName {
+		named += n
+		dropped[labelValue(task)] += n
+	}
+	if sum.Dropped > named {
+		dropped[""] += sum.Dropped - named
 	}
 	ch <- constMetric(c.running, prometheus.GaugeValue, float64(sum.Running))
 	for _, v := range []struct {
@@ -114,7 +148,7 @@ func (c *offloadCollector) Collect(ch chan<- prometheus.Metric) {
 	} {
 		ch <- constMetric(v.d, prometheus.CounterValue, float64(v.n))
 	}
-	for _, task := range tasks {
+	for _, task := range slices.Sorted(maps.Keys(dropped)) {
 		ch <- constMetric(c.dropped, prometheus.CounterValue, float64(dropped[task]), task)
 	}
 }

@@ -61,7 +61,7 @@ hitbox_offload_dropped_total{task="revalidate"} 1
 		r.TryGoKey("revalidate", "/users/7", func(context.Context) { <-hold })
 		r.TryGoKey("revalidate", "/users/7", func(context.Context) {})
 		close(hold)
-		if err := r.Shutdown(context.Background()); err != nil {
+		if err := r.Close(context.Background()); err != nil {
 			t.Fatalf("Shutdown = %v", err)
 		}
 		r.TryGo("revalidate", func(context.Context) {}) // dropped: shut down
@@ -115,4 +115,43 @@ hitbox_offload_started_total 10
 hitbox_offload_dropped_total{task=""} 2
 hitbox_offload_dropped_total{task="refill"} 2
 `, "hitbox_offload_running", "hitbox_offload_started_total", "hitbox_offload_dropped_total")
+}
+
+// TestUnwatchOffload checks that an unwatched runner is no longer read (its
+// later counts and its running tasks are not exposed) while its final
+// counters stay in the totals, so that counters never go back.
+func TestUnwatchOffload(t *testing.T) {
+	t.Parallel()
+	m, reg := newMetrics(t, metrics.Options{})
+	old := &fixedRunner{Running: 1, Started: 4, Dropped: 1, DroppedByName: map[string]uint64{"refill": 1}}
+	cur := &fixedRunner{Running: 2, Started: 6}
+	m.WatchOffload(old)
+	m.WatchOffload(cur)
+	m.UnwatchOffload(old)
+	m.UnwatchOffload(old)                      // not watched any more: ignored
+	m.UnwatchOffload(&fixedRunner{Started: 9}) // never watched: ignored
+	m.UnwatchOffload(nil)
+	old.Started, old.Running = 100, 5 // not read any more
+	compare(t, reg, `
+# HELP hitbox_offload_running Background tasks running now.
+# TYPE hitbox_offload_running gauge
+hitbox_offload_running 2
+# HELP hitbox_offload_started_total Background tasks accepted and started.
+# TYPE hitbox_offload_started_total counter
+hitbox_offload_started_total 10
+# HELP hitbox_offload_dropped_total Background tasks refused because the runner was full or shut down, by task name.
+# TYPE hitbox_offload_dropped_total counter
+hitbox_offload_dropped_total{task="refill"} 1
+`, "hitbox_offload_running", "hitbox_offload_started_total", "hitbox_offload_dropped_total")
+
+	// With every runner unwatched, the totals stay.
+	m.UnwatchOffload(cur)
+	compare(t, reg, `
+# HELP hitbox_offload_running Background tasks running now.
+# TYPE hitbox_offload_running gauge
+hitbox_offload_running 0
+# HELP hitbox_offload_started_total Background tasks accepted and started.
+# TYPE hitbox_offload_started_total counter
+hitbox_offload_started_total 10
+`, "hitbox_offload_running", "hitbox_offload_started_total")
 }

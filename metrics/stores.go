@@ -11,10 +11,6 @@ import (
 	"github.com/hitbox-go/hitbox/backend"
 )
 
-// rootLabel names a backend whose Stats carry no label, as the flow does
-// for an unlabeled backend (so its events and its stats share a label).
-const rootLabel = "backend"
-
 // WatchBackend exposes r's own counters at every scrape (a store, a
 // composition, or anything that reports a store's [backend.Stats]). It
 // does nothing for a nil r, nor for an r already watched.
@@ -104,7 +100,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	var order []string
 	byLabel := make(map[string]*backend.Stats)
 	for _, r := range list {
-		flatten(r.Stats(), rootLabel, byLabel, &order)
+		flatten(r.Stats(), backend.DefaultLabel, byLabel, &order)
 	}
 	for _, label := range order {
 		s := byLabel[label]

@@ -12,14 +12,14 @@
 //	...
 //	r.TryGoKey("revalidate", key, func(ctx context.Context) { refresh(ctx, key) })
 //	...
-//	err = r.Shutdown(ctx) // on the way out: wait for the tasks in flight
+//	err = r.Close(ctx) // on the way out: wait for the tasks in flight
 //
 // # Contexts and deadlines
 //
 // A task's context does not descend from the request that submitted it: the
 // work outlives the response. It carries the runner's per-task deadline
 // (Options.Timeout, 30s by default) and is canceled when a
-// [Runner.Shutdown] gives up waiting.
+// [Runner.Close] gives up waiting.
 //
 // # Failures
 //
@@ -28,12 +28,12 @@
 // counted in [Stats].TimedOut. Nothing in this package returns a task's
 // failure to the submitter: tasks report their own results.
 //
-// # Shutdown
+// # Closing
 //
-// [Runner.Shutdown] stops accepting work and waits for the tasks in flight;
+// [Runner.Close] stops accepting work and waits for the tasks in flight;
 // when its context ends first it cancels the tasks' contexts and returns
 // ctx.Err() without waiting further. Calling it again waits again. The
-// runner owns no goroutine besides the tasks, so after a Shutdown that
+// runner owns no goroutine besides the tasks, so after a Close that
 // returned nil nothing of it is left running.
 //
 // The package imports nothing of hitbox's; composition declares the

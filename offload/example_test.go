@@ -28,7 +28,7 @@ func Example() {
 	fmt.Println("second refresh of /users/7:", r.TryGoKey("refresh", "/users/7", func(context.Context) {}))
 	close(release)
 
-	if err := r.Shutdown(context.Background()); err != nil {
+	if err := r.Close(context.Background()); err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println("after shutdown:", r.TryGo("revalidate", func(context.Context) {}))

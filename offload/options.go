@@ -33,11 +33,11 @@ type Options struct {
 	// Timeout is the deadline of each task, carried by the context the task
 	// receives and counted from the moment the task starts.
 	// 0 means [DefaultTimeout] (30s); a negative value means no deadline
-	// (the task's context then ends only on a [Runner.Shutdown] whose own
+	// (the task's context then ends only on a [Runner.Close] whose own
 	// context ended first).
 	Timeout time.Duration
 	// Logger receives panics (Error, with the stack), tasks that outlived
-	// their deadline (Warn), a Shutdown that gave up waiting (Warn) and
+	// their deadline (Warn), a Close that gave up waiting (Warn) and
 	// drops (Debug). nil discards everything.
 	Logger *slog.Logger
 }

@@ -17,27 +17,27 @@ const closedBit = int64(1) << 62
 
 // Runner runs background tasks with a bound on how many run at once. Submit
 // with [Runner.TryGo] or [Runner.TryGoKey]; they never block and drop the
-// task when the runner is full. Stop it with [Runner.Shutdown].
+// task when the runner is full. Stop it with [Runner.Close].
 //
 // A Runner is safe for concurrent use. Make one with [New]; the zero value
 // is not usable. Methods on a nil *Runner do nothing: TryGo and TryGoKey
-// return false, Shutdown returns nil and Stats returns the zero Stats.
+// return false, Close returns nil and Stats returns the zero Stats.
 type Runner struct {
 	limit   int64
 	timeout time.Duration // <= 0: no per-task deadline
 	log     *slog.Logger
 
-	// state is closedBit once Shutdown was called, plus the number of
+	// state is closedBit once Close was called, plus the number of
 	// tasks holding a slot. Slots are taken by CAS, so no slot is taken
 	// after closedBit is set.
 	state atomic.Int64
 	// done is closed, exactly once, when state reaches closedBit with no
-	// task left: by Shutdown if nothing runs, else by the last task.
+	// task left: by Close if nothing runs, else by the last task.
 	done chan struct{}
 
 	// base is the parent of every task's context; cancel is called when a
-	// Shutdown's context ends before the tasks do, and when the runner
-	// becomes idle after Shutdown.
+	// Close's context ends before the tasks do, and when the runner
+	// becomes idle after Close.
 	base   context.Context
 	cancel context.CancelFunc
 
@@ -86,7 +86,7 @@ func New(o Options) (*Runner, error) {
 // name dropped once is kept in the drop counts.
 //
 // fn's context carries the per-task deadline (Options.Timeout) and is
-// canceled when a Shutdown's context ends before the task returns. It does
+// canceled when a Close's context ends before the task returns. It does
 // not descend from any caller's context: the task outlives the request that
 // submitted it. A panic in fn is recovered, counted and logged with its
 // stack; the runner goes on. A nil fn is refused (false) without being
@@ -141,26 +141,26 @@ func (r *Runner) TryGoKey(name, key string, fn func(ctx context.Context)) bool {
 	return true
 }
 
-// Shutdown stops the runner from accepting tasks (from then on TryGo and
+// Close stops the runner from accepting tasks (from then on TryGo and
 // TryGoKey return false and count a drop) and waits for the tasks in
 // flight to return.
 //
-// It returns nil once no task runs. If ctx ends first, Shutdown cancels the
+// It returns nil once no task runs. If ctx ends first, Close cancels the
 // contexts of the tasks still running and returns ctx.Err() at once,
 // without waiting for them: Go cannot stop a goroutine, so a task that
-// ignores its context keeps running. Call Shutdown again (with a short
+// ignores its context keeps running. Call Close again (with a short
 // grace context, or context.Background()) to wait for those tasks to
 // return.
 //
-// Shutdown is idempotent and safe to call from several goroutines; each
+// Close is idempotent and safe to call from several goroutines; each
 // call waits as described. It returns nil at once when nothing runs, even
 // if ctx has already ended.
-func (r *Runner) Shutdown(ctx context.Context) error {
+func (r *Runner) Close(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
 	if prev := r.state.Or(closedBit); prev == 0 {
-		// First Shutdown and nothing running: no task will close done.
+		// First Close and nothing running: no task will close done.
 		close(r.done)
 	}
 	select {
@@ -182,7 +182,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 }
 
 // Stats returns a snapshot of the runner's counters; see [Stats] for how
-// they relate. It is safe to call at any time, also after Shutdown.
+// they relate. It is safe to call at any time, also after Close.
 func (r *Runner) Stats() Stats {
 	if r == nil {
 		return Stats{}
@@ -218,7 +218,7 @@ func (r *Runner) acquire() bool {
 }
 
 // release gives a slot back and closes done when it was the last one after
-// Shutdown.
+// Close.
 func (r *Runner) release() {
 	if r.state.Add(-1) == closedBit {
 		close(r.done)

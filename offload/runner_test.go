@@ -30,7 +30,7 @@ func newRunner(t *testing.T, o offload.Options) *offload.Runner {
 // shutdown shuts r down with no deadline and fails the test on an error.
 func shutdown(t *testing.T, r *offload.Runner) {
 	t.Helper()
-	if err := r.Shutdown(context.Background()); err != nil {
+	if err := r.Close(context.Background()); err != nil {
 		t.Fatalf("Shutdown(Background) = %v, want nil", err)
 	}
 }
@@ -206,7 +206,7 @@ func TestTryGoNeverBlocks(t *testing.T) {
 		}
 
 		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(context.Background()) }()
+		go func() { shut <- r.Close(context.Background()) }()
 		synctest.Wait()
 		done = submit(1000)
 		synctest.Wait()
@@ -425,7 +425,7 @@ func TestNilRunner(t *testing.T) {
 	if r.TryGoKey("x", "k", fn) {
 		t.Error("nil Runner: TryGoKey = true, want false")
 	}
-	if err := r.Shutdown(context.Background()); err != nil {
+	if err := r.Close(context.Background()); err != nil {
 		t.Errorf("nil Runner: Shutdown = %v, want nil", err)
 	}
 	if diff := cmp.Diff(offload.Stats{}, r.Stats()); diff != "" {

@@ -21,7 +21,7 @@ func TestShutdownWaitsForInFlight(t *testing.T) {
 			}
 		}
 		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(context.Background()) }()
+		go func() { shut <- r.Close(context.Background()) }()
 		synctest.Wait()
 		select {
 		case err := <-shut:
@@ -70,7 +70,7 @@ func TestShutdownDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		err := r.Shutdown(ctx)
+		err := r.Close(ctx)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Shutdown with a 10s deadline = %v, want %v", err, context.DeadlineExceeded)
 		}
@@ -103,7 +103,7 @@ func TestShutdownTaskIgnoresCancel(t *testing.T) {
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if err := r.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		if err := r.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Shutdown = %v, want %v", err, context.DeadlineExceeded)
 		}
 		if err := (<-taskCtx).Err(); !errors.Is(err, context.Canceled) {
@@ -114,7 +114,7 @@ func TestShutdownTaskIgnoresCancel(t *testing.T) {
 		}
 
 		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(context.Background()) }()
+		go func() { shut <- r.Close(context.Background()) }()
 		synctest.Wait()
 		select {
 		case err := <-shut:
@@ -149,7 +149,7 @@ func TestShutdownIdempotent(t *testing.T) {
 				const callers = 5
 				shut := make(chan error, callers)
 				for range callers {
-					go func() { shut <- r.Shutdown(context.Background()) }()
+					go func() { shut <- r.Close(context.Background()) }()
 				}
 				synctest.Wait()
 				close(release)
@@ -161,7 +161,7 @@ func TestShutdownIdempotent(t *testing.T) {
 				// Once idle, Shutdown succeeds at once, even with an ended context.
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
-				if err := r.Shutdown(ctx); err != nil {
+				if err := r.Close(ctx); err != nil {
 					t.Errorf("Shutdown(canceled ctx) on an idle runner = %v, want nil", err)
 				}
 				checkStats(t, r, offload.Stats{Started: uint64(tt.tasks), Completed: uint64(tt.tasks)})

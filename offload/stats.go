@@ -5,7 +5,7 @@ package offload
 // The counters are read one by one while tasks may be running, so a snapshot
 // taken under load is not one instant; it is taken in an order that keeps
 // Completed <= Started. Once the runner is idle (for instance after
-// Shutdown returned nil), Started == Completed, Running == 0, and every
+// Close returned nil), Started == Completed, Running == 0, and every
 // TryGo or TryGoKey call with a non-nil task is counted exactly once in
 // Started, Dropped or Deduplicated.
 type Stats struct {

@@ -123,7 +123,7 @@ func BenchmarkTryGo(b *testing.B) {
 			for b.Loop() {
 				r.TryGo("bench", noop)
 			}
-			if err := r.Shutdown(context.Background()); err != nil {
+			if err := r.Close(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 			s := r.Stats()
@@ -141,7 +141,7 @@ func BenchmarkTryGo(b *testing.B) {
 				r.TryGo("bench", noop)
 			}
 		})
-		if err := r.Shutdown(context.Background()); err != nil {
+		if err := r.Close(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -157,7 +157,7 @@ func BenchmarkTryGo(b *testing.B) {
 			r.TryGo("bench", noop)
 		}
 		close(release)
-		if err := r.Shutdown(context.Background()); err != nil {
+		if err := r.Close(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -173,7 +173,7 @@ func BenchmarkTryGo(b *testing.B) {
 			r.TryGoKey("bench", "k", noop)
 		}
 		close(release)
-		if err := r.Shutdown(context.Background()); err != nil {
+		if err := r.Close(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -2,16 +2,24 @@ package predicate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/hitbox-go/hitbox/internal/httpread"
 )
 
 // DefaultMaxBody is the most a [Body] or [ResponseBody] predicate reads when
 // [BodyOptions.MaxBytes] is zero: 1 MiB.
 const DefaultMaxBody = 1 << 20
+
+// DefaultJQTimeout bounds one jq evaluation when [BodyOptions.Timeout] is
+// zero: 100ms. gojq has no step limit; the deadline is checked at every
+// step.
+const DefaultJQTimeout = httpread.DefaultJQTimeout
 
 // BodyMatcher is a condition on a whole body: a jq expression ([JQ],
 // [JQEq], [JQIn], [JQExist]), an operation on the raw bytes ([Raw]) or a
@@ -51,8 +59,11 @@ func Raw(op Op) (BodyMatcher, error) {
 // JQ returns a matcher that holds when the jq expression, run on the body
 // parsed as JSON, yields true first: false, null, any other value, no
 // result, an error, a timeout, or a body that is not JSON all mean no. The
-// expression is compiled once, here ([CompileJQ]); a bad one is an error
-// naming it.
+// expression is compiled once, here; a bad one is an error naming it.
+// Besides jq's builtins it offers `hash`: the SHA-256, as 64 lowercase hex
+// digits, of a string's bytes (unquoted), of a number's text, or of any
+// other value's compact JSON (object keys sorted). The environment is not
+// visible ($ENV and env are empty), and `input` and `inputs` are errors.
 func JQ(expr string) (BodyMatcher, error) {
 	return newJQ(bodyJQTrue, expr, nil)
 }
@@ -78,9 +89,9 @@ func JQExist(expr string) (BodyMatcher, error) {
 }
 
 func newJQ(kind bodyKind, expr string, wants []any) (BodyMatcher, error) {
-	code, err := CompileJQ(expr)
+	code, err := httpread.CompileJQ(expr)
 	if err != nil {
-		return BodyMatcher{}, err
+		return BodyMatcher{}, fmt.Errorf("predicate: %w", err)
 	}
 	m := BodyMatcher{kind: kind, expr: expr, code: code}
 	for _, w := range wants {
@@ -96,7 +107,7 @@ func newJQ(kind bodyKind, expr string, wants []any) (BodyMatcher, error) {
 // Limit returns a matcher that holds when the body is at most n bytes. A
 // larger body is not read whole to find out: a known length
 // (Content-Length) answers without reading, an unknown one is read up to
-// n+1 bytes (and left for the upstream as [BodyBytes] does). A negative n
+// n+1 bytes (and left for the upstream, as [Body] does). A negative n
 // is an error.
 func Limit(n int64) (BodyMatcher, error) {
 	if n < 0 {
@@ -134,7 +145,7 @@ func (m *BodyMatcher) match(ctx context.Context, body []byte, timeout time.Durat
 	default:
 		return false
 	}
-	v, ok := EvalJQ(ctx, m.code, body, timeout)
+	v, ok := httpread.EvalJQ(ctx, m.code, body, timeout)
 	if !ok {
 		return false
 	}
@@ -175,15 +186,17 @@ func (o BodyOptions) withDefaults() BodyOptions {
 	return o
 }
 
-// Body returns a predicate on the request body. The body is read with
-// [BodyBytes], for every method (GET included), and reaches the upstream
-// unchanged. jq runs under the request's context and o.Timeout.
+// Body returns a predicate on the request body. The body is read for
+// every method (GET included), at most o.MaxBytes+1 bytes of it and none
+// when Content-Length is larger, and it reaches the upstream unchanged: a
+// replayable body (r.GetBody) is read from a fresh copy, any other is
+// replaced by one that delivers the same bytes. jq runs under the request's context and o.Timeout.
 func Body(m BodyMatcher, o BodyOptions) Request {
 	return requestBody{m: m, o: o.withDefaults()}
 }
 
-// ResponseBody returns a predicate on the response body, read with
-// [ResponseBodyBytes] and left for the client or the cache to read again.
+// ResponseBody returns a predicate on the response body, read as [Body]
+// reads a request's and left for the client or the cache to read again.
 // jq runs under the context of resp.Request, when there is one.
 func ResponseBody(m BodyMatcher, o BodyOptions) Response {
 	return responseBody{m: m, o: o.withDefaults()}
@@ -199,12 +212,12 @@ func (p requestBody) Match(r *http.Request) bool {
 		return false
 	}
 	if p.m.kind == bodyLimit {
-		return bodySize(&r.Body, r.GetBody, r.ContentLength, p.m.limit)
+		return httpread.BodyFits(&r.Body, r.GetBody, r.ContentLength, p.m.limit)
 	}
 	if p.m.kind == 0 {
 		return false
 	}
-	data, err := BodyBytes(r, p.o.MaxBytes)
+	data, err := httpread.BodyBytes(r, p.o.MaxBytes)
 	return err == nil && p.m.match(r.Context(), data, p.o.Timeout)
 }
 
@@ -218,12 +231,12 @@ func (p responseBody) Match(resp *http.Response) bool {
 		return false
 	}
 	if p.m.kind == bodyLimit {
-		return bodySize(&resp.Body, nil, resp.ContentLength, p.m.limit)
+		return httpread.BodyFits(&resp.Body, nil, resp.ContentLength, p.m.limit)
 	}
 	if p.m.kind == 0 {
 		return false
 	}
-	data, err := ResponseBodyBytes(resp, p.o.MaxBytes)
+	data, err := httpread.ResponseBodyBytes(resp, p.o.MaxBytes)
 	if err != nil {
 		return false
 	}
@@ -232,4 +245,19 @@ func (p responseBody) Match(resp *http.Response) bool {
 		ctx = resp.Request.Context()
 	}
 	return p.m.match(ctx, data, p.o.Timeout)
+}
+
+// normalizeJSON turns a configured value into the shape gojq compares: it
+// goes through JSON, so any value encoding/json can marshal is accepted
+// (ints, floats, strings, bools, nil, slices, string-keyed maps).
+func normalizeJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out, err := httpread.DecodeJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("cannot decode %s: %w", b, err)
+	}
+	return out, nil
 }

@@ -24,10 +24,9 @@
 // ([Method](), [StatusIn](), [In]()) never holds.
 //
 // Body predicates take a [BodyMatcher]: a jq expression compiled once
-// ([JQ], [JQEq], [JQIn], [JQExist]; [CompileJQ] adds a `hash` function),
-// an [Op] on the raw bytes ([Raw]) or a size bound ([Limit]). They read the
-// body with [BodyBytes] or [ResponseBodyBytes], at most a bounded number of
-// bytes, and leave it so that the upstream, or the client, still reads it
+// ([JQ], [JQEq], [JQIn], [JQExist]; jq gets an extra `hash` function), an
+// [Op] on the raw bytes ([Raw]) or a size bound ([Limit]). They read the
+// body, at most a bounded number of bytes, and leave it so that the upstream, or the client, still reads it
 // whole and unchanged. jq runs under a deadline ([BodyOptions.Timeout]).
 //
 // # Errors and safety

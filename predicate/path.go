@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/hitbox-go/hitbox/internal/httpread"
 )
 
 // PathPattern is a compiled path pattern (see [Path]). It is a [Request]
@@ -41,8 +43,8 @@ type pathSeg struct {
 
 // Path compiles a path pattern. The whole path must match the pattern, so
 // a trailing slash counts, and the comparison is case-sensitive. Matching
-// works on the path as sent, [url.URL.EscapedPath] (see [RequestPath]),
-// so percent-escapes are not decoded: "a%2Fb" is one segment, and
+// works on the path as sent, [url.URL.EscapedPath] ("/" when empty), so
+// percent-escapes are not decoded: "a%2Fb" is one segment, and
 // "robert%20sheckley" is matched as sent.
 //
 // The pattern is made of:
@@ -226,13 +228,13 @@ func upperHex(c byte) byte {
 	return c
 }
 
-// Match reports whether the request's path ([RequestPath]) matches the
-// pattern. A nil request does not match.
+// Match reports whether the request's path as sent ([url.URL.EscapedPath],
+// "/" when empty) matches the pattern. A nil request does not match.
 func (p *PathPattern) Match(r *http.Request) bool {
 	if r == nil || r.URL == nil {
 		return false
 	}
-	return p.walk(RequestPath(r), nil)
+	return p.walk(httpread.Path(r), nil)
 }
 
 // MatchPath reports whether path, as sent (escaped), matches the pattern.
@@ -313,17 +315,4 @@ func hasLiteralPrefix(s, lit string) bool {
 		}
 	}
 	return true
-}
-
-// RequestPath returns the path of r as sent, [url.URL.EscapedPath], or "/"
-// when that is empty (a request for "http://host"). It returns "" for a nil
-// request or URL. [PathPattern.Match] reads it; key extractors should too.
-func RequestPath(r *http.Request) string {
-	if r == nil || r.URL == nil {
-		return ""
-	}
-	if p := r.URL.EscapedPath(); p != "" {
-		return p
-	}
-	return "/"
 }

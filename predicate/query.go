@@ -59,22 +59,6 @@ func (p queryPredicate) Match(r *http.Request) bool {
 	}
 }
 
-// QueryValues returns the values of the parameter name in rawQuery, in the
-// order they appear, read as [Query] reads them (so `name[]` counts as
-// name). It returns nil when the parameter is absent. Key extractors use it
-// to see the same values as the predicates.
-func QueryValues(rawQuery, name string) []string {
-	var out []string
-	s := newQueryScanner(rawQuery)
-	for {
-		v, ok := s.next(name)
-		if !ok {
-			return out
-		}
-		out = append(out, v)
-	}
-}
-
 // queryScanner walks a raw query string pair by pair without allocating
 // (unless a key or value holds escapes).
 type queryScanner struct{ rest string }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -76,46 +75,6 @@ func TestQuery(t *testing.T) {
 	}
 }
 
-// TestQueryValuesAgreesWithURLQuery checks that QueryValues sees what
-// r.URL.Query() sees, name[] aside.
-func TestQueryValuesAgreesWithURLQuery(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		query string
-		param string
-	}{
-		{"single", "a=1", "a"},
-		{"repeated", "a=1&b=2&a=3", "a"},
-		{"empty and bare", "a=&a&a=x", "a"},
-		{"escapes", "a=%41%2B+b&%61=c", "a"},
-		{"semicolons", "a=1;a=2&a=3", "a"},
-		{"bad escapes", "a=%&a=%4&a=%41&%zz=1", "a"},
-		{"empty pairs", "&&a=1&&", "a"},
-		{"equals in value", "a=b=c", "a"},
-		{"brackets", "c[]=1&c=2&c%5B%5D=3", "c"},
-		{"absent", "b=1", "a"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			u := &url.URL{RawQuery: tt.query}
-			q := u.Query()
-			want := append(q[tt.param], q[tt.param+"[]"]...)
-			got := predicate.QueryValues(tt.query, tt.param)
-			if !sameMultiset(got, want) {
-				t.Errorf("QueryValues(%q, %q) = %q, want (in any order) %q", tt.query, tt.param, got, want)
-			}
-		})
-	}
-	if got, want := predicate.QueryValues("c[]=1&c=2&c%5B%5D=3", "c"), []string{"1", "2", "3"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("QueryValues keeps the order of appearance: got %q, want %q", got, want)
-	}
-	if got := predicate.QueryValues("a=1", "b"); got != nil {
-		t.Errorf("QueryValues of an absent parameter = %q, want nil", got)
-	}
-}
-
 func TestQueryTooManyParams(t *testing.T) {
 	t.Parallel()
 	raw := "page=1" + strings.Repeat("&x=1", 10000)
@@ -147,23 +106,4 @@ func TestQueryNilURL(t *testing.T) {
 	if must(predicate.Query("a", predicate.Exist())).Match(&http.Request{}) {
 		t.Errorf("Query(a, exist).Match(request without URL) = true, want false")
 	}
-}
-
-func sameMultiset(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	count := map[string]int{}
-	for _, s := range a {
-		count[s]++
-	}
-	for _, s := range b {
-		count[s]--
-	}
-	for _, n := range count {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
 }

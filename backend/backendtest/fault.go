@@ -23,9 +23,10 @@ import (
 // context, so tests run them instantly inside a testing/synctest bubble.
 //
 // Fault implements [backend.Lister], [backend.Purger], [backend.Tagger],
-// [backend.StatsReporter] and [backend.Labeled] by forwarding to the wrapped
-// backend (tag invalidations fail with the injected Set error, tag reads
-// with the injected Get error); List and Purge return an error wrapping [errors.ErrUnsupported]
+// [backend.StatsReporter], [backend.Labeled] and [backend.LabeledGetter] by
+// forwarding to the wrapped backend (tag invalidations fail with the
+// injected Set error, tag reads with the injected Get error); List and
+// Purge return an error wrapping [errors.ErrUnsupported]
 // when it lacks the capability. List and Purge honour the delay and the hang
 // but never fail with the injected errors. Fault does not implement
 // [backend.Locker], so the code under test uses its process-local guard.
@@ -147,6 +148,22 @@ func (f *Fault) Get(ctx context.Context, key string) (backend.Entry, bool, error
 	return f.b.Get(ctx, key)
 }
 
+// GetLabeled implements [backend.LabeledGetter] as Get does, with the
+// label the wrapped backend gives when it is a LabeledGetter itself (and
+// none otherwise), so that a Fault around a composition keeps the labels
+// of its layers.
+func (f *Fault) GetLabeled(ctx context.Context, key string) (backend.Entry, bool, string, error) {
+	f.gets.Add(1)
+	if err := f.wait(ctx, func(f *Fault) error { return f.getErr }); err != nil {
+		return backend.Entry{}, false, "", err
+	}
+	if lg, ok := f.b.(backend.LabeledGetter); ok {
+		return lg.GetLabeled(ctx, key)
+	}
+	e, ok, err := f.b.Get(ctx, key)
+	return e, ok, "", err
+}
+
 // Set implements [backend.Backend].
 func (f *Fault) Set(ctx context.Context, key string, e backend.Entry) error {
 	f.sets.Add(1)
@@ -238,5 +255,6 @@ var (
 	_ backend.Purger        = (*Fault)(nil)
 	_ backend.StatsReporter = (*Fault)(nil)
 	_ backend.Labeled       = (*Fault)(nil)
+	_ backend.LabeledGetter = (*Fault)(nil)
 	_ backend.Tagger        = (*Fault)(nil)
 )

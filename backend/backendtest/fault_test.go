@@ -268,3 +268,36 @@ func TestClock(t *testing.T) {
 		t.Fatalf("after concurrent Advances: Now() = %v, want %v", got, start.Add(-time.Hour+1000))
 	}
 }
+
+// TestFaultTags checks that a Fault forwards the tag calls, fails them with
+// the injected Set (invalidate) and Get (read) errors, and reports a
+// wrapped backend without marks as never invalidated.
+func TestFaultTags(t *testing.T) {
+	f, inner := newTestFault(t)
+	ctx := t.Context()
+	if err := f.InvalidateTags(ctx, []string{"a"}, start); err != nil {
+		t.Fatalf("InvalidateTags = %v", err)
+	}
+	if at, _ := inner.TagsInvalidated(ctx, []string{"a"}); !at.Equal(start) {
+		t.Fatalf("the wrapped backend's mark = %v, want %v", at, start)
+	}
+	if at, err := f.TagsInvalidated(ctx, []string{"a"}); err != nil || !at.Equal(start) {
+		t.Fatalf("TagsInvalidated = %v, %v; want %v", at, err, start)
+	}
+	boom := errors.New("boom")
+	f.FailSet(boom)
+	if err := f.InvalidateTags(ctx, []string{"a"}, start); !errors.Is(err, boom) {
+		t.Errorf("InvalidateTags with a Set failure = %v, want %v", err, boom)
+	}
+	f.FailGet(boom)
+	if _, err := f.TagsInvalidated(ctx, []string{"a"}); !errors.Is(err, boom) {
+		t.Errorf("TagsInvalidated with a Get failure = %v, want %v", err, boom)
+	}
+	bareFault := NewFault(bare{inner})
+	if err := bareFault.InvalidateTags(ctx, []string{"a"}, start); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("InvalidateTags around a backend without marks = %v, want ErrUnsupported", err)
+	}
+	if at, err := bareFault.TagsInvalidated(ctx, []string{"a"}); err != nil || !at.IsZero() {
+		t.Errorf("TagsInvalidated around a backend without marks = %v, %v; want the zero time", at, err)
+	}
+}

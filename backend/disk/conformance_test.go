@@ -118,7 +118,7 @@ func TestConformanceComposition(t *testing.T) {
 							if err := c.Close(context.Background()); err != nil {
 								t.Errorf("composition Close = %v", err)
 							}
-							if err := l1.Close(); err != nil {
+							if err := l1.Close(context.Background()); err != nil {
 								t.Errorf("memory Close = %v", err)
 							}
 						})

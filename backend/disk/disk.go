@@ -15,6 +15,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is an on-disk [backend.Backend]: one bbolt file, bounded by the
@@ -28,7 +29,8 @@ import (
 // A Backend is safe for concurrent use: reads run in parallel read-only
 // transactions, writes are grouped into shared transactions (one fsync per
 // group). It implements [backend.Lister], [backend.Purger],
-// [backend.StatsReporter] and [backend.Labeled]. Close it to stop its sweep
+// [backend.Tagger] (the marks in a bucket of the file, read through a copy
+// in memory), [backend.StatsReporter] and [backend.Labeled]. Close it to stop its sweep
 // and release the file; afterwards every method returns an error wrapping
 // [backend.ErrClosed].
 type Backend struct {
@@ -40,6 +42,11 @@ type Backend struct {
 	path     string
 	maxBytes int64
 	closed   atomic.Bool
+
+	// marks is the tags bucket in memory, read without a transaction.
+	marks     backend.TagMarks
+	retention int64        // Options.TagRetention in nanoseconds (0: none)
+	pruneAt   atomic.Int64 // the number of marks at which InvalidateTags prunes
 
 	// Counters. The hot ones first, each on its own cache line.
 	hits   atomic.Uint64
@@ -64,7 +71,7 @@ type Backend struct {
 	leading bool       // a writer is committing; the next one waits for its turn
 
 	stopSweep context.CancelFunc
-	sweeping  sync.WaitGroup // the sweep goroutine
+	sweeping  lifecycle.Group // the sweep goroutine
 }
 
 // New opens (creating when missing) the file at o.Path and returns a Backend
@@ -84,13 +91,15 @@ func New(o Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{
-		db:       db,
-		codec:    o.Codec,
-		now:      o.Now,
-		label:    o.Label,
-		path:     o.Path,
-		maxBytes: o.MaxBytes,
+		db:        db,
+		codec:     o.Codec,
+		now:       o.Now,
+		label:     o.Label,
+		path:      o.Path,
+		maxBytes:  o.MaxBytes,
+		retention: int64(o.TagRetention),
 	}
+	b.pruneAt.Store(minPruneAt)
 	if b.now == nil {
 		b.coarse = otter.NewCoarseClock(ClockResolution)
 	}
@@ -98,7 +107,7 @@ func New(o Options) (*Backend, error) {
 		count, size := readTotals(tx.Bucket(metaBucket))
 		b.entries.Store(count)
 		b.bytes.Store(size)
-		return nil
+		return b.loadMarks(tx)
 	})
 	if err == nil && b.bytes.Load() > b.maxBytes {
 		// Opened with a smaller budget than the file was written
@@ -115,7 +124,7 @@ func New(o Options) (*Backend, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopSweep = cancel
 	if o.SweepInterval > 0 {
-		b.sweeping.Add(1)
+		b.sweeping.Add()
 		go b.sweepEvery(ctx, o.SweepInterval)
 	}
 	return b, nil
@@ -313,34 +322,24 @@ func (b *Backend) Path() string { return b.path }
 // Close stops the sweep, waits for the calls in flight and closes the file;
 // the entries stay in it for the next New. When ctx ends first, Close
 // returns ctx's error and the file is closed as soon as those calls finish.
-// The first call returns nil (or the file's close error); later calls, and
-// every other method afterwards, return an error wrapping
-// [backend.ErrClosed]. Stats, Label and Path still work.
+// The first call returns nil (or the file's close error); Close is
+// idempotent: later calls return nil. Every other method afterwards
+// returns an error wrapping [backend.ErrClosed]; Stats, Label and Path
+// still work.
 func (b *Backend) Close(ctx context.Context) error {
 	if !b.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.stopSweep()
-	done := make(chan error, 1)
-	go func() {
-		b.sweeping.Wait()
+	return lifecycle.CloseWith(ctx, b.label, &b.sweeping, func() error {
 		if b.coarse != nil {
 			b.coarse.Stop()
 		}
-		done <- b.db.Close()
-	}()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("%s: close %s: %w", b.label, b.path, err)
+		if err := b.db.Close(); err != nil {
+			return fmt.Errorf("%s: %w", b.path, err)
 		}
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s: close: %w", b.label, ctx.Err())
-	}
+	})
 }
 
 var (
@@ -349,4 +348,5 @@ var (
 	_ backend.Purger        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )

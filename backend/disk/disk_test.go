@@ -342,6 +342,9 @@ func TestClosed(t *testing.T) {
 	if err := b.Close(t.Context()); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
+	if err := b.Close(t.Context()); err != nil {
+		t.Errorf("second Close = %v, want nil (idempotent)", err)
+	}
 	ctx := t.Context()
 	_, _, getErr := b.Get(ctx, "k")
 	_, delErr := b.Delete(ctx, "k")
@@ -350,7 +353,7 @@ func TestClosed(t *testing.T) {
 	for name, err := range map[string]error{
 		"Get": getErr, "Set": b.Set(ctx, "k", backend.Entry{}), "Delete": delErr,
 		"List":  b.List(ctx, "", func(backend.KeyInfo) bool { return true }),
-		"Purge": purgeErr, "Sweep": sweepErr, "Close": b.Close(ctx),
+		"Purge": purgeErr, "Sweep": sweepErr,
 	} {
 		if !errors.Is(err, backend.ErrClosed) {
 			t.Errorf("%s after Close = %v, want an error wrapping backend.ErrClosed", name, err)

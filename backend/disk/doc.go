@@ -9,9 +9,10 @@
 //
 // # Layout
 //
-// The file holds four buckets: the entries (key → record), an expiry index
-// (deadline ‖ key), the write order (sequence → key) and a meta bucket with
-// the format version and the live totals. A record is the entry's deadline
+// The file holds five buckets: the entries (key → record), an expiry index
+// (deadline ‖ key), the write order (sequence → key), the tag invalidation
+// marks (tag → time, added to older files at open; read through a copy in
+// memory) and a meta bucket with the format version and the live totals. A record is the entry's deadline
 // and write sequence, then the entry encoded by [Options.Codec] behind the
 // checksummed header every hitbox byte store uses (MessagePack by default).
 // Every change to an entry rewrites its index entries and the totals in the

@@ -92,6 +92,7 @@ func (b *Backend) listChunk(p, after []byte) (infos []backend.KeyInfo, err error
 			Stale:   e.Stale,
 			Expire:  e.Expire,
 			Keep:    e.Keep,
+			Tags:    e.Tags,
 			Size:    len(v),
 		})
 	}

@@ -96,7 +96,7 @@ func initFile(db *bolt.DB, path string) error {
 			}
 			return fmt.Errorf("%w: %s has format version %s, this build reads %d: delete the file (it only holds cached entries) or give another path", ErrFormat, path, got, formatVersion)
 		}
-		for _, name := range [][]byte{entriesBucket, expiryBucket, orderBucket} {
+		for _, name := range [][]byte{entriesBucket, expiryBucket, orderBucket, tagsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return corrupt(path, fmt.Errorf("bucket %s: %w", name, err))
 			}

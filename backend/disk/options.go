@@ -96,6 +96,14 @@ type Options struct {
 	SweepInterval time.Duration
 	// Label names the store in stats and errors; empty means "disk".
 	Label string
+	// TagRetention bounds how long the file keeps a tag's invalidation
+	// mark ([Backend.InvalidateTags]): marks older than it are pruned
+	// (once there are enough of them to be worth it), leaving a floor
+	// kept in the file (see [backend.TagMarks]): a tagged entry written
+	// before the pruned horizon then reads as invalidated, dropped early
+	// rather than served past a purge. 0 keeps every mark (one small
+	// record per tag ever invalidated); negative is an error.
+	TagRetention time.Duration
 }
 
 // Validate reports Options that New would refuse: no Path, a negative
@@ -108,6 +116,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("disk: negative MaxBytes %d", o.MaxBytes)
 	case o.LockTimeout < 0:
 		return fmt.Errorf("disk: negative LockTimeout %v", o.LockTimeout)
+	case o.TagRetention < 0:
+		return fmt.Errorf("disk: negative TagRetention %v", o.TagRetention)
 	}
 	if err := o.Codec.Validate(); err != nil {
 		return fmt.Errorf("disk: %w", err)

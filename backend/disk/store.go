@@ -9,13 +9,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The file's layout: four buckets.
+// The file's layout: five buckets.
 //
 //	meta     "format" → the format version (one byte), "entries" and
-//	         "bytes" → the live totals (8 bytes each, big endian)
+//	         "bytes" → the live totals (8 bytes each, big endian),
+//	         "tagsfloor" → the floor pruned tag marks left (8, sortable)
 //	entries  key → record
 //	expiry   sortable deadline (8) ‖ key → empty (entries with a deadline)
 //	order    write sequence (8) → key (least recently written first)
+//	tags     tag → its invalidation mark, Unix nanoseconds (8, sortable);
+//	         added to files made before it when they are opened
 //
 // A record is the entry's deadline (8, sortable) and write sequence (8),
 // then the entry as the Codec encodes it, behind its checksummed header.
@@ -27,10 +30,12 @@ var (
 	entriesBucket = []byte("entries")
 	expiryBucket  = []byte("expiry")
 	orderBucket   = []byte("order")
+	tagsBucket    = []byte("tags")
 
-	formatKey = []byte("format")
-	countKey  = []byte("entries")
-	bytesKey  = []byte("bytes")
+	formatKey    = []byte("format")
+	tagsFloorKey = []byte("tagsfloor")
+	countKey     = []byte("entries")
+	bytesKey     = []byte("bytes")
 )
 
 // formatVersion is the layout above. A file with another version is refused
@@ -83,6 +88,7 @@ func expiryKey(deadline int64, key []byte) []byte {
 // totals up to date.
 type writer struct {
 	entries, expiry, order, meta *bolt.Bucket
+	tags                         *bolt.Bucket
 	now                          int64 // Unix nanoseconds, read once per transaction
 	count, bytes                 int64 // live totals
 	evictions                    uint64
@@ -94,6 +100,7 @@ func newWriter(tx *bolt.Tx, now int64) (*writer, error) {
 		expiry:  tx.Bucket(expiryBucket),
 		order:   tx.Bucket(orderBucket),
 		meta:    tx.Bucket(metaBucket),
+		tags:    tx.Bucket(tagsBucket),
 		now:     now,
 	}
 	if w.entries == nil || w.expiry == nil || w.order == nil || w.meta == nil {

@@ -42,7 +42,7 @@ func benchBackend(b testing.TB, keys []string, value []byte) *Backend {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	b.Cleanup(func() { m.Close(context.Background()) })
 	now := time.Now()
 	for _, k := range keys {
 		if err := m.Set(context.Background(), k, benchEntry(value, now)); err != nil {

@@ -29,6 +29,13 @@
 // compressible values at the price of a decode per hit; bytes it cannot
 // decode read as a miss and are counted in [backend.Stats].DecodeErrors.
 //
+// # Tags
+//
+// The store implements [backend.Tagger]: tag invalidation marks live in a
+// table beside the entries, outside the byte budget, read without a lock
+// or an allocation on a hit, and pruned past the longest lifetime of a
+// tagged entry the store accepted (see [Options.TagRetention]).
+//
 // # Lifetime
 //
 // On the system clock a Backend runs two goroutines, the clock refresh and a

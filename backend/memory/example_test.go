@@ -16,7 +16,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 
 	ctx := context.Background()
 	now := time.Now()
@@ -58,7 +58,7 @@ func Example_expiry() {
 		fmt.Println(err)
 		return
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 
 	ctx := context.Background()
 	_ = b.Set(ctx, "k", backend.Entry{

@@ -66,9 +66,11 @@ type Options struct {
 	// the longest lifetime (Written to deadline) of any tagged entry the
 	// store has accepted, since no entry they could invalidate can still
 	// be there; a tagged entry that never expires keeps every mark. A
-	// positive TagRetention prunes marks older than it as well: a tagged
-	// entry living longer than that may then be served again after its
-	// tag's mark is pruned. 0 means no such bound; negative is an error.
+	// positive TagRetention prunes marks older than it as well. Pruning
+	// leaves a floor (see [backend.TagMarks]): a tagged entry written
+	// before the pruned horizon reads as invalidated, so an entry living
+	// longer than TagRetention is dropped early rather than served past a
+	// purge. 0 means no such bound; negative is an error.
 	TagRetention time.Duration
 }
 
@@ -322,7 +324,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 		if err != nil {
 			return b.fail("set", err)
 		}
-		it.entry.Value, it.entry.Decoded = raw, nil
+		it.entry.Value = raw
 	}
 	w := weight(key, it)
 	if b.maxBytes > 0 && (w > b.maxBytes || w > maxWeight) {
@@ -444,12 +446,13 @@ func (b *Backend) Stats() backend.Stats {
 // otherwise).
 func (b *Backend) Label() string { return b.label }
 
-// Close drops every entry and stops the cache's background clean-up. The
-// first call returns nil; later calls, and every other method afterwards,
-// return an error wrapping [backend.ErrClosed]. Stats and Label still work.
-func (b *Backend) Close() error {
+// Close drops every entry and stops the cache's background clean-up; it
+// does not block, so ctx is unused. It is idempotent: every call returns
+// nil. Every other method afterwards returns an error wrapping
+// [backend.ErrClosed]; Stats and Label still work.
+func (b *Backend) Close(context.Context) error {
 	if !b.closed.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.cache.StopAllGoroutines()
 	if b.coarse != nil {

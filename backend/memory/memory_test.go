@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func conformanceFactory(codec *backend.Codec) backendtest.Factory {
 			t.Fatalf("New: %v", err)
 		}
 		t.Cleanup(func() {
-			if err := b.Close(); err != nil {
+			if err := b.Close(context.Background()); err != nil {
 				t.Errorf("Close: %v", err)
 			}
 		})

@@ -44,7 +44,7 @@ func newBackend(t *testing.T, o Options) *Backend {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", o, err)
 	}
-	t.Cleanup(func() { _ = b.Close() })
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	return b
 }
 
@@ -77,7 +77,7 @@ func TestNewOptions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New(%+v) = %v, want nil", tt.o, err)
 			}
-			if err := b.Close(); err != nil {
+			if err := b.Close(context.Background()); err != nil {
 				t.Fatalf("Close = %v", err)
 			}
 		})
@@ -390,11 +390,11 @@ func TestClose(t *testing.T) {
 	if err := b.Set(ctx, "k", backend.Entry{Value: []byte("v")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Close(); err != nil {
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatalf("first Close = %v, want nil", err)
 	}
-	if err := b.Close(); !errors.Is(err, backend.ErrClosed) {
-		t.Errorf("second Close = %v, want ErrClosed", err)
+	if err := b.Close(context.Background()); err != nil {
+		t.Errorf("second Close = %v, want nil (idempotent)", err)
 	}
 	if _, _, err := b.Get(ctx, "k"); !errors.Is(err, backend.ErrClosed) {
 		t.Errorf("Get after Close = %v, want ErrClosed", err)

@@ -70,8 +70,15 @@ func TestTagMarksPruned(t *testing.T) {
 	if at, _ := b.TagsInvalidated(ctx, []string{"new"}); !at.Equal(now) {
 		t.Errorf("the new mark = %v, want %v", at, now)
 	}
-	if at, _ := b.TagsInvalidated(ctx, []string{"old0"}); !at.IsZero() {
-		t.Errorf("a pruned mark = %v, want the zero time", at)
+	// A pruned mark leaves the floor, the prune's horizon: no entry in
+	// the store was written before it, and one that comes later from
+	// another layer with an older write time reads as invalidated.
+	floor := now.Add(-time.Hour)
+	if at, _ := b.TagsInvalidated(ctx, []string{"old0"}); !at.Equal(floor) {
+		t.Errorf("a pruned mark = %v, want the floor %v", at, floor)
+	}
+	if at, _ := b.TagsInvalidated(ctx, e.Tags); !at.Before(now) {
+		t.Errorf("the floor %v, want it before an entry written now (%v)", at, now)
 	}
 }
 

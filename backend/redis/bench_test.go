@@ -124,7 +124,7 @@ func BenchmarkL1Hit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { m.Close() })
+		b.Cleanup(func() { m.Close(context.Background()) })
 		if err := m.Set(ctx, "k", benchEntry()); err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ func newBackend(t testing.TB, o Options) *Backend {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
+		if err := b.Close(context.Background()); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})

@@ -61,6 +61,16 @@
 // that drops from the local L1 the keys the other instances announce. See
 // [Backend.Subscribe] for what a reader may see and for how long.
 //
+// # Tag invalidation
+//
+// [Backend.InvalidateTags] records a mark per tag in one hash,
+// [Options.TagsKey] ("tags:" + Prefix), which every instance on the server
+// shares, and [Backend.TagsInvalidated] reads the marks of an entry's tags
+// with one HMGET (a round trip per hit of a tagged entry when Redis serves
+// it). With [Options.Channel] set, a tag purge is also announced, and
+// [Backend.Subscribe] records it in the subscribed L1, which a composition
+// then checks instead of Redis for the entries L1 serves.
+//
 // # Testing
 //
 // The tests run against real redis-server processes that

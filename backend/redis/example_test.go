@@ -27,12 +27,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l2.Close()
+	defer l2.Close(context.Background())
 	l1, err := memory.New(memory.Options{MaxBytes: 64 << 20})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	c, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -42,13 +42,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer inv.Close()
+	defer inv.Close(context.Background())
 
 	cache, err := hitbox.New(c) // uses l2's Lock through the composition
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 	req := hitbox.Request{Key: "books", Policy: hitbox.Enabled(time.Minute, 0)}
 	res, err := cache.Do(context.Background(), req, func(ctx context.Context) (hitbox.Fetched, error) {
 		return hitbox.Fetched{Value: []byte("the books"), Store: true}, nil

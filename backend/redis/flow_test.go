@@ -33,12 +33,12 @@ func newCache(t *testing.T, url string, o redis.Options, opts ...hitbox.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l2.Close() })
+	t.Cleanup(func() { l2.Close(context.Background()) })
 	l1, err := memory.New(memory.Options{MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l1.Close() })
+	t.Cleanup(func() { l1.Close(context.Background()) })
 	c, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func newCache(t *testing.T, url string, o redis.Options, opts ...hitbox.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { inv.Close() })
+	t.Cleanup(func() { inv.Close(context.Background()) })
 	if len(opts) == 0 {
 		opts = []hitbox.Option{hitbox.WithLock(10*time.Second, 5*time.Millisecond)}
 	}
@@ -56,7 +56,7 @@ func newCache(t *testing.T, url string, o redis.Options, opts ...hitbox.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cache.Shutdown(context.Background()) })
+	t.Cleanup(func() { cache.Close(context.Background()) })
 	return cache
 }
 

@@ -36,6 +36,15 @@ type InvalidatorOptions struct {
 	// call at a time; nil ignores those messages.
 	OnDelete func(keys []string)
 	OnPurge  func(prefix string)
+	// OnTags is called with the tags another instance invalidated and
+	// the time it gave ([Backend.InvalidateTags]), like OnDelete; nil
+	// ignores those messages.
+	OnTags func(tags []string, at time.Time)
+	// OnReady, when set, is called once the first subscription is in
+	// place, from the Invalidator's goroutine, before Ready's channel
+	// closes: what happened before the subscription is not announced
+	// to it, and OnReady may catch up with it.
+	OnReady func()
 	// OnReconnect is called when the subscription was lost and made
 	// again: messages may have been missed meanwhile. Nil calls OnPurge("")
 	// (when set), dropping everything the messages protect.
@@ -56,8 +65,8 @@ type InvalidatorStats struct {
 	// (ignored) and Malformed those that could not be read (ignored).
 	Messages, Own, Malformed uint64
 	// Keys counts the keys passed to OnDelete, Purges the calls of
-	// OnPurge for purge messages.
-	Keys, Purges uint64
+	// OnPurge for purge messages, Tags the tag invalidation messages.
+	Keys, Purges, Tags uint64
 	// Reconnects counts the subscriptions made again after a loss, each
 	// once its OnReconnect call returned.
 	Reconnects uint64
@@ -74,6 +83,8 @@ type Invalidator struct {
 	self        string
 	onDelete    func([]string)
 	onPurge     func(string)
+	onTags      func([]string, time.Time)
+	onReady     func()
 	onReconnect func()
 	health      time.Duration
 	label       string
@@ -88,7 +99,7 @@ type Invalidator struct {
 	ps     *goredis.PubSub // the current subscription
 	closed bool
 
-	messages, own, malformed, keys, purges, reconnects atomic.Uint64
+	messages, own, malformed, keys, purges, tags, reconnects atomic.Uint64
 }
 
 // NewInvalidator starts an Invalidator, or returns an error for invalid
@@ -120,6 +131,8 @@ func newInvalidator(parent context.Context, o InvalidatorOptions) (*Invalidator,
 		self:        o.InstanceID,
 		onDelete:    o.OnDelete,
 		onPurge:     o.OnPurge,
+		onTags:      o.OnTags,
+		onReady:     o.OnReady,
 		onReconnect: o.OnReconnect,
 		health:      o.HealthCheck,
 		label:       cmp.Or(o.Label, "redis"),
@@ -147,14 +160,16 @@ func (i *Invalidator) Stats() InvalidatorStats {
 		Malformed:  i.malformed.Load(),
 		Keys:       i.keys.Load(),
 		Purges:     i.purges.Load(),
+		Tags:       i.tags.Load(),
 		Reconnects: i.reconnects.Load(),
 	}
 }
 
 // Close unsubscribes and waits for the Invalidator's goroutine (and so for
-// a callback in progress) to end. It is safe to call more than once; it
-// always returns nil.
-func (i *Invalidator) Close() error {
+// a callback in progress) to end, or for ctx to end (then it returns ctx's
+// error and the goroutine ends on its own). It is idempotent: once the
+// goroutine ended, every call returns nil.
+func (i *Invalidator) Close(ctx context.Context) error {
 	i.cancel()
 	i.mu.Lock()
 	i.closed = true
@@ -162,8 +177,15 @@ func (i *Invalidator) Close() error {
 		_ = i.ps.Close()
 	}
 	i.mu.Unlock()
-	<-i.done
-	return nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-i.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("redis invalidator: close: %w", ctx.Err())
+	}
 }
 
 // run subscribes, serves the subscription until it fails, and subscribes
@@ -229,6 +251,9 @@ func (i *Invalidator) serve(ps *goredis.PubSub, subscribed *bool) (got bool) {
 				}
 				i.reconnects.Add(1)
 			}
+			if !*subscribed && i.onReady != nil {
+				i.onReady()
+			}
 			*subscribed = true
 			i.once.Do(func() { close(i.ready) })
 		case *goredis.Message:
@@ -261,6 +286,11 @@ func (i *Invalidator) handle(payload string) {
 		if i.onPurge != nil {
 			i.onPurge(n.prefix)
 		}
+	case n.op == opTags:
+		i.tags.Add(1)
+		if i.onTags != nil && len(n.keys) > 0 {
+			i.onTags(n.keys, backend.MarkTime(n.at))
+		}
 	}
 }
 
@@ -271,7 +301,13 @@ func (i *Invalidator) handle(payload string) {
 // Channel) overwrote or deleted, purges l1 under every prefix another
 // instance purged, and purges all of l1 after its subscription was lost and
 // made again. Writes of this Backend itself are ignored: the composition
-// wrote its own L1 already. Subscribe returns at once; the Invalidator's
+// wrote its own L1 already. When l1 implements [backend.Tagger], it also
+// records the tag invalidations of other instances ([Backend.InvalidateTags]),
+// and, once subscribed (before Ready closes) and again after a lost
+// subscription, every mark the hash holds ([Backend.Marks]): l1's marks
+// then stand for the fleet's, so that an entry served from l1 is checked
+// against them without a round trip to Redis (see the composition's
+// TagsInvalidatedLabeled). Subscribe returns at once; the Invalidator's
 // Ready channel closes when the subscription is in place (announcements
 // made before are not received). Close the Invalidator when done; Close of
 // the Backend closes it too.
@@ -319,7 +355,25 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 	purge := func(prefix string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*timeout)
 		defer cancel()
-		_, _ = purgeBackend(ctx, l1, prefix)
+		_, _ = backend.PurgePrefix(ctx, l1, prefix)
+	}
+	var (
+		onTags    func([]string, time.Time)
+		loadMarks = func() {}
+	)
+	if tg, ok := l1.(backend.Tagger); ok {
+		onTags = func(tags []string, at time.Time) {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			_ = tg.InvalidateTags(ctx, tags, at)
+		}
+		loadMarks = func() {
+			ctx, cancel := context.WithTimeout(b.bg, 10*timeout)
+			defer cancel()
+			_ = b.Marks(ctx, func(tag string, at time.Time) {
+				_ = tg.InvalidateTags(ctx, []string{tag}, at)
+			})
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -327,47 +381,19 @@ func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {
 		return nil, fmt.Errorf("%s: subscribe: %w", b.label, backend.ErrClosed)
 	}
 	inv, err := newInvalidator(b.bg, InvalidatorOptions{
-		Client:     b.client,
-		Channel:    b.channel,
-		InstanceID: b.instanceID,
-		OnDelete:   drop,
-		OnPurge:    purge,
-		Label:      b.label,
+		Client:      b.client,
+		Channel:     b.channel,
+		InstanceID:  b.instanceID,
+		OnDelete:    drop,
+		OnPurge:     purge,
+		OnTags:      onTags,
+		OnReady:     loadMarks,
+		OnReconnect: func() { purge(""); loadMarks() },
+		Label:       b.label,
 	})
 	if err != nil {
 		return nil, err
 	}
 	b.subs = append(b.subs, inv)
 	return inv, nil
-}
-
-// purgeBackend purges prefix from b with its Purge, or with List and
-// Delete when it has none.
-func purgeBackend(ctx context.Context, b backend.Backend, prefix string) (int, error) {
-	if p, ok := b.(backend.Purger); ok {
-		n, err := p.Purge(ctx, prefix)
-		if !errors.Is(err, errors.ErrUnsupported) {
-			return n, err
-		}
-	}
-	l, ok := b.(backend.Lister)
-	if !ok {
-		return 0, fmt.Errorf("%T can neither purge nor list: %w", b, errors.ErrUnsupported)
-	}
-	var keys []string
-	if err := l.List(ctx, prefix, func(k backend.KeyInfo) bool {
-		keys = append(keys, k.Key)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, k := range keys {
-		if ok, err := b.Delete(ctx, k); err != nil {
-			return n, err
-		} else if ok {
-			n++
-		}
-	}
-	return n, nil
 }

@@ -29,7 +29,7 @@ func newInstance(t *testing.T, url string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l1.Close() })
+	t.Cleanup(func() { l1.Close(context.Background()) })
 	c, err := composition.New(l1, l2, composition.Options{Refill: composition.RefillAlways})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func newInstance(t *testing.T, url string) *instance {
 	if err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
-	t.Cleanup(func() { inv.Close() })
+	t.Cleanup(func() { inv.Close(context.Background()) })
 	select {
 	case <-inv.Ready():
 	case <-time.After(30 * time.Second):
@@ -178,7 +178,7 @@ func TestSubscribeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	quiet := newBackend(t, Options{URL: s.URL()})
 	if _, err := quiet.Subscribe(l1); err == nil {
 		t.Error("Subscribe on a Backend without Channel = nil error")
@@ -211,13 +211,13 @@ func TestCloseClosesSubscriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	inv, err := b.Subscribe(l1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-inv.Ready()
-	if err := b.Close(); err != nil {
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -225,7 +225,7 @@ func TestCloseClosesSubscriptions(t *testing.T) {
 	default:
 		t.Fatal("the invalidator still runs after the Backend's Close")
 	}
-	if err := inv.Close(); err != nil {
+	if err := inv.Close(context.Background()); err != nil {
 		t.Fatalf("Close of a closed invalidator = %v", err)
 	}
 	if _, err := b.Subscribe(l1); err == nil {

@@ -140,7 +140,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 				continue
 			}
 			seen[key] = struct{}{}
-			info := backend.KeyInfo{Key: key, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Size: len(raw)}
+			info := backend.KeyInfo{Key: key, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Tags: e.Tags, Size: len(raw)}
 			if !fn(info) {
 				return false, nil
 			}

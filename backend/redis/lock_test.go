@@ -295,7 +295,7 @@ func TestCloseStopsExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock := mustLock(t, b, t.Context(), "k", time.Minute)
-	if err := b.Close(); err != nil {
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
 	unlock()

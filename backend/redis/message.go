@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/hitbox-go/hitbox/backend"
 )
 
 // op is what an invalidation message announces.
@@ -14,6 +17,8 @@ const (
 	opKeys op = iota + 1
 	// opPurge: every key starting with the prefix was deleted.
 	opPurge
+	// opTags: the tags were invalidated at a time.
+	opTags
 )
 
 // The invalidation messages published on [Options.Channel]:
@@ -21,9 +26,12 @@ const (
 //	"hbi" | version (1) | op (1) | uvarint len(id) | id | body
 //
 // where the body of opKeys is a uvarint count followed by that many
-// uvarint-length-prefixed keys, and the body of opPurge is the
-// uvarint-length-prefixed prefix. Keys are binary: the encoding never
-// escapes them.
+// uvarint-length-prefixed keys, the body of opPurge is the
+// uvarint-length-prefixed prefix, and the body of opTags is a varint of the
+// invalidation time in Unix nanoseconds, then a uvarint count followed by
+// that many uvarint-length-prefixed tags. Keys and tags are binary: the
+// encoding never escapes them. A subscriber that predates opTags counts
+// such a message as malformed and ignores it.
 const (
 	msgMagic   = "hbi"
 	msgVersion = 1
@@ -49,6 +57,25 @@ func (b *Backend) message(o op, keys ...string) string {
 	return string(buf)
 }
 
+// tagsMessage encodes the announcement that this Backend invalidated tags
+// at at.
+func (b *Backend) tagsMessage(at time.Time, tags []string) string {
+	n := len(msgMagic) + 2 + 3*binary.MaxVarintLen64 + len(b.instanceID)
+	for _, t := range tags {
+		n += binary.MaxVarintLen64 + len(t)
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, msgMagic...)
+	buf = append(buf, msgVersion, byte(opTags))
+	buf = appendString(buf, b.instanceID)
+	buf = binary.AppendVarint(buf, backend.MarkNano(at))
+	buf = binary.AppendUvarint(buf, uint64(len(tags)))
+	for _, t := range tags {
+		buf = appendString(buf, t)
+	}
+	return string(buf)
+}
+
 func appendString(buf []byte, s string) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s)))
 	return append(buf, s...)
@@ -58,8 +85,9 @@ func appendString(buf []byte, s string) []byte {
 type notice struct {
 	from   string
 	op     op
-	keys   []string // opKeys
+	keys   []string // opKeys, opTags (the tags)
 	prefix string   // opPurge
+	at     int64    // opTags: Unix nanoseconds
 }
 
 var errMalformed = errors.New("malformed invalidation message")
@@ -77,7 +105,10 @@ func parseMessage(s string) (notice, error) {
 	r := reader{s: s[len(msgMagic)+2:]}
 	n.from = r.str()
 	switch n.op {
-	case opKeys:
+	case opKeys, opTags:
+		if n.op == opTags {
+			n.at = r.varint()
+		}
 		count := r.uvarint()
 		// Each key takes at least one byte: a count larger than what is
 		// left is a lie.
@@ -109,13 +140,18 @@ type reader struct {
 	err error
 }
 
-func (r *reader) uvarint() uint64 {
+func (r *reader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+
+func (r *reader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one number with decode (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](r *reader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint([]byte(r.s[:min(len(r.s), binary.MaxVarintLen64)]))
+	v, n := decode([]byte(r.s[:min(len(r.s), binary.MaxVarintLen64)]))
 	if n <= 0 {
-		r.err = fmt.Errorf("%w: bad length", errMalformed)
+		r.err = fmt.Errorf("%w: bad varint", errMalformed)
 		return 0
 	}
 	r.s = r.s[n:]

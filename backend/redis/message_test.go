@@ -4,6 +4,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/hitbox-go/hitbox/backend"
 )
 
 func TestMessageRoundTrip(t *testing.T) {
@@ -30,6 +33,27 @@ func TestMessageRoundTrip(t *testing.T) {
 				t.Fatalf("parseMessage = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTagsMessageRoundTrip(t *testing.T) {
+	t.Parallel()
+	b := &Backend{instanceID: "me"}
+	for _, at := range []time.Time{time.Unix(1700000000, 123456789), time.Unix(-5, 0), {}} {
+		tags := []string{"user=42", "", "a\xffb"}
+		n, err := parseMessage(b.tagsMessage(at, tags))
+		if err != nil {
+			t.Fatalf("parseMessage = %v", err)
+		}
+		if n.op != opTags || n.from != "me" || !slices.Equal(n.keys, tags) || !backend.MarkTime(n.at).Equal(at) {
+			t.Fatalf("parseMessage = %+v, want tags %q at %v", n, tags, at)
+		}
+	}
+	valid := b.tagsMessage(time.Unix(1, 2), []string{"a", "bc"})
+	for i := range len(valid) {
+		if n, err := parseMessage(valid[:i]); !errors.Is(err, errMalformed) {
+			t.Errorf("parseMessage(%q) = %+v, %v; want an error wrapping errMalformed", valid[:i], n, err)
+		}
 	}
 }
 
@@ -61,6 +85,7 @@ func FuzzParseMessage(f *testing.F) {
 	b := &Backend{instanceID: "fuzz"}
 	f.Add(b.message(opKeys, "a", "b"))
 	f.Add(b.message(opPurge, "p"))
+	f.Add(b.tagsMessage(time.Unix(1, 2), []string{"user=42", "p"}))
 	f.Add("hbi\x01\x01\x00\xff\x01")
 	f.Fuzz(func(t *testing.T, payload string) {
 		n, err := parseMessage(payload)
@@ -71,11 +96,14 @@ func FuzzParseMessage(f *testing.F) {
 		// (varints may come back shorter: the decoder accepts
 		// non-canonical ones).
 		again := (&Backend{instanceID: n.from}).message(opPurge, n.prefix)
-		if n.op == opKeys {
+		switch n.op {
+		case opKeys:
 			again = (&Backend{instanceID: n.from}).message(opKeys, n.keys...)
+		case opTags:
+			again = (&Backend{instanceID: n.from}).tagsMessage(backend.MarkTime(n.at), n.keys)
 		}
 		m, err := parseMessage(again)
-		if err != nil || m.from != n.from || m.op != n.op || m.prefix != n.prefix || !slices.Equal(m.keys, n.keys) {
+		if err != nil || m.from != n.from || m.op != n.op || m.prefix != n.prefix || !slices.Equal(m.keys, n.keys) || m.at != n.at {
 			t.Fatalf("parseMessage(%q) = %+v, re-encoded as %q, which parses as %+v, %v", payload, n, again, m, err)
 		}
 	})

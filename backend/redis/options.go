@@ -105,6 +105,13 @@ type Options struct {
 	// means "lock:" followed by Prefix. It must not start with Prefix nor
 	// Prefix with it, so that locks never show up among the entries.
 	LockPrefix string
+	// TagsKey is the Redis hash holding the tag invalidation marks
+	// ([Backend.InvalidateTags]): one field per tag, its value the
+	// invalidation time in Unix nanoseconds. Empty means "tags:"
+	// followed by Prefix. It must not start with Prefix, so that the
+	// marks never show up among the entries nor go with a purge. Being
+	// one key, it lives in one hash slot of a cluster.
+	TagsKey string
 	// Codec encodes the stored values (zero: JSON, no compression). Any
 	// value Decode rejects, such as bytes another program wrote under the
 	// prefix, reads as a miss and counts as a decode error.
@@ -206,6 +213,9 @@ func (o *Options) validate() error {
 	if strings.HasPrefix(lock, prefix) || strings.HasPrefix(prefix, lock) {
 		return fmt.Errorf("redis: LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
 	}
+	if tags := o.tagsKey(prefix); strings.HasPrefix(tags, prefix) {
+		return fmt.Errorf("redis: TagsKey %q starts with Prefix %q: the marks would be listed as an entry", tags, prefix)
+	}
 	return nil
 }
 
@@ -222,9 +232,18 @@ func (o *Options) prefixes() (prefix, lock string) {
 	return prefix, lock
 }
 
+// tagsKey returns TagsKey with its default for prefix.
+func (o *Options) tagsKey(prefix string) string {
+	if o.TagsKey == "" {
+		return "tags:" + prefix
+	}
+	return o.TagsKey
+}
+
 // setDefaults fills the zero fields of validated Options.
 func (o *Options) setDefaults() {
 	o.Prefix, o.LockPrefix = o.prefixes()
+	o.TagsKey = o.tagsKey(o.Prefix)
 	switch {
 	case o.OpTimeout == 0:
 		o.OpTimeout = DefaultOpTimeout

@@ -57,7 +57,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := New(tt.o)
 			if err == nil {
-				b.Close()
+				b.Close(context.Background())
 				t.Fatalf("New(%+v) = nil error, want one mentioning %q", tt.o, tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -88,7 +88,7 @@ func TestNewAcceptsBoundedOptions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New(%+v) = %v, want no error", tt.o, err)
 			}
-			if err := b.Close(); err != nil {
+			if err := b.Close(context.Background()); err != nil {
 				t.Fatalf("Close = %v", err)
 			}
 		})
@@ -110,7 +110,7 @@ func FuzzNewURL(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := b.Close(); err != nil {
+		if err := b.Close(context.Background()); err != nil {
 			t.Fatalf("Close = %v", err)
 		}
 	})
@@ -161,11 +161,11 @@ func TestClientNotClosed(t *testing.T) {
 	if b.Client() != client || b.Label() != "mine" {
 		t.Fatalf("Client() or Label() not as given")
 	}
-	if err := b.Close(); err != nil {
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Close(); err == nil {
-		t.Error("second Close = nil error, want ErrClosed")
+	if err := b.Close(context.Background()); err != nil {
+		t.Errorf("second Close = %v, want nil (idempotent)", err)
 	}
 	if _, _, err := b.Get(t.Context(), "k"); err == nil {
 		t.Error("Get after Close = nil error")

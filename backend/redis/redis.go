@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is a [backend.Backend] on Redis: standalone, cluster or
@@ -30,7 +31,8 @@ import (
 //
 // A Backend implements [backend.Lister] and [backend.Purger] (with SCAN on
 // every master, never KEYS), [backend.Locker] (a lock key per key, for one
-// upstream call per key across instances), [backend.StatsReporter] and
+// upstream call per key across instances), [backend.Tagger] (the marks in
+// one hash, [Options.TagsKey]), [backend.StatsReporter] and
 // [backend.Labeled]. With [Options.Channel] set it announces its writes
 // for the L1 invalidation of other instances ([Backend.Subscribe]).
 //
@@ -42,6 +44,7 @@ type Backend struct {
 	ownClient    bool
 	prefix       string
 	lockPrefix   string
+	tagsKey      string
 	codec        backend.Codec
 	now          func() time.Time
 	opTimeout    time.Duration // 0: none
@@ -57,10 +60,10 @@ type Backend struct {
 	// bg is canceled by Close: lock extensions and subscriptions end.
 	bg       context.Context
 	cancelBG context.CancelFunc
-	mu       sync.Mutex     // guards closed against wg.Add, and subs
-	closed   atomic.Bool    // set under mu; read without it
-	wg       sync.WaitGroup // the goroutines the Backend started
-	subs     []*Invalidator // the subscriptions made by Subscribe
+	mu       sync.Mutex      // guards closed, and subs
+	closed   atomic.Bool     // set under mu; read without it
+	group    lifecycle.Group // the goroutines the Backend started; closed by Close
+	subs     []*Invalidator  // the subscriptions made by Subscribe
 
 	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
 }
@@ -82,6 +85,7 @@ func New(o Options) (*Backend, error) {
 		ownClient:    owned,
 		prefix:       o.Prefix,
 		lockPrefix:   o.LockPrefix,
+		tagsKey:      o.TagsKey,
 		codec:        o.Codec,
 		now:          o.Now,
 		opTimeout:    o.OpTimeout,
@@ -370,47 +374,37 @@ func (b *Backend) Stats() backend.Stats {
 // goTracked runs fn in a goroutine that Close waits for, and reports false
 // (running nothing) once the Backend is closed.
 func (b *Backend) goTracked(fn func()) bool {
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
-		return false
-	}
-	b.wg.Add(1)
-	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		fn()
-	}()
-	return true
+	return b.group.Go(fn)
 }
 
 // Close stops the lock extensions and the subscriptions the Backend
 // started, waits for them, and closes the client when the Backend made it.
-// Locks still held then expire at their TTL. The first call returns the
-// client's Close error; later calls, and every other method afterwards,
-// return an error wrapping [backend.ErrClosed]. Stats and Label still
-// work.
-func (b *Backend) Close() error {
+// Locks still held then expire at their TTL. When ctx ends first, Close
+// returns ctx's error and the client is closed once those goroutines end.
+// The first call returns the client's Close error; Close is idempotent:
+// later calls return nil. Every other method afterwards returns an error
+// wrapping [backend.ErrClosed]; Stats and Label still work.
+func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.closed.Store(true)
+	b.group.Close()
 	subs := b.subs
 	b.subs = nil
 	b.mu.Unlock()
 	b.cancelBG()
 	for _, s := range subs {
-		_ = s.Close()
+		_ = s.Close(ctx)
 	}
-	b.wg.Wait()
-	if b.ownClient {
-		if err := b.client.Close(); err != nil {
-			return fmt.Errorf("%s: close: %w", b.label, err)
+	return lifecycle.CloseWith(ctx, b.label, &b.group, func() error {
+		if b.ownClient {
+			return b.client.Close()
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 var (
@@ -420,4 +414,5 @@ var (
 	_ backend.Locker        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )

@@ -31,7 +31,7 @@ func newL2(t testing.TB, s *tarantooltest.Server, o tarantool.Options) *tarantoo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
+		if err := b.Close(context.Background()); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
@@ -51,7 +51,7 @@ func newMemory(t testing.TB, now func() time.Time) *memory.Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() { m.Close(context.Background()) })
 	return m
 }
 
@@ -107,7 +107,7 @@ func TestFlowSurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cache.Shutdown(context.Background()) })
+	t.Cleanup(func() { cache.Close(context.Background()) })
 	fetch := func(ctx context.Context) (hitbox.Fetched, error) {
 		return hitbox.Fetched{Value: []byte("v"), Store: true}, nil
 	}

@@ -1,6 +1,7 @@
 package tarantool
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -35,7 +36,7 @@ func newBackend(t testing.TB, s *tarantooltest.Server, o Options) *Backend {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
+		if err := b.Close(context.Background()); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})

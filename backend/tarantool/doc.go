@@ -57,6 +57,14 @@
 // memtx does not evict, so the sweep and the entries' TTLs bound the
 // space.
 //
+// # Tag invalidation marks
+//
+// [Backend.InvalidateTags] keeps the marks in a second space, Space +
+// [TagsSpaceSuffix] ({tag, at}, a TREE index on the tag), created at the
+// first purge in one eval that also raises the marks in one transaction;
+// [Backend.TagsInvalidated] reads all of an entry's tags in one call of a
+// Lua function the Backend defines on the server (again after a restart).
+//
 // # The sweep
 //
 // Each Backend sweeps the tuples past their deadline from the client side,

@@ -29,7 +29,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l2.Close()
+	defer l2.Close(context.Background())
 	if err := l2.Ping(context.Background()); err != nil {
 		// Not fatal: the flow answers from the upstream while the L2
 		// is away, and the Backend connects when Tarantool is up.
@@ -39,7 +39,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	c, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -50,7 +50,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 	req := hitbox.Request{Key: "books", Policy: hitbox.Enabled(time.Minute, 0)}
 	res, err := cache.Do(context.Background(), req, func(ctx context.Context) (hitbox.Fetched, error) {
 		return hitbox.Fetched{Value: []byte("the books"), Store: true}, nil

@@ -186,7 +186,7 @@ func TestUnreachableAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 	eventually(t, "the refusal is reported", func() bool {
 		err := b.Ping(t.Context())
 		return errors.Is(err, backend.ErrUnavailable) && strings.Contains(err.Error(), "refused")
@@ -209,7 +209,7 @@ func TestBadCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 	eventually(t, "the bad credentials are reported", func() bool {
 		err := b.Ping(t.Context())
 		return errors.Is(err, backend.ErrUnavailable) && strings.Contains(err.Error(), "authenticate")
@@ -233,7 +233,7 @@ func TestSpaceOfAnotherShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	defer b.Close(context.Background())
 	eventually(t, "the shape is reported", func() bool {
 		err := b.Ping(t.Context())
 		return errors.Is(err, backend.ErrUnavailable) && strings.Contains(err.Error(), "other indexes")

@@ -48,7 +48,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 			if !ok || e.Gone(now) {
 				continue
 			}
-			info := backend.KeyInfo{Key: s.key, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Size: len(s.value)}
+			info := backend.KeyInfo{Key: s.key, Written: e.Written, Stale: e.Stale, Expire: e.Expire, Keep: e.Keep, Tags: e.Tags, Size: len(s.value)}
 			if !fn(info) {
 				return nil
 			}

@@ -1,6 +1,7 @@
 package tarantool
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -185,7 +186,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	} {
 		b, err := New(tt.o)
 		if err == nil {
-			b.Close()
+			b.Close(context.Background())
 			t.Errorf("New(%+v) = nil error, want one containing %q", tt.o, tt.want)
 			continue
 		}
@@ -202,11 +203,11 @@ func TestClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Close(); err != nil {
+	if err := b.Close(context.Background()); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
-	if err := b.Close(); !errors.Is(err, backend.ErrClosed) {
-		t.Errorf("second Close = %v, want ErrClosed", err)
+	if err := b.Close(context.Background()); err != nil {
+		t.Errorf("second Close = %v, want nil (idempotent)", err)
 	}
 	ctx := t.Context()
 	_, _, errGet := b.Get(ctx, "k")

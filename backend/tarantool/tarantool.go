@@ -13,6 +13,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
 // Backend is a [backend.Backend] on a Tarantool space: one tuple per entry,
@@ -21,6 +22,7 @@ import (
 // sweep, the connections and the failures.
 //
 // A Backend implements [backend.Lister], [backend.Purger],
+// [backend.Tagger] (the marks in a second space, Space + "_tags"),
 // [backend.StatsReporter] and [backend.Labeled]. It is safe for concurrent
 // use. Close it when done: it stops the sweep and closes the connections.
 type Backend struct {
@@ -46,9 +48,9 @@ type Backend struct {
 	// bg is canceled by Close: connection attempts and the sweep end.
 	bg       context.Context
 	cancelBG context.CancelFunc
-	mu       sync.Mutex     // guards closed against wg.Add and conns
-	closed   atomic.Bool    // set under mu; read without it
-	wg       sync.WaitGroup // the goroutines the Backend started
+	mu       sync.Mutex      // guards closed and conns
+	closed   atomic.Bool     // set under mu; read without it
+	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 
 	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
 	entries, bytes                                    atomic.Int64 // from the last sweep; -1 before
@@ -371,42 +373,37 @@ func (b *Backend) Stats() backend.Stats {
 // goTracked runs fn in a goroutine that Close waits for, and reports false
 // (running nothing) once the Backend is closed.
 func (b *Backend) goTracked(fn func()) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return false
-	}
-	b.wg.Go(fn)
-	return true
+	return b.group.Go(fn)
 }
 
 // Close stops the sweep and the connection attempts, waits for them, and
-// closes the connections; requests in flight fail. The first call returns
-// nil or the first error closing a connection; later calls, and every
-// other method afterwards, return an error wrapping [backend.ErrClosed].
-// Stats and Label still work.
-func (b *Backend) Close() error {
+// closes the connections; requests in flight fail. When ctx ends first,
+// Close returns ctx's error and the connections are closed once those
+// goroutines end. The first call returns nil or the errors closing the
+// connections; Close is idempotent: later calls return nil. Every other
+// method afterwards returns an error wrapping [backend.ErrClosed]; Stats
+// and Label still work.
+func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
-		return fmt.Errorf("%s: close: %w", b.label, backend.ErrClosed)
+		return nil
 	}
 	b.closed.Store(true)
+	b.group.Close()
 	b.mu.Unlock()
 	b.cancelBG()
-	b.wg.Wait()
-	var errs []error
-	for i := range b.conns {
-		if c := b.conns[i].Swap(nil); c != nil {
-			if err := c.Close(); err != nil {
-				errs = append(errs, err)
+	return lifecycle.CloseWith(ctx, b.label, &b.group, func() error {
+		var errs []error
+		for i := range b.conns {
+			if c := b.conns[i].Swap(nil); c != nil {
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: close: %w", b.label, err)
-	}
-	return nil
+		return errors.Join(errs...)
+	})
 }
 
 var (
@@ -415,4 +412,5 @@ var (
 	_ backend.Purger        = (*Backend)(nil)
 	_ backend.StatsReporter = (*Backend)(nil)
 	_ backend.Labeled       = (*Backend)(nil)
+	_ backend.Tagger        = (*Backend)(nil)
 )

@@ -431,9 +431,9 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		n, err := purgeStore(r, b, prefix)
+		n, err := backend.PurgePrefix(r.Context(), b, prefix)
 		switch {
-		case errors.Is(err, errCannotPurge):
+		case errors.Is(err, backend.ErrUnsupported):
 			writeJSONError(w, http.StatusNotImplemented, "the backend cannot purge nor list its keys")
 		case err != nil:
 			a.backendError(w, "purge", err)
@@ -441,38 +441,6 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 		}
 	})
-}
-
-var errCannotPurge = errors.New("backend can neither purge nor list")
-
-// purgeStore deletes every entry under prefix: with the backend's Purger,
-// else by listing and deleting.
-func purgeStore(r *http.Request, b backend.Backend, prefix string) (int, error) {
-	if p, ok := b.(backend.Purger); ok {
-		return p.Purge(r.Context(), prefix)
-	}
-	l, ok := b.(backend.Lister)
-	if !ok {
-		return 0, errCannotPurge
-	}
-	var keys []string
-	if err := l.List(r.Context(), prefix, func(ki backend.KeyInfo) bool {
-		keys = append(keys, ki.Key)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, k := range keys {
-		deleted, err := b.Delete(r.Context(), k)
-		if err != nil {
-			return n, err
-		}
-		if deleted {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // serveMetrics is GET /metrics.

@@ -50,7 +50,7 @@ func newAdminFixture(t *testing.T, kf hitbox.KeyFormat) *adminFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mem.Close() })
+	t.Cleanup(func() { _ = mem.Close(context.Background()) })
 	put := func(key string, written, stale, expire time.Time) {
 		t.Helper()
 		e := backend.Entry{Value: []byte("v"), Written: written, Stale: stale, Expire: expire, Keep: time.Minute}
@@ -369,7 +369,7 @@ func TestAdminAPIUnavailable(t *testing.T) {
 		{name: "keys while stopping", setup: func(f *adminFixture) { f.down = true }, method: "GET", target: "/keys", wantCode: 503, wantError: "shutting down"},
 		{name: "delete while stopping", setup: func(f *adminFixture) { f.down = true }, method: "DELETE", target: "/keys?key=v0:", wantCode: 503, wantError: "shutting down"},
 		{name: "healthz while stopping", setup: func(f *adminFixture) { f.sick = true }, method: "GET", target: "/healthz", wantCode: 503, wantError: "shutting down"},
-		{name: "closed backend", setup: func(f *adminFixture) { _ = f.mem.Close() }, method: "DELETE", target: "/keys?key=v0:", wantCode: 503},
+		{name: "closed backend", setup: func(f *adminFixture) { _ = f.mem.Close(context.Background()) }, method: "DELETE", target: "/keys?key=v0:", wantCode: 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

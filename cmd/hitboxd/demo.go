@@ -44,6 +44,9 @@ endpoints:
       - Method:
       - Path: /books/{id}
       - Query: {name: {starts: ""}}   # every query parameter, so ?x=1 is its own entry
+    tags:                             # POST /purge {"tags": ["id=1"]} drops /books/1 in every form
+      request:
+        - Path: /books/{id}
     policy:
       Enabled: {ttl: 60, stale: 30}
   - name: books
@@ -119,7 +122,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
   upstream  %s   (the origin; its answers count the calls it got)
   proxy     %s
-  admin     %s
+  admin     %s   (open it in a browser: the dashboard)
 
 Try:
   curl -i %s/books/1
@@ -127,9 +130,10 @@ Try:
   curl -i %s/authors/1          # semantics Rfc9111: the upstream's Cache-Control decides
   curl -s %s/keys
   curl -s %s/stats
+  curl -s -X POST %s/purge -d '{"tags": ["id=1"]}'   # every entry of /books/1
   curl -s -X POST %s/purge -d '{}'
 
-`, up.url, proxy, admin, proxy, proxy, proxy, admin, admin, admin)
+`, up.url, proxy, admin, proxy, proxy, proxy, admin, admin, admin, admin)
 
 	if err := demoTwice(ctx, stdout, proxy+"/books/1"); err != nil {
 		fmt.Fprintf(stdout, "the demo request failed: %v\n", err)

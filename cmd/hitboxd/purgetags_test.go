@@ -211,7 +211,7 @@ func BenchmarkAdminPurgeTags10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	api := &adminAPI{
 		token: func() string { return "" },
 		store: func() (backend.Backend, hitbox.KeyFormat, func(), bool) {

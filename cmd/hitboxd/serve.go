@@ -252,9 +252,10 @@ type state struct {
 // its entries); the others start a new one and retire the old one once
 // the requests using it are done.
 type generation struct {
-	store  *config.Store
-	cache  *hitbox.Cache
-	runner *offload.Runner
+	store   *config.Store
+	cache   *hitbox.Cache
+	runner  *offload.Runner
+	unwatch func() // takes the runner, once shut down, off the metrics' list
 
 	// refs is the number of requests using the generation, plus
 	// retiredBit once it is retired (then it takes no new request).
@@ -296,7 +297,10 @@ func (g *generation) close(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("requests in flight: %w", ctx.Err()))
 	}
-	errs = append(errs, g.cache.Shutdown(ctx), g.runner.Shutdown(ctx), g.store.Close(ctx))
+	errs = append(errs, g.cache.Close(ctx), g.runner.Close(ctx), g.store.Close(ctx))
+	if g.unwatch != nil {
+		g.unwatch()
+	}
 	return errors.Join(errs...)
 }
 
@@ -316,24 +320,26 @@ func (d *daemon) newGeneration(f *config.File, prev *generation) (*generation, e
 	}
 	store, err := f.BuildStore(o)
 	if err != nil {
-		_ = runner.Shutdown(context.Background())
+		_ = runner.Close(context.Background())
 		return nil, err
 	}
 	cache, err := hitbox.New(store.Backend, hitbox.WithRecorder(d.met), hitbox.WithOffload(runner), hitbox.WithLogger(d.log),
 		hitbox.WithTracerProvider(d.tracing.tp))
 	if err != nil {
-		_ = runner.Shutdown(context.Background())
+		_ = runner.Close(context.Background())
 		_ = store.Close(context.Background())
 		return nil, err
 	}
-	// The metrics sum the runners they watch: a retired runner stays
-	// watched (idle, its counters final), so the totals never go back.
+	// The metrics sum the runners they watch; a retired runner leaves the
+	// list when its generation closes, its final counters kept in the
+	// totals so that they never go back.
 	d.met.WatchOffload(runner)
 	d.invMu.Lock()
 	d.invalidators = append(d.invalidators, store.Invalidators...)
 	d.invMu.Unlock()
 	d.probe(store)
-	return &generation{store: store, cache: cache, runner: runner, idle: make(chan struct{})}, nil
+	return &generation{store: store, cache: cache, runner: runner, idle: make(chan struct{}),
+		unwatch: func() { d.met.UnwatchOffload(runner) }}, nil
 }
 
 // build returns the state of f. It keeps gen when it is not nil (the

@@ -250,6 +250,15 @@ func TestServeReload(t *testing.T) {
 	if _, _, err := old.store.Backend.Get(context.Background(), "v0:"); !errors.Is(err, backend.ErrClosed) {
 		t.Errorf("the replaced backend answers %v, want %v", err, backend.ErrClosed)
 	}
+	// The retired runner left the metrics' list: a task it drops now
+	// (it is shut down) is not counted.
+	if old.runner.TryGo("after-retirement", func(context.Context) {}) {
+		t.Fatal("the retired runner accepted a task")
+	}
+	if m := send(t, c, "GET", d.admin+"/metrics", "", nil); !strings.Contains(string(m.Body), "hitbox_offload_running") ||
+		strings.Contains(string(m.Body), "after-retirement") {
+		t.Errorf("/metrics after the reload: the retired runner is still watched, or no runner is:\n%s", m.Body)
+	}
 }
 
 func TestServeShutdownDrains(t *testing.T) {

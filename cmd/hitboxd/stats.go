@@ -56,9 +56,6 @@ type backendStats struct {
 	Store *backend.Stats `json:"store,omitempty"`
 }
 
-// rootLabel names an unlabeled backend, as the flow and the metrics do.
-const rootLabel = "backend"
-
 // stats is GET /stats.
 func (a *adminAPI) stats(w http.ResponseWriter, r *http.Request) {
 	if _, err := params(r); err != nil {
@@ -90,7 +87,7 @@ func (a *adminAPI) stats(w http.ResponseWriter, r *http.Request) {
 			if st.Bytes >= 0 {
 				ans.Bytes = &st.Bytes
 			}
-			addStoreStats(ans.Backends, st, rootLabel)
+			addStoreStats(ans.Backends, st, backend.DefaultLabel)
 		}
 		writeJSON(w, http.StatusOK, ans)
 	})

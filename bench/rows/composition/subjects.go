@@ -37,13 +37,13 @@ func newHitbox(addr string) (*hitbox, error) {
 	}
 	l2, err := hbredis.New(hbredis.Options{URL: "redis://" + addr + "/0"})
 	if err != nil {
-		l1.Close()
+		l1.Close(context.Background())
 		return nil, err
 	}
 	c, err := hbcomposition.New(l1, l2, hbcomposition.Options{})
 	if err != nil {
-		l1.Close()
-		l2.Close()
+		l1.Close(context.Background())
+		l2.Close(context.Background())
 		return nil, err
 	}
 	return &hitbox{l1: l1, l2: l2, c: c}, nil
@@ -70,8 +70,8 @@ func (h *hitbox) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = h.c.Close(ctx)
-	_ = h.l1.Close()
-	_ = h.l2.Close()
+	_ = h.l1.Close(context.Background())
+	_ = h.l2.Close(context.Background())
 }
 
 // goRedisCache is github.com/go-redis/cache with its TinyLFU local cache.
@@ -191,6 +191,6 @@ func (r *raw) set(ctx context.Context, k string, v []byte) error {
 }
 func (r *raw) setL2(ctx context.Context, k string, v []byte) error { return r.set(ctx, k, v) }
 func (r *raw) close() {
-	_ = r.hb.Close()
+	_ = r.hb.Close(context.Background())
 	_ = r.rdb.Close()
 }

@@ -133,7 +133,7 @@ func (s hitboxStore) set(k string, v []byte) {
 	_ = s.m.Set(context.Background(), k, e)
 }
 
-func (s hitboxStore) close() { _ = s.m.Close() }
+func (s hitboxStore) close() { _ = s.m.Close(context.Background()) }
 
 type otterStore struct{ c *otter.Cache[string, []byte] }
 

@@ -148,17 +148,17 @@ func buildHitbox(next http.Handler) (http.Handler, func(), error) {
 	}
 	cache, err := hitbox.New(mem)
 	if err != nil {
-		mem.Close()
+		mem.Close(context.Background())
 		return nil, nil, err
 	}
 	mw, err := hbhttp.Middleware(cache, []hbhttp.Endpoint{{Name: "items", Policy: hitbox.Enabled(time.Hour, 0)}})
 	if err != nil {
-		mem.Close()
+		mem.Close(context.Background())
 		return nil, nil, err
 	}
 	return mw(next), func() {
-		_ = cache.Shutdown(context.Background())
-		_ = mem.Close()
+		_ = cache.Close(context.Background())
+		_ = mem.Close(context.Background())
 	}, nil
 }
 

@@ -68,12 +68,12 @@ func Run(ctx context.Context, env measure.Env) ([]result.Measure, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	l2, err := hbredis.New(hbredis.Options{URL: "redis://" + addr + "/0"})
 	if err != nil {
 		return nil, err
 	}
-	defer l2.Close()
+	defer l2.Close(context.Background())
 	comp, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func Run(ctx context.Context, env measure.Env) ([]result.Measure, error) {
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = cache.Shutdown(sctx)
+		_ = cache.Close(sctx)
 		_ = comp.Close(sctx)
 	}()
 	value := make([]byte, 1<<10)

@@ -21,24 +21,24 @@ func hitboxOverRedis(ctx context.Context, addr, key string, up *counter) (func()
 	}
 	l2, err := hbredis.New(hbredis.Options{URL: "redis://" + addr + "/0"})
 	if err != nil {
-		l1.Close()
+		l1.Close(context.Background())
 		return nil, nil, err
 	}
 	if err := l2.Ping(ctx); err != nil {
-		l1.Close()
-		l2.Close()
+		l1.Close(context.Background())
+		l2.Close(context.Background())
 		return nil, nil, err
 	}
 	comp, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
-		l1.Close()
-		l2.Close()
+		l1.Close(context.Background())
+		l2.Close(context.Background())
 		return nil, nil, err
 	}
 	cache, err := hitbox.New(comp)
 	if err != nil {
-		l1.Close()
-		l2.Close()
+		l1.Close(context.Background())
+		l2.Close(context.Background())
 		return nil, nil, err
 	}
 	t, err := hitbox.NewTyped(cache, hitbox.TypedOptions[item]{Policy: hitbox.Enabled(time.Hour, 0)})
@@ -48,10 +48,10 @@ func hitboxOverRedis(ctx context.Context, addr, key string, up *counter) (func()
 	done := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = cache.Shutdown(sctx)
+		_ = cache.Close(sctx)
 		_ = comp.Close(sctx)
-		_ = l1.Close()
-		_ = l2.Close()
+		_ = l1.Close(context.Background())
+		_ = l2.Close(context.Background())
 	}
 	return func() error {
 		_, _, err := t.GetOrFetch(ctx, key, up.fetch)

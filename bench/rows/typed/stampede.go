@@ -94,8 +94,8 @@ func RunStampede(ctx context.Context, env measure.Env) ([]result.Measure, error)
 					_, _, err := t.GetOrFetch(ctx, key, up.fetch)
 					return err
 				}, func() {
-					_ = cache.Shutdown(context.Background())
-					_ = mem.Close()
+					_ = cache.Close(context.Background())
+					_ = mem.Close(context.Background())
 				}, nil
 		}},
 		{subjSturdyc, func(up *counter) (func() error, func(), error) {

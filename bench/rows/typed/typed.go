@@ -78,12 +78,12 @@ func Run(ctx context.Context, env measure.Env) ([]result.Measure, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer mem.Close()
+	defer mem.Close(context.Background())
 	cache, err := hitbox.New(mem)
 	if err != nil {
 		return nil, err
 	}
-	defer cache.Shutdown(context.Background())
+	defer cache.Close(context.Background())
 	keys := make([]string, ids)
 	for i := range keys {
 		keys[i] = strconv.Itoa(i)

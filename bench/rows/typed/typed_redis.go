@@ -31,7 +31,7 @@ func runRedisCases(ctx context.Context, env measure.Env, keys []string) ([]resul
 	if err != nil {
 		return nil, err
 	}
-	defer l2.Close()
+	defer l2.Close(context.Background())
 	if err := l2.Ping(ctx); err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func runRedisCases(ctx context.Context, env measure.Env, keys []string) ([]resul
 	if err != nil {
 		return nil, err
 	}
-	defer l1.Close()
+	defer l1.Close(context.Background())
 	comp, err := composition.New(l1, l2, composition.Options{})
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func runRedisCases(ctx context.Context, env measure.Env, keys []string) ([]resul
 			return nil, err
 		}
 		ms, err := structCase(names[i], true, hitbox.TypedOptions[item]{Namespace: "typed-redis"}).run(ctx, env, cache, keys, typedCase{name: names[i], held: true})
-		_ = cache.Shutdown(context.Background())
+		_ = cache.Close(context.Background())
 		if err != nil {
 			return nil, err
 		}

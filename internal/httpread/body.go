@@ -1,4 +1,9 @@
-package predicate
+// Package httpread holds the plumbing that predicate, extract and httpcache
+// share to look at a request or a response without consuming it: the body
+// read up to a limit and left for the next reader ([BodyBytes],
+// [ResponseBodyBytes], [BodyFits], [NewBody]), the path as sent ([Path]),
+// and jq over a JSON body ([CompileJQ], [EvalJQ], [DecodeJSON]).
+package httpread
 
 import (
 	"errors"
@@ -9,7 +14,7 @@ import (
 
 // ErrBodyTooLarge is returned by [BodyBytes] and [ResponseBodyBytes] for a
 // body longer than the limit they were given.
-var ErrBodyTooLarge = errors.New("predicate: body too large")
+var ErrBodyTooLarge = errors.New("body too large")
 
 // BodyBytes returns the request body when it holds at most limit bytes (a
 // negative limit counts as 0), and ErrBodyTooLarge otherwise. It leaves the
@@ -96,12 +101,12 @@ func readBody(body *io.ReadCloser, contentLength, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// bodySize reports whether the body holds at most limit bytes, reading as
+// BodyFits reports whether the body holds at most limit bytes, reading as
 // little as it can: a known length (contentLength > 0, which net/http
 // enforces) answers without a read, a replayable body is counted on a
 // fresh copy, any other is read through readBody (at most limit+1 bytes,
 // then restored).
-func bodySize(body *io.ReadCloser, getBody func() (io.ReadCloser, error), contentLength, limit int64) bool {
+func BodyFits(body *io.ReadCloser, getBody func() (io.ReadCloser, error), contentLength, limit int64) bool {
 	b := *body
 	switch {
 	case contentLength > limit:

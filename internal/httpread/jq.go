@@ -1,4 +1,4 @@
-package predicate
+package httpread
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,30 +15,31 @@ import (
 	"github.com/itchyny/gojq"
 )
 
-// DefaultJQTimeout bounds one jq evaluation when [BodyOptions.Timeout] is
-// zero. gojq has no step limit; the deadline is checked at every step.
+// DefaultJQTimeout bounds one jq evaluation when the caller gives no
+// timeout. gojq has no step limit; the deadline is checked at every step.
 const DefaultJQTimeout = 100 * time.Millisecond
 
-// CompileJQ parses and compiles a jq expression once, for [JQ] and its
-// siblings and for the key extractors. Besides jq's builtins it offers
+// CompileJQ parses and compiles a jq expression once, for the body
+// predicates and the key extractors. Besides jq's builtins it offers
 // `hash`: the SHA-256, as 64 lowercase hex digits, of a string's bytes
 // (unquoted), of a number's text, or of any other value's compact JSON
 // (object keys sorted). The environment is not visible ($ENV and env are
 // empty), and `input` and `inputs` are compile errors.
 //
-// A bad expression, or an empty one, is an error naming it. The result is
+// A bad expression, or an empty one, is an error naming it (callers add
+// their package's prefix). The result is
 // safe for concurrent use; run it with [EvalJQ].
 func CompileJQ(expr string) (*gojq.Code, error) {
 	if strings.TrimSpace(expr) == "" {
-		return nil, fmt.Errorf("predicate: empty jq expression")
+		return nil, errors.New("empty jq expression")
 	}
 	q, err := gojq.Parse(expr)
 	if err != nil {
-		return nil, fmt.Errorf("predicate: invalid jq expression %q: %w", expr, err)
+		return nil, fmt.Errorf("invalid jq expression %q: %w", expr, err)
 	}
 	code, err := gojq.Compile(q, gojq.WithFunction("hash", 0, 0, jqHash))
 	if err != nil {
-		return nil, fmt.Errorf("predicate: invalid jq expression %q: %w", expr, err)
+		return nil, fmt.Errorf("invalid jq expression %q: %w", expr, err)
 	}
 	return code, nil
 }
@@ -64,8 +66,8 @@ func EvalJQ(ctx context.Context, code *gojq.Code, body []byte, timeout time.Dura
 	if code == nil {
 		return nil, false
 	}
-	input, ok := decodeJSON(body)
-	if !ok {
+	input, err := DecodeJSON(body)
+	if err != nil {
 		return nil, false
 	}
 	if timeout == 0 {
@@ -86,32 +88,18 @@ func EvalJQ(ctx context.Context, code *gojq.Code, body []byte, timeout time.Dura
 	return v, true
 }
 
-// decodeJSON parses b as exactly one JSON value, numbers kept as
-// json.Number so that large integers survive.
-func decodeJSON(b []byte) (any, bool) {
+// DecodeJSON parses b as exactly one JSON value, numbers kept as
+// json.Number so that large integers survive. Anything else (no value, a
+// syntax error, data after the value) is an error.
+func DecodeJSON(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false // trailing data
-	}
-	return v, true
-}
-
-// normalizeJSON turns a configured value into the shape gojq compares: it
-// goes through JSON, so any value encoding/json can marshal is accepted
-// (ints, floats, strings, bools, nil, slices, string-keyed maps).
-func normalizeJSON(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
 		return nil, err
 	}
-	out, ok := decodeJSON(b)
-	if !ok {
-		return nil, fmt.Errorf("cannot decode %s", b)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("data after the JSON value")
 	}
-	return out, nil
+	return v, nil
 }
