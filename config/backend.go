@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
@@ -41,82 +42,47 @@ func (t BackendType) String() string {
 	return "BackendType(" + strconv.Itoa(int(t)) + ")"
 }
 
-// backendKind is a row of the backend table: what the file calls a type
-// (its name, then hitbox's aliases), the fields its mapping takes, and
-// how it is decoded into its field of [Backend], built and dumped (after
-// its name, on the dump's line). A new store is a new row, a field of
-// Backend, and its entry in schema.json.
+// backendKind is a row of the backend table: the type's names (its own,
+// then hitbox's aliases), the fields of its mapping, and how it is
+// decoded into its field of [Backend], built and dumped (after its name).
+// A new store is a row, a field of Backend and its entry in schema.json.
 type backendKind struct {
-	names  []string
-	fields []string
-	decode func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int)
-	build  func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend
-	dump   func(w *strings.Builder, b *Backend, secrets bool)
+	names, fields []string
+	decode        func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int)
+	build         func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend
+	dump          func(w *strings.Builder, b *Backend, secrets bool)
 }
 
 // kind returns t's row of the backend table.
 func (t BackendType) kind() (backendKind, bool) {
 	switch t {
 	case Memory:
-		return backendKind{names: []string{"Memory", "Moka"}, fields: []string{"type", "key", "value", "max_bytes", "max_capacity"},
-			decode: func(d *decoder, _ *node, _ string, fs map[string]entry, b *Backend, _ int) { b.Memory = d.memory(fs) },
-			build:  (*builder).memory, dump: dumpMemory}, true
+		return backendKind{[]string{"Memory", "Moka"}, []string{"type", "key", "value", "max_bytes", "max_capacity"},
+			(*decoder).memory, (*builder).memory, dumpMemory}, true
 	case Redis:
-		return backendKind{names: []string{"Redis"}, fields: []string{"type", "key", "value", "url", "cluster", "sentinel",
-			"username", "password", "prefix", "pool_size", "timeouts", "breaker"},
-			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
-				b.Redis = d.redis(n, path, fs)
-			},
-			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
-				if r := bl.redis(b, o, s, ""); r != nil {
-					return r
-				}
-				return nil
-			},
-			dump: func(w *strings.Builder, b *Backend, secrets bool) { dumpRedis(w, b.Redis, secrets) }}, true
+		return backendKind{[]string{"Redis"}, []string{"type", "key", "value", "url", "cluster", "sentinel",
+			"username", "password", "prefix", "pool_size", "timeouts", "breaker"}, (*decoder).redis, (*builder).redis, dumpRedis}, true
 	case Disk:
-		return backendKind{names: []string{"Disk", "FeOxDb"}, fields: []string{"type", "key", "value", "path", "max_bytes"},
-			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
-				b.Disk = d.disk(n, path, fs, &b.Value, clean)
-			},
-			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
-				return bl.leaf(b, o, s, openDisk)
-			},
-			dump: dumpDisk}, true
+		return backendKind{[]string{"Disk", "FeOxDb"}, []string{"type", "key", "value", "path", "max_bytes"},
+			(*decoder).disk, (*builder).leaf, dumpDisk}, true
 	case Tarantool:
-		return backendKind{names: []string{"Tarantool"}, fields: []string{"type", "key", "value", "address", "user", "password", "space", "timeout"},
-			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, clean int) {
-				b.Tarantool = d.tarantool(n, path, fs, b.Value, clean)
-			},
-			build: func(bl *builder, b *Backend, o BuildOptions, s *Store) backend.Backend {
-				return bl.leaf(b, o, s, openTarantool)
-			},
-			dump: dumpTarantool}, true
+		return backendKind{[]string{"Tarantool"}, []string{"type", "key", "value", "address", "user", "password", "space", "timeout"},
+			(*decoder).tarantool, (*builder).leaf, dumpTarantool}, true
 	case Composition:
-		return backendKind{names: []string{"Composition"}, fields: []string{"type", "key", "l1", "l2", "policy", "invalidation"},
-			decode: func(d *decoder, n *node, path string, fs map[string]entry, b *Backend, _ int) {
-				b.Composition = d.composition(n, path, fs)
-			},
-			build: (*builder).composition, dump: dumpComposition}, true
+		return backendKind{[]string{"Composition"}, []string{"type", "key", "l1", "l2", "policy", "invalidation"},
+			(*decoder).composition, (*builder).composition, dumpComposition}, true
 	}
 	return backendKind{}, false
 }
 
-// backendTypes are the types of the backend table, in order.
-var backendTypes = []BackendType{Memory, Redis, Disk, Tarantool, Composition}
-
-// Backend is one node of the backend tree: a store, or a composition of
-// two backends. Exactly the field of its Type is set, holding the options
-// of the store's package; [File.BuildStore] adds the Codec (Value) and the
-// run-time values of [BuildOptions].
+// Backend is one node of the backend tree. Exactly the field of its Type
+// is set, holding the store package's options.
 type Backend struct {
 	Type BackendType
 	Loc  Loc
-	// Key is the key format (zero: not written, UrlEncoded). All the
-	// backends of a tree share one key format.
+	// Key is the key format (zero: not written).
 	Key hitbox.KeyFormat
-	// Value is how entries are serialized and compressed (zero fields:
-	// Json, no compression, the default level).
+	// Value is how entries are serialized and compressed.
 	Value backend.Codec
 
 	Memory      *MemoryBackend
@@ -126,36 +92,40 @@ type Backend struct {
 	Composition *CompositionBackend
 }
 
-// MemoryBackend is `type: Memory`: bounded by bytes (max_bytes) or by
-// entries (max_capacity, MaxEntries).
+// MemoryBackend is `type: Memory`.
 type MemoryBackend = memory.Options
 
-// RedisBackend is `type: Redis`: url (URL), cluster (Addrs) or sentinel
-// (MasterName, SentinelAddrs, SentinelPassword). With URL, Username and
-// Password are put into the URL at build.
+// RedisBackend is `type: Redis`.
 type RedisBackend = redis.Options
 
-// CompositionBackend is `type: Composition`: L1 over L2, with the
-// composition's policies (Offload and Now come from [BuildOptions]).
+// CompositionBackend is `type: Composition`: L1 over L2.
 type CompositionBackend struct {
 	L1, L2 *Backend
 	composition.Options
-	// Invalidation, when set, keeps L1 (Memory) coherent with the writes
-	// other instances make to L2 (Redis); nil: off.
+	// Invalidation, when set, keeps L1 coherent with other instances.
 	Invalidation *Invalidation
 }
 
-// Invalidation is a composition's `invalidation`: its Redis L2 announces
-// every write on Channel, and the instance drops from its Memory L1 the
-// keys other instances overwrote, deleted or purged.
+// Invalidation is a composition's `invalidation` (docs/config.md).
 type Invalidation struct {
-	// Channel is the Redis pub/sub channel (default: the L2's prefix +
-	// "invalidate"). Every instance sharing the L2 uses the same.
+	// Channel is the Redis pub/sub channel.
 	Channel string
 }
 
-// enumOf is the names of an enum as its package writes and parses them
-// (values 1, 2, ...), with hitbox's aliases.
+// each calls f on b and the backends below it, L1 before L2.
+func (b *Backend) each(f func(*Backend)) {
+	if b == nil {
+		return
+	}
+	f(b)
+	if c := b.Composition; c != nil {
+		c.L1.each(f)
+		c.L2.each(f)
+	}
+}
+
+// enumOf is an enum's names, as its package writes and parses them, and
+// aliases.
 func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases map[string]T) map[string]T {
 	m := map[string]T{}
 	maps.Copy(m, aliases)
@@ -167,8 +137,6 @@ func enumOf[T ~int](str func(T) string, parse func(string) (T, error), aliases m
 	}
 }
 
-// Names the file may use for backend types, formats and policies, with
-// hitbox's aliases.
 var (
 	keyFormatInput   = enumOf(hitbox.KeyFormat.String, hitbox.ParseKeyFormat, map[string]hitbox.KeyFormat{"Bitcode": hitbox.KeyBinary})
 	valueFormatInput = enumOf(backend.Format.String, backend.ParseFormat,
@@ -179,20 +147,16 @@ var (
 	refillInput      = enumOf(composition.RefillPolicy.String, composition.ParseRefillPolicy, nil)
 )
 
-// lookup reads n as one of the names of m.
-func lookup[T any](d *decoder, n *node, path, what string, m map[string]T) (T, bool) {
-	var zero T
-	names := slices.Sorted(maps.Keys(m))
-	i, ok := d.enum(n, path, what, append([]string{""}, names...))
-	if !ok {
-		return zero, false
-	}
-	return m[names[i-1]], true
-}
-
-// lookupOf is lookup as a field reader.
+// lookupOf returns a reader of one of the names of m.
 func lookupOf[T any](d *decoder, what string, m map[string]T) func(*node, string) (T, bool) {
-	return func(n *node, path string) (T, bool) { return lookup(d, n, path, what, m) }
+	names := slices.Sorted(maps.Keys(m))
+	return func(n *node, path string) (T, bool) {
+		i, ok := d.enum(n, path, what, append([]string{""}, names...))
+		if !ok {
+			return *new(T), false
+		}
+		return m[names[i-1]], true
+	}
 }
 
 func defaultBackend() *Backend {
@@ -208,7 +172,7 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	}
 	var known []string
 	types := map[string]BackendType{}
-	for _, t := range backendTypes {
+	for t := Memory; t <= Composition; t++ {
 		k, _ := t.kind()
 		for _, f := range k.fields {
 			if !slices.Contains(known, f) {
@@ -220,7 +184,7 @@ func (d *decoder) backend(n *node, path string) *Backend {
 		}
 	}
 	if t := n.get("type"); t != nil {
-		if typ, ok := lookup(d, t, joinPath(path, "type"), "backend type", types); ok {
+		if typ, ok := lookupOf(d, "backend type", types)(t, joinPath(path, "type")); ok {
 			b.Type = typ
 			k, _ := typ.kind()
 			known = k.fields
@@ -239,22 +203,21 @@ func (d *decoder) backend(n *node, path string) *Backend {
 	return b
 }
 
-func (d *decoder) memory(fs map[string]entry) *MemoryBackend {
-	m := &MemoryBackend{}
+func (d *decoder) memory(_ *node, _ string, fs map[string]entry, b *Backend, _ int) {
+	b.Memory = &MemoryBackend{}
 	mb, hasBytes := fs["max_bytes"]
 	mc, hasCap := fs["max_capacity"]
 	switch {
 	case hasBytes && hasCap:
 		d.fail(mc.key, mc.path, ErrValue, "max_bytes and max_capacity exclude each other: bound the store by bytes or by entries")
 	case hasBytes:
-		m.MaxBytes, _ = d.size(mb.val, mb.path)
+		b.Memory.MaxBytes, _ = d.size(mb.val, mb.path)
 	case hasCap:
 		c, _ := d.integer(mc.val, mc.path, 1, math.MaxInt64)
-		m.MaxEntries = int(min(c, math.MaxInt))
+		b.Memory.MaxEntries = int(min(c, math.MaxInt))
 	default:
-		m.MaxBytes = memory.DefaultMaxBytes
+		b.Memory.MaxBytes = memory.DefaultMaxBytes
 	}
-	return m
 }
 
 func (d *decoder) codec(n *node, path string) backend.Codec {
@@ -268,50 +231,38 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 	if !ok {
 		return c
 	}
-	if e.val.kind == kindString {
-		c.Compression, _ = lookup(d, e.val, e.path, "compression", compressionInput)
-		return c
+	cf := map[string]entry{"type": e} // a name alone
+	if e.val.kind != kindString {
+		if cf, ok = d.fields(e.val, e.path, "a compression mapping (type, level) or name", false, "type", "level"); !ok {
+			return c
+		}
+		d.required(cf, e.val, e.path, "type", "Disabled, Gzip or Zstd")
 	}
-	cf, ok := d.fields(e.val, e.path, "a compression mapping (type, level) or name", false, "type", "level")
-	if !ok {
-		return c
-	}
-	if t, ok := cf["type"]; ok {
-		c.Compression, _ = lookup(d, t.val, t.path, "compression", compressionInput)
-	} else {
-		d.fail(e.val, joinPath(e.path, "type"), ErrMissing, "missing type (Disabled, Gzip or Zstd)")
-	}
+	set(cf, "type", &c.Compression, lookupOf(d, "compression", compressionInput))
 	if l, ok := cf["level"]; ok {
-		switch c.Compression {
-		case backend.CompressionGzip:
-			level, _ := d.integer(l.val, l.path, 1, 9)
-			c.Level = int(level)
-		case backend.CompressionZstd:
-			level, _ := d.integer(l.val, l.path, 1, 22)
-			c.Level = int(level)
-		case backend.CompressionNone:
+		hi := map[backend.Compression]int64{backend.CompressionGzip: 9, backend.CompressionZstd: 22}[c.Compression]
+		if c.Compression == backend.CompressionNone {
 			d.fail(l.key, l.path, ErrValue, "a level needs a compression (Gzip or Zstd)")
+		} else if hi > 0 {
+			level, _ := d.integer(l.val, l.path, 1, hi)
+			c.Level = int(level)
 		}
 	}
 	return c
 }
 
-func (d *decoder) composition(n *node, path string, fs map[string]entry) *CompositionBackend {
+func (d *decoder) composition(n *node, path string, fs map[string]entry, b *Backend, _ int) {
 	c := &CompositionBackend{Options: composition.Options{Read: composition.ReadSequential,
 		Write: composition.WriteOptimisticParallel, Refill: composition.RefillNever}}
-	for _, layer := range []string{"l1", "l2"} {
-		e, ok := fs[layer]
-		var b *Backend
-		if ok {
-			b = d.backend(e.val, e.path)
+	b.Composition = c
+	for i, layer := range []**Backend{&c.L1, &c.L2} {
+		name := "l" + strconv.Itoa(i+1)
+		if e, ok := fs[name]; ok {
+			*layer = d.backend(e.val, e.path)
 		} else {
-			d.fail(n, joinPath(path, layer), ErrMissing, "missing %s (a composition stacks l1 over l2)", layer)
-			b = &Backend{Type: Memory, Loc: Loc{Path: joinPath(path, layer)}, Memory: &MemoryBackend{MaxBytes: memory.DefaultMaxBytes}}
-		}
-		if layer == "l1" {
-			c.L1 = b
-		} else {
-			c.L2 = b
+			d.fail(n, joinPath(path, name), ErrMissing, "missing %s (a composition stacks l1 over l2)", name)
+			*layer = defaultBackend()
+			(*layer).Loc.Path = joinPath(path, name)
 		}
 	}
 	if e, ok := fs["invalidation"]; ok {
@@ -323,58 +274,26 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry) *Compos
 		set(pf, "write", &c.Write, lookupOf(d, "write policy", writeInput))
 		set(pf, "refill", &c.Refill, lookupOf(d, "refill policy", refillInput))
 	}
-	return c
 }
 
-// keyFormats checks that the backends of a tree agree on their key
-// format: a composition hands both layers the same encoded key.
+// keyFormats checks that the backends of a tree agree on their key format.
 func (d *decoder) keyFormats(root *Backend) {
 	var first *Backend
-	var walk func(b *Backend)
-	walk = func(b *Backend) {
-		if b == nil {
-			return
+	root.each(func(b *Backend) {
+		switch {
+		case b.Key == 0:
+		case first == nil:
+			first = b
+		case b.Key != first.Key:
+			d.failAt(joinLoc(b.Loc, "key"), ErrValue,
+				"key format %v differs from %v at %s: the backends of a composition share one key format", b.Key, first.Key, first.Loc.Path)
 		}
-		if b.Key != 0 {
-			if first == nil {
-				first = b
-			} else if b.Key != first.Key {
-				d.fail(&node{line: b.Loc.Line, col: b.Loc.Col}, b.Loc.Path+".key", ErrValue,
-					"key format %v differs from %v at %s: the backends of a composition share one key format", b.Key, first.Key, first.Loc.Path)
-			}
-		}
-		if b.Composition != nil {
-			walk(b.Composition.L1)
-			walk(b.Composition.L2)
-		}
-	}
-	walk(root)
+	})
 }
 
-// KeyFormat returns the key format of the backend tree: the one its
-// backends write (they agree), or UrlEncoded.
+// KeyFormat returns the key format of the backend tree.
 func (b *Backend) KeyFormat() hitbox.KeyFormat {
-	if b == nil {
-		return hitbox.KeyURLEncoded
-	}
-	if b.Key != 0 {
-		return b.Key
-	}
-	if b.Composition != nil {
-		if k := b.Composition.L1.KeyFormat(); b.Composition.L1 != nil && b.Composition.L1.hasKey() {
-			return k
-		}
-		return b.Composition.L2.KeyFormat()
-	}
-	return hitbox.KeyURLEncoded
-}
-
-func (b *Backend) hasKey() bool {
-	if b == nil {
-		return false
-	}
-	if b.Key != 0 {
-		return true
-	}
-	return b.Composition != nil && (b.Composition.L1.hasKey() || b.Composition.L2.hasKey())
+	k := hitbox.KeyFormat(0)
+	b.each(func(b *Backend) { k = cmp.Or(k, b.Key) })
+	return cmp.Or(k, hitbox.KeyURLEncoded)
 }

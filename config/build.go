@@ -18,33 +18,25 @@ import (
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
-// BuildOptions are the run-time values [File.Build] and [File.BuildStore]
-// wire into what they build. The zero value is ready to use.
+// BuildOptions are the run-time values [File.Build] wires in. The zero
+// value is ready to use.
 type BuildOptions struct {
-	// Offload runs the race losers of compositions (an *offload.Runner);
-	// nil: each composition finishes them in goroutines it owns, which
-	// [Store.Close] waits for.
+	// Offload runs the race losers of compositions; nil: goroutines the
+	// compositions own.
 	Offload composition.Offloader
 	// Now is the backends' clock; nil means time.Now.
 	Now func() time.Time
-	// Reuse is the Store in force when a reload builds a new one: the
-	// new tree takes over its Disk and Tarantool stores whose settings
-	// did not change (their line in [File.Dump], passwords included)
-	// instead of opening them again, and the last of the two Stores to
-	// close closes them. A Disk store whose file the Reuse tree holds
-	// with other settings is an error: one process can open a file only
-	// once. Nil: every store is new.
+	// Reuse is the running Store on a reload: the new tree takes over its
+	// Disk and Tarantool stores whose settings did not change, and the
+	// last of the two Stores to close closes them. A Disk file Reuse
+	// holds with other settings is an error.
 	Reuse *Store
-	// Check builds the tree without opening the files of its Disk
-	// stores nor connecting its Tarantool stores (an empty memory store
-	// stands in for each), for `hitboxd check`: it must neither create a
-	// file nor wait for the lock of a running hitboxd, nor reach the
-	// network.
+	// Check stands an empty memory store in for each Disk and Tarantool
+	// store (`hitboxd check` opens no file and reaches no network).
 	Check bool
 }
 
-// Runtime is what a File builds: the endpoints for httpcache and the
-// backend tree. The caller owns the Store and closes it.
+// Runtime is what a File builds; the caller closes the Store.
 type Runtime struct {
 	Endpoints []httpcache.Endpoint
 	Store     *Store
@@ -54,17 +46,13 @@ type Runtime struct {
 type Store struct {
 	// Backend is the root of the tree.
 	Backend backend.Backend
-	// KeyFormat is the key encoding every backend of the tree uses
-	// (httpcache.WithKeyFormat).
+	// KeyFormat is the key encoding of the tree's backends.
 	KeyFormat hitbox.KeyFormat
-	// Invalidators are the L1 invalidations the tree runs, one per
-	// composition with `invalidation` (see [redis.Backend.Subscribe]): for
-	// their stats, and for their Ready channels.
+	// Invalidators are the tree's L1 invalidations (one per composition
+	// with `invalidation`).
 	Invalidators []*redis.Invalidator
-	// Redis are the tree's Redis backends: for their breaker states, and
-	// to ping them at start.
-	Redis []*redis.Backend
-	// Tarantool are the tree's Tarantool backends, likewise.
+	// Redis and Tarantool are the tree's servers' backends.
+	Redis     []*redis.Backend
 	Tarantool []*tarantool.Backend
 
 	mu      sync.Mutex // guards closers
@@ -72,12 +60,10 @@ type Store struct {
 	shared  []*shared // the Disk and Tarantool stores, which a reload may take over
 }
 
-// Close closes every backend of the tree, each composition's invalidator
-// and then the composition before its layers, and returns their errors
-// joined. A Disk or Tarantool store that the Store of a reload took over
-// ([BuildOptions.Reuse]) is closed by the last of the two to close. Close
-// is safe to call on a nil Store, and more than once (the later calls do
-// nothing).
+// Close closes the tree's backends, each composition (and its
+// invalidator) before its layers, and returns their errors joined. A store
+// shared with a reload's Store is closed by the last of the two. Close is
+// safe on a nil Store, and the calls after the first do nothing.
 func (s *Store) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -93,10 +79,8 @@ func (s *Store) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Build builds the endpoints and the backend tree of f. On error nothing
-// is left open. Parse has validated f, so the only errors expected are
-// failures of the backends' constructors (a Disk file that cannot be
-// opened, see backend/disk).
+// Build builds the endpoints and the backend tree of f; on error nothing
+// is left open.
 func (f *File) Build(o BuildOptions) (*Runtime, error) {
 	eps, err := f.BuildEndpoints()
 	if err != nil {
@@ -109,10 +93,9 @@ func (f *File) Build(o BuildOptions) (*Runtime, error) {
 	return &Runtime{Endpoints: eps, Store: store}, nil
 }
 
-// BuildEndpoints builds f's endpoints, in order: hitboxd reloads them
-// alone when the backend section did not change (see [SameBackend]).
+// BuildEndpoints builds f's endpoints, in order.
 func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
-	b := builder{file: f.Name}
+	b := builder{decoder{file: f.Name}}
 	out := make([]httpcache.Endpoint, 0, len(f.Endpoints))
 	for _, ep := range f.Endpoints {
 		e := httpcache.Endpoint{
@@ -135,7 +118,7 @@ func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 			e.Response = predicate.And[*http.Response]()
 		}
 		if err := e.Policy.Validate(); err != nil {
-			b.fail(ep.Policy.Loc, ErrValue, "%w", err)
+			b.failAt(ep.Policy.Loc, ErrValue, "%w", err)
 		}
 		out = append(out, e)
 	}
@@ -154,41 +137,19 @@ func extractors(es []*keyer) []extract.Extractor {
 	return out
 }
 
-// builder collects the errors of a build, placed at the values they come
-// from.
-type builder struct {
-	file string
-	errs Errors
-}
+// builder builds a File's values, reporting errors at their places.
+type builder struct{ decoder }
 
-func (b *builder) fail(l Loc, kind error, format string, args ...any) {
-	b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path, Err: newDetail(kind, format, args...)})
-}
-
-// check records err (from a constructor) at l and reports whether there
-// was none.
-func (b *builder) check(l Loc, err error) bool {
-	if err != nil {
-		b.errs = append(b.errs, &Error{File: b.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path,
-			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
-		return false
-	}
-	return true
-}
-
-// BuildStore builds f's backend tree. A Redis backend does not contact
-// Redis until its first call, nor a Tarantool backend before it connects
-// in the background; a composition with invalidation subscribes at once,
-// in the background; a Disk store opens (or creates) its file at once and
-// holds its lock until closed (see [BuildOptions] for reloads and
-// checks). On error, whatever was built is closed.
+// BuildStore builds f's backend tree: a Disk store opens its file at once,
+// Redis and Tarantool connect in the background. On error, whatever was
+// built is closed.
 func (f *File) BuildStore(o BuildOptions) (*Store, error) {
 	b := f.Backend
 	if b == nil {
 		b = defaultBackend()
 	}
 	s := &Store{KeyFormat: b.KeyFormat()}
-	bl := builder{file: f.Name}
+	bl := builder{decoder{file: f.Name}}
 	root := bl.backend(b, o, s)
 	if len(bl.errs) > 0 {
 		_ = s.Close(context.Background())
@@ -202,7 +163,7 @@ func (bl *builder) backend(b *Backend, o BuildOptions, s *Store) backend.Backend
 	if k, ok := b.Type.kind(); ok {
 		return k.build(bl, b, o, s)
 	}
-	bl.fail(b.Loc, ErrValue, "unknown backend type %v", b.Type)
+	bl.failAt(b.Loc, ErrValue, "unknown backend type %v", b.Type)
 	return nil
 }
 
@@ -215,7 +176,7 @@ func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend 
 		mo.Codec = &c
 	}
 	m, err := memory.New(mo)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	s.closers = append(s.closers, m.Close)
@@ -224,15 +185,13 @@ func (bl *builder) memory(b *Backend, o BuildOptions, s *Store) backend.Backend 
 
 func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Backend {
 	c := b.Composition
-	// Register the composition's Close (and its invalidator's before it)
-	// before its layers', so that it stops (and waits for its race calls)
-	// before they close.
+	// The composition (and its invalidator) closes before its layers.
 	at := len(s.closers)
 	l1 := bl.backend(c.L1, o, s)
 	var l2 backend.Backend
 	var r *redis.Backend
 	if c.Invalidation != nil && c.L2.Type == Redis {
-		if r = bl.redis(c.L2, o, s, c.Invalidation.Channel); r != nil {
+		if r = bl.redisStore(c.L2, o, s, c.Invalidation.Channel); r != nil {
 			l2 = r
 		}
 	} else {
@@ -244,13 +203,13 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	co := c.Options
 	co.Offload, co.Now = o.Offload, o.Now
 	comp, err := composition.New(l1, l2, co)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	first := []func(context.Context) error{comp.Close}
 	if r != nil {
 		inv, err := r.Subscribe(l1)
-		if bl.check(joinLoc(b.Loc, "invalidation"), err) {
+		if bl.checkAt(joinLoc(b.Loc, "invalidation"), err) {
 			s.Invalidators = append(s.Invalidators, inv)
 			first = append([]func(context.Context) error{inv.Close}, first...)
 		}
@@ -262,8 +221,7 @@ func (bl *builder) composition(b *Backend, o BuildOptions, s *Store) backend.Bac
 	return comp
 }
 
-// joinLoc is the place of a field of the value at l (the value's line and
-// column: fields do not keep their own).
+// joinLoc places a field of the value at l at the value's line and column.
 func joinLoc(l Loc, field string) Loc {
 	l.Path = joinPath(l.Path, field)
 	return l

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/url"
@@ -21,13 +22,10 @@ func Load(path string) (*File, Warnings, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes and validates a hitboxd configuration file. name is the
-// file name errors and warnings carry.
-//
-// On success it returns the File, with every default filled in, and the
-// warnings (possibly none). Otherwise it returns nil, nil and an [Errors]
-// holding every problem found, sorted by position. Parse never panics, on
-// any input.
+// Parse decodes and validates a hitboxd file; name is the file name errors
+// and warnings carry. On success it returns the File and its warnings,
+// otherwise nil, nil and an [Errors] holding every problem found, sorted
+// by position. Parse never panics.
 func Parse(name string, data []byte) (*File, Warnings, error) {
 	root, errs := parseYAML(name, data)
 	if len(errs) > 0 {
@@ -38,7 +36,6 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 	}
 	d := &decoder{file: name}
 	f := d.decodeFile(root)
-	d.errs = append(d.errs, schemaErrors(name, root, d.errs)...)
 	if len(d.errs) > 0 {
 		return nil, nil, d.errs.sort()
 	}
@@ -53,20 +50,13 @@ func (d *decoder) decodeFile(root *node) *File {
 	if !ok {
 		fs = map[string]entry{}
 	}
-	if e, ok := fs["listen"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			f.Listen = s
-		}
-	}
-	if e, ok := fs["upstream"]; ok {
-		if s, ok := d.str(e.val, e.path, "a URL"); ok && d.upstream(e.val, e.path, s) {
-			f.Upstream = s
-		}
-	} else if root.kind == kindMap || root.kind == kindNull {
+	set(fs, "listen", &f.Listen, d.address)
+	set(fs, "upstream", &f.Upstream, d.upstream)
+	if _, ok := fs["upstream"]; !ok && (root.kind == kindMap || root.kind == kindNull) {
 		d.fail(root, "upstream", ErrMissing, "missing upstream (the origin's URL, e.g. http://127.0.0.1:3000)")
 	}
 	if e, ok := fs["admin"]; ok {
-		f.Admin = d.admin(e.val, e.path)
+		f.Admin, _ = d.admin(e.val, e.path)
 		if f.Admin.Listen != "" && f.Admin.Listen == f.Listen && !anyPort(f.Listen) {
 			d.fail(e.val, e.path+".listen", ErrValue, "admin.listen %q is the proxy's listen address too", f.Listen)
 		}
@@ -74,16 +64,12 @@ func (d *decoder) decodeFile(root *node) *File {
 	d.decodeServer(f, fs)
 	f.Semantics = httpcache.SemanticsHitbox
 	set(fs, "semantics", &f.Semantics, d.semantics)
-	if e, ok := fs["rfc9111"]; ok {
-		f.Rfc9111 = d.rfc9111(e.val, e.path)
-	}
+	set(fs, "rfc9111", &f.Rfc9111, d.rfc9111)
 	f.TagHeaders = defaultTagHeaders
 	if e, ok := fs["tag_headers"]; ok {
 		f.TagHeaders = append([]string{}, d.fieldNames(e.val, e.path, "header", nil)...)
 	}
-	if e, ok := fs["tracing"]; ok {
-		f.Tracing = d.tracing(e.val, e.path)
-	}
+	set(fs, "tracing", &f.Tracing, d.tracing)
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)
 		d.keyFormats(f.Backend)
@@ -105,26 +91,20 @@ func (d *decoder) decodeFile(root *node) *File {
 			d.identify(f.Endpoints, items, e.path)
 		}
 	}
-	f.endpointTimeouts()
 	for _, ep := range f.Endpoints {
-		if ep.Semantics == 0 {
-			ep.Semantics = f.Semantics
-		}
+		ep.UpstreamTimeout = cmp.Or(ep.UpstreamTimeout, f.UpstreamTimeout)
+		ep.Semantics = cmp.Or(ep.Semantics, f.Semantics)
 	}
 	return f
 }
 
-func (d *decoder) admin(n *node, path string) Admin {
+func (d *decoder) admin(n *node, path string) (Admin, bool) {
 	var a Admin
 	fs, ok := d.fields(n, path, "a mapping (listen, token)", true, "listen", "token")
 	if !ok {
-		return a
+		return a, true
 	}
-	if e, ok := fs["listen"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			a.Listen = s
-		}
-	}
+	set(fs, "listen", &a.Listen, d.address)
 	if e, ok := fs["token"]; ok {
 		if s, ok := d.str(e.val, e.path, "a string"); ok {
 			a.Token = s
@@ -133,21 +113,25 @@ func (d *decoder) admin(n *node, path string) Admin {
 			}
 		}
 	}
-	return a
+	return a, true
 }
 
-// address checks a listen address: host:port with a numeric port.
-func (d *decoder) address(n *node, path, s string) bool {
+// address reads an address: host:port with a numeric port.
+func (d *decoder) address(n *node, path string) (string, bool) {
+	s, ok := d.str(n, path, "an address (host:port)")
+	if !ok {
+		return "", false
+	}
 	_, port, err := net.SplitHostPort(s)
 	if err != nil {
 		d.fail(n, path, ErrValue, "invalid address %q (want host:port, e.g. 127.0.0.1:8080)", s)
-		return false
+		return "", false
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p > 65535 {
 		d.fail(n, path, ErrValue, "invalid address %q: port %q is not a number from 0 to 65535", s, port)
-		return false
+		return "", false
 	}
-	return true
+	return s, true
 }
 
 // anyPort reports whether a checked listen address asks for port 0, a
@@ -161,7 +145,11 @@ func anyPort(addr string) bool {
 	return err == nil && p == 0
 }
 
-func (d *decoder) upstream(n *node, path, s string) bool {
+func (d *decoder) upstream(n *node, path string) (string, bool) {
+	s, ok := d.str(n, path, "a URL")
+	if !ok {
+		return "", false
+	}
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
@@ -171,9 +159,9 @@ func (d *decoder) upstream(n *node, path, s string) bool {
 	case u.Host == "":
 		d.fail(n, path, ErrValue, "upstream %q has no host", s)
 	default:
-		return true
+		return s, true
 	}
-	return false
+	return "", false
 }
 
 // extensionKeys returns the top-level keys starting with "x-": extension

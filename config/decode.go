@@ -1,7 +1,7 @@
 package config
 
 import (
-	"fmt"
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -13,15 +13,13 @@ import (
 )
 
 // decoder turns a node tree into a File, collecting every error and
-// warning on the way.
+// warning on the way; the YAML layer and the builder report through it.
 type decoder struct {
 	file  string
 	errs  Errors
 	warns Warnings
-	// record, when set (by a test), is told the names each place of the
-	// file accepts: its field, predicate or operation names (enum false)
-	// or its enum values (enum true), so that the schema can be checked
-	// against the decoder.
+	// record, when set (by a test), is told the names each place accepts:
+	// field, predicate or operation names, or enum values (enum true).
 	record func(path string, names []string, enum bool)
 }
 
@@ -29,14 +27,6 @@ func (d *decoder) accepts(path string, names []string, enum bool) {
 	if d.record != nil {
 		d.record(path, names, enum)
 	}
-}
-
-func (d *decoder) fail(n *node, path string, kind error, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path, Err: newDetail(kind, format, args...)})
-}
-
-func (d *decoder) warn(loc Loc, format string, args ...any) {
-	d.warns = append(d.warns, Warning{File: d.file, Line: max(loc.Line, 1), Col: max(loc.Col, 1), Path: loc.Path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func loc(n *node, path string) Loc { return Loc{Path: path, Line: n.line, Col: n.col} }
@@ -50,8 +40,7 @@ func (d *decoder) wrongType(n *node, path, want string) {
 	d.fail(n, path, ErrType, "want %s, got %s", want, got)
 }
 
-// noTag reports a local tag where none is allowed and tells whether there
-// was none.
+// noTag reports a local tag where none is allowed.
 func (d *decoder) noTag(n *node, path string) bool {
 	if n.tag == "" {
 		return true
@@ -66,9 +55,9 @@ type entry struct {
 	path     string
 }
 
-// fields checks that n is a mapping whose keys are all known, reports the
-// others (with a suggestion) and returns the entries by key. A null n is
-// an empty mapping when nullOK. It returns false when n is no mapping.
+// fields checks that n is a mapping (or null, when nullOK) of known keys,
+// reports the others and returns the entries by key; false when n is no
+// mapping.
 func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...string) (map[string]entry, bool) {
 	d.accepts(path, known, false)
 	if n.kind == kindNull && nullOK {
@@ -83,7 +72,7 @@ func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...strin
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
 		if !slices.Contains(known, k.text) {
-			d.unknown(k, p, "field", k.text, known)
+			d.unknown(k, p, ErrUnknownField, "field", k.text, known)
 			continue
 		}
 		out[k.text] = entry{key: k, val: n.vals[i], path: p}
@@ -92,17 +81,17 @@ func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...strin
 }
 
 // unknown reports an unknown name among known ones, with a suggestion.
-func (d *decoder) unknown(n *node, path, what, name string, known []string) {
+func (d *decoder) unknown(n *node, path string, kind error, what, name string, known []string) {
 	if s := suggest(name, known); s != "" {
-		d.fail(n, path, ErrUnknownField, "unknown %s %q (did you mean %q?)", what, name, s)
+		d.fail(n, path, kind, "unknown %s %q (did you mean %q?)", what, name, s)
 		return
 	}
-	d.fail(n, path, ErrUnknownField, "unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
+	d.fail(n, path, kind, "unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
 }
 
-// suggest returns the known name closest to name when it is close enough
-// to be a typo: the same but for case, or within an edit distance of a
-// third of its length (at least 1, at most 3).
+// suggest returns the known name closest to name when it may be a typo:
+// the same but for case, or within an edit distance of a third of its
+// length (1 to 3).
 func suggest(name string, known []string) string {
 	best, bestDist := "", math.MaxInt
 	limit := min(max(utf8.RuneCountInString(name)/3, 1), 3)
@@ -118,8 +107,7 @@ func suggest(name string, known []string) string {
 }
 
 // editDistance is the optimal string alignment distance between a and b,
-// in runes: insertions, deletions, substitutions and transpositions of
-// neighbours each cost 1.
+// in runes.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
@@ -148,43 +136,27 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// enum reads a name among names (exact spelling) and returns its index.
+// enum reads a name among names (exact spelling; "" is no name) and
+// returns its index.
 func (d *decoder) enum(n *node, path, what string, names []string) (int, bool) {
-	d.accepts(path, nonEmpty(names), true)
+	known := slices.DeleteFunc(slices.Clone(names), func(s string) bool { return s == "" })
+	d.accepts(path, known, true)
 	if n.kind != kindString {
-		d.wrongType(n, path, what+" name (one of "+strings.Join(nonEmpty(names), ", ")+")")
+		d.wrongType(n, path, what+" name (one of "+strings.Join(known, ", ")+")")
 		return 0, false
 	}
 	d.noTag(n, path)
-	if i := slices.Index(names, n.text); i > 0 || (i == 0 && n.text != "") {
+	if i := slices.Index(names, n.text); i >= 0 && n.text != "" {
 		return i, true
 	}
-	known := nonEmpty(names)
-	if s := suggest(n.text, known); s != "" {
-		d.fail(n, path, ErrValue, "unknown %s %q (did you mean %q?)", what, n.text, s)
-	} else {
-		d.fail(n, path, ErrValue, "unknown %s %q (want one of %s)", what, n.text, strings.Join(known, ", "))
-	}
+	d.unknown(n, path, ErrValue, what, n.text, known)
 	return 0, false
-}
-
-func nonEmpty(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // str reads a string.
 func (d *decoder) str(n *node, path, what string) (string, bool) {
 	if n.kind != kindString {
-		want := what
-		if want == "" {
-			want = "a string"
-		}
+		want := cmp.Or(what, "a string")
 		if _, scalar := n.scalarText(); scalar {
 			want += " (quote it to write it as a string)"
 		}
@@ -266,11 +238,11 @@ func (d *decoder) duration(n *node, path string) (time.Duration, bool) {
 			return time.Duration(secs) * time.Second, d.noTag(n, path)
 		}
 		v, err := time.ParseDuration(s)
-		if err != nil {
+		if err != nil || s[0] == '+' {
 			d.fail(n, path, ErrValue, "invalid duration %q (want seconds or a duration like 300ms, 10s, 5m)", n.text)
 			return 0, false
 		}
-		if v < 0 {
+		if v < 0 || s[0] == '-' {
 			d.fail(n, path, ErrValue, "negative duration %q", n.text)
 			return 0, false
 		}
@@ -315,21 +287,10 @@ func (d *decoder) single(n *node, path, what string, known []string) (key string
 	}
 	k := n.keys[0]
 	if !slices.Contains(known, k.text) {
-		d.unknown(k, joinPath(path, k.text), what, k.text, known)
+		d.unknown(k, joinPath(path, k.text), ErrUnknownField, what, k.text, known)
 		return "", nil, "", false
 	}
 	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
-}
-
-// check reports err, from a library's constructor or Validate, at n
-// (without the package's prefix, keeping err as the cause) and tells
-// whether there was none.
-func (d *decoder) check(n *node, path string, err error) bool {
-	if err != nil {
-		d.errs = append(d.errs, &Error{File: d.file, Line: max(n.line, 1), Col: max(n.col, 1), Path: path,
-			Err: &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err}})
-	}
-	return err == nil
 }
 
 // set reads the field name of fs, when present, with read, and stores it
@@ -342,7 +303,22 @@ func set[T any](fs map[string]entry, name string, dst *T, read func(*node, strin
 	}
 }
 
-// strOf is str as a field reader.
-func (d *decoder) strOf(what string) func(*node, string) (string, bool) {
-	return func(n *node, path string) (string, bool) { return d.str(n, path, what) }
+// text reads the string field name of fs, when present, into *dst; a
+// non-empty empty is the message for an empty string.
+func (d *decoder) text(fs map[string]entry, name string, dst *string, what, empty string, args ...any) {
+	if e, ok := fs[name]; ok {
+		if s, ok := d.str(e.val, e.path, what); ok && s == "" && empty != "" {
+			d.fail(e.val, e.path, ErrValue, empty, args...)
+		} else if ok {
+			*dst = s
+		}
+	}
+}
+
+// required reports the field name of the mapping n at path missing, with
+// why in parentheses, unless fs has it.
+func (d *decoder) required(fs map[string]entry, n *node, path, name, why string) {
+	if _, ok := fs[name]; !ok {
+		d.fail(n, joinPath(path, name), ErrMissing, "missing %s (%s)", name, why)
+	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,22 +12,17 @@ import (
 	"github.com/hitbox-go/hitbox/internal/bytesize"
 )
 
-// Dump writes a stable, readable description of f: every section with its
-// defaults filled in, one item per line, without positions. Two files
-// that mean the same thing dump the same (golden tests compare dumps).
+// Dump writes a stable description of f, defaults filled in, one item per
+// line, without positions: two files that mean the same dump the same.
 func (f *File) Dump(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %s\n", f.Listen)
 	fmt.Fprintf(&b, "upstream: %s\n", f.Upstream)
-	if f.Admin.Listen == "" {
-		b.WriteString("admin: off\n")
-	} else {
-		fmt.Fprintf(&b, "admin: %s", f.Admin.Listen)
-		if f.Admin.Token != "" {
-			b.WriteString(" (token)")
-		}
-		b.WriteString("\n")
+	admin := cmp.Or(f.Admin.Listen, "off")
+	if f.Admin.Token != "" { // a token needs a listen address
+		admin += " (token)"
 	}
+	fmt.Fprintf(&b, "admin: %s\n", admin)
 	dumpServer(&b, f)
 	dumpSemantics(&b, f)
 	dumpTracing(&b, f)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"math"
 	"time"
 
@@ -24,15 +25,8 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	if !ok {
 		fs = map[string]entry{}
 	}
-	if e, ok := fs["name"]; ok {
-		if s, ok := d.str(e.val, e.path, "a name"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty endpoint name")
-			} else {
-				ep.Name, ep.ID = s, s
-			}
-		}
-	}
+	d.text(fs, "name", &ep.ID, "a name", "empty endpoint name")
+	ep.Name = cmp.Or(ep.ID, ep.Name)
 	set(fs, "key_host", &ep.KeyHost, d.boolean)
 	if e, ok := fs["request"]; ok {
 		ep.request = d.predicates(e.val, e.path, requestSide)
@@ -46,7 +40,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.response = defaultCond(joinPath(path, "response"), responseSide, &cond{kind: "Status", text: "Status eq 200", resp: predicate.Status(200)})
 	}
 	if e, ok := fs["extractors"]; ok {
-		ep.extractors = d.extractors(e.val, e.path)
+		ep.extractors = items(d, e.val, e.path, "a list of extractors", d.extractor)
 	} else {
 		ep.extractors = defaultExtractors(joinPath(path, "extractors"))
 	}
@@ -69,9 +63,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 		ep.Policy = defaultPolicy(joinPath(path, "policy"))
 	}
 	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
-	if e, ok := fs["semantics"]; ok {
-		ep.Semantics, _ = d.semantics(e.val, e.path)
-	}
+	set(fs, "semantics", &ep.Semantics, d.semantics)
 	return ep
 }
 
@@ -89,14 +81,8 @@ func (d *decoder) policy(n *node, path string) Policy {
 	var vpath string
 	switch n.kind {
 	case kindString:
-		switch n.text {
-		case "Disabled":
-			p.Disabled = true
-			return p
-		case "Enabled":
-			return p
-		}
-		d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
+		i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
+		p.Disabled = i == 2
 		return p
 	case kindMap:
 		key, v, vp, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
@@ -120,15 +106,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 	if !ok {
 		return p
 	}
-	if e, ok := fs["ttl"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			if v == 0 {
-				d.fail(e.val, e.path, ErrValue, "ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")
-			} else {
-				p.TTL = &v
-			}
-		}
-	}
+	set(fs, "ttl", &p.TTL, func(n *node, path string) (*time.Duration, bool) {
+		v, ok := d.positive("ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")(n, path)
+		return &v, ok
+	})
 	set(fs, "stale", &p.Stale, func(n *node, path string) (*time.Duration, bool) {
 		v, ok := d.duration(n, path)
 		return &v, ok
@@ -146,11 +127,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (stale)", true, "stale")
-		if s, ok := pf["stale"]; ok {
-			if i, ok := d.enum(s.val, s.path, "stale mode", staleModeNames); ok {
-				p.StaleMode = hitbox.StaleMode(i)
-			}
-		}
+		set(pf, "stale", &p.StaleMode, func(n *node, path string) (hitbox.StaleMode, bool) {
+			i, ok := d.enum(n, path, "stale mode", staleModeNames)
+			return hitbox.StaleMode(i), ok
+		})
 	}
 	set(fs, "concurrency", &p.Concurrency, func(n *node, path string) (int, bool) {
 		c, ok := d.integer(n, path, 1, math.MaxInt32)

@@ -8,38 +8,28 @@ import (
 	"strings"
 )
 
-// Kinds of configuration errors. Every [*Error] wraps exactly one of them,
-// so that callers and tests can tell them apart with [errors.Is].
+// Kinds of configuration errors: every [*Error] wraps exactly one.
 var (
 	// ErrSyntax: the file is not well-formed YAML.
 	ErrSyntax = errors.New("config: YAML syntax error")
-	// ErrUnknownField: a mapping has a key the language does not know (an
-	// unknown field, predicate, extractor, operation or transform).
+	// ErrUnknownField: an unknown field, predicate, extractor, operation
+	// or transform.
 	ErrUnknownField = errors.New("config: unknown field")
-	// ErrType: a value has the wrong YAML type (a list where a string is
-	// expected, ...).
+	// ErrType: a value has the wrong YAML type.
 	ErrType = errors.New("config: wrong type")
 	// ErrMissing: a required field is absent.
 	ErrMissing = errors.New("config: missing field")
-	// ErrValue: a value has the right type but is not valid: a bad method,
-	// header name, regex, jq expression, path pattern, duration, size,
-	// address, URL or enum name, or a value out of range.
+	// ErrValue: a value has the right type but is not valid (a bad name,
+	// regex, jq expression, pattern, duration, size, address, URL, or a
+	// value out of range).
 	ErrValue = errors.New("config: invalid value")
-	// ErrSchema: the document breaks the JSON Schema (config/schema.json)
-	// in a way the other checks did not report.
-	ErrSchema = errors.New("config: schema violation")
 )
 
-// Error is one problem in a configuration file, at a place in it.
-//
-// Its text is "FILE:LINE:COL: PATH: what is wrong", e.g.
-//
-//	hitboxd.yaml:12:7: endpoints[0].request[1].Header: invalid regex "(": ...
-//
-// Path is the YAML path of the offending value (empty for the document
-// itself). Err wraps one of the kinds above ([ErrType], [ErrValue], ...)
-// and, where there is one, the underlying cause (a *regexp/syntax.Error,
-// a gojq parse error, ...).
+// Error is one problem in a configuration file, at a place in it: its
+// text is "FILE:LINE:COL: PATH: what is wrong". Path is the YAML path of
+// the offending value (empty for the document). Err wraps one of the
+// kinds above and, where there is one, the underlying cause (a
+// *regexp/syntax.Error, a gojq parse error, ...).
 type Error struct {
 	File      string
 	Line, Col int
@@ -52,8 +42,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Col)
 	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
+		b.WriteString(e.Path + ": ")
 	}
 	if e.Err != nil {
 		b.WriteString(e.Err.Error())
@@ -64,9 +53,8 @@ func (e *Error) Error() string {
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errors is every problem found in a file, sorted by position. Parse and
-// Load return it (never empty) as their error, so that a tool shows all
-// problems at once.
+// Errors is every problem found in a file, sorted by position: Parse and
+// Load return it (never empty) as their error.
 type Errors []*Error
 
 // Error returns one line per error.
@@ -78,8 +66,7 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Unwrap returns the errors, so that [errors.Is] and [errors.As] look into
-// each of them.
+// Unwrap returns the errors, for [errors.Is] and [errors.As].
 func (es Errors) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {
@@ -96,10 +83,9 @@ func (es Errors) sort() Errors {
 	return slices.CompactFunc(es, func(a, b *Error) bool { return a.Error() == b.Error() })
 }
 
-// Warning is a legal but probably unwanted configuration: an endpoint
-// that may cache requests carrying credentials or responses setting
-// cookies, a key without a part from the path or the query, and the like.
-// `hitboxd check` prints them; they never stop a file from loading.
+// Warning is a legal but probably unwanted setting (an endpoint that may
+// cache requests carrying credentials, a key without a part from the URL,
+// ...). `hitboxd check` prints them; they never stop a file from loading.
 type Warning struct {
 	File      string
 	Line, Col int
@@ -126,8 +112,8 @@ func (ws Warnings) sort() Warnings {
 	return slices.Compact(ws)
 }
 
-// detail is the Err of an [*Error]: a message that wraps its kind and,
-// when there is one, its cause.
+// detail is the Err of an [*Error]: a message wrapping its kind and, when
+// there is one, its cause.
 type detail struct {
 	kind  error
 	msg   string
@@ -147,4 +133,43 @@ func (d *detail) Unwrap() []error {
 func newDetail(kind error, format string, args ...any) *detail {
 	err := fmt.Errorf(format, args...)
 	return &detail{kind: kind, msg: err.Error(), cause: errors.Unwrap(err)}
+}
+
+func (r *decoder) add(l Loc, d *detail) {
+	r.errs = append(r.errs, &Error{File: r.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path, Err: d})
+}
+
+func (r *decoder) failAt(l Loc, kind error, format string, args ...any) {
+	r.add(l, newDetail(kind, format, args...))
+}
+
+func (r *decoder) fail(n *node, path string, kind error, format string, args ...any) {
+	r.add(loc(n, path), newDetail(kind, format, args...))
+}
+
+// checkAt reports err, from a library's constructor or Validate, at l
+// (without the package's prefix, keeping err as the cause) and tells
+// whether there was none.
+func (r *decoder) checkAt(l Loc, err error) bool {
+	if err != nil {
+		r.add(l, &detail{kind: ErrValue, msg: trimPkg(err.Error()), cause: err})
+	}
+	return err == nil
+}
+
+func (r *decoder) check(n *node, path string, err error) bool { return r.checkAt(loc(n, path), err) }
+
+func (r *decoder) warn(l Loc, format string, args ...any) {
+	r.warns = append(r.warns, Warning{File: r.file, Line: max(l.Line, 1), Col: max(l.Col, 1), Path: l.Path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// trimPkg removes the package prefixes of the libraries' error texts.
+func trimPkg(s string) string {
+	for {
+		t := strings.TrimPrefix(strings.TrimPrefix(s, "extract: "), "predicate: ")
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }

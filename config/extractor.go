@@ -36,18 +36,17 @@ func defaultExtractors(path string) []*keyer {
 	}
 }
 
-func (d *decoder) extractors(n *node, path string) []*keyer {
-	out := []*keyer{}
+// items decodes each item of the list n (null: none) with f, keeping
+// the ones without errors.
+func items[T any](d *decoder, n *node, path, what string, f func(*node, string) *T) []*T {
+	out := []*T{}
 	if n.kind == kindNull {
 		return out
 	}
-	items, ok := d.list(n, path, "a list of extractors")
-	if !ok {
-		return out
-	}
-	for i, item := range items {
-		if e := d.extractor(item, indexPath(path, i)); e != nil {
-			out = append(out, e)
+	list, _ := d.list(n, path, what)
+	for i, item := range list {
+		if v := f(item, indexPath(path, i)); v != nil {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -86,18 +85,6 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 		return nil
 	}
 	return e
-}
-
-// trimPkg removes the package prefixes of an error text from the packages
-// this one builds with.
-func trimPkg(s string) string {
-	for {
-		t := strings.TrimPrefix(strings.TrimPrefix(s, "extract: "), "predicate: ")
-		if t == s {
-			return s
-		}
-		s = t
-	}
 }
 
 // selector decodes a Query or Header extractor: a name, or hitbox 0.2's
@@ -201,21 +188,28 @@ func (d *decoder) keyName(e *keyer, n *node, path string) bool {
 	return false
 }
 
-// transformsField reads `transforms` or `transform` (not both) of a
-// mapping: one transform or a list.
-func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool) {
+// transformEntry returns the entry of `transforms` or `transform` (not
+// both), whether there is one, and whether there was no error.
+func (d *decoder) transformEntry(fs map[string]entry) (entry, bool, bool) {
 	plural, hasPlural := fs["transforms"]
 	singular, hasSingular := fs["transform"]
-	switch {
-	case hasPlural && hasSingular:
+	if hasPlural && hasSingular {
 		d.fail(singular.key, singular.path, ErrValue, "transform and transforms mean the same: write one of them")
-		return nil, false
-	case hasSingular:
-		plural = singular
-	case !hasPlural:
-		return nil, true
+		return entry{}, false, false
 	}
-	return d.transforms(plural.val, plural.path)
+	if hasSingular {
+		return singular, true, true
+	}
+	return plural, hasPlural, true
+}
+
+// transformsField reads `transforms` or `transform`: one or a list.
+func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool) {
+	t, has, ok := d.transformEntry(fs)
+	if !has {
+		return nil, ok
+	}
+	return d.transforms(t.val, t.path)
 }
 
 // transforms reads one transform or a list of them.
@@ -242,8 +236,8 @@ func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
 	return out, ok
 }
 
-// transform reads a transform by the name package extract gives it, in
-// lower case or capitalised (hash, Hash), as hitbox files write both.
+// transform reads a transform by extract's name for it, or capitalised
+// (hash, Hash), as hitbox files write both.
 func (d *decoder) transform(n *node, path string) (extract.Transform, bool) {
 	switch n.kind {
 	case kindString:
@@ -255,7 +249,7 @@ func (d *decoder) transform(n *node, path string) (extract.Transform, bool) {
 			}
 			return extract.Transform{Kind: k}, d.noTag(n, path)
 		}
-		d.unknown(n, path, "transform", n.text, []string{"lowercase", "uppercase", "hash", "truncate"})
+		d.unknown(n, path, ErrUnknownField, "transform", n.text, []string{"lowercase", "uppercase", "hash", "truncate"})
 		return extract.Transform{}, false
 	case kindMap:
 		_, val, p, ok := d.single(n, path, "transform", []string{"truncate", "Truncate"})
@@ -342,27 +336,16 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 		global, gOK = d.boolean(g.val, g.path)
 		ok = ok && gOK
 	}
-	parts := []string{}
-	for _, name := range re.SubexpNames() {
-		if name != "" {
-			parts = append(parts, name)
-		}
-	}
+	parts := slices.DeleteFunc(slices.Clone(re.SubexpNames()), func(s string) bool { return s == "" })
 	if len(parts) == 0 {
 		parts = []string{key}
 	}
 	var pt extract.PartTransforms
-	t, has := fs["transforms"]
-	if !has {
-		t, has = fs["transform"]
+	t, has, tOK := d.transformEntry(fs)
+	if !tOK {
+		return false
 	}
 	if has && t.val.kind == kindMap && t.val.get("truncate") == nil && t.val.get("Truncate") == nil {
-		_, hasT := fs["transform"]
-		_, hasTs := fs["transforms"]
-		if hasT && hasTs {
-			d.fail(fs["transform"].key, fs["transform"].path, ErrValue, "transform and transforms mean the same: write one of them")
-			return false
-		}
 		pt.ByPart = map[string]extract.Transforms{}
 		for i, k := range t.val.keys {
 			p := joinPath(t.path, k.text)
@@ -375,9 +358,9 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 			pt.ByPart[k.text] = ts
 			ok = ok && tsOK
 		}
-	} else {
+	} else if has {
 		var tsOK bool
-		pt.All, tsOK = d.transformsField(fs)
+		pt.All, tsOK = d.transforms(t.val, t.path)
 		ok = ok && tsOK
 	}
 	if !ok {

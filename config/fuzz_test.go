@@ -20,7 +20,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("upstream: http://h\nendpoints: [{request: &a [{Not: *a}]}]"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("\ufeffupstream: http://h\r\nlisten: ':1'\r\n"))
-	kinds := []error{ErrSyntax, ErrUnknownField, ErrType, ErrMissing, ErrValue, ErrSchema}
+	kinds := []error{ErrSyntax, ErrUnknownField, ErrType, ErrMissing, ErrValue}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, warns, err := Parse("fuzz.yaml", data)
 		if err != nil {

@@ -7,19 +7,14 @@ import (
 	"strings"
 )
 
-// definitionDigestLen is the number of hex digits of an unnamed
-// endpoint's identity digest (48 bits).
+// definitionDigestLen is the hex digits of an identity digest (48 bits).
 const definitionDigestLen = 12
 
 // identify gives every unnamed endpoint its ID: "def-" and a digest of
-// its request predicates and extractors, as the dump writes them (without
-// positions, defaults filled in). What decides which requests an
-// endpoint's entries answer is all it covers, so inserting, removing or
-// reordering other endpoints, renaming nothing, or editing the response
-// predicates or the policy keeps an endpoint's entries across a reload;
-// its position would not. Identical definitions (which answer the same
-// requests with the same keys) are told apart by "-2", "-3", ... in file
-// order. A name equal to such an identity is an error at that name.
+// its request predicates and extractors as the dump writes them, which
+// other endpoints' edits do not change (docs/config.md). Identical
+// definitions get "-2", "-3", ... in file order. A name equal to such an
+// identity is an error.
 func (d *decoder) identify(eps []*Endpoint, items []*node, path string) {
 	named := make(map[string]int, len(eps))
 	for i, ep := range eps {
@@ -49,8 +44,7 @@ func (d *decoder) identify(eps []*Endpoint, items []*node, path string) {
 	}
 }
 
-// definitionDigest is the digest of an endpoint's request predicates and
-// extractors.
+// definitionDigest digests an endpoint's request predicates and extractors.
 func definitionDigest(ep *Endpoint) string {
 	var b strings.Builder
 	b.WriteString("request:")

@@ -34,40 +34,20 @@ const (
 )
 
 func (k kind) String() string {
-	switch k {
-	case kindNull:
-		return "null"
-	case kindString:
-		return "a string"
-	case kindInt:
-		return "an integer"
-	case kindFloat:
-		return "a number"
-	case kindBool:
-		return "a boolean"
-	case kindMap:
-		return "a mapping"
-	case kindSeq:
-		return "a list"
-	}
-	return "an unknown value"
+	return [...]string{"an unknown value", "null", "a string", "an integer", "a number", "a boolean", "a mapping", "a list"}[k]
 }
 
 // node is a YAML value with its position, aliases and merge keys resolved.
-// Nodes reached through an alias are shared, so the tree is a DAG; size
-// counts the nodes of its expansion.
+// Nodes reached through an alias are shared; size counts the nodes of the
+// expansion.
 type node struct {
-	kind kind
-	// text is a string's value, or a number's or boolean's text as
-	// written in the file ("01", "0x1F", "true").
-	text string
-	// i holds an integer's value when it fits an int64 (intOK).
-	i     int64
-	intOK bool
-	f     float64 // kindFloat
-	b     bool    // kindBool
-	// tag is a local tag ("!in", "!regex", ...) or "".
-	tag       string
+	kind      kind
+	text      string // a string, or a scalar as written ("0x1F", "true")
+	i         int64  // an integer, when it fits (intOK)
+	intOK     bool
+	f         float64
+	b         bool
+	tag       string // a local tag ("!in", "!regex", ...) or ""
 	line, col int
 	keys      []*node // kindMap: keys (strings), in order
 	vals      []*node // kindMap: values
@@ -85,8 +65,7 @@ func (n *node) get(k string) *node {
 	return nil
 }
 
-// scalarText returns a scalar's text and whether n is a scalar (string,
-// number or boolean).
+// scalarText returns a scalar's text and whether n is a scalar.
 func (n *node) scalarText() (string, bool) {
 	switch n.kind {
 	case kindString, kindInt, kindFloat, kindBool:
@@ -98,14 +77,14 @@ func (n *node) scalarText() (string, bool) {
 // parseYAML parses data into a node tree. A nil tree with no error is an
 // empty document.
 func parseYAML(file string, data []byte) (root *node, errs Errors) {
-	syntax := func(line, col int, format string, args ...any) Errors {
-		return Errors{{File: file, Line: line, Col: col, Err: newDetail(ErrSyntax, format, args...)}}
-	}
+	c := converter{decoder: decoder{file: file}, anchors: map[string]*node{}}
 	if len(data) > maxFileSize {
-		return nil, syntax(1, 1, "file is larger than %d bytes", maxFileSize)
+		c.failPos(1, 1, "", ErrSyntax, "file is larger than %d bytes", maxFileSize)
+		return nil, c.errs
 	}
 	if line, col, ok := tooDeep(data); !ok {
-		return nil, syntax(line, col, "nesting deeper than %d levels", maxNesting)
+		c.failPos(line, col, "", ErrSyntax, "nesting deeper than %d levels", maxNesting)
+		return nil, c.errs
 	}
 	var f *ast.File
 	var err error
@@ -127,7 +106,8 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 				line, col = se.Token.Position.Line, se.Token.Position.Column
 			}
 		}
-		return nil, syntax(max(line, 1), max(col, 1), "%s", msg)
+		c.failPos(line, col, "", ErrSyntax, "%s", msg)
+		return nil, c.errs
 	}
 	var docs []*ast.DocumentNode
 	for _, d := range f.Docs {
@@ -138,10 +118,9 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	c := converter{file: file, anchors: map[string]*node{}}
 	if len(docs) > 1 {
 		line, col := c.pos(docs[1].Body)
-		c.fail(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
+		c.failPos(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
 	}
 	root = c.convert(docs[0].Body, "")
 	if len(c.errs) > 0 {
@@ -150,8 +129,8 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	return root, nil
 }
 
-// tooDeep reports the place where flow collections nest deeper than
-// maxNesting, a cheap guard run before the recursive parser.
+// tooDeep reports where flow collections nest deeper than maxNesting,
+// before the recursive parser runs.
 func tooDeep(data []byte) (line, col int, ok bool) {
 	depth, line, col := 0, 1, 0
 	for _, c := range data {
@@ -173,13 +152,12 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 }
 
 type converter struct {
-	file    string
+	decoder
 	anchors map[string]*node
-	errs    Errors
 }
 
-func (c *converter) fail(line, col int, path string, kind error, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: max(line, 1), Col: max(col, 1), Path: path, Err: newDetail(kind, format, args...)})
+func (c *converter) failPos(line, col int, path string, kind error, format string, args ...any) {
+	c.failAt(Loc{Path: path, Line: line, Col: col}, kind, format, args...)
 }
 
 func (c *converter) pos(n ast.Node) (line, col int) {
@@ -195,8 +173,7 @@ func (c *converter) pos(n ast.Node) (line, col int) {
 	return 1, 1
 }
 
-// convert turns an AST node into a node; path is its YAML path, for
-// errors.
+// convert turns an AST node at path into a node.
 func (c *converter) convert(n ast.Node, path string) *node {
 	if n == nil {
 		return &node{kind: kindNull, line: 1, col: 1, size: 1}
@@ -255,7 +232,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 		}
 		target, ok := c.anchors[name]
 		if !ok {
-			c.fail(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
+			c.failPos(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
 			return &node{kind: kindNull, line: line, col: col, size: 1}
 		}
 		return target
@@ -264,7 +241,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 	case *ast.MappingKeyNode:
 		return c.convert(v.Value, path)
 	default:
-		c.fail(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
+		c.failPos(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
 		out.kind = kindNull
 	}
 	return out
@@ -286,7 +263,7 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 		if inner.kind == kindNull {
 			return &node{kind: kindString, line: inner.line, col: inner.col, size: 1}
 		}
-		c.fail(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
+		c.failPos(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
 		return inner
 	case strings.HasPrefix(tag, "!!"):
 		// Standard YAML tags (!!int, !!map, ...): the parser already
@@ -298,7 +275,7 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 		cp.line, cp.col = line, col
 		return &cp
 	}
-	c.fail(line, col, path, ErrSyntax, "unsupported tag %q", tag)
+	c.failPos(line, col, path, ErrSyntax, "unsupported tag %q", tag)
 	return inner
 }
 
@@ -320,12 +297,12 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 		text, ok := key.scalarText()
 		if !ok {
-			c.fail(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
+			c.failPos(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
 			continue
 		}
 		childPath := joinPath(path, text)
 		if prev, dup := explicit[text]; dup {
-			c.fail(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
+			c.failPos(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
 			continue
 		}
 		k := &node{kind: kindString, text: text, line: key.line, col: key.col, size: 1}
@@ -352,7 +329,7 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 	}
 	if out.size >= maxNodes {
-		c.fail(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
+		c.failPos(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
 		out.keys, out.vals = nil, nil
 	}
 	return out
@@ -368,14 +345,14 @@ func (c *converter) mergeSources(v ast.Node, path string, key *node) []*node {
 		var out []*node
 		for _, item := range src.items {
 			if item.kind != kindMap {
-				c.fail(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
+				c.failPos(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
 				continue
 			}
 			out = append(out, item)
 		}
 		return out
 	}
-	c.fail(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
+	c.failPos(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/hitbox-go/hitbox/internal/bytesize"
@@ -21,8 +22,7 @@ const (
 var (
 	requestPredicateNames  = []string{"Method", "Path", "Header", "Query", "Body", "And", "Or", "Not"}
 	responsePredicateNames = []string{"Status", "Header", "Body", "And", "Or", "Not"}
-	// Operations on header and query values. exist and exists are the
-	// same; config.md writes exist for headers and exists for queries.
+	// Operations on header and query values (exist and exists are one).
 	valueOps = []string{"eq", "in", "contains", "regex", "exist", "exists"}
 )
 
@@ -40,8 +40,7 @@ type cond struct {
 	resp    predicate.Response
 }
 
-// set gives c its value on side s: a leaf's from the request or response
-// constructor, a combinator's from its operands.
+// set gives c its value on side s.
 func (c *cond) set(s side, req predicate.Request, resp predicate.Response) *cond {
 	if s == requestSide {
 		c.req = req
@@ -79,7 +78,7 @@ func (d *decoder) predicates(n *node, path string, s side) *cond {
 		return nil
 	case kindSeq:
 		d.noTag(n, path)
-		return d.and(n.items, n, path, s)
+		return d.group("And", loc(n, path), n.items, path, s)
 	case kindMap:
 		return d.predicate(n, path, s)
 	}
@@ -87,9 +86,9 @@ func (d *decoder) predicates(n *node, path string, s side) *cond {
 	return nil
 }
 
-// and decodes a list of predicates into an And.
-func (d *decoder) and(items []*node, n *node, path string, s side) *cond {
-	c := &cond{kind: "And", loc: loc(n, path)}
+// group decodes a list of predicates into an And or an Or.
+func (d *decoder) group(kind string, l Loc, items []*node, path string, s side) *cond {
+	c := &cond{kind: kind, loc: l}
 	for i, item := range items {
 		if op := d.predicate(item, indexPath(path, i), s); op != nil {
 			c.kids = append(c.kids, op)
@@ -98,8 +97,7 @@ func (d *decoder) and(items []*node, n *node, path string, s side) *cond {
 	return c.join(s)
 }
 
-// predicate decodes one predicate: a mapping with one key. It returns nil
-// after reporting an error.
+// predicate decodes one predicate, a mapping with one key; nil on error.
 func (d *decoder) predicate(n *node, path string, s side) *cond {
 	names := requestPredicateNames
 	if s == responseSide {
@@ -133,19 +131,14 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 		if !ok {
 			return nil
 		}
-		for i, item := range items {
-			if op := d.predicate(item, indexPath(p, i), s); op != nil {
-				c.kids = append(c.kids, op)
-			}
-		}
-		return c.join(s)
+		return d.group(key, c.loc, items, p, s)
 	case "Not":
 		var operand *cond
 		switch val.kind {
 		case kindMap:
 			operand = d.predicate(val, p, s)
 		case kindSeq:
-			operand = d.and(val.items, val, p, s)
+			operand = d.group("And", loc(val, p), val.items, p, s)
 		default:
 			d.wrongType(val, p, "a predicate (or a list of them)")
 		}
@@ -185,7 +178,6 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 	return c.set(s, nil, r).ok(ok)
 }
 
-// ok returns c, or nil when its decoding failed.
 func (c *cond) ok(ok bool) *cond {
 	if !ok {
 		return nil
@@ -218,12 +210,12 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 			ok = false
 			continue
 		}
-		if _, err := predicate.Method(m); err != nil {
+		if !isToken(m) {
 			d.fail(item, p, ErrValue, "invalid method %q (a method is an HTTP token such as GET)", m)
 			ok = false
 			continue
 		}
-		if up := strings.ToUpper(m); up != m && isStandardMethod(up) {
+		if up := strings.ToUpper(m); up != m && slices.Contains(standardMethods, up) {
 			d.warn(loc(item, p), "method %q never matches %s: methods are case-sensitive", m, up)
 		}
 		methods = append(methods, m)
@@ -231,16 +223,9 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 	return methods, ok
 }
 
-func isStandardMethod(m string) bool {
-	switch m {
-	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY":
-		return true
-	}
-	return false
-}
+var standardMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"}
 
-// isToken reports whether s is an RFC 9110 token (methods, header names),
-// as package predicate checks them.
+// isToken reports whether s is an RFC 9110 token, as predicate checks it.
 func isToken(s string) bool {
 	_, err := predicate.Method(s)
 	return err == nil
@@ -264,7 +249,7 @@ func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 		if opKey.text == "name" {
 			opKey, opVal = n.keys[1], n.vals[1]
 		}
-		if isValueOp(opKey.text) {
+		if slices.Contains(valueOps, opKey.text) {
 			namePath := joinPath(path, "name")
 			text, ok := d.str(name, namePath, "a "+strings.ToLower(what)+" name")
 			if !ok || !d.checkName(name, namePath, what, text) {
@@ -319,15 +304,6 @@ func (d *decoder) nameOp(n *node, path, what, name string, op predicate.Op, s si
 	return c
 }
 
-func isValueOp(name string) bool {
-	for _, op := range valueOps {
-		if op == name {
-			return true
-		}
-	}
-	return false
-}
-
 func (d *decoder) checkName(n *node, path, what, name string) bool {
 	name = strings.TrimSpace(name)
 	if what == "Header" && !isToken(name) {
@@ -346,7 +322,7 @@ func (d *decoder) checkName(n *node, path, what, name string) bool {
 func (d *decoder) valueOp(n *node, path string) (predicate.Op, bool) {
 	if n.tag != "" {
 		name := strings.TrimPrefix(n.tag, "!")
-		if !isValueOp(name) {
+		if !slices.Contains(valueOps, name) {
 			if s := suggest(name, valueOps); s != "" {
 				d.fail(n, path, ErrValue, "unknown operation tag %s (did you mean !%s?)", n.tag, s)
 			} else {
@@ -417,12 +393,11 @@ func (d *decoder) opFromKey(name string, n *node, path string) (predicate.Op, bo
 	return textOps[name](text), d.noTag(n, path)
 }
 
-// bodyCondition decodes a Body predicate's value into its matcher and the
-// matcher's description.
+// bodyCondition decodes a Body predicate's value into its matcher and
+// description.
 func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, string, bool) {
 	if n.kind == kindString && n.tag == "" {
-		m, err := predicate.JQ(n.text)
-		return m, fmt.Sprintf("jq %q is true", n.text), d.check(n, path, err)
+		return d.bodyJQ(n, path)
 	}
 	key, val, p, ok := d.single(n, path, "body condition", []string{"jq", "eq", "contains", "starts", "ends", "regex", "limit"})
 	if !ok {
@@ -514,20 +489,14 @@ func jsonText(v any) string {
 
 // status decodes a Status predicate's value.
 func (d *decoder) status(n *node, path string) (predicate.Response, string, bool) {
-	switch n.kind {
-	case kindInt:
-		c, ok := d.integer(n, path, 100, 999)
-		return predicate.Status(int(c)), fmt.Sprintf("eq %d", c), ok
-	case kindString:
-		return d.class(n, path)
-	case kindSeq:
-		return d.codes(n, path)
-	case kindMap:
-	default:
+	key, val, p, ok := map[kind]string{kindInt: "eq", kindString: "class", kindSeq: "in"}[n.kind], n, path, true
+	switch {
+	case n.kind == kindMap:
+		key, val, p, ok = d.single(n, path, "status condition", []string{"eq", "in", "class", "range"})
+	case key == "":
 		d.wrongType(n, path, "a status code, a list of codes, a class or a mapping (eq, in, class, range)")
 		return nil, "", false
 	}
-	key, val, p, ok := d.single(n, path, "status condition", []string{"eq", "in", "class", "range"})
 	if !ok {
 		return nil, "", false
 	}
@@ -586,9 +555,7 @@ func (d *decoder) class(n *node, path string) (predicate.Response, string, bool)
 	return predicate.StatusClass(predicate.Class(i)), "class " + names[i], ok
 }
 
-// jsonValue converts a YAML value into the JSON value jq compares with:
-// strings, float64 or int64 numbers, booleans, nil, []any and
-// map[string]any. Tags are dropped.
+// jsonValue converts a YAML value into the JSON value jq compares with.
 func jsonValue(n *node) any {
 	switch n.kind {
 	case kindString:

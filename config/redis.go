@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
@@ -11,30 +12,24 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/redis"
 )
 
-// redisServerForms are the ways a Redis backend says where Redis is; a
-// file writes exactly one.
 var redisServerForms = []string{"url", "cluster", "sentinel"}
 
-// redis decodes the fields of `type: Redis` (fs, from the backend mapping
-// n at path).
-func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend {
+// redis decodes `type: Redis`.
+func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _ int) {
 	r := &RedisBackend{Prefix: redis.DefaultPrefix, OpTimeout: redis.DefaultOpTimeout,
 		Breaker: redis.BreakerOptions{Failures: redis.DefaultBreakerFailures, OpenTimeout: redis.DefaultBreakerOpenTimeout, Probes: 1}}
+	b.Redis = r
 	var forms []entry
 	for _, f := range redisServerForms {
 		if e, ok := fs[f]; ok {
 			forms = append(forms, e)
 		}
 	}
-	slices.SortFunc(forms, func(a, b entry) int {
-		if a.key.line != b.key.line {
-			return a.key.line - b.key.line
-		}
-		return a.key.col - b.key.col
-	})
+	slices.SortFunc(forms, func(a, b entry) int { return cmp.Or(a.key.line-b.key.line, a.key.col-b.key.col) })
 	if len(forms) == 0 {
 		d.fail(n, joinPath(path, "url"), ErrMissing,
 			"missing url, cluster or sentinel: where Redis is (e.g. url: redis://127.0.0.1:6379/0)")
@@ -43,56 +38,30 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 		d.fail(e.key, e.path, ErrValue, "%s and %s exclude each other: write one of url, cluster and sentinel",
 			forms[0].key.text, e.key.text)
 	}
-	set(fs, "username", &r.Username, d.strOf("a string"))
-	set(fs, "password", &r.Password, d.strOf("a string"))
-	if e, ok := fs["url"]; ok {
-		if s, ok := d.str(e.val, e.path, "a redis:// URL"); ok && d.redisURL(e.val, e.path, s) {
-			r.URL = s
-			if u, _ := url.Parse(s); u.User != nil && (r.Username != "" || r.Password != "") {
-				d.fail(e.val, e.path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
-			}
-		}
+	d.text(fs, "username", &r.Username, "a string", "")
+	d.text(fs, "password", &r.Password, "a string", "")
+	set(fs, "url", &r.URL, d.redisURL)
+	if u, _ := url.Parse(r.URL); r.URL != "" && u.User != nil && (r.Username != "" || r.Password != "") {
+		d.fail(fs["url"].val, fs["url"].path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
 	}
 	if e, ok := fs["cluster"]; ok {
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
-			if a, ok := cf["addresses"]; ok {
-				r.Addrs = d.addresses(a.val, a.path)
-			} else {
-				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the cluster's seed nodes, host:port)")
-			}
+			d.required(cf, e.val, e.path, "addresses", "the cluster's seed nodes, host:port")
+			set(cf, "addresses", &r.Addrs, d.addresses)
 		}
 	}
 	if e, ok := fs["sentinel"]; ok {
 		if sf, ok := d.fields(e.val, e.path, "a mapping (master, addresses, password)", false, "master", "addresses", "password"); ok {
-			if m, ok := sf["master"]; ok {
-				if s, ok := d.str(m.val, m.path, "the master's name"); ok {
-					if s == "" {
-						d.fail(m.val, m.path, ErrValue, "empty master name")
-					}
-					r.MasterName = s
-				}
-			} else {
-				d.fail(e.val, joinPath(e.path, "master"), ErrMissing, "missing master (the name the sentinels know the master by)")
-			}
-			if a, ok := sf["addresses"]; ok {
-				r.SentinelAddrs = d.addresses(a.val, a.path)
-			} else {
-				d.fail(e.val, joinPath(e.path, "addresses"), ErrMissing, "missing addresses (the sentinels, host:port)")
-			}
-			set(sf, "password", &r.SentinelPassword, d.strOf("a string"))
+			d.required(sf, e.val, e.path, "master", "the name the sentinels know the master by")
+			d.text(sf, "master", &r.MasterName, "the master's name", "empty master name")
+			d.required(sf, e.val, e.path, "addresses", "the sentinels, host:port")
+			set(sf, "addresses", &r.SentinelAddrs, d.addresses)
+			d.text(sf, "password", &r.SentinelPassword, "a string", "")
 		}
 	}
-	if e, ok := fs["prefix"]; ok {
-		if s, ok := d.str(e.val, e.path, "a string"); ok {
-			switch {
-			case s == "":
-				d.fail(e.val, e.path, ErrValue, "empty prefix (omit prefix for the default %q)", redis.DefaultPrefix)
-			case strings.HasPrefix("lock:"+s, s):
-				d.fail(e.val, e.path, ErrValue, "prefix %q: the lock keys (\"lock:\" + prefix) would start with it and be listed as entries", s)
-			default:
-				r.Prefix = s
-			}
-		}
+	d.text(fs, "prefix", &r.Prefix, "a string", "empty prefix (omit prefix for the default %q)", redis.DefaultPrefix)
+	if e, ok := fs["prefix"]; ok && r.Prefix != "" && strings.HasPrefix("lock:"+r.Prefix, r.Prefix) {
+		d.fail(e.val, e.path, ErrValue, "prefix %q: the lock keys (\"lock:\" + prefix) would start with it and be listed as entries", r.Prefix)
 	}
 	if e, ok := fs["pool_size"]; ok {
 		v, _ := d.integer(e.val, e.path, 1, redis.MaxPoolSize)
@@ -108,41 +77,44 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry) *RedisBackend
 	if e, ok := fs["breaker"]; ok {
 		d.breaker(e.val, e.path, &r.Breaker)
 	}
-	return r
 }
 
-// redisURL checks a standalone server's URL as go-redis reads it. Query
-// options are refused but for db (the database of a unix:// socket): the
-// file has fields for the others.
-func (d *decoder) redisURL(n *node, path, s string) bool {
+// redisURL checks a server's URL as backend/redis and go-redis read it
+// (the scheme as written); of the query options only db is read (the file
+// has fields for the others).
+func (d *decoder) redisURL(n *node, path string) (string, bool) {
+	s, ok := d.str(n, path, "a redis:// URL")
+	if !ok {
+		return "", false
+	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+	if err != nil || !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") && !strings.HasPrefix(s, "unix://") {
 		d.fail(n, path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", redactURL(s))
-		return false
+		return "", false
 	}
 	for k := range u.Query() {
 		if k != "db" {
 			d.fail(n, path, ErrValue, "Redis URL %q: query option %q is not read here (write pool_size and timeouts as fields; db is the only option)", u.Redacted(), k)
-			return false
+			return "", false
 		}
 	}
 	if u.Scheme != "unix" {
 		if u.Hostname() == "" {
 			d.fail(n, path, ErrValue, "Redis URL %q has no host", u.Redacted())
-			return false
+			return "", false
 		}
 		if p := u.Port(); p != "" {
 			if v, err := strconv.ParseUint(p, 10, 16); err != nil || v == 0 {
 				d.fail(n, path, ErrValue, "Redis URL %q: port %q is not a number from 1 to 65535", u.Redacted(), p)
-				return false
+				return "", false
 			}
 		}
 	}
 	if _, err := goredis.ParseURL(s); err != nil {
 		d.fail(n, path, ErrValue, "invalid Redis URL %q: %s", u.Redacted(), strings.TrimPrefix(err.Error(), "redis: "))
-		return false
+		return "", false
 	}
-	return true
+	return s, true
 }
 
 // redactURL hides the password of a URL that may not parse.
@@ -159,14 +131,14 @@ func redactURL(s string) string {
 }
 
 // addresses reads a non-empty list of distinct host:port addresses.
-func (d *decoder) addresses(n *node, path string) []string {
+func (d *decoder) addresses(n *node, path string) ([]string, bool) {
 	items, ok := d.list(n, path, "a list of addresses (host:port)")
 	if !ok {
-		return nil
+		return nil, false
 	}
 	if len(items) == 0 {
 		d.fail(n, path, ErrValue, "no addresses: want at least one host:port")
-		return nil
+		return nil, false
 	}
 	var out []string
 	for i, item := range items {
@@ -178,8 +150,8 @@ func (d *decoder) addresses(n *node, path string) []string {
 				item.keys[0].text, item.vals[0].text)
 			continue
 		}
-		s, ok := d.str(item, p, "an address (host:port)")
-		if !ok || !d.address(item, p, s) {
+		s, ok := d.address(item, p)
+		if !ok {
 			continue
 		}
 		if slices.Contains(out, s) {
@@ -188,17 +160,24 @@ func (d *decoder) addresses(n *node, path string) []string {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, true
 }
 
-// positiveDuration reads a duration that must be above zero.
+// positiveDuration reads a timeout: a duration above zero.
 func (d *decoder) positiveDuration(n *node, path string) (time.Duration, bool) {
-	v, ok := d.duration(n, path)
-	if ok && v <= 0 {
-		d.fail(n, path, ErrValue, "a timeout must be positive")
-		return 0, false
+	return d.positive("a timeout must be positive")(n, path)
+}
+
+// positive returns a reader of a duration above zero; msg says otherwise.
+func (d *decoder) positive(msg string) func(*node, string) (time.Duration, bool) {
+	return func(n *node, path string) (time.Duration, bool) {
+		v, ok := d.duration(n, path)
+		if ok && v <= 0 {
+			d.fail(n, path, ErrValue, "%s", msg)
+			return 0, false
+		}
+		return v, ok
 	}
-	return v, ok
 }
 
 // breaker decodes `breaker`: Disabled, or {failures, open, probes}.
@@ -219,33 +198,18 @@ func (d *decoder) breaker(n *node, path string, b *redis.BreakerOptions) {
 	}
 	set(bf, "failures", &b.Failures, count)
 	set(bf, "probes", &b.Probes, count)
-	if e, ok := bf["open"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			if v <= 0 {
-				d.fail(e.val, e.path, ErrValue, "open must be positive (how long the breaker stays open)")
-			} else {
-				b.OpenTimeout = v
-			}
-		}
-	}
+	set(bf, "open", &b.OpenTimeout, d.positive("open must be positive (how long the breaker stays open)"))
 }
 
-// invalidation decodes a composition's `invalidation` and checks that its
-// layers can run it: a Memory l1 over a Redis l2.
+// invalidation decodes a composition's `invalidation`, which needs a
+// Memory l1 over a Redis l2.
 func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	inv := &Invalidation{}
 	fs, ok := d.fields(e.val, e.path, "a mapping (channel)", false, "channel")
 	if !ok {
 		return nil
 	}
-	if ch, ok := fs["channel"]; ok {
-		if s, ok := d.str(ch.val, ch.path, "a channel name"); ok {
-			if s == "" {
-				d.fail(ch.val, ch.path, ErrValue, "empty channel (omit channel for the l2's prefix + \"invalidate\")")
-			}
-			inv.Channel = s
-		}
-	}
+	d.text(fs, "channel", &inv.Channel, "a channel name", "empty channel (omit channel for the l2's prefix + \"invalidate\")")
 	if c.L2.Type != Redis {
 		d.fail(e.key, e.path, ErrValue, "invalidation needs a Redis l2 (it announces writes on Redis pub/sub), not %v", c.L2.Type)
 		return inv
@@ -260,9 +224,16 @@ func (d *decoder) invalidation(e entry, c *CompositionBackend) *Invalidation {
 	return inv
 }
 
-// redis builds a Redis backend and registers its Close; channel, when
-// not empty, makes it announce its writes there.
-func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
+func (bl *builder) redis(b *Backend, o BuildOptions, s *Store) backend.Backend {
+	if r := bl.redisStore(b, o, s, ""); r != nil {
+		return r
+	}
+	return nil
+}
+
+// redisStore builds a Redis backend and registers its Close; channel,
+// when not empty, makes it announce its writes there.
+func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
 	ro := *b.Redis
 	ro.Codec, ro.Now, ro.Channel = b.Value, o.Now, channel
 	if u, err := url.Parse(ro.URL); ro.URL != "" && err == nil && u.User == nil && (ro.Username != "" || ro.Password != "") {
@@ -273,7 +244,7 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 		ro.URL, ro.Username, ro.Password = u.String(), "", ""
 	}
 	r, err := redis.New(ro)
-	if !bl.check(b.Loc, err) {
+	if !bl.checkAt(b.Loc, err) {
 		return nil
 	}
 	s.closers = append(s.closers, r.Close)
@@ -281,10 +252,10 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store, channel string) *
 	return r
 }
 
-// dumpRedis describes r after "Redis" on the dump's line; with secrets it
-// shows the credentials (for comparing trees), otherwise only whether
-// they are set.
-func dumpRedis(w *strings.Builder, r *RedisBackend, secrets bool) {
+// dumpRedis describes b after "Redis"; with secrets it shows credentials
+// (for comparing trees), otherwise only whether they are set.
+func dumpRedis(w *strings.Builder, b *Backend, secrets bool) {
+	r := b.Redis
 	switch {
 	case len(r.Addrs) > 0:
 		fmt.Fprintf(w, " cluster=%q", r.Addrs)

@@ -10,51 +10,41 @@ import (
 	"github.com/hitbox-go/hitbox/httpcache"
 )
 
-// DefaultHeuristicMax caps a heuristic freshness lifetime when
-// `rfc9111.heuristic` sets no max: a day, as RFC 9111 §4.2.2 suggests.
+// DefaultHeuristicMax is the default rfc9111.heuristic.max: a day, as RFC
+// 9111 §4.2.2 suggests.
 const DefaultHeuristicMax = 24 * time.Hour
 
-// semanticsNames are the values of `semantics`, indexed by
-// httpcache.Semantics.
 var semanticsNames = []string{"", httpcache.SemanticsHitbox.String(), httpcache.SemanticsRfc9111.String()}
 
-// Rfc9111Options are the file-level `rfc9111` section: the knobs of the
-// Rfc9111 mode, for every endpoint in that mode. The zero value is the
-// default: no targeted fields beyond CDN-Cache-Control, no heuristic
-// freshness, responses with Set-Cookie never stored.
+// Rfc9111Options are the `rfc9111` section, the knobs of the Rfc9111
+// mode (docs/config.md); the zero value is the default.
 type Rfc9111Options struct {
 	// TargetedFields are targeted cache-control fields (RFC 9213), most
-	// specific first, honoured before CDN-Cache-Control and
-	// Cache-Control (targeted_fields; e.g. Hitbox-Cache-Control).
+	// specific first (targeted_fields).
 	TargetedFields []string
 	// StripTargeted removes the targeted fields and CDN-Cache-Control
-	// from what is stored and sent to clients (strip_targeted).
+	// from what is stored and sent (strip_targeted).
 	StripTargeted bool
-	// HeuristicFraction, when positive, gives a response without explicit
-	// freshness that fraction of the time since its Last-Modified
-	// (heuristic.fraction); zero: no heuristic freshness.
+	// HeuristicFraction and HeuristicMax are heuristic freshness
+	// (heuristic.fraction and max); zero: none.
 	HeuristicFraction float64
-	// HeuristicMax caps a heuristic lifetime (heuristic.max, default
-	// [DefaultHeuristicMax]); zero when HeuristicFraction is.
-	HeuristicMax time.Duration
-	// StoreSetCookie stores a response carrying Set-Cookie without that
-	// field instead of not storing it (store_set_cookie).
+	HeuristicMax      time.Duration
+	// StoreSetCookie stores a response with Set-Cookie without that field
+	// (store_set_cookie).
 	StoreSetCookie bool
 }
 
-// semantics decodes a `semantics` value.
 func (d *decoder) semantics(n *node, path string) (httpcache.Semantics, bool) {
 	i, ok := d.enum(n, path, "semantics", semanticsNames)
 	return httpcache.Semantics(i), ok
 }
 
-// rfc9111 decodes the file-level `rfc9111` section.
-func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
+func (d *decoder) rfc9111(n *node, path string) (Rfc9111Options, bool) {
 	var o Rfc9111Options
 	fs, ok := d.fields(n, path, "a mapping (targeted_fields, strip_targeted, heuristic, store_set_cookie)", true,
 		"targeted_fields", "strip_targeted", "heuristic", "store_set_cookie")
 	if !ok {
-		return o
+		return o, true
 	}
 	if e, ok := fs["targeted_fields"]; ok {
 		o.TargetedFields = d.fieldNames(e.val, e.path, "field", func(item *node, p, s string) bool {
@@ -71,7 +61,7 @@ func (d *decoder) rfc9111(n *node, path string) Rfc9111Options {
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
 		d.heuristic(e.val, e.path, &o)
 	}
-	return o
+	return o, true
 }
 
 // heuristic decodes `heuristic: {fraction, max}`.
@@ -86,14 +76,10 @@ func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
 		return
 	}
 	f, ok := d.fraction(e.val, e.path, "fraction")
-	if !ok || f == 0 {
-		return
-	}
-	o.HeuristicFraction, o.HeuristicMax = f, DefaultHeuristicMax
-	if m, ok := hs["max"]; ok {
-		if v, ok := d.positiveDuration(m.val, m.path); ok {
-			o.HeuristicMax = v
-		}
+	hmax := DefaultHeuristicMax
+	set(hs, "max", &hmax, d.positiveDuration)
+	if ok && f > 0 {
+		o.HeuristicFraction, o.HeuristicMax = f, hmax
 	}
 }
 
@@ -119,8 +105,7 @@ func (d *decoder) fraction(n *node, path, what string) (float64, bool) {
 	return f, true
 }
 
-// MiddlewareOptions are the httpcache options of f's file-level settings:
-// the mode, the Rfc9111 knobs and the tag headers.
+// MiddlewareOptions are the httpcache options of f's file-level settings.
 func (f *File) MiddlewareOptions() []httpcache.Option {
 	o := f.Rfc9111
 	return []httpcache.Option{
@@ -133,8 +118,7 @@ func (f *File) MiddlewareOptions() []httpcache.Option {
 }
 
 // Mode explains the endpoint's semantics in one phrase, for `hitboxd
-// check`: "semantics Rfc9111 (freshness from the origin, capped by ttl
-// 1m0s)".
+// check`.
 func (ep *Endpoint) Mode() string {
 	if ep.Policy.Disabled {
 		return fmt.Sprintf("semantics %s (policy Disabled: never cached)", ep.Semantics)
@@ -153,8 +137,8 @@ func (ep *Endpoint) Mode() string {
 	return fmt.Sprintf("semantics Hitbox (the predicates decide, Cache-Control is not read; %s)", ttl)
 }
 
-// dumpSemantics writes the file-level semantics and Rfc9111 knobs when
-// they differ from their defaults (a file without them dumps as before).
+// dumpSemantics writes the semantics and Rfc9111 knobs that are not the
+// defaults.
 func dumpSemantics(w *strings.Builder, f *File) {
 	if f.Semantics != httpcache.SemanticsHitbox {
 		fmt.Fprintf(w, "semantics: %s\n", f.Semantics)

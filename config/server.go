@@ -10,47 +10,28 @@ import (
 
 // Defaults of the proxy's limits and timeouts (docs/config.md).
 const (
-	// defaultUpstreamTimeout is how long the upstream may take to answer
-	// when neither the endpoint nor the file says (upstream_timeout).
 	defaultUpstreamTimeout = 60 * time.Second
-	// DefaultMaxBody is the largest response body buffered and stored
-	// (max_body): 8 MiB.
+	// DefaultMaxBody is the default max_body: 8 MiB.
 	DefaultMaxBody = 8 << 20
-	// DefaultMaxInflightBytes bounds the bytes buffered at once for the
-	// cache across all requests (max_inflight_bytes): 64 MiB.
+	// DefaultMaxInflightBytes is the default max_inflight_bytes: 64 MiB.
 	DefaultMaxInflightBytes = 64 << 20
-	// defaultRequestHeaderTimeout bounds the arrival of a client's request
-	// line and headers (timeouts.request_header).
-	defaultRequestHeaderTimeout = 10 * time.Second
-	// defaultBodyIdleTimeout is how long a body transfer may pause
-	// (timeouts.body_idle).
-	defaultBodyIdleTimeout = 60 * time.Second
-	// defaultKeepAliveTimeout closes idle client connections
-	// (timeouts.keep_alive).
-	defaultKeepAliveTimeout = 2 * time.Minute
 )
 
 // Timeouts are the `timeouts` section: how long the proxy waits for its
-// clients and for bodies. None bounds a whole transfer: a body may take
-// any time as long as it keeps moving.
+// clients and for bodies (docs/config.md).
 type Timeouts struct {
-	// RequestHeader bounds the arrival of a request's line and headers,
-	// against clients that send them slowly (request_header, default
-	// 10s).
+	// RequestHeader bounds the arrival of a request's line and headers
+	// (request_header, default 10s).
 	RequestHeader time.Duration
-	// BodyIdle is how long a body may pause: between two reads of a
-	// client's request body, between two writes of a response to a
-	// client, and between two reads of the upstream's response body
-	// (body_idle, default 60s).
+	// BodyIdle is how long a body transfer may pause (body_idle, default
+	// 60s).
 	BodyIdle time.Duration
-	// KeepAlive closes a client connection idle this long between
-	// requests (keep_alive, default 2m).
+	// KeepAlive closes idle client connections (keep_alive, default 2m).
 	KeepAlive time.Duration
 }
 
-// defaultTimeouts returns the timeouts of a file without `timeouts`.
 func defaultTimeouts() Timeouts {
-	return Timeouts{RequestHeader: defaultRequestHeaderTimeout, BodyIdle: defaultBodyIdleTimeout, KeepAlive: defaultKeepAliveTimeout}
+	return Timeouts{RequestHeader: 10 * time.Second, BodyIdle: 60 * time.Second, KeepAlive: 2 * time.Minute}
 }
 
 // serverFields are the file-level keys decodeServer reads.
@@ -89,18 +70,7 @@ func (d *decoder) timeouts(n *node, path string, t *Timeouts) {
 	set(fs, "keep_alive", &t.KeepAlive, d.positiveDuration)
 }
 
-// endpointTimeouts gives the endpoints that set no upstream_timeout the
-// file's.
-func (f *File) endpointTimeouts() {
-	for _, ep := range f.Endpoints {
-		if ep.UpstreamTimeout == 0 {
-			ep.UpstreamTimeout = f.UpstreamTimeout
-		}
-	}
-}
-
-// dumpServer writes the file-level limits and timeouts that differ from
-// their defaults (a file that does not set them dumps as before).
+// dumpServer writes the limits and timeouts that are not the defaults.
 func dumpServer(w *strings.Builder, f *File) {
 	if f.UpstreamTimeout != defaultUpstreamTimeout {
 		fmt.Fprintf(w, "upstream_timeout: %s\n", durationText(f.UpstreamTimeout))

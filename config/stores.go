@@ -14,61 +14,39 @@ import (
 	"github.com/hitbox-go/hitbox/internal/bytesize"
 )
 
-// disk decodes the fields of `type: Disk` (fs, from the backend mapping n
-// at path). A Disk store's values default to MsgPack, as backend/disk's
-// do: codec is the backend's value codec, its zero format filled in. The
-// options are then checked by disk's own Validate when the fields had no
-// error (clean).
-func (d *decoder) disk(n *node, path string, fs map[string]entry, codec *backend.Codec, clean int) *disk.Options {
+// disk decodes `type: Disk`. Its values default to MsgPack, as
+// backend/disk's do. When the fields had no error (clean), disk's own
+// Validate checks the options.
+func (d *decoder) disk(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	k := &disk.Options{MaxBytes: disk.DefaultMaxBytes}
-	if codec.Format == 0 {
-		codec.Format = backend.FormatMsgPack
+	b.Disk = k
+	if b.Value.Format == 0 {
+		b.Value.Format = backend.FormatMsgPack
 	}
-	if e, ok := fs["path"]; ok {
-		if s, ok := d.str(e.val, e.path, "a file path"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
-			}
-			k.Path = s
-		}
-	} else {
-		d.fail(n, joinPath(path, "path"), ErrMissing, "missing path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
-	}
+	d.required(fs, n, path, "path", "the store's file, e.g. /var/cache/hitboxd/cache.db")
+	d.text(fs, "path", &k.Path, "a file path", "empty path (the store's file, e.g. /var/cache/hitboxd/cache.db)")
 	set(fs, "max_bytes", &k.MaxBytes, d.size)
 	if len(d.errs) == clean {
-		k.Codec = *codec
+		k.Codec = b.Value
 		if err := k.Validate(); err != nil {
 			d.fail(n, path, ErrValue, "%v", err)
 		}
 	}
-	return k
 }
 
-// tarantool decodes the fields of `type: Tarantool`; its options are then
-// checked by tarantool's own Validate, as for disk.
-func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec backend.Codec, clean int) *tarantool.Options {
+// tarantool decodes `type: Tarantool`, checked by tarantool's Validate
+// as for disk.
+func (d *decoder) tarantool(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	t := &tarantool.Options{Space: tarantool.DefaultSpace, Timeout: tarantool.DefaultTimeout}
-	if e, ok := fs["address"]; ok {
-		if s, ok := d.str(e.val, e.path, "an address (host:port)"); ok && d.address(e.val, e.path, s) {
-			t.Address = s
-		}
-	} else {
-		d.fail(n, joinPath(path, "address"), ErrMissing, "missing address (the Tarantool server's host:port, e.g. 127.0.0.1:3301)")
-	}
-	set(fs, "user", &t.User, d.strOf("a user name"))
-	set(fs, "password", &t.Password, d.strOf("a string"))
-	if e, ok := fs["space"]; ok {
-		if s, ok := d.str(e.val, e.path, "a space name"); ok {
-			if s == "" {
-				d.fail(e.val, e.path, ErrValue, "empty space (omit space for the default %q)", tarantool.DefaultSpace)
-			} else {
-				t.Space = s
-			}
-		}
-	}
+	b.Tarantool = t
+	d.required(fs, n, path, "address", "the Tarantool server's host:port, e.g. 127.0.0.1:3301")
+	set(fs, "address", &t.Address, d.address)
+	d.text(fs, "user", &t.User, "a user name", "")
+	d.text(fs, "password", &t.Password, "a string", "")
+	d.text(fs, "space", &t.Space, "a space name", "empty space (omit space for the default %q)", tarantool.DefaultSpace)
 	set(fs, "timeout", &t.Timeout, d.positiveDuration)
 	if len(d.errs) == clean {
-		t.Codec = codec
+		t.Codec = b.Value
 		if err := t.Validate(); err != nil {
 			at, atPath := n, path
 			if e, ok := fs["space"]; ok && strings.Contains(err.Error(), "Space") {
@@ -77,35 +55,27 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, codec bac
 			d.fail(at, atPath, ErrValue, "%v", err)
 		}
 	}
-	return t
 }
 
 // diskFiles refuses a tree with two Disk stores on one file: the second
 // could not open it.
 func (d *decoder) diskFiles(root *Backend) {
 	seen := map[string]*Backend{}
-	var walk func(b *Backend)
-	walk = func(b *Backend) {
-		switch {
-		case b == nil:
-		case b.Disk != nil && b.Disk.Path != "":
-			f := diskFile(b.Disk.Path)
-			if first, dup := seen[f]; dup {
-				d.fail(&node{line: b.Loc.Line, col: b.Loc.Col}, b.Loc.Path+".path", ErrValue,
-					"%s is the file of the Disk store at %s too: each Disk store needs a file of its own", b.Disk.Path, first.Loc.Path)
-				return
-			}
-			seen[f] = b
-		case b.Composition != nil:
-			walk(b.Composition.L1)
-			walk(b.Composition.L2)
+	root.each(func(b *Backend) {
+		if b.Disk == nil || b.Disk.Path == "" {
+			return
 		}
-	}
-	walk(root)
+		f := diskFile(b.Disk.Path)
+		if first, dup := seen[f]; dup {
+			d.failAt(joinLoc(b.Loc, "path"), ErrValue,
+				"%s is the file of the Disk store at %s too: each Disk store needs a file of its own", b.Disk.Path, first.Loc.Path)
+			return
+		}
+		seen[f] = b
+	})
 }
 
-// diskFile is the absolute, clean form of a Disk store's path, which
-// tells two spellings of one file apart from two files.
+// diskFile is the absolute, clean form of a Disk store's path.
 func diskFile(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a
@@ -113,9 +83,8 @@ func diskFile(p string) string {
 	return filepath.Clean(p)
 }
 
-// shared is a Disk or Tarantool store of a [Store], which the Store built
-// by a reload takes over when its settings did not change
-// ([BuildOptions.Reuse]): the last Store holding it closes it.
+// shared is a Disk or Tarantool store, which a reload's Store takes over
+// when its settings did not change: the last Store holding it closes it.
 type shared struct {
 	id    string // the store's settings: its dump line, secrets included
 	file  string // a Disk store's file (diskFile); "" for Tarantool
@@ -126,14 +95,15 @@ type shared struct {
 	refs int // the Stores holding it; 0 once closed
 }
 
-// acquire takes a reference unless sh was closed.
-func (sh *shared) acquire() bool {
+// hold takes n (0 or 1) more references unless sh was closed, and tells
+// whether it is open.
+func (sh *shared) hold(n int) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.refs == 0 {
 		return false
 	}
-	sh.refs++
+	sh.refs += n
 	return true
 }
 
@@ -149,12 +119,6 @@ func (sh *shared) release(ctx context.Context) error {
 	return sh.close(ctx)
 }
 
-func (sh *shared) open() bool {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.refs > 0
-}
-
 // adopt makes s hold sh (whose reference the caller took).
 func (s *Store) adopt(sh *shared) {
 	s.shared = append(s.shared, sh)
@@ -164,20 +128,17 @@ func (s *Store) adopt(sh *shared) {
 	}
 }
 
-// opener opens a Disk or Tarantool store and returns its Close.
-type opener func(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error)
-
-func openDisk(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
-	do := *b.Disk
-	do.Codec, do.Now = b.Value, o.Now
-	k, err := disk.New(do)
-	if err != nil {
-		return nil, nil, err
+// open opens b's Disk or Tarantool store.
+func open(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
+	if b.Disk != nil {
+		do := *b.Disk
+		do.Codec, do.Now = b.Value, o.Now
+		k, err := disk.New(do)
+		if err != nil {
+			return nil, nil, err
+		}
+		return k, k.Close, nil
 	}
-	return k, k.Close, nil
-}
-
-func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Context) error, error) {
 	to := *b.Tarantool
 	to.Codec, to.Now = b.Value, o.Now
 	t, err := tarantool.New(to)
@@ -189,7 +150,7 @@ func openTarantool(b *Backend, o BuildOptions) (backend.Backend, func(context.Co
 
 // leaf builds a Disk or Tarantool store, or takes over the one of
 // o.Reuse with the same settings.
-func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backend.Backend {
+func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store) backend.Backend {
 	var w strings.Builder
 	dumpBackend(&w, b, "", true)
 	sh := &shared{id: w.String(), refs: 1}
@@ -198,14 +159,14 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backe
 	}
 	if o.Reuse != nil {
 		for _, old := range o.Reuse.shared {
-			if old.id == sh.id && old.acquire() {
+			if old.id == sh.id && old.hold(1) {
 				s.adopt(old)
 				return old.b
 			}
 		}
 		for _, old := range o.Reuse.shared {
-			if sh.file != "" && old.file == sh.file && old.open() {
-				bl.fail(joinLoc(b.Loc, "path"), ErrValue,
+			if sh.file != "" && old.file == sh.file && old.hold(0) {
+				bl.failAt(joinLoc(b.Loc, "path"), ErrValue,
 					"%s is open in the running backend with other settings: a Disk store's settings change with a restart of hitboxd (its entries survive it), or give it another path",
 					b.Disk.Path)
 				return nil
@@ -214,17 +175,15 @@ func (bl *builder) leaf(b *Backend, o BuildOptions, s *Store, open opener) backe
 	}
 	switch {
 	case o.Check:
-		// check must neither create a Disk file nor wait for the lock of
-		// a running hitboxd, nor connect anywhere: an empty memory store
-		// stands in (Parse ran the store's own Validate).
+		// An empty memory store stands in (Parse ran the store's Validate).
 		m, err := memory.New(memory.Options{MaxBytes: 1 << 20})
-		if !bl.check(b.Loc, err) {
+		if !bl.checkAt(b.Loc, err) {
 			return nil
 		}
 		sh.b, sh.close = m, m.Close
 	default:
 		var err error
-		if sh.b, sh.close, err = open(b, o); !bl.check(b.Loc, err) {
+		if sh.b, sh.close, err = open(b, o); !bl.checkAt(b.Loc, err) {
 			return nil
 		}
 	}

@@ -9,32 +9,26 @@ import (
 	"github.com/hitbox-go/hitbox/extract"
 )
 
-// defaultTagHeaders are the response headers whose tokens tag an entry
-// when the file has no `tag_headers`.
 var defaultTagHeaders = []string{"Surrogate-Key"}
 
-// Tracing is the top-level `tracing` section. Its zero value (no section)
-// means "take the OTEL_* environment variables"; a section overrides them.
+// Tracing is the `tracing` section; its zero value (no section) leaves
+// tracing to the OTEL_* environment variables.
 type Tracing struct {
-	// Exporter is "otlp", "stdout" or "none" ("otlp" when the section
-	// omits it); "" when the file has no tracing section.
+	// Exporter is "otlp" (the default), "stdout" or "none".
 	Exporter string
-	// Endpoint is the OTLP collector's URL (http or https); "": the
-	// exporter's default (or OTEL_EXPORTER_OTLP_ENDPOINT).
+	// Endpoint is the OTLP collector's URL; "": the exporter's default.
 	Endpoint string
-	// SampleRatio is the fraction of traces sampled, from 0 to 1 (default
-	// 1 when the section is present).
+	// SampleRatio is the fraction of traces sampled (default 1).
 	SampleRatio float64
 }
 
 var tracingExporters = []string{"", "otlp", "stdout", "none"}
 
-// tracing decodes the `tracing` section.
-func (d *decoder) tracing(n *node, path string) Tracing {
+func (d *decoder) tracing(n *node, path string) (Tracing, bool) {
 	t := Tracing{Exporter: "otlp", SampleRatio: 1}
 	fs, ok := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
 	if !ok {
-		return t
+		return t, true
 	}
 	if e, ok := fs["exporter"]; ok {
 		if i, ok := d.enum(e.val, e.path, "exporter", tracingExporters); ok {
@@ -59,11 +53,11 @@ func (d *decoder) tracing(n *node, path string) Tracing {
 			t.SampleRatio = f
 		}
 	}
-	return t
+	return t, true
 }
 
 // fieldNames reads a list of HTTP field names (null: none), trimmed,
-// that check (if any) accepts; what names them in messages.
+// that check (if any) accepts.
 func (d *decoder) fieldNames(n *node, path, what string, check func(item *node, p, s string) bool) []string {
 	var out []string
 	if n.kind == kindNull {
@@ -96,32 +90,19 @@ func (d *decoder) tags(n *node, path string) []*keyer {
 		return nil
 	}
 	e, ok := fs["request"]
-	if !ok || e.val.kind == kindNull {
-		return nil
-	}
-	items, ok := d.list(e.val, e.path, "a list of tag sources (Static or an extractor)")
 	if !ok {
 		return nil
 	}
-	var out []*keyer
-	for i, item := range items {
-		p := indexPath(e.path, i)
+	return items(d, e.val, e.path, "a list of tag sources (Static or an extractor)", func(item *node, p string) *keyer {
 		d.accepts(p, []string{"Static"}, false)
 		if item.kind == kindMap && len(item.keys) == 1 && item.keys[0].text == "Static" {
-			if x := d.static(item.vals[0], joinPath(p, "Static")); x != nil {
-				out = append(out, x)
-			}
-			continue
+			return d.static(item.vals[0], joinPath(p, "Static"))
 		}
-		if x := d.extractor(item, p); x != nil {
-			out = append(out, x)
-		}
-	}
-	return out
+		return d.extractor(item, p)
+	})
 }
 
-// static decodes `Static: {name: value, ...}`: fixed tags, in the order
-// written.
+// static decodes `Static: {name: value, ...}`.
 func (d *decoder) static(n *node, path string) *keyer {
 	if n.kind != kindMap {
 		d.wrongType(n, path, "a mapping of tag names to values (e.g. {tier: premium})")
@@ -154,8 +135,7 @@ func staticString(parts []hitbox.KeyPart) string {
 	return "Static " + strings.Join(s, " ")
 }
 
-// dumpTracing writes the tag headers and the tracing section when they
-// differ from their defaults.
+// dumpTracing writes the tag headers and tracing that are not defaults.
 func dumpTracing(w *strings.Builder, f *File) {
 	if f.TagHeaders != nil && fmt.Sprint(f.TagHeaders) != fmt.Sprint(defaultTagHeaders) {
 		fmt.Fprintf(w, "tag_headers: %q\n", f.TagHeaders)

@@ -72,20 +72,12 @@ func extractorsLoc(ep *Endpoint) Loc {
 
 // keyedByQuery reports whether the key has a part from the query.
 func keyedByQuery(es []*keyer) bool {
-	for _, e := range es {
-		if e.kind == "Query" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(es, func(e *keyer) bool { return e.kind == "Query" })
 }
 
 // warnDeception warns about the Path predicates of p (not under a Not)
-// whose pattern holds a sequence that an upstream normalising paths reads
-// as another resource (%2F, %2e, %5C, ";", "//", a dot-segment). The proxy
-// never caches a request whose path holds one (web cache deception:
-// /static/..%2Faccount read under /static/, served as /account), so such a
-// predicate can never let a request be cached.
+// whose pattern holds a sequence a normalising upstream reads as another
+// resource: the proxy never caches such a request (web cache deception).
 func (d *decoder) warnDeception(ep *Endpoint, p *cond, negated bool) {
 	if p == nil {
 		return
@@ -108,32 +100,42 @@ func (d *decoder) warnDeception(ep *Endpoint, p *cond, negated bool) {
 }
 
 // constrains reports whether p holds only for messages whose header has
-// a value the predicate names (eq, in, contains, starts, ends, regex): a
-// response predicate on Content-Type keeps a private page that a
-// deceptive path reached from being stored as a static file.
+// a value the predicate names (eq, in, regex, ...): a response predicate
+// on Content-Type keeps a private page a deceptive path reached from
+// being stored as a static file.
 func constrains(p *cond, header string) bool {
-	f := func(k *cond) bool { return constrains(k, header) }
+	return some(p, func(k *cond) bool { return k.isHeader(header) && !k.exist })
+}
+
+// some reports whether p has a property that an And has when one operand
+// has it, an Or when it has operands and all have it, and other
+// predicates when leaf says so.
+func some(p *cond, leaf func(*cond) bool) bool {
+	f := func(k *cond) bool { return some(k, leaf) }
 	switch {
 	case p == nil:
 		return false
 	case p.kind == "And":
 		return slices.ContainsFunc(p.kids, f)
 	case p.kind == "Or":
-		return len(p.kids) > 0 && all(p.kids, f)
+		return len(p.kids) > 0 && !slices.ContainsFunc(p.kids, func(k *cond) bool { return !f(k) })
 	}
-	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && !p.exist
+	return leaf(p)
 }
 
-// all reports whether f holds for every one of kids.
-func all(kids []*cond, f func(*cond) bool) bool {
-	return !slices.ContainsFunc(kids, func(k *cond) bool { return !f(k) })
+// every is some's dual: an And has the property when all operands do, an
+// Or when one does or it has none.
+func every(p *cond, leaf func(*cond) bool) bool {
+	return !some(p, func(k *cond) bool { return !leaf(k) })
 }
 
-// deceptive says how a literal path pattern holds a sequence that a
-// normalising upstream reads differently, or "" when it does not. Wildcards
-// and {name} segments need no warning: the proxy never caches a request
-// whose path holds such a sequence (httpcache's ambiguous paths), so they
-// cannot match one for the cache.
+func (c *cond) isHeader(header string) bool {
+	return c.kind == "Header" && strings.EqualFold(strings.TrimSpace(c.name), header)
+}
+
+// deceptive says how a literal path pattern holds a sequence a normalising
+// upstream reads differently, or "" (wildcards and {name} segments never
+// match one for the cache).
 func deceptive(pattern string) string {
 	lower := strings.ToLower(pattern)
 	for _, seq := range []string{"%2f", "%2e", "%5c", ";", "//"} {
@@ -163,75 +165,37 @@ func predicateLoc(ep *Endpoint, p *cond, field string) Loc {
 // excludes reports whether p is false for every message carrying the
 // header (so a message with it is never cached).
 func excludes(p *cond, header string) bool {
-	f := func(k *cond) bool { return excludes(k, header) }
-	switch {
-	case p == nil:
-		return false
-	case p.kind == "And":
-		return slices.ContainsFunc(p.kids, f)
-	case p.kind == "Or":
-		return len(p.kids) > 0 && all(p.kids, f)
-	}
-	return p.kind == "Not" && implies(p.kids[0], header)
+	return some(p, func(k *cond) bool { return k.kind == "Not" && implies(k.kids[0], header) })
 }
 
 // implies reports whether p holds for every message carrying the header.
 func implies(p *cond, header string) bool {
-	f := func(k *cond) bool { return implies(k, header) }
-	switch {
-	case p == nil:
-		return true
-	case p.kind == "And":
-		return all(p.kids, f)
-	case p.kind == "Or":
-		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, f)
-	case p.kind == "Not":
-		return excludes(p.kids[0], header)
-	}
-	return p.kind == "Header" && strings.EqualFold(strings.TrimSpace(p.name), header) && p.exist
+	return every(p, func(k *cond) bool {
+		if k.kind == "Not" {
+			return excludes(k.kids[0], header)
+		}
+		return k.isHeader(header) && k.exist
+	})
 }
 
 // alwaysTrue reports whether p holds for every message.
-func alwaysTrue(p *cond) bool {
-	switch {
-	case p == nil:
-		return true
-	case p.kind == "And":
-		return all(p.kids, alwaysTrue)
-	case p.kind == "Or":
-		return len(p.kids) == 0 || slices.ContainsFunc(p.kids, alwaysTrue)
-	}
-	return false
-}
+func alwaysTrue(p *cond) bool { return every(p, func(*cond) bool { return false }) }
 
 // keyedBy reports whether the key has a part from the header, so that
 // messages with different values never share an entry.
 func keyedBy(es []*keyer, header string) bool {
-	for _, e := range es {
-		if e.kind != "Header" {
-			continue
-		}
-		if e.prefix && strings.HasPrefix(strings.ToLower(header), strings.ToLower(e.name)) ||
-			!e.prefix && strings.EqualFold(e.name, header) && !e.value {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(es, func(e *keyer) bool {
+		return e.kind == "Header" && (e.prefix && strings.HasPrefix(strings.ToLower(header), strings.ToLower(e.name)) ||
+			!e.prefix && strings.EqualFold(e.name, header) && !e.value)
+	})
 }
 
 // keyFromURL reports whether the key has a part from the path or query.
 func keyFromURL(es []*keyer) bool {
-	for _, e := range es {
-		switch e.kind {
-		case "Query":
-			return true
-		case "Path":
-			if p, err := predicate.Path(e.pattern); err == nil && len(p.Names()) > 0 {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(es, func(e *keyer) bool {
+		p, err := predicate.Path(e.pattern)
+		return e.kind == "Query" || e.kind == "Path" && err == nil && len(p.Names()) > 0
+	})
 }
 
 // pinsPath reports whether p only accepts one exact path (a Path predicate
