@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/counters"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
@@ -65,7 +66,7 @@ type Backend struct {
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 	subs     []*Invalidator  // the subscriptions made by Subscribe
 
-	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
+	ops counters.Counters
 }
 
 // New returns a Backend configured by o, or an error for invalid Options.
@@ -119,15 +120,25 @@ func (b *Backend) BreakerState() string { return b.breaker.state() }
 // Ping checks that Redis answers, through the breaker and within
 // OpTimeout.
 func (b *Backend) Ping(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "ping", backend.ErrClosed)
+	ctx, err := b.open(ctx, "ping")
+	if err != nil {
+		return err
 	}
 	return b.call(ctx, "ping", func(ctx context.Context) error {
 		return b.client.Ping(ctx).Err()
 	})
+}
+
+// open checks what every operation checks first: a nil ctx reads as
+// [context.Background], and a closed Backend fails with [backend.ErrClosed].
+func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if b.closed.Load() {
+		return ctx, b.fail(ctx, op, backend.ErrClosed)
+	}
+	return ctx, nil
 }
 
 // begin checks what every operation on one key checks first.
@@ -151,7 +162,7 @@ func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, e
 // context error when the caller gave up, and with [backend.ErrUnavailable]
 // when Redis could not serve.
 func (b *Backend) fail(ctx context.Context, op string, err error) error {
-	b.errors.Add(1)
+	b.ops.Errors.Add(1)
 	cerr := ctx.Err()
 	switch {
 	case cerr != nil && !errors.Is(err, cerr):
@@ -218,22 +229,22 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 	done(outcome(ctx, err))
 	switch {
 	case errors.Is(err, goredis.Nil):
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	case err != nil:
 		return backend.Entry{}, false, b.fail(ctx, "get", err)
 	}
 	e, err := b.codec.Decode(raw)
 	if err != nil {
-		b.decodeErrors.Add(1)
-		b.misses.Add(1)
+		b.ops.DecodeErrors.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
 	if e.Gone(b.now()) {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
-	b.hits.Add(1)
+	b.ops.Hits.Add(1)
 	return e, true, nil
 }
 
@@ -305,7 +316,7 @@ func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
 	if err != nil {
 		return err
 	}
-	b.sets.Add(1)
+	b.ops.Sets.Add(1)
 	return nil
 }
 
@@ -316,7 +327,7 @@ func (b *Backend) announced(writeErr error, cmds []goredis.Cmder, err error) err
 		return writeErr
 	}
 	if err != nil && len(cmds) > 0 && cmds[len(cmds)-1].Err() != nil {
-		b.errors.Add(1)
+		b.ops.Errors.Add(1)
 	}
 	return nil
 }
@@ -350,7 +361,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	if n > 0 {
-		b.deletes.Add(1)
+		b.ops.Deletes.Add(1)
 	}
 	return n > 0, nil
 }
@@ -358,17 +369,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 // Stats returns the Backend's counters. Entries and Bytes are -1: Redis
 // cannot tell them for a prefix without walking the keys.
 func (b *Backend) Stats() backend.Stats {
-	return backend.Stats{
-		Label:        b.label,
-		Hits:         b.hits.Load(),
-		Misses:       b.misses.Load(),
-		Sets:         b.sets.Load(),
-		Deletes:      b.deletes.Load(),
-		DecodeErrors: b.decodeErrors.Load(),
-		Errors:       b.errors.Load(),
-		Entries:      -1,
-		Bytes:        -1,
-	}
+	return b.ops.Stats(b.label, -1, -1)
 }
 
 // goTracked runs fn in a goroutine that Close waits for, and reports false

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/counters"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
 )
 
@@ -52,8 +53,8 @@ type Backend struct {
 	closed   atomic.Bool     // set under mu; read without it
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 
-	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
-	entries, bytes                                    atomic.Int64 // from the last sweep; -1 before
+	ops            counters.Counters
+	entries, bytes atomic.Int64 // from the last sweep; -1 before
 }
 
 // New returns a Backend configured by o, or an error for invalid Options.
@@ -107,13 +108,23 @@ func (b *Backend) BreakerState() string { return b.breaker.State() }
 // error wrapping [backend.ErrUnavailable] that says why the last attempt
 // failed.
 func (b *Backend) Ping(ctx context.Context) error {
+	ctx, err := b.open(ctx, "ping")
+	if err != nil {
+		return err
+	}
+	return b.run(ctx, "ping", func(uint32) tarantool.Request { return tarantool.NewPingRequest() }, nil)
+}
+
+// open checks what every operation checks first: a nil ctx reads as
+// [context.Background], and a closed Backend fails with [backend.ErrClosed].
+func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if b.closed.Load() {
-		return b.fail(ctx, "ping", backend.ErrClosed)
+		return ctx, b.fail(ctx, op, backend.ErrClosed)
 	}
-	return b.run(ctx, "ping", func(uint32) tarantool.Request { return tarantool.NewPingRequest() }, nil)
+	return ctx, nil
 }
 
 // begin checks what every operation on one key checks first.
@@ -253,15 +264,15 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 		return backend.Entry{}, false, err
 	}
 	if len(res.list) == 0 {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
 	e, ok := b.decode(res.list[0])
 	if !ok || e.Gone(b.now()) {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
-	b.hits.Add(1)
+	b.ops.Hits.Add(1)
 	return e, true, nil
 }
 
@@ -269,12 +280,12 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 // tuple of another shape or bytes the Codec rejects.
 func (b *Backend) decode(s stored) (backend.Entry, bool) {
 	if !s.ok {
-		b.decodeErrors.Add(1)
+		b.ops.DecodeErrors.Add(1)
 		return backend.Entry{}, false
 	}
 	e, err := b.codec.Decode(s.value)
 	if err != nil {
-		b.decodeErrors.Add(1)
+		b.ops.DecodeErrors.Add(1)
 		return backend.Entry{}, false
 	}
 	return e, true
@@ -326,7 +337,7 @@ func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
 	if err != nil {
 		return err
 	}
-	b.sets.Add(1)
+	b.ops.Sets.Add(1)
 	return nil
 }
 
@@ -348,7 +359,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 	if len(res.list) == 0 {
 		return false, nil
 	}
-	b.deletes.Add(1)
+	b.ops.Deletes.Add(1)
 	return true, nil
 }
 
@@ -357,17 +368,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 // instances' entries, expired ones not yet swept included), or -1 before
 // the first sweep.
 func (b *Backend) Stats() backend.Stats {
-	return backend.Stats{
-		Label:        b.label,
-		Hits:         b.hits.Load(),
-		Misses:       b.misses.Load(),
-		Sets:         b.sets.Load(),
-		Deletes:      b.deletes.Load(),
-		DecodeErrors: b.decodeErrors.Load(),
-		Errors:       b.errors.Load(),
-		Entries:      b.entries.Load(),
-		Bytes:        b.bytes.Load(),
-	}
+	return b.ops.Stats(b.label, b.entries.Load(), b.bytes.Load())
 }
 
 // goTracked runs fn in a goroutine that Close waits for, and reports false
