@@ -15,8 +15,8 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/hitbox-go/hitbox/backend"
-	"github.com/hitbox-go/hitbox/internal/counters"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is an on-disk [backend.Backend]: one bbolt file, bounded by the
@@ -49,7 +49,7 @@ type Backend struct {
 	retention int64        // Options.TagRetention in nanoseconds (0: none)
 	pruneAt   atomic.Int64 // the number of marks at which InvalidateTags prunes
 
-	ops counters.Counters
+	ops store.Counters
 	// entries and bytes mirror the live totals of the last commit.
 	entries, bytes atomic.Int64
 	// commits counts the write transactions committed.

@@ -12,8 +12,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
-	"github.com/hitbox-go/hitbox/internal/counters"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is a [backend.Backend] on Redis: standalone, cluster or
@@ -66,7 +66,7 @@ type Backend struct {
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 	subs     []*Invalidator  // the subscriptions made by Subscribe
 
-	ops counters.Counters
+	ops store.Counters
 }
 
 // New returns a Backend configured by o, or an error for invalid Options.
@@ -129,33 +129,15 @@ func (b *Backend) Ping(ctx context.Context) error {
 	})
 }
 
-// open checks what every operation checks first: a nil ctx reads as
-// [context.Background], and a closed Backend fails with [backend.ErrClosed].
+// open checks what every operation checks first (see [store.Open]).
 func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	return ctx, nil
+	return store.Open(ctx, &b.closed, op, b.fail)
 }
 
-// begin checks what every operation on one key checks first.
+// begin checks what every operation on one key checks first (see
+// [store.Begin]).
 func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if key == "" {
-		return ctx, b.fail(ctx, op, backend.ErrInvalidKey)
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctx, b.fail(ctx, op, err)
-	}
-	return ctx, nil
+	return store.Begin(ctx, key, &b.closed, op, b.fail)
 }
 
 // fail counts a failed operation and wraps its error: with the caller's

@@ -13,8 +13,8 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
-	"github.com/hitbox-go/hitbox/internal/counters"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is a [backend.Backend] on a Tarantool space: one tuple per entry,
@@ -53,7 +53,7 @@ type Backend struct {
 	closed   atomic.Bool     // set under mu; read without it
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 
-	ops            counters.Counters
+	ops            store.Counters
 	entries, bytes atomic.Int64 // from the last sweep; -1 before
 }
 
@@ -115,33 +115,15 @@ func (b *Backend) Ping(ctx context.Context) error {
 	return b.run(ctx, "ping", func(uint32) tarantool.Request { return tarantool.NewPingRequest() }, nil)
 }
 
-// open checks what every operation checks first: a nil ctx reads as
-// [context.Background], and a closed Backend fails with [backend.ErrClosed].
+// open checks what every operation checks first (see [store.Open]).
 func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	return ctx, nil
+	return store.Open(ctx, &b.closed, op, b.fail)
 }
 
-// begin checks what every operation on one key checks first.
+// begin checks what every operation on one key checks first (see
+// [store.Begin]).
 func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if key == "" {
-		return ctx, b.fail(ctx, op, backend.ErrInvalidKey)
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctx, b.fail(ctx, op, err)
-	}
-	return ctx, nil
+	return store.Begin(ctx, key, &b.closed, op, b.fail)
 }
 
 // writeContext returns the context a write runs under: with Timeout set,

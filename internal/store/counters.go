@@ -1,8 +1,4 @@
-// Package counters holds the operation counters the stores that keep plain
-// atomic counters share (disk, Redis, Tarantool), and turns them into a
-// [backend.Stats]. The memory store keeps striped counters on its hot
-// paths instead.
-package counters
+package store
 
 import (
 	"sync/atomic"
