@@ -354,12 +354,6 @@ func (b *Backend) Stats() backend.Stats {
 	return b.ops.Stats(b.label, -1, -1)
 }
 
-// goTracked runs fn in a goroutine that Close waits for, and reports false
-// (running nothing) once the Backend is closed.
-func (b *Backend) goTracked(fn func()) bool {
-	return b.group.Go(fn)
-}
-
 // Close stops the lock extensions and the subscriptions the Backend
 // started, waits for them, and closes the client when the Backend made it.
 // Locks still held then expire at their TTL. When ctx ends first, Close

@@ -87,10 +87,10 @@ func New(o Options) (*Backend, error) {
 	b.bytes.Store(-1)
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
 	for i := range b.conns {
-		b.goTracked(func() { b.connect(i) })
+		b.group.Go(func() { b.connect(i) })
 	}
 	if b.sweepEvery > 0 {
-		b.goTracked(b.sweepLoop)
+		b.group.Go(b.sweepLoop)
 	}
 	return b, nil
 }
@@ -194,7 +194,7 @@ func (b *Backend) heal() {
 	if !b.healing.CompareAndSwap(false, true) {
 		return
 	}
-	ok := b.goTracked(func() {
+	ok := b.group.Go(func() {
 		defer b.healing.Store(false)
 		c, _, err := b.pick()
 		if err != nil {
@@ -351,12 +351,6 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 // the first sweep.
 func (b *Backend) Stats() backend.Stats {
 	return b.ops.Stats(b.label, b.entries.Load(), b.bytes.Load())
-}
-
-// goTracked runs fn in a goroutine that Close waits for, and reports false
-// (running nothing) once the Backend is closed.
-func (b *Backend) goTracked(fn func()) bool {
-	return b.group.Go(fn)
 }
 
 // Close stops the sweep and the connection attempts, waits for them, and
