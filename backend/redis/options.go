@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Defaults applied to the zero fields of [Options].
@@ -244,18 +245,8 @@ func (o *Options) tagsKey(prefix string) string {
 func (o *Options) setDefaults() {
 	o.Prefix, o.LockPrefix = o.prefixes()
 	o.TagsKey = o.tagsKey(o.Prefix)
-	switch {
-	case o.OpTimeout == 0:
-		o.OpTimeout = DefaultOpTimeout
-	case o.OpTimeout < 0:
-		o.OpTimeout = 0
-	}
-	switch {
-	case o.ExpiryMargin == 0:
-		o.ExpiryMargin = DefaultExpiryMargin
-	case o.ExpiryMargin < 0:
-		o.ExpiryMargin = 0
-	}
+	o.OpTimeout = store.Duration(o.OpTimeout, DefaultOpTimeout)
+	o.ExpiryMargin = store.Duration(o.ExpiryMargin, DefaultExpiryMargin)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

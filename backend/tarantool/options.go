@@ -7,6 +7,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Defaults applied to the zero fields of [Options].
@@ -167,24 +168,14 @@ func (o *Options) setDefaults() {
 	if o.Space == "" {
 		o.Space = DefaultSpace
 	}
-	switch {
-	case o.Timeout == 0:
-		o.Timeout = DefaultTimeout
-	case o.Timeout < 0:
-		o.Timeout = 0
-	}
+	o.Timeout = store.Duration(o.Timeout, DefaultTimeout)
 	if o.PoolSize == 0 {
 		o.PoolSize = DefaultPoolSize
 	}
 	if o.ReconnectInterval == 0 {
 		o.ReconnectInterval = DefaultReconnectInterval
 	}
-	switch {
-	case o.ExpiryMargin == 0:
-		o.ExpiryMargin = DefaultExpiryMargin
-	case o.ExpiryMargin < 0:
-		o.ExpiryMargin = 0
-	}
+	o.ExpiryMargin = store.Duration(o.ExpiryMargin, DefaultExpiryMargin)
 	if o.SweepInterval == 0 {
 		o.SweepInterval = DefaultSweepInterval
 	}

@@ -3,5 +3,5 @@
 // atomic counters (disk, Redis, Tarantool; the memory store keeps striped
 // counters on its hot paths instead), turned into a [backend.Stats], and
 // the checks the network stores (Redis, Tarantool) make before an
-// operation.
+// operation, and how they read their duration options.
 package store

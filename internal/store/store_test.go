@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
 )
@@ -57,5 +58,13 @@ func TestBeginOpen(t *testing.T) {
 	}
 	if _, err := Open(nil, &closed, "list", fail); !errors.Is(err, backend.ErrClosed) { //nolint:staticcheck
 		t.Fatalf("Open(closed) = %v, want ErrClosed", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, c := range []struct{ d, want time.Duration }{{0, time.Second}, {-1, 0}, {time.Minute, time.Minute}} {
+		if got := Duration(c.d, time.Second); got != c.want {
+			t.Errorf("Duration(%v, 1s) = %v, want %v", c.d, got, c.want)
+		}
 	}
 }
