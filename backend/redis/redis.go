@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
 	"github.com/hitbox-go/hitbox/internal/store"
 )
@@ -53,7 +54,7 @@ type Backend struct {
 	label        string
 	channel      string // "": no announcements
 	instanceID   string
-	breaker      breaker
+	breaker      circuit.Breaker // guards the calls to Redis
 	logger       *slog.Logger
 
 	untrustedLogged atomic.Bool // a lock key without a TTL was logged at Warn
@@ -94,7 +95,7 @@ func New(o Options) (*Backend, error) {
 		label:        o.Label,
 		channel:      o.Channel,
 		instanceID:   o.InstanceID,
-		breaker:      newBreaker(o.Label, o.Breaker),
+		breaker:      circuit.New(o.Label, circuit.Options(o.Breaker)),
 		logger:       o.Logger,
 	}
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
@@ -115,7 +116,7 @@ func (b *Backend) Label() string { return b.label }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open",
 // "open", or "disabled".
-func (b *Backend) BreakerState() string { return b.breaker.state() }
+func (b *Backend) BreakerState() string { return b.breaker.State() }
 
 // Ping checks that Redis answers, through the breaker and within
 // OpTimeout.
@@ -177,7 +178,7 @@ func (b *Backend) opContext(ctx context.Context) (context.Context, context.Cance
 // call makes one call to Redis through the breaker under OpTimeout, and
 // wraps its error for op.
 func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	done, err := b.breaker.allow()
+	done, err := b.breaker.Allow()
 	if err != nil {
 		return b.fail(ctx, op, err)
 	}
@@ -201,7 +202,7 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 	if err != nil {
 		return backend.Entry{}, false, err
 	}
-	done, err := b.breaker.allow()
+	done, err := b.breaker.Allow()
 	if err != nil {
 		return backend.Entry{}, false, b.fail(ctx, "get", err)
 	}
