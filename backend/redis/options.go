@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -222,23 +223,13 @@ func (o *Options) validate() error {
 
 // prefixes returns the key prefix and the lock prefix with their defaults.
 func (o *Options) prefixes() (prefix, lock string) {
-	prefix = o.Prefix
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	lock = o.LockPrefix
-	if lock == "" {
-		lock = "lock:" + prefix
-	}
-	return prefix, lock
+	prefix = cmp.Or(o.Prefix, DefaultPrefix)
+	return prefix, cmp.Or(o.LockPrefix, "lock:"+prefix)
 }
 
 // tagsKey returns TagsKey with its default for prefix.
 func (o *Options) tagsKey(prefix string) string {
-	if o.TagsKey == "" {
-		return "tags:" + prefix
-	}
-	return o.TagsKey
+	return cmp.Or(o.TagsKey, "tags:"+prefix)
 }
 
 // setDefaults fills the zero fields of validated Options.
