@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 	"github.com/hitbox-go/hitbox/internal/store"
 )
 
@@ -29,10 +30,10 @@ const (
 	DefaultExpiryMargin = time.Second
 	// DefaultBreakerFailures is how many consecutive failures open the
 	// circuit breaker when BreakerOptions.Failures is zero.
-	DefaultBreakerFailures = 5
+	DefaultBreakerFailures = circuit.DefaultFailures
 	// DefaultBreakerOpenTimeout is how long the breaker stays open before
 	// it lets a probe through when BreakerOptions.OpenTimeout is zero.
-	DefaultBreakerOpenTimeout = time.Second
+	DefaultBreakerOpenTimeout = circuit.DefaultOpenTimeout
 )
 
 // Bounds of the connection settings, from Options or from the URL's query
@@ -244,24 +245,12 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Label == "" {
-		o.Label = "redis"
-	}
+	o.Label = cmp.Or(o.Label, "redis")
 	if o.InstanceID == "" {
 		o.InstanceID = rand.Text()
 	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 1
-	}
-	if o.Breaker.Failures == 0 {
-		o.Breaker.Failures = DefaultBreakerFailures
-	}
-	if o.Breaker.OpenTimeout == 0 {
-		o.Breaker.OpenTimeout = DefaultBreakerOpenTimeout
-	}
-	if o.Breaker.Probes == 0 {
-		o.Breaker.Probes = 1
-	}
+	o.MaxRetries = cmp.Or(o.MaxRetries, 1)
+	// The breaker's zero fields get their defaults in internal/breaker.
 }
 
 // newClient builds the client the Options describe; owned reports whether

@@ -1,6 +1,7 @@
 package tarantool
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -165,29 +166,17 @@ func (o *Options) validate() error {
 
 // setDefaults fills the zero fields of validated Options.
 func (o *Options) setDefaults() {
-	if o.Space == "" {
-		o.Space = DefaultSpace
-	}
+	o.Space = cmp.Or(o.Space, DefaultSpace)
 	o.Timeout = store.Duration(o.Timeout, DefaultTimeout)
-	if o.PoolSize == 0 {
-		o.PoolSize = DefaultPoolSize
-	}
-	if o.ReconnectInterval == 0 {
-		o.ReconnectInterval = DefaultReconnectInterval
-	}
+	o.PoolSize = cmp.Or(o.PoolSize, DefaultPoolSize)
+	o.ReconnectInterval = cmp.Or(o.ReconnectInterval, DefaultReconnectInterval)
 	o.ExpiryMargin = store.Duration(o.ExpiryMargin, DefaultExpiryMargin)
-	if o.SweepInterval == 0 {
-		o.SweepInterval = DefaultSweepInterval
-	}
-	if o.SweepBatch == 0 {
-		o.SweepBatch = DefaultSweepBatch
-	}
+	o.SweepInterval = cmp.Or(o.SweepInterval, DefaultSweepInterval)
+	o.SweepBatch = cmp.Or(o.SweepBatch, DefaultSweepBatch)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Label == "" {
-		o.Label = "tarantool"
-	}
+	o.Label = cmp.Or(o.Label, "tarantool")
 }
 
 // breakerOptions converts the Options' breaker settings for
