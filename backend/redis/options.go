@@ -152,24 +152,16 @@ type Options struct {
 
 // BreakerOptions configures a [Backend]'s circuit breaker. After Failures
 // consecutive failed calls (network errors, timeouts, a server that is
-// loading or down; a miss or the caller's own cancellation is no failure)
-// the breaker opens: every call then fails at once with an error wrapping
-// [backend.ErrUnavailable], without reaching Redis. After OpenTimeout it
-// lets Probes calls through (half-open); when they all succeed it closes,
-// and when one fails it opens again.
-type BreakerOptions struct {
-	// Disabled turns the breaker off: every call goes to Redis.
-	Disabled bool
-	// Failures is how many consecutive failures open the breaker; zero
-	// means [DefaultBreakerFailures] (5).
-	Failures uint32
-	// OpenTimeout is how long the breaker stays open before it probes;
-	// zero means [DefaultBreakerOpenTimeout] (1s).
-	OpenTimeout time.Duration
-	// Probes is how many calls the half-open breaker lets through, all of
-	// which must succeed to close it; zero means 1.
-	Probes uint32
-}
+// away, loading or read-only; a miss, an error reply from a working server
+// or the caller's own cancellation is no failure) the breaker opens: every
+// call then fails at once with an error wrapping [backend.ErrUnavailable],
+// without reaching Redis. After OpenTimeout it lets Probes calls through
+// (half-open); when they all succeed it closes, and when one fails it
+// opens again. Disabled turns it off. Zero Failures mean
+// [DefaultBreakerFailures] (5), a zero OpenTimeout
+// [DefaultBreakerOpenTimeout] (1s), zero Probes 1. The network stores
+// share this type (internal/breaker's Options) and the breaker behind it.
+type BreakerOptions = circuit.Options
 
 // validate reports invalid or contradictory Options.
 func (o *Options) validate() error {

@@ -95,7 +95,7 @@ func New(o Options) (*Backend, error) {
 		label:        o.Label,
 		channel:      o.Channel,
 		instanceID:   o.InstanceID,
-		breaker:      circuit.New(o.Label, circuit.Options(o.Breaker)),
+		breaker:      circuit.New(o.Label, o.Breaker),
 		logger:       o.Logger,
 	}
 	b.bg, b.cancelBG = context.WithCancel(context.Background())

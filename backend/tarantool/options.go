@@ -111,26 +111,17 @@ type Options struct {
 }
 
 // BreakerOptions configures a [Backend]'s circuit breaker, the one the
-// Redis backend has. After Failures consecutive failed requests (network
-// errors, timeouts, a server that is away, read-only or loading; a miss,
+// Redis backend has. After Failures consecutive failed calls (network
+// errors, timeouts, a server that is away, loading or read-only; a miss,
 // an error reply from a working server or the caller's own cancellation
 // is no failure) the breaker opens: every call then fails at once with an
 // error wrapping [backend.ErrUnavailable], without reaching Tarantool.
 // After OpenTimeout it lets Probes calls through (half-open); when they
-// all succeed it closes, and when one fails it opens again.
-type BreakerOptions struct {
-	// Disabled turns the breaker off: every call goes to Tarantool.
-	Disabled bool
-	// Failures is how many consecutive failures open the breaker; zero
-	// means 5.
-	Failures uint32
-	// OpenTimeout is how long the breaker stays open before it probes;
-	// zero means 1s.
-	OpenTimeout time.Duration
-	// Probes is how many calls the half-open breaker lets through, all of
-	// which must succeed to close it; zero means 1.
-	Probes uint32
-}
+// all succeed it closes, and when one fails it opens again. Disabled turns
+// it off. Zero Failures mean 5, a zero OpenTimeout 1s, zero Probes 1. The
+// network stores share this type (internal/breaker's Options) and the
+// breaker behind it.
+type BreakerOptions = circuit.Options
 
 // Validate reports Options that New would refuse: no Address, a Space
 // longer than [MaxSpaceName], a PoolSize or SweepBatch out of bounds, a
@@ -178,7 +169,3 @@ func (o *Options) setDefaults() {
 	}
 	o.Label = cmp.Or(o.Label, "tarantool")
 }
-
-// breakerOptions converts the Options' breaker settings for
-// internal/breaker, which applies the same defaults.
-func (o *Options) breakerOptions() circuit.Options { return circuit.Options(o.Breaker) }

@@ -79,7 +79,7 @@ func New(o Options) (*Backend, error) {
 		sweepEvery: o.SweepInterval,
 		sweepBatch: o.SweepBatch,
 		label:      o.Label,
-		breaker:    circuit.New(o.Label, o.breakerOptions()),
+		breaker:    circuit.New(o.Label, o.Breaker),
 		conns:      make([]atomic.Pointer[tarantool.Connection], o.PoolSize),
 	}
 	b.dialer = dialer{b: b, net: tarantool.NetDialer{Address: o.Address, User: o.User, Password: o.Password}}
