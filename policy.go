@@ -1,6 +1,7 @@
 package hitbox
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -140,10 +141,7 @@ func (p Policy) invalid() bool {
 }
 
 func (p Policy) staleMode() StaleMode {
-	if p.StaleMode == 0 {
-		return StaleReturn
-	}
-	return p.StaleMode
+	return cmp.Or(p.StaleMode, StaleReturn)
 }
 
 func (p Policy) concurrency() int {

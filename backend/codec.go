@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,17 +57,11 @@ const (
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func (c Codec) format() Format {
-	if c.Format == 0 {
-		return FormatJSON
-	}
-	return c.Format
+	return cmp.Or(c.Format, FormatJSON)
 }
 
 func (c Codec) compression() Compression {
-	if c.Compression == 0 {
-		return CompressionNone
-	}
-	return c.Compression
+	return cmp.Or(c.Compression, CompressionNone)
 }
 
 func (c Codec) maxDecodedSize() int64 {

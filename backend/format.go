@@ -248,6 +248,22 @@ func jsonTime(t time.Time) (string, error) {
 	return t.Format(time.RFC3339Nano), nil
 }
 
+// decodeTimes sets e's Written, Stale and Expire to what parse makes of
+// written, stale and expire, and names the field that fails.
+func decodeTimes[T any](e *Entry, parse func(T) (time.Time, error), written, stale, expire T) error {
+	var err error
+	if e.Written, err = parse(written); err != nil {
+		return fmt.Errorf("written: %w", err)
+	}
+	if e.Stale, err = parse(stale); err != nil {
+		return fmt.Errorf("stale: %w", err)
+	}
+	if e.Expire, err = parse(expire); err != nil {
+		return fmt.Errorf("expire: %w", err)
+	}
+	return nil
+}
+
 func decodeJSON(p []byte) (Entry, error) {
 	var (
 		je  jsonEntry
@@ -259,14 +275,8 @@ func decodeJSON(p []byte) (Entry, error) {
 	} else if err := json.Unmarshal(p, &je); err != nil {
 		return Entry{}, err
 	}
-	if e.Written, err = parseJSONTime(je.Written); err != nil {
-		return Entry{}, fmt.Errorf("written: %w", err)
-	}
-	if e.Stale, err = parseJSONTime(je.Stale); err != nil {
-		return Entry{}, fmt.Errorf("stale: %w", err)
-	}
-	if e.Expire, err = parseJSONTime(je.Expire); err != nil {
-		return Entry{}, fmt.Errorf("expire: %w", err)
+	if err = decodeTimes(&e, parseJSONTime, je.Written, je.Stale, je.Expire); err != nil {
+		return Entry{}, err
 	}
 	if je.Keep != "" {
 		if e.Keep, err = time.ParseDuration(je.Keep); err != nil {
@@ -624,14 +634,8 @@ func decodeCBOR(p []byte) (Entry, error) {
 		return Entry{}, err
 	}
 	e := Entry{Value: ce.Value, Keep: time.Duration(ce.Keep), Tags: tags}
-	if e.Written, err = cborUnstamp(ce.Written); err != nil {
-		return Entry{}, fmt.Errorf("written: %w", err)
-	}
-	if e.Stale, err = cborUnstamp(ce.Stale); err != nil {
-		return Entry{}, fmt.Errorf("stale: %w", err)
-	}
-	if e.Expire, err = cborUnstamp(ce.Expire); err != nil {
-		return Entry{}, fmt.Errorf("expire: %w", err)
+	if err = decodeTimes(&e, cborUnstamp, ce.Written, ce.Stale, ce.Expire); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }

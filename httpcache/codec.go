@@ -263,11 +263,9 @@ func (d *decoder) uvarint() uint64 {
 		return uint64(x)
 	}
 	x, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 || (n > 1 && d.b[d.off+n-1] == 0) {
-		d.fail("bad varint")
+	if !d.skipVarint(n) {
 		return 0
 	}
-	d.off += n
 	return x
 }
 
@@ -276,12 +274,22 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	x, n := binary.Varint(d.b[d.off:])
-	if n <= 0 || (n > 1 && d.b[d.off+n-1] == 0) {
-		d.fail("bad varint")
+	if !d.skipVarint(n) {
 		return 0
 	}
-	d.off += n
 	return x
+}
+
+// skipVarint moves past a varint of n bytes as binary.Uvarint or
+// binary.Varint measured it, and reports false (failing the decoder) for
+// a truncated, overflowing or overlong one.
+func (d *decoder) skipVarint(n int) bool {
+	if n <= 0 || (n > 1 && d.b[d.off+n-1] == 0) {
+		d.fail("bad varint")
+		return false
+	}
+	d.off += n
+	return true
 }
 
 // count reads a count of items each at least min bytes long, rejecting

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -202,49 +203,47 @@ func ResponseBody(m BodyMatcher, o BodyOptions) Response {
 	return responseBody{m: m, o: o.withDefaults()}
 }
 
-type requestBody struct {
+// bodyMatch is what the body predicates hold: the matcher and its options.
+type bodyMatch struct {
 	m BodyMatcher
 	o BodyOptions
 }
 
-func (p requestBody) Match(r *http.Request) bool {
-	if r == nil {
-		return false
-	}
+// matchBody matches the body *body of contentLength bytes (-1: unknown):
+// a size limit by [httpread.BodyFits] (getBody, when not nil, gives a copy
+// to count), anything else on the bytes read gives, under ctx.
+func (p bodyMatch) matchBody(ctx context.Context, body *io.ReadCloser, getBody func() (io.ReadCloser, error), contentLength int64, read func() ([]byte, error)) bool {
 	if p.m.kind == bodyLimit {
-		return httpread.BodyFits(&r.Body, r.GetBody, r.ContentLength, p.m.limit)
+		return httpread.BodyFits(body, getBody, contentLength, p.m.limit)
 	}
 	if p.m.kind == 0 {
 		return false
 	}
-	data, err := httpread.BodyBytes(r, p.o.MaxBytes)
-	return err == nil && p.m.match(r.Context(), data, p.o.Timeout)
+	data, err := read()
+	return err == nil && p.m.match(ctx, data, p.o.Timeout)
 }
 
-type responseBody struct {
-	m BodyMatcher
-	o BodyOptions
+type requestBody bodyMatch
+
+func (p requestBody) Match(r *http.Request) bool {
+	return r != nil && bodyMatch(p).matchBody(r.Context(), &r.Body, r.GetBody, r.ContentLength, func() ([]byte, error) {
+		return httpread.BodyBytes(r, p.o.MaxBytes)
+	})
 }
+
+type responseBody bodyMatch
 
 func (p responseBody) Match(resp *http.Response) bool {
 	if resp == nil {
-		return false
-	}
-	if p.m.kind == bodyLimit {
-		return httpread.BodyFits(&resp.Body, nil, resp.ContentLength, p.m.limit)
-	}
-	if p.m.kind == 0 {
-		return false
-	}
-	data, err := httpread.ResponseBodyBytes(resp, p.o.MaxBytes)
-	if err != nil {
 		return false
 	}
 	ctx := context.Background()
 	if resp.Request != nil {
 		ctx = resp.Request.Context()
 	}
-	return p.m.match(ctx, data, p.o.Timeout)
+	return bodyMatch(p).matchBody(ctx, &resp.Body, nil, resp.ContentLength, func() ([]byte, error) {
+		return httpread.ResponseBodyBytes(resp, p.o.MaxBytes)
+	})
 }
 
 // normalizeJSON turns a configured value into the shape gojq compares: it

@@ -117,6 +117,6 @@ func (b *Backend) update(fn func(w *writer) error) (err error) {
 	b.commits.Add(1)
 	b.entries.Store(w.count)
 	b.bytes.Store(w.bytes)
-	b.evictions.Add(w.evictions)
+	b.ops.Evictions.Add(w.evictions)
 	return nil
 }

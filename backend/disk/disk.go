@@ -16,6 +16,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is an on-disk [backend.Backend]: one bbolt file, bounded by the
@@ -48,18 +49,7 @@ type Backend struct {
 	retention int64        // Options.TagRetention in nanoseconds (0: none)
 	pruneAt   atomic.Int64 // the number of marks at which InvalidateTags prunes
 
-	// Counters. The hot ones first, each on its own cache line.
-	hits   atomic.Uint64
-	_      [56]byte
-	misses atomic.Uint64
-	_      [56]byte
-	sets   atomic.Uint64
-	_      [56]byte
-
-	deletes      atomic.Uint64
-	evictions    atomic.Uint64
-	decodeErrors atomic.Uint64
-	errors       atomic.Uint64
+	ops store.Counters
 	// entries and bytes mirror the live totals of the last commit.
 	entries, bytes atomic.Int64
 	// commits counts the write transactions committed.
@@ -139,7 +129,7 @@ func (b *Backend) nowNano() int64 {
 }
 
 func (b *Backend) fail(op string, err error) error {
-	b.errors.Add(1)
+	b.ops.Errors.Add(1)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		err = backend.ErrClosed
 	}
@@ -177,10 +167,10 @@ func (b *Backend) Get(_ context.Context, key string) (backend.Entry, bool, error
 	case err != nil:
 		return backend.Entry{}, false, b.fail("get", err)
 	case !found:
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
-	b.hits.Add(1)
+	b.ops.Hits.Add(1)
 	return e, true, nil
 }
 
@@ -208,7 +198,7 @@ func (b *Backend) get(key string) (e backend.Entry, found bool, err error) {
 		e, err = b.codec.Decode(v[recordHeader:])
 	}
 	if !ok || err != nil || e.DeadlineNano() != r.deadline {
-		b.decodeErrors.Add(1)
+		b.ops.DecodeErrors.Add(1)
 		return backend.Entry{}, false, nil
 	}
 	return e, true, nil
@@ -257,7 +247,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 	if err := b.write(func(w *writer) error { return w.put(k, rec) }); err != nil {
 		return b.fail("set", err)
 	}
-	b.sets.Add(1)
+	b.ops.Sets.Add(1)
 	return nil
 }
 
@@ -281,7 +271,7 @@ func (b *Backend) Delete(_ context.Context, key string) (bool, error) {
 		return false, b.fail("delete", err)
 	}
 	if deleted {
-		b.deletes.Add(1)
+		b.ops.Deletes.Add(1)
 	}
 	return deleted, nil
 }
@@ -298,18 +288,7 @@ func ctxErr(ctx context.Context) error {
 // weighs); they include entries past their deadline that no sweep has
 // dropped yet.
 func (b *Backend) Stats() backend.Stats {
-	return backend.Stats{
-		Label:        b.label,
-		Hits:         b.hits.Load(),
-		Misses:       b.misses.Load(),
-		Sets:         b.sets.Load(),
-		Deletes:      b.deletes.Load(),
-		Evictions:    b.evictions.Load(),
-		DecodeErrors: b.decodeErrors.Load(),
-		Errors:       b.errors.Load(),
-		Entries:      max(b.entries.Load(), 0),
-		Bytes:        max(b.bytes.Load(), 0),
-	}
+	return b.ops.Stats(b.label, max(b.entries.Load(), 0), max(b.bytes.Load(), 0))
 }
 
 // Label returns the Backend's label ("disk" unless Options.Label says

@@ -83,7 +83,7 @@ func (b *Backend) listChunk(p, after []byte) (infos []backend.KeyInfo, err error
 			e, err = b.codec.Decode(v[recordHeader:])
 		}
 		if !ok || err != nil {
-			b.decodeErrors.Add(1)
+			b.ops.DecodeErrors.Add(1)
 			continue
 		}
 		infos = append(infos, backend.KeyInfo{
@@ -112,7 +112,7 @@ func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 	total := 0
 	for {
 		if err := ctxErr(ctx); err != nil {
-			b.deletes.Add(uint64(total))
+			b.ops.Deletes.Add(uint64(total))
 			return total, b.fail("purge", err)
 		}
 		var deleted, seen int
@@ -136,12 +136,12 @@ func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 			return nil
 		})
 		if err != nil {
-			b.deletes.Add(uint64(total))
+			b.ops.Deletes.Add(uint64(total))
 			return total, b.fail("purge", err)
 		}
 		total += deleted
 		if seen < purgeChunk {
-			b.deletes.Add(uint64(total))
+			b.ops.Deletes.Add(uint64(total))
 			return total, nil
 		}
 	}

@@ -9,26 +9,9 @@ import (
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 )
 
-// breaker guards the calls to Redis: the circuit breaker the network
-// stores share (internal/breaker), or nothing when disabled.
-type breaker struct{ circuit.Breaker }
-
 // errExcluded marks an outcome the breaker neither counts as a success nor
 // as a failure: the caller gave up.
 var errExcluded = circuit.ErrAbandoned
-
-func newBreaker(label string, o BreakerOptions) breaker {
-	return breaker{circuit.New(label, circuit.Options(o))}
-}
-
-// allow asks the breaker for a call. It returns the function that records
-// the call's outcome (pass it what [outcome] makes of the error), or an
-// error wrapping [backend.ErrUnavailable] when the breaker is open.
-func (b breaker) allow() (done func(error), err error) { return b.Allow() }
-
-// state returns the breaker's state ("closed", "half-open", "open"), or
-// "disabled".
-func (b breaker) state() string { return b.State() }
 
 // outcome classifies the error of a call made under the caller's ctx for
 // the breaker: nil for a success (a miss and an error reply from a live

@@ -94,11 +94,9 @@ func (b *Backend) scan(ctx context.Context, op, prefix string, fn func(keys []st
 // call the Backend. Errors are as for [Backend.Get], and a key is reported
 // at most once (List remembers the keys it reported).
 func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyInfo) bool) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "list", backend.ErrClosed)
+	ctx, err := b.open(ctx, "list")
+	if err != nil {
+		return err
 	}
 	seen := make(map[string]struct{})
 	return b.scan(ctx, "list", prefix, func(keys []string) (bool, error) {
@@ -133,7 +131,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 			}
 			e, err := b.codec.Decode(raw)
 			if err != nil {
-				b.decodeErrors.Add(1)
+				b.ops.DecodeErrors.Add(1)
 				continue
 			}
 			if e.Gone(now) {
@@ -159,14 +157,12 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 // Stats.Errors but does not fail the Purge. Errors are as for
 // [Backend.Set].
 func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return 0, b.fail(ctx, "purge", backend.ErrClosed)
+	ctx, err := b.open(ctx, "purge")
+	if err != nil {
+		return 0, err
 	}
 	total := 0
-	err := b.scan(ctx, "purge", prefix, func(keys []string) (bool, error) {
+	err = b.scan(ctx, "purge", prefix, func(keys []string) (bool, error) {
 		var cmds []goredis.Cmder
 		err := b.call(ctx, "purge", func(ctx context.Context) error {
 			var err error
@@ -183,7 +179,7 @@ func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 		}
 		return err == nil, err
 	})
-	b.deletes.Add(uint64(total))
+	b.ops.Deletes.Add(uint64(total))
 	if b.channel != "" {
 		// A failed announcement is counted (by call) but does not fail
 		// the purge, as for Set.

@@ -83,7 +83,7 @@ func (b *Backend) Lock(ctx context.Context, key string, ttl time.Duration) (unlo
 	case 2:
 		b.untrustedLock(l.key)
 	}
-	if !b.goTracked(func() { l.extend(ctx) }) {
+	if !b.group.Go(func() { l.extend(ctx) }) {
 		l.release()
 		return nil, b.fail(ctx, "lock", backend.ErrClosed)
 	}

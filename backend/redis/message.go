@@ -37,17 +37,24 @@ const (
 	msgVersion = 1
 )
 
-// message encodes the announcement that this Backend applied op to keys (or
-// purged the prefix keys[0], for opPurge).
-func (b *Backend) message(o op, keys ...string) string {
-	n := len(msgMagic) + 2 + binary.MaxVarintLen64 + len(b.instanceID) + binary.MaxVarintLen64
-	for _, k := range keys {
-		n += binary.MaxVarintLen64 + len(k)
+// messageHead starts an announcement of op: a buffer holding the magic,
+// the version, op and the instance ID, with room for varints more
+// varints and for strs, each with its length.
+func (b *Backend) messageHead(o op, varints int, strs []string) []byte {
+	n := len(msgMagic) + 2 + (1+varints)*binary.MaxVarintLen64 + len(b.instanceID)
+	for _, s := range strs {
+		n += binary.MaxVarintLen64 + len(s)
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, msgMagic...)
 	buf = append(buf, msgVersion, byte(o))
-	buf = appendString(buf, b.instanceID)
+	return appendString(buf, b.instanceID)
+}
+
+// message encodes the announcement that this Backend applied op to keys (or
+// purged the prefix keys[0], for opPurge).
+func (b *Backend) message(o op, keys ...string) string {
+	buf := b.messageHead(o, 1, keys)
 	if o == opKeys {
 		buf = binary.AppendUvarint(buf, uint64(len(keys)))
 	}
@@ -60,14 +67,7 @@ func (b *Backend) message(o op, keys ...string) string {
 // tagsMessage encodes the announcement that this Backend invalidated tags
 // at at.
 func (b *Backend) tagsMessage(at time.Time, tags []string) string {
-	n := len(msgMagic) + 2 + 3*binary.MaxVarintLen64 + len(b.instanceID)
-	for _, t := range tags {
-		n += binary.MaxVarintLen64 + len(t)
-	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, msgMagic...)
-	buf = append(buf, msgVersion, byte(opTags))
-	buf = appendString(buf, b.instanceID)
+	buf := b.messageHead(opTags, 2, tags)
 	buf = binary.AppendVarint(buf, backend.MarkNano(at))
 	buf = binary.AppendUvarint(buf, uint64(len(tags)))
 	for _, t := range tags {

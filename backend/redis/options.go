@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Defaults applied to the zero fields of [Options].
@@ -27,10 +30,10 @@ const (
 	DefaultExpiryMargin = time.Second
 	// DefaultBreakerFailures is how many consecutive failures open the
 	// circuit breaker when BreakerOptions.Failures is zero.
-	DefaultBreakerFailures = 5
+	DefaultBreakerFailures = circuit.DefaultFailures
 	// DefaultBreakerOpenTimeout is how long the breaker stays open before
 	// it lets a probe through when BreakerOptions.OpenTimeout is zero.
-	DefaultBreakerOpenTimeout = time.Second
+	DefaultBreakerOpenTimeout = circuit.DefaultOpenTimeout
 )
 
 // Bounds of the connection settings, from Options or from the URL's query
@@ -149,24 +152,16 @@ type Options struct {
 
 // BreakerOptions configures a [Backend]'s circuit breaker. After Failures
 // consecutive failed calls (network errors, timeouts, a server that is
-// loading or down; a miss or the caller's own cancellation is no failure)
-// the breaker opens: every call then fails at once with an error wrapping
-// [backend.ErrUnavailable], without reaching Redis. After OpenTimeout it
-// lets Probes calls through (half-open); when they all succeed it closes,
-// and when one fails it opens again.
-type BreakerOptions struct {
-	// Disabled turns the breaker off: every call goes to Redis.
-	Disabled bool
-	// Failures is how many consecutive failures open the breaker; zero
-	// means [DefaultBreakerFailures] (5).
-	Failures uint32
-	// OpenTimeout is how long the breaker stays open before it probes;
-	// zero means [DefaultBreakerOpenTimeout] (1s).
-	OpenTimeout time.Duration
-	// Probes is how many calls the half-open breaker lets through, all of
-	// which must succeed to close it; zero means 1.
-	Probes uint32
-}
+// away, loading or read-only; a miss, an error reply from a working server
+// or the caller's own cancellation is no failure) the breaker opens: every
+// call then fails at once with an error wrapping [backend.ErrUnavailable],
+// without reaching Redis. After OpenTimeout it lets Probes calls through
+// (half-open); when they all succeed it closes, and when one fails it
+// opens again. Disabled turns it off. Zero Failures mean
+// [DefaultBreakerFailures] (5), a zero OpenTimeout
+// [DefaultBreakerOpenTimeout] (1s), zero Probes 1. The network stores
+// share this type (internal/breaker's Options) and the breaker behind it.
+type BreakerOptions = circuit.Options
 
 // validate reports invalid or contradictory Options.
 func (o *Options) validate() error {
@@ -221,65 +216,33 @@ func (o *Options) validate() error {
 
 // prefixes returns the key prefix and the lock prefix with their defaults.
 func (o *Options) prefixes() (prefix, lock string) {
-	prefix = o.Prefix
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	lock = o.LockPrefix
-	if lock == "" {
-		lock = "lock:" + prefix
-	}
-	return prefix, lock
+	prefix = cmp.Or(o.Prefix, DefaultPrefix)
+	return prefix, cmp.Or(o.LockPrefix, "lock:"+prefix)
 }
 
 // tagsKey returns TagsKey with its default for prefix.
 func (o *Options) tagsKey(prefix string) string {
-	if o.TagsKey == "" {
-		return "tags:" + prefix
-	}
-	return o.TagsKey
+	return cmp.Or(o.TagsKey, "tags:"+prefix)
 }
 
 // setDefaults fills the zero fields of validated Options.
 func (o *Options) setDefaults() {
 	o.Prefix, o.LockPrefix = o.prefixes()
 	o.TagsKey = o.tagsKey(o.Prefix)
-	switch {
-	case o.OpTimeout == 0:
-		o.OpTimeout = DefaultOpTimeout
-	case o.OpTimeout < 0:
-		o.OpTimeout = 0
-	}
-	switch {
-	case o.ExpiryMargin == 0:
-		o.ExpiryMargin = DefaultExpiryMargin
-	case o.ExpiryMargin < 0:
-		o.ExpiryMargin = 0
-	}
+	o.OpTimeout = store.Duration(o.OpTimeout, DefaultOpTimeout)
+	o.ExpiryMargin = store.Duration(o.ExpiryMargin, DefaultExpiryMargin)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Label == "" {
-		o.Label = "redis"
-	}
+	o.Label = cmp.Or(o.Label, "redis")
 	if o.InstanceID == "" {
 		o.InstanceID = rand.Text()
 	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 1
-	}
-	if o.Breaker.Failures == 0 {
-		o.Breaker.Failures = DefaultBreakerFailures
-	}
-	if o.Breaker.OpenTimeout == 0 {
-		o.Breaker.OpenTimeout = DefaultBreakerOpenTimeout
-	}
-	if o.Breaker.Probes == 0 {
-		o.Breaker.Probes = 1
-	}
+	o.MaxRetries = cmp.Or(o.MaxRetries, 1)
+	// The breaker's zero fields get their defaults in internal/breaker.
 }
 
 // newClient builds the client the Options describe; owned reports whether

@@ -12,7 +12,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hitbox-go/hitbox/backend"
+	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is a [backend.Backend] on Redis: standalone, cluster or
@@ -52,7 +54,7 @@ type Backend struct {
 	label        string
 	channel      string // "": no announcements
 	instanceID   string
-	breaker      breaker
+	breaker      circuit.Breaker // guards the calls to Redis
 	logger       *slog.Logger
 
 	untrustedLogged atomic.Bool // a lock key without a TTL was logged at Warn
@@ -65,7 +67,7 @@ type Backend struct {
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 	subs     []*Invalidator  // the subscriptions made by Subscribe
 
-	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
+	ops store.Counters
 }
 
 // New returns a Backend configured by o, or an error for invalid Options.
@@ -93,7 +95,7 @@ func New(o Options) (*Backend, error) {
 		label:        o.Label,
 		channel:      o.Channel,
 		instanceID:   o.InstanceID,
-		breaker:      newBreaker(o.Label, o.Breaker),
+		breaker:      circuit.New(o.Label, o.Breaker),
 		logger:       o.Logger,
 	}
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
@@ -114,44 +116,36 @@ func (b *Backend) Label() string { return b.label }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open",
 // "open", or "disabled".
-func (b *Backend) BreakerState() string { return b.breaker.state() }
+func (b *Backend) BreakerState() string { return b.breaker.State() }
 
 // Ping checks that Redis answers, through the breaker and within
 // OpTimeout.
 func (b *Backend) Ping(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "ping", backend.ErrClosed)
+	ctx, err := b.open(ctx, "ping")
+	if err != nil {
+		return err
 	}
 	return b.call(ctx, "ping", func(ctx context.Context) error {
 		return b.client.Ping(ctx).Err()
 	})
 }
 
-// begin checks what every operation on one key checks first.
+// open checks what every operation checks first (see [store.Open]).
+func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
+	return store.Open(ctx, &b.closed, op, b.fail)
+}
+
+// begin checks what every operation on one key checks first (see
+// [store.Begin]).
 func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if key == "" {
-		return ctx, b.fail(ctx, op, backend.ErrInvalidKey)
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctx, b.fail(ctx, op, err)
-	}
-	return ctx, nil
+	return store.Begin(ctx, key, &b.closed, op, b.fail)
 }
 
 // fail counts a failed operation and wraps its error: with the caller's
 // context error when the caller gave up, and with [backend.ErrUnavailable]
 // when Redis could not serve.
 func (b *Backend) fail(ctx context.Context, op string, err error) error {
-	b.errors.Add(1)
+	b.ops.Errors.Add(1)
 	cerr := ctx.Err()
 	switch {
 	case cerr != nil && !errors.Is(err, cerr):
@@ -184,7 +178,7 @@ func (b *Backend) opContext(ctx context.Context) (context.Context, context.Cance
 // call makes one call to Redis through the breaker under OpTimeout, and
 // wraps its error for op.
 func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	done, err := b.breaker.allow()
+	done, err := b.breaker.Allow()
 	if err != nil {
 		return b.fail(ctx, op, err)
 	}
@@ -208,7 +202,7 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 	if err != nil {
 		return backend.Entry{}, false, err
 	}
-	done, err := b.breaker.allow()
+	done, err := b.breaker.Allow()
 	if err != nil {
 		return backend.Entry{}, false, b.fail(ctx, "get", err)
 	}
@@ -218,22 +212,22 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 	done(outcome(ctx, err))
 	switch {
 	case errors.Is(err, goredis.Nil):
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	case err != nil:
 		return backend.Entry{}, false, b.fail(ctx, "get", err)
 	}
 	e, err := b.codec.Decode(raw)
 	if err != nil {
-		b.decodeErrors.Add(1)
-		b.misses.Add(1)
+		b.ops.DecodeErrors.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
 	if e.Gone(b.now()) {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
-	b.hits.Add(1)
+	b.ops.Hits.Add(1)
 	return e, true, nil
 }
 
@@ -305,7 +299,7 @@ func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
 	if err != nil {
 		return err
 	}
-	b.sets.Add(1)
+	b.ops.Sets.Add(1)
 	return nil
 }
 
@@ -316,7 +310,7 @@ func (b *Backend) announced(writeErr error, cmds []goredis.Cmder, err error) err
 		return writeErr
 	}
 	if err != nil && len(cmds) > 0 && cmds[len(cmds)-1].Err() != nil {
-		b.errors.Add(1)
+		b.ops.Errors.Add(1)
 	}
 	return nil
 }
@@ -350,7 +344,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	if n > 0 {
-		b.deletes.Add(1)
+		b.ops.Deletes.Add(1)
 	}
 	return n > 0, nil
 }
@@ -358,23 +352,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 // Stats returns the Backend's counters. Entries and Bytes are -1: Redis
 // cannot tell them for a prefix without walking the keys.
 func (b *Backend) Stats() backend.Stats {
-	return backend.Stats{
-		Label:        b.label,
-		Hits:         b.hits.Load(),
-		Misses:       b.misses.Load(),
-		Sets:         b.sets.Load(),
-		Deletes:      b.deletes.Load(),
-		DecodeErrors: b.decodeErrors.Load(),
-		Errors:       b.errors.Load(),
-		Entries:      -1,
-		Bytes:        -1,
-	}
-}
-
-// goTracked runs fn in a goroutine that Close waits for, and reports false
-// (running nothing) once the Backend is closed.
-func (b *Backend) goTracked(fn func()) bool {
-	return b.group.Go(fn)
+	return b.ops.Stats(b.label, -1, -1)
 }
 
 // Close stops the lock extensions and the subscriptions the Backend

@@ -43,11 +43,9 @@ func markString(at time.Time) string {
 // them too; a failed announcement is counted in Stats.Errors but does not
 // fail the call. Errors are as for [Backend.Set].
 func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Time) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "invalidate tags", backend.ErrClosed)
+	ctx, err := b.open(ctx, "invalidate tags")
+	if err != nil {
+		return err
 	}
 	if len(tags) == 0 {
 		return nil
@@ -60,7 +58,7 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 		}
 		args = append(args, t)
 	}
-	err := b.call(ctx, "invalidate tags", func(ctx context.Context) error {
+	err = b.call(ctx, "invalidate tags", func(ctx context.Context) error {
 		return raiseMarks.Run(ctx, b.client, []string{b.tagsKey}, args...).Err()
 	})
 	if err != nil {
@@ -80,17 +78,15 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 // a mark Redis holds that is not a decimal (written by something else) is
 // an error too.
 func (b *Backend) TagsInvalidated(ctx context.Context, tags []string) (time.Time, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return time.Time{}, b.fail(ctx, "tags invalidated", backend.ErrClosed)
+	ctx, err := b.open(ctx, "tags invalidated")
+	if err != nil {
+		return time.Time{}, err
 	}
 	if len(tags) == 0 {
 		return time.Time{}, nil
 	}
 	var vals []any
-	err := b.call(ctx, "tags invalidated", func(ctx context.Context) error {
+	err = b.call(ctx, "tags invalidated", func(ctx context.Context) error {
 		var err error
 		vals, err = b.client.HMGet(ctx, b.tagsKey, tags...).Result()
 		return err
@@ -127,14 +123,12 @@ func latestMark(vals []any, fail func(error) error) (time.Time, error) {
 // start from what the fleet invalidated so far. Errors are as for
 // [Backend.Get].
 func (b *Backend) Marks(ctx context.Context, fn func(tag string, at time.Time)) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "marks", backend.ErrClosed)
+	ctx, err := b.open(ctx, "marks")
+	if err != nil {
+		return err
 	}
 	var all map[string]string
-	err := b.call(ctx, "marks", func(ctx context.Context) error {
+	err = b.call(ctx, "marks", func(ctx context.Context) error {
 		var err error
 		all, err = b.client.HGetAll(ctx, b.tagsKey).Result()
 		return err

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"time"
 
 	"github.com/tarantool/go-iproto"
@@ -92,33 +94,23 @@ func ensureSpace(ctx context.Context, c tarantool.Conn, space string) (uint32, e
 	return id, nil
 }
 
-// toUint32 converts an integer msgpack decoded into an interface.
+// toUint32 converts a positive integer msgpack decoded into an interface
+// (of any integer type) to a uint32, and reports false for anything else.
 func toUint32(v any) (uint32, bool) {
-	var n int64
-	switch v := v.(type) {
-	case int8:
-		n = int64(v)
-	case int16:
-		n = int64(v)
-	case int32:
-		n = int64(v)
-	case int64:
-		n = v
-	case uint8:
-		n = int64(v)
-	case uint16:
-		n = int64(v)
-	case uint32:
-		n = int64(v)
-	case uint64:
-		if v > 1<<32-1 {
+	rv := reflect.ValueOf(v)
+	var n uint64
+	switch {
+	case rv.CanInt():
+		if rv.Int() <= 0 {
 			return 0, false
 		}
-		n = int64(v)
+		n = uint64(rv.Int())
+	case rv.CanUint():
+		n = rv.Uint()
 	default:
 		return 0, false
 	}
-	if n <= 0 || n > 1<<32-1 {
+	if n == 0 || n > math.MaxUint32 {
 		return 0, false
 	}
 	return uint32(n), true

@@ -15,7 +15,7 @@ import (
 // fail counts a failed operation and wraps its error, with the caller's
 // context error when the caller gave up.
 func (b *Backend) fail(ctx context.Context, op string, err error) error {
-	b.errors.Add(1)
+	b.ops.Errors.Add(1)
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%s: %s: %w (%w)", b.label, op, cerr, err)
 	}

@@ -24,11 +24,9 @@ const listBatch = 128
 // fn is called outside any round trip and may call the Backend. Errors are
 // as for [Backend.Get].
 func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyInfo) bool) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "list", backend.ErrClosed)
+	ctx, err := b.open(ctx, "list")
+	if err != nil {
+		return err
 	}
 	from, iter := prefix, tarantool.IterGe
 	for {
@@ -69,7 +67,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backend.KeyIn
 // end of ctx stops Purge between two transactions, not during one.
 func (b *Backend) Purge(ctx context.Context, prefix string) (int, error) {
 	n, err := b.deleteBatches(ctx, "purge", purgeLua, prefix, nil)
-	b.deletes.Add(uint64(n))
+	b.ops.Deletes.Add(uint64(n))
 	return n, err
 }
 
@@ -92,11 +90,9 @@ func (b *Backend) Sweep(ctx context.Context) (int, error) {
 // and returns how many it deleted; each reply also goes to seen when set.
 // Each eval is a write: once sent, it runs to its reply or its timeout.
 func (b *Backend) deleteBatches(ctx context.Context, op, script string, arg any, seen func(*ints)) (int, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return 0, b.fail(ctx, op, backend.ErrClosed)
+	ctx, err := b.open(ctx, op)
+	if err != nil {
+		return 0, err
 	}
 	wctx := b.writeContext(ctx)
 	total := 0

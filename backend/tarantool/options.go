@@ -1,12 +1,14 @@
 package tarantool
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Defaults applied to the zero fields of [Options].
@@ -109,26 +111,17 @@ type Options struct {
 }
 
 // BreakerOptions configures a [Backend]'s circuit breaker, the one the
-// Redis backend has. After Failures consecutive failed requests (network
-// errors, timeouts, a server that is away, read-only or loading; a miss,
+// Redis backend has. After Failures consecutive failed calls (network
+// errors, timeouts, a server that is away, loading or read-only; a miss,
 // an error reply from a working server or the caller's own cancellation
 // is no failure) the breaker opens: every call then fails at once with an
 // error wrapping [backend.ErrUnavailable], without reaching Tarantool.
 // After OpenTimeout it lets Probes calls through (half-open); when they
-// all succeed it closes, and when one fails it opens again.
-type BreakerOptions struct {
-	// Disabled turns the breaker off: every call goes to Tarantool.
-	Disabled bool
-	// Failures is how many consecutive failures open the breaker; zero
-	// means 5.
-	Failures uint32
-	// OpenTimeout is how long the breaker stays open before it probes;
-	// zero means 1s.
-	OpenTimeout time.Duration
-	// Probes is how many calls the half-open breaker lets through, all of
-	// which must succeed to close it; zero means 1.
-	Probes uint32
-}
+// all succeed it closes, and when one fails it opens again. Disabled turns
+// it off. Zero Failures mean 5, a zero OpenTimeout 1s, zero Probes 1. The
+// network stores share this type (internal/breaker's Options) and the
+// breaker behind it.
+type BreakerOptions = circuit.Options
 
 // Validate reports Options that New would refuse: no Address, a Space
 // longer than [MaxSpaceName], a PoolSize or SweepBatch out of bounds, a
@@ -164,41 +157,15 @@ func (o *Options) validate() error {
 
 // setDefaults fills the zero fields of validated Options.
 func (o *Options) setDefaults() {
-	if o.Space == "" {
-		o.Space = DefaultSpace
-	}
-	switch {
-	case o.Timeout == 0:
-		o.Timeout = DefaultTimeout
-	case o.Timeout < 0:
-		o.Timeout = 0
-	}
-	if o.PoolSize == 0 {
-		o.PoolSize = DefaultPoolSize
-	}
-	if o.ReconnectInterval == 0 {
-		o.ReconnectInterval = DefaultReconnectInterval
-	}
-	switch {
-	case o.ExpiryMargin == 0:
-		o.ExpiryMargin = DefaultExpiryMargin
-	case o.ExpiryMargin < 0:
-		o.ExpiryMargin = 0
-	}
-	if o.SweepInterval == 0 {
-		o.SweepInterval = DefaultSweepInterval
-	}
-	if o.SweepBatch == 0 {
-		o.SweepBatch = DefaultSweepBatch
-	}
+	o.Space = cmp.Or(o.Space, DefaultSpace)
+	o.Timeout = store.Duration(o.Timeout, DefaultTimeout)
+	o.PoolSize = cmp.Or(o.PoolSize, DefaultPoolSize)
+	o.ReconnectInterval = cmp.Or(o.ReconnectInterval, DefaultReconnectInterval)
+	o.ExpiryMargin = store.Duration(o.ExpiryMargin, DefaultExpiryMargin)
+	o.SweepInterval = cmp.Or(o.SweepInterval, DefaultSweepInterval)
+	o.SweepBatch = cmp.Or(o.SweepBatch, DefaultSweepBatch)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Label == "" {
-		o.Label = "tarantool"
-	}
+	o.Label = cmp.Or(o.Label, "tarantool")
 }
-
-// breakerOptions converts the Options' breaker settings for
-// internal/breaker, which applies the same defaults.
-func (o *Options) breakerOptions() circuit.Options { return circuit.Options(o.Breaker) }

@@ -115,11 +115,9 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 // defined again after a server restart), which needs the execute privilege
 // as the other scripts do. Errors are as for [Backend.Get].
 func (b *Backend) TagsInvalidated(ctx context.Context, tags []string) (time.Time, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return time.Time{}, b.fail(ctx, "tags invalidated", backend.ErrClosed)
+	ctx, err := b.open(ctx, "tags invalidated")
+	if err != nil {
+		return time.Time{}, err
 	}
 	if len(tags) == 0 {
 		return time.Time{}, nil
@@ -127,7 +125,7 @@ func (b *Backend) TagsInvalidated(ctx context.Context, tags []string) (time.Time
 	args := tagsArgs(b.space+TagsSpaceSuffix, nil, tags)
 	var res ints
 	call := func(uint32) tarantool.Request { return tarantool.NewCallRequest(tagsLatestFunc).Args(args) }
-	err := b.run(ctx, "tags invalidated", call, &res)
+	err = b.run(ctx, "tags invalidated", call, &res)
 	if serverCode(err) == iproto.ER_NO_SUCH_PROC {
 		err = b.run(ctx, "tags invalidated", func(uint32) tarantool.Request {
 			return tarantool.NewEvalRequest(defineTagsLatestLua).Args([]any{})

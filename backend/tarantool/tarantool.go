@@ -14,6 +14,7 @@ import (
 	"github.com/hitbox-go/hitbox/backend"
 	circuit "github.com/hitbox-go/hitbox/internal/breaker"
 	"github.com/hitbox-go/hitbox/internal/lifecycle"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // Backend is a [backend.Backend] on a Tarantool space: one tuple per entry,
@@ -52,8 +53,8 @@ type Backend struct {
 	closed   atomic.Bool     // set under mu; read without it
 	group    lifecycle.Group // the goroutines the Backend started; closed by Close
 
-	hits, misses, sets, deletes, decodeErrors, errors atomic.Uint64
-	entries, bytes                                    atomic.Int64 // from the last sweep; -1 before
+	ops            store.Counters
+	entries, bytes atomic.Int64 // from the last sweep; -1 before
 }
 
 // New returns a Backend configured by o, or an error for invalid Options.
@@ -78,7 +79,7 @@ func New(o Options) (*Backend, error) {
 		sweepEvery: o.SweepInterval,
 		sweepBatch: o.SweepBatch,
 		label:      o.Label,
-		breaker:    circuit.New(o.Label, o.breakerOptions()),
+		breaker:    circuit.New(o.Label, o.Breaker),
 		conns:      make([]atomic.Pointer[tarantool.Connection], o.PoolSize),
 	}
 	b.dialer = dialer{b: b, net: tarantool.NetDialer{Address: o.Address, User: o.User, Password: o.Password}}
@@ -86,10 +87,10 @@ func New(o Options) (*Backend, error) {
 	b.bytes.Store(-1)
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
 	for i := range b.conns {
-		b.goTracked(func() { b.connect(i) })
+		b.group.Go(func() { b.connect(i) })
 	}
 	if b.sweepEvery > 0 {
-		b.goTracked(b.sweepLoop)
+		b.group.Go(b.sweepLoop)
 	}
 	return b, nil
 }
@@ -107,30 +108,22 @@ func (b *Backend) BreakerState() string { return b.breaker.State() }
 // error wrapping [backend.ErrUnavailable] that says why the last attempt
 // failed.
 func (b *Backend) Ping(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if b.closed.Load() {
-		return b.fail(ctx, "ping", backend.ErrClosed)
+	ctx, err := b.open(ctx, "ping")
+	if err != nil {
+		return err
 	}
 	return b.run(ctx, "ping", func(uint32) tarantool.Request { return tarantool.NewPingRequest() }, nil)
 }
 
-// begin checks what every operation on one key checks first.
+// open checks what every operation checks first (see [store.Open]).
+func (b *Backend) open(ctx context.Context, op string) (context.Context, error) {
+	return store.Open(ctx, &b.closed, op, b.fail)
+}
+
+// begin checks what every operation on one key checks first (see
+// [store.Begin]).
 func (b *Backend) begin(ctx context.Context, op, key string) (context.Context, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if key == "" {
-		return ctx, b.fail(ctx, op, backend.ErrInvalidKey)
-	}
-	if b.closed.Load() {
-		return ctx, b.fail(ctx, op, backend.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctx, b.fail(ctx, op, err)
-	}
-	return ctx, nil
+	return store.Begin(ctx, key, &b.closed, op, b.fail)
 }
 
 // writeContext returns the context a write runs under: with Timeout set,
@@ -201,7 +194,7 @@ func (b *Backend) heal() {
 	if !b.healing.CompareAndSwap(false, true) {
 		return
 	}
-	ok := b.goTracked(func() {
+	ok := b.group.Go(func() {
 		defer b.healing.Store(false)
 		c, _, err := b.pick()
 		if err != nil {
@@ -253,15 +246,15 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 		return backend.Entry{}, false, err
 	}
 	if len(res.list) == 0 {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
 	e, ok := b.decode(res.list[0])
 	if !ok || e.Gone(b.now()) {
-		b.misses.Add(1)
+		b.ops.Misses.Add(1)
 		return backend.Entry{}, false, nil
 	}
-	b.hits.Add(1)
+	b.ops.Hits.Add(1)
 	return e, true, nil
 }
 
@@ -269,12 +262,12 @@ func (b *Backend) Get(ctx context.Context, key string) (backend.Entry, bool, err
 // tuple of another shape or bytes the Codec rejects.
 func (b *Backend) decode(s stored) (backend.Entry, bool) {
 	if !s.ok {
-		b.decodeErrors.Add(1)
+		b.ops.DecodeErrors.Add(1)
 		return backend.Entry{}, false
 	}
 	e, err := b.codec.Decode(s.value)
 	if err != nil {
-		b.decodeErrors.Add(1)
+		b.ops.DecodeErrors.Add(1)
 		return backend.Entry{}, false
 	}
 	return e, true
@@ -326,7 +319,7 @@ func (b *Backend) Set(ctx context.Context, key string, e backend.Entry) error {
 	if err != nil {
 		return err
 	}
-	b.sets.Add(1)
+	b.ops.Sets.Add(1)
 	return nil
 }
 
@@ -348,7 +341,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 	if len(res.list) == 0 {
 		return false, nil
 	}
-	b.deletes.Add(1)
+	b.ops.Deletes.Add(1)
 	return true, nil
 }
 
@@ -357,23 +350,7 @@ func (b *Backend) Delete(ctx context.Context, key string) (bool, error) {
 // instances' entries, expired ones not yet swept included), or -1 before
 // the first sweep.
 func (b *Backend) Stats() backend.Stats {
-	return backend.Stats{
-		Label:        b.label,
-		Hits:         b.hits.Load(),
-		Misses:       b.misses.Load(),
-		Sets:         b.sets.Load(),
-		Deletes:      b.deletes.Load(),
-		DecodeErrors: b.decodeErrors.Load(),
-		Errors:       b.errors.Load(),
-		Entries:      b.entries.Load(),
-		Bytes:        b.bytes.Load(),
-	}
-}
-
-// goTracked runs fn in a goroutine that Close waits for, and reports false
-// (running nothing) once the Backend is closed.
-func (b *Backend) goTracked(fn func()) bool {
-	return b.group.Go(fn)
+	return b.ops.Stats(b.label, b.entries.Load(), b.bytes.Load())
 }
 
 // Close stops the sweep and the connection attempts, waits for them, and

@@ -16,8 +16,8 @@ import (
 	"github.com/hitbox-go/hitbox/backend"
 )
 
-// Options configures a [Breaker]. The stores expose them as their own
-// BreakerOptions, with the same fields and zero values.
+// Options configures a [Breaker]. The stores expose it as their
+// BreakerOptions (an alias).
 type Options struct {
 	// Disabled turns the breaker off: every call goes to the server.
 	Disabled bool

@@ -44,11 +44,8 @@ func BodyBytes(r *http.Request, limit int64) ([]byte, error) {
 		if rc, err := r.GetBody(); err == nil {
 			data, err := readUpTo(rc, limit, r.ContentLength)
 			rc.Close()
-			switch {
-			case err != nil:
+			if err != nil {
 				return nil, err
-			case int64(len(data)) > limit:
-				return nil, ErrBodyTooLarge
 			}
 			return data, nil
 		}
@@ -89,13 +86,9 @@ func readBody(body *io.ReadCloser, contentLength, limit int64) ([]byte, error) {
 		}
 	}
 	data, err := readUpTo(b, limit, contentLength)
-	switch {
-	case err != nil:
+	if err != nil {
 		*body = &prefixBody{data: data, rest: b}
 		return nil, err
-	case int64(len(data)) > limit:
-		*body = &prefixBody{data: data, rest: b}
-		return nil, ErrBodyTooLarge
 	}
 	*body = &bytesBody{data: data, orig: b}
 	return data, nil
@@ -138,7 +131,9 @@ func isInMemory(b io.ReadCloser) bool {
 }
 
 // readUpTo reads rd until EOF or until it holds limit+1 bytes, whichever
-// comes first. hint, when positive, is the expected length.
+// comes first, and then fails with [ErrBodyTooLarge]. hint, when
+// positive, is the expected length. It returns the bytes read, with the
+// error too.
 func readUpTo(rd io.Reader, limit, hint int64) ([]byte, error) {
 	most := limit + 1
 	if most <= 0 || most > math.MaxInt {
@@ -160,11 +155,14 @@ func readUpTo(rd io.Reader, limit, hint int64) ([]byte, error) {
 		n, err := rd.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			return buf, nil
+			break
 		}
 		if err != nil {
 			return buf, err
 		}
+	}
+	if int64(len(buf)) > limit {
+		return buf, ErrBodyTooLarge
 	}
 	return buf, nil
 }
