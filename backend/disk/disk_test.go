@@ -443,14 +443,17 @@ func TestDefaultCodecMsgPack(t *testing.T) {
 func TestSystemClockDeadline(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t, Options{})
+	const life = time.Second
 	now := time.Now()
-	mustSet(t, b, "k", backend.Entry{Value: []byte("v"), Expire: now.Add(50 * time.Millisecond)})
-	if !present(t, b, "k") {
+	mustSet(t, b, "k", backend.Entry{Value: []byte("v"), Expire: now.Add(life)})
+	// On a loaded machine the write itself may outlast the deadline: the
+	// entry must be there only if the deadline has not passed yet.
+	if !present(t, b, "k") && time.Since(now) < life {
 		t.Fatal("entry missing before its deadline")
 	}
 	waitFor(t, "the entry is a miss after its deadline", func() bool { return !present(t, b, "k") })
-	if d := time.Since(now); d < 50*time.Millisecond {
-		t.Fatalf("the entry went after %v, before its 50ms deadline", d)
+	if d := time.Since(now); d < life {
+		t.Fatalf("the entry went after %v, before its %v deadline", d, life)
 	}
 }
 
