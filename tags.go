@@ -37,12 +37,6 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) error {
 	return nil
 }
 
-// labeledTagger is what a composition offers to check a served entry's
-// tags against the marks that matter for the layer that served it.
-type labeledTagger interface {
-	TagsInvalidatedLabeled(ctx context.Context, tags []string, label string) (time.Time, error)
-}
-
 // tagged reports whether e, read for req from the layer labeled src,
 // carries a tag invalidated at or after it was written; if so, it deletes
 // the entry in the background (once per key at a time), unless it was
@@ -59,7 +53,7 @@ func (c *Cache) tagged(ctx context.Context, req Request, e backend.Entry, src st
 		at  time.Time
 		err error
 	)
-	if lt, isLT := c.b.(labeledTagger); isLT {
+	if lt, isLT := c.b.(backend.LabeledTagger); isLT {
 		at, err = lt.TagsInvalidatedLabeled(ctx, e.Tags, src)
 	} else {
 		at, err = tg.TagsInvalidated(ctx, e.Tags)

@@ -94,6 +94,19 @@ type LabeledGetter interface {
 	GetLabeled(ctx context.Context, key string) (e Entry, ok bool, label string, err error)
 }
 
+// LabeledTagger is an optional interface a [Tagger] that stands for
+// several stores (a composition, or a wrapper around one) implements to
+// check a served entry's tags against the marks that matter for the store
+// that served it (the label [LabeledGetter] gave), which may spare a call
+// to the stores below it. A wrapper forwards it, as it does
+// [LabeledGetter].
+type LabeledTagger interface {
+	// TagsInvalidatedLabeled is [Tagger.TagsInvalidated] for an entry the
+	// store labeled label served; an unknown or empty label means every
+	// store's marks.
+	TagsInvalidatedLabeled(ctx context.Context, tags []string, label string) (time.Time, error)
+}
+
 // GetLabeled reads key from b with the label of the store that answered a
 // hit: through [LabeledGetter] when b implements it, else b's Get labelled
 // with [Label](b).

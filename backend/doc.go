@@ -6,8 +6,8 @@
 //
 // # Optional capabilities
 //
-// [Lister], [Purger], [Locker], [LabeledGetter], [Labeled] and
-// [StatsReporter] are optional: a backend either does not implement one, or
+// [Lister], [Purger], [Locker], [Tagger], [LabeledGetter], [LabeledTagger],
+// [Labeled] and [StatsReporter] are optional: a backend either does not implement one, or
 // implements it and answers every call it cannot serve with an error
 // wrapping [ErrUnsupported] (a wrapper or a composition implements them
 // all, and answers ErrUnsupported where what it wraps lacks the

@@ -136,4 +136,7 @@ func (c *Composition) beginTags(ctx context.Context, op string) (context.Context
 	return ctx, nil
 }
 
-var _ backend.Tagger = (*Composition)(nil)
+var (
+	_ backend.Tagger        = (*Composition)(nil)
+	_ backend.LabeledTagger = (*Composition)(nil)
+)

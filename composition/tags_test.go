@@ -106,6 +106,13 @@ func TestTagsInvalidatedLabeled(t *testing.T) {
 		t.Errorf("L2 hit with L2 down: %v, want its error", err)
 	}
 
+	// A wrapper keeps the cheaper check: a Fault around the composition
+	// forwards the label.
+	wrapped := backendtest.NewFault(tg.c)
+	if got, err := wrapped.TagsInvalidatedLabeled(ctx, []string{"x"}, "l1"); err != nil || !got.Equal(t1) {
+		t.Errorf("through a Fault, L1 hit with L2 down: %v, %v; want %v from L1 alone", got, err, t1)
+	}
+
 	every := setup(composition.Options{TagCheck: composition.TagCheckEvery})
 	if got, err := every.c.TagsInvalidatedLabeled(ctx, []string{"x"}, "l1"); err != nil || !got.Equal(t2) {
 		t.Errorf("TagCheckEvery, L1 hit: %v, %v; want every layer's latest, %v", got, err, t2)

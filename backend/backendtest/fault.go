@@ -23,8 +23,8 @@ import (
 // context, so tests run them instantly inside a testing/synctest bubble.
 //
 // Fault implements [backend.Lister], [backend.Purger], [backend.Tagger],
-// [backend.StatsReporter], [backend.Labeled] and [backend.LabeledGetter] by
-// forwarding to the wrapped backend (tag invalidations fail with the
+// [backend.StatsReporter], [backend.Labeled], [backend.LabeledGetter] and
+// [backend.LabeledTagger] by forwarding to the wrapped backend (tag invalidations fail with the
 // injected Set error, tag reads with the injected Get error); List and
 // Purge return an error wrapping [errors.ErrUnsupported]
 // when it lacks the capability. List and Purge honour the delay and the hang
@@ -236,6 +236,21 @@ func (f *Fault) TagsInvalidated(ctx context.Context, tags []string) (time.Time, 
 	return tg.TagsInvalidated(ctx, tags)
 }
 
+// TagsInvalidatedLabeled implements [backend.LabeledTagger] as
+// TagsInvalidated does, through the wrapped backend's own
+// TagsInvalidatedLabeled when it has one, so that a Fault around a
+// composition keeps its cheaper check of a served entry.
+func (f *Fault) TagsInvalidatedLabeled(ctx context.Context, tags []string, label string) (time.Time, error) {
+	lt, ok := f.b.(backend.LabeledTagger)
+	if !ok {
+		return f.TagsInvalidated(ctx, tags)
+	}
+	if err := f.wait(ctx, func(f *Fault) error { return f.getErr }); err != nil {
+		return time.Time{}, err
+	}
+	return lt.TagsInvalidatedLabeled(ctx, tags, label)
+}
+
 // Stats implements [backend.StatsReporter]: the wrapped backend's stats, or
 // only its label with unknown sizes when it reports none.
 func (f *Fault) Stats() backend.Stats {
@@ -257,4 +272,5 @@ var (
 	_ backend.Labeled       = (*Fault)(nil)
 	_ backend.LabeledGetter = (*Fault)(nil)
 	_ backend.Tagger        = (*Fault)(nil)
+	_ backend.LabeledTagger = (*Fault)(nil)
 )
