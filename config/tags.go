@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/hitbox-go/hitbox"
@@ -10,51 +9,6 @@ import (
 )
 
 var defaultTagHeaders = []string{"Surrogate-Key"}
-
-// Tracing is the `tracing` section; its zero value (no section) leaves
-// tracing to the OTEL_* environment variables.
-type Tracing struct {
-	// Exporter is "otlp" (the default), "stdout" or "none".
-	Exporter string
-	// Endpoint is the OTLP collector's URL; "": the exporter's default.
-	Endpoint string
-	// SampleRatio is the fraction of traces sampled (default 1).
-	SampleRatio float64
-}
-
-var tracingExporters = []string{"", "otlp", "stdout", "none"}
-
-func (d *decoder) tracing(n *node, path string) (Tracing, bool) {
-	t := Tracing{Exporter: "otlp", SampleRatio: 1}
-	fs, ok := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
-	if !ok {
-		return t, true
-	}
-	if e, ok := fs["exporter"]; ok {
-		if i, ok := d.enum(e.val, e.path, "exporter", tracingExporters); ok {
-			t.Exporter = tracingExporters[i]
-		}
-	}
-	if e, ok := fs["endpoint"]; ok {
-		if s, ok := d.str(e.val, e.path, "a URL"); ok {
-			u, err := url.Parse(s)
-			switch {
-			case t.Exporter != "otlp":
-				d.fail(e.val, e.path, ErrValue, "an endpoint goes with exporter otlp, not %s", t.Exporter)
-			case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-				d.fail(e.val, e.path, ErrValue, "invalid endpoint %q: want the collector's http:// or https:// URL (e.g. http://127.0.0.1:4318)", s)
-			default:
-				t.Endpoint = s
-			}
-		}
-	}
-	if e, ok := fs["sample_ratio"]; ok {
-		if f, ok := d.fraction(e.val, e.path, "sample_ratio"); ok {
-			t.SampleRatio = f
-		}
-	}
-	return t, true
-}
 
 // fieldNames reads a list of HTTP field names (null: none), trimmed,
 // that check (if any) accepts.

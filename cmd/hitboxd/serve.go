@@ -406,7 +406,7 @@ func (d *daemon) reload() error {
 	if o, n := old.file.Timeouts, f.Timeouts; o.RequestHeader != n.RequestHeader || o.KeepAlive != n.KeepAlive {
 		d.log.Warn("timeouts.request_header or timeouts.keep_alive changed: restart hitboxd to apply them")
 	}
-	if tracingFromFile(f) != d.tracing.cfg {
+	if f.Tracing != d.tracing.cfg {
 		d.log.Warn("tracing changed: restart hitboxd to apply it")
 	}
 	var keep *generation

@@ -60,11 +60,11 @@ func TestTracingFromFile(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, section string
-		want          tracingConfig
+		want          config.Tracing
 	}{
-		{"absent", "", tracingConfig{}},
-		{"stdout", "tracing: {exporter: stdout, sample_ratio: 0.25}\n", tracingConfig{Exporter: "stdout", SampleRatio: 0.25}},
-		{"otlp defaults", "tracing: {endpoint: \"http://127.0.0.1:4318\"}\n", tracingConfig{Exporter: "otlp", Endpoint: "http://127.0.0.1:4318", SampleRatio: 1}},
+		{"absent", "", config.Tracing{}},
+		{"stdout", "tracing: {exporter: stdout, sample_ratio: 0.25}\n", config.Tracing{Exporter: "stdout", SampleRatio: 0.25}},
+		{"otlp defaults", "tracing: {endpoint: \"http://127.0.0.1:4318\"}\n", config.Tracing{Exporter: "otlp", Endpoint: "http://127.0.0.1:4318", SampleRatio: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := "upstream: http://127.0.0.1:9\n" + tc.section
@@ -72,8 +72,8 @@ func TestTracingFromFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := tracingFromFile(f); got != tc.want {
-				t.Errorf("tracingFromFile = %+v, want %+v", got, tc.want)
+			if got := f.Tracing; got != tc.want {
+				t.Errorf("File.Tracing = %+v, want %+v", got, tc.want)
 			}
 		})
 	}

@@ -29,34 +29,6 @@ import (
 	"github.com/hitbox-go/hitbox/config"
 )
 
-// tracingConfig is the file's tracing section (docs/config.md, "Tracing").
-type tracingConfig struct {
-	// Exporter is where spans go: "otlp", "stdout" or "none" (tracing
-	// off); "" takes OTEL_TRACES_EXPORTER (and the other OTEL_*
-	// variables) from the environment, where tracing is off unless they
-	// ask for it.
-	Exporter string
-	// Endpoint is the OTLP collector's URL (http://host:4318, a bare
-	// host:port meaning http://); "" takes OTEL_EXPORTER_OTLP_*ENDPOINT.
-	// The HTTP protocol sends to /v1/traces when the URL has no path.
-	Endpoint string
-	// SampleRatio is the share of new traces recorded, 0 to 1, with
-	// ParentBased(TraceIDRatioBased): a request whose incoming
-	// traceparent is sampled is always recorded. It applies whenever
-	// Exporter is set (0 then records only sampled parents); with
-	// Exporter "", 0 means unset: OTEL_TRACES_SAMPLER(_ARG), else every
-	// trace.
-	SampleRatio float64
-}
-
-// tracingFromFile returns f's tracing section.
-func tracingFromFile(f *config.File) tracingConfig {
-	// config makes a present section default to exporter otlp and
-	// sample_ratio 1, as tracingConfig expects: with Exporter set,
-	// SampleRatio 0 records only the traces sampled upstream.
-	return tracingConfig(f.Tracing)
-}
-
 // defaultServiceName is the service.name of hitboxd's spans unless
 // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) says
 // otherwise.
@@ -78,12 +50,12 @@ var errTracing = errors.New("tracing")
 // Settings in cfg win over the environment's; OTEL_SDK_DISABLED=true
 // turns tracing off whatever cfg says. The stdout exporter writes to
 // os.Stdout.
-func setupTracing(ctx context.Context, cfg tracingConfig, env func(string) string) (trace.TracerProvider, func(context.Context) error, error) {
+func setupTracing(ctx context.Context, cfg config.Tracing, env func(string) string) (trace.TracerProvider, func(context.Context) error, error) {
 	return newTracing(ctx, cfg, env, os.Stdout)
 }
 
 // newTracing is setupTracing with the stdout exporter writing to stdout.
-func newTracing(ctx context.Context, cfg tracingConfig, env func(string) string, stdout io.Writer) (trace.TracerProvider, func(context.Context) error, error) {
+func newTracing(ctx context.Context, cfg config.Tracing, env func(string) string, stdout io.Writer) (trace.TracerProvider, func(context.Context) error, error) {
 	s, err := resolveTracing(cfg, env)
 	if err != nil || s == nil {
 		return nil, noStop, err
@@ -115,7 +87,7 @@ func newTracing(ctx context.Context, cfg tracingConfig, env func(string) string,
 
 func noStop(context.Context) error { return nil }
 
-// tracingSettings is what a tracingConfig and the environment resolve
+// tracingSettings is what a config.Tracing and the environment resolve
 // to.
 type tracingSettings struct {
 	exporters []string // exporterOTLP, exporterStdout; at least one
@@ -126,7 +98,7 @@ type tracingSettings struct {
 }
 
 // resolveTracing applies env under cfg; nil settings mean tracing off.
-func resolveTracing(cfg tracingConfig, env func(string) string) (*tracingSettings, error) {
+func resolveTracing(cfg config.Tracing, env func(string) string) (*tracingSettings, error) {
 	if env == nil {
 		env = os.Getenv
 	}
@@ -153,7 +125,7 @@ func resolveTracing(cfg tracingConfig, env func(string) string) (*tracingSetting
 
 // tracingExporters returns the exporters cfg or the environment name;
 // none when tracing is off.
-func tracingExporters(cfg tracingConfig, env func(string) string) ([]string, error) {
+func tracingExporters(cfg config.Tracing, env func(string) string) ([]string, error) {
 	if cfg.Exporter != "" {
 		switch name := strings.ToLower(strings.TrimSpace(cfg.Exporter)); name {
 		case exporterOTLP, exporterStdout:
@@ -244,10 +216,10 @@ func otlpEndpoint(file, protocol string, env func(string) string) (string, error
 }
 
 // tracingSampler returns ParentBased(TraceIDRatioBased(cfg.SampleRatio))
-// when cfg sets the ratio (see [tracingConfig.SampleRatio]), else the
+// when cfg sets the ratio (see [config.Tracing.SampleRatio]), else the
 // sampler of OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG, else
 // ParentBased(AlwaysSample).
-func tracingSampler(cfg tracingConfig, env func(string) string) (sdktrace.Sampler, error) {
+func tracingSampler(cfg config.Tracing, env func(string) string) (sdktrace.Sampler, error) {
 	if cfg.Exporter != "" || cfg.SampleRatio != 0 {
 		r := cfg.SampleRatio
 		if math.IsNaN(r) || r < 0 || r > 1 {
@@ -362,13 +334,13 @@ func (s *tracingSettings) provider(ctx context.Context, opts ...sdktrace.TracerP
 type daemonTracing struct {
 	tp   trace.TracerProvider        // nil: off
 	stop func(context.Context) error // flushes and stops tp; nil: not ours to stop
-	cfg  tracingConfig               // as started: a reload does not change tracing
+	cfg  config.Tracing              // as started: a reload does not change tracing
 }
 
 // startTracing returns the tracing of o and f: o.TracerProvider when set
 // (the caller's, not stopped here), else what f and o.Env describe.
 func startTracing(ctx context.Context, o serveOptions, f *config.File) (daemonTracing, error) {
-	cfg := tracingFromFile(f)
+	cfg := f.Tracing
 	if o.TracerProvider != nil {
 		return daemonTracing{tp: o.TracerProvider, cfg: cfg}, nil
 	}

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/config"
 )
 
 // tracedOrigin is an origin recording the traceparent of every request.
@@ -53,7 +54,7 @@ func (o *tracedOrigin) traceparents() []string {
 // memTracing returns a provider built as setupTracing builds one from cfg
 // (sampler, resource), sending each span to the returned in-memory
 // exporter as it ends.
-func memTracing(t *testing.T, cfg tracingConfig) (*sdktrace.TracerProvider, *tracetest.InMemoryExporter) {
+func memTracing(t *testing.T, cfg config.Tracing) (*sdktrace.TracerProvider, *tracetest.InMemoryExporter) {
 	t.Helper()
 	s, err := resolveTracing(cfg, noEnv)
 	if err != nil || s == nil {
@@ -77,7 +78,7 @@ func envOf(m map[string]string) func(string) string {
 
 // startTracedProxy starts hitboxd in front of a traced origin, recording
 // spans as cfg says into the returned exporter.
-func startTracedProxy(t *testing.T, cfg tracingConfig) (*tracedOrigin, *inProcess, *tracetest.InMemoryExporter) {
+func startTracedProxy(t *testing.T, cfg config.Tracing) (*tracedOrigin, *inProcess, *tracetest.InMemoryExporter) {
 	t.Helper()
 	origin := newTracedOrigin(t)
 	tp, exp := memTracing(t, cfg)
@@ -195,7 +196,7 @@ const (
 // HTTP client span sends the origin a traceparent of the same trace.
 func TestTracingProxySpans(t *testing.T) {
 	t.Parallel()
-	origin, p, exp := startTracedProxy(t, tracingConfig{Exporter: exporterStdout, SampleRatio: 1})
+	origin, p, exp := startTracedProxy(t, config.Tracing{Exporter: exporterStdout, SampleRatio: 1})
 	c := newClient(t)
 
 	miss := sendTraced(t, c, p.proxy+"/books/1", "00-"+traceA+"-00f067aa0ba902b7-01")
@@ -278,7 +279,7 @@ func TestTracingProxySpans(t *testing.T) {
 // (ParentBased).
 func TestTracingSampleRatioZero(t *testing.T) {
 	t.Parallel()
-	origin, p, exp := startTracedProxy(t, tracingConfig{Exporter: exporterOTLP, SampleRatio: 0})
+	origin, p, exp := startTracedProxy(t, config.Tracing{Exporter: exporterOTLP, SampleRatio: 0})
 	c := newClient(t)
 
 	if a := sendTraced(t, c, p.proxy+"/books/1", ""); a.XCache != "MISS" {
@@ -330,7 +331,7 @@ func TestTracingOff(t *testing.T) {
 // (200 when the handler only wrote a body), a 5xx marking it an error,
 // and the handler still sees a writer that unwraps to the server's.
 func TestTracedHandlerStatus(t *testing.T) {
-	tp, exp := memTracing(t, tracingConfig{Exporter: exporterStdout, SampleRatio: 1})
+	tp, exp := memTracing(t, config.Tracing{Exporter: exporterStdout, SampleRatio: 1})
 	for _, tc := range []struct {
 		code  int
 		write func(w http.ResponseWriter)

@@ -35,7 +35,7 @@ func BenchmarkProxyHitTracing(b *testing.B) {
 				Env: noEnv,
 			}
 			if tc.on {
-				s, err := resolveTracing(tracingConfig{Exporter: exporterOTLP, SampleRatio: tc.ratio}, noEnv)
+				s, err := resolveTracing(config.Tracing{Exporter: exporterOTLP, SampleRatio: tc.ratio}, noEnv)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -77,7 +77,7 @@ func TestTracingEnvSelectsStdout(t *testing.T) {
 	for _, name := range []string{"console", "stdout"} {
 		var out bytes.Buffer
 		env := envOf(map[string]string{"OTEL_TRACES_EXPORTER": name, "OTEL_SERVICE_NAME": "books-cache"})
-		tp, stop, err := newTracing(context.Background(), tracingConfig{}, env, &out)
+		tp, stop, err := newTracing(context.Background(), config.Tracing{}, env, &out)
 		if err != nil || tp == nil {
 			t.Fatalf("%s: newTracing = %v, %v; want a provider", name, tp, err)
 		}
@@ -98,13 +98,13 @@ func TestTracingEnvSelectsStdout(t *testing.T) {
 func TestTracingOffSettings(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  tracingConfig
+		cfg  config.Tracing
 		env  map[string]string
 	}{
-		{"nothing", tracingConfig{}, nil},
-		{"file none", tracingConfig{Exporter: "none"}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}},
-		{"env none", tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}},
-		{"sdk disabled", tracingConfig{Exporter: "stdout"}, map[string]string{"OTEL_SDK_DISABLED": "TRUE"}},
+		{"nothing", config.Tracing{}, nil},
+		{"file none", config.Tracing{Exporter: "none"}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}},
+		{"env none", config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}},
+		{"sdk disabled", config.Tracing{Exporter: "stdout"}, map[string]string{"OTEL_SDK_DISABLED": "TRUE"}},
 	} {
 		tp, stop, err := setupTracing(context.Background(), tc.cfg, envOf(tc.env))
 		if err != nil || tp != nil || stop == nil || stop(context.Background()) != nil {
@@ -118,25 +118,25 @@ func TestTracingOffSettings(t *testing.T) {
 func TestTracingSettings(t *testing.T) {
 	for _, tc := range []struct {
 		name                string
-		cfg                 tracingConfig
+		cfg                 config.Tracing
 		env                 map[string]string
 		exporters, endpoint string
 		protocol, sampler   string
 	}{
-		{"otlp endpoint in env implies otlp", tracingConfig{}, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"},
+		{"otlp endpoint in env implies otlp", config.Tracing{}, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"},
 			"otlp", "http://c:4318/v1/traces", "http/protobuf", "ParentBased{root:AlwaysOnSampler,remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"},
-		{"traces endpoint as it is", tracingConfig{}, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c/x", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://other"},
+		{"traces endpoint as it is", config.Tracing{}, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c/x", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://other"},
 			"otlp", "https://c/x", "http/protobuf", ""},
-		{"file wins", tracingConfig{Exporter: "otlp", Endpoint: "collector:4318", SampleRatio: 0.25},
+		{"file wins", config.Tracing{Exporter: "otlp", Endpoint: "collector:4318", SampleRatio: 0.25},
 			map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://other", "OTEL_TRACES_SAMPLER": "always_off"},
 			"otlp", "http://collector:4318/v1/traces", "http/protobuf", "ParentBased{root:TraceIDRatioBased{0.25}"},
-		{"file path kept", tracingConfig{Exporter: "otlp", Endpoint: "https://c/otlp/traces", SampleRatio: 1}, nil,
+		{"file path kept", config.Tracing{Exporter: "otlp", Endpoint: "https://c/otlp/traces", SampleRatio: 1}, nil,
 			"otlp", "https://c/otlp/traces", "http/protobuf", ""},
-		{"grpc", tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"},
+		{"grpc", config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"},
 			"otlp", "http://c:4317", "grpc", ""},
-		{"env sampler", tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp,console", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"},
+		{"env sampler", config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp,console", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"},
 			"otlp,stdout", "", "http/protobuf", "TraceIDRatioBased{0.5}"},
-		{"file ratio without exporter", tracingConfig{SampleRatio: 0.1}, map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_TRACES_SAMPLER": "always_on"},
+		{"file ratio without exporter", config.Tracing{SampleRatio: 0.1}, map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_TRACES_SAMPLER": "always_on"},
 			"stdout", "", "http/protobuf", "ParentBased{root:TraceIDRatioBased{0.1}"},
 	} {
 		s, err := resolveTracing(tc.cfg, envOf(tc.env))
@@ -158,17 +158,17 @@ func TestTracingSettings(t *testing.T) {
 // setting, and hitboxd does not start with them.
 func TestTracingInvalidSettings(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  tracingConfig
+		cfg  config.Tracing
 		env  map[string]string
 		want string
 	}{
-		{tracingConfig{Exporter: "zipkin"}, nil, `tracing: exporter "zipkin": want otlp, stdout or none`},
-		{tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp,jaeger"}, `OTEL_TRACES_EXPORTER "otlp,jaeger": unknown exporter "jaeger"`},
-		{tracingConfig{Exporter: "otlp", SampleRatio: 1.5}, nil, "sample_ratio 1.5: want 0 to 1"},
-		{tracingConfig{Exporter: "otlp", Endpoint: "ftp://c", SampleRatio: 1}, nil, `endpoint "ftp://c"`},
-		{tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, `OTEL_EXPORTER_OTLP_PROTOCOL "thrift"`},
-		{tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "sometimes"}, `OTEL_TRACES_SAMPLER "sometimes"`},
-		{tracingConfig{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, `OTEL_TRACES_SAMPLER_ARG "half"`},
+		{config.Tracing{Exporter: "zipkin"}, nil, `tracing: exporter "zipkin": want otlp, stdout or none`},
+		{config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp,jaeger"}, `OTEL_TRACES_EXPORTER "otlp,jaeger": unknown exporter "jaeger"`},
+		{config.Tracing{Exporter: "otlp", SampleRatio: 1.5}, nil, "sample_ratio 1.5: want 0 to 1"},
+		{config.Tracing{Exporter: "otlp", Endpoint: "ftp://c", SampleRatio: 1}, nil, `endpoint "ftp://c"`},
+		{config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, `OTEL_EXPORTER_OTLP_PROTOCOL "thrift"`},
+		{config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "sometimes"}, `OTEL_TRACES_SAMPLER "sometimes"`},
+		{config.Tracing{}, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, `OTEL_TRACES_SAMPLER_ARG "half"`},
 	} {
 		tp, _, err := setupTracing(context.Background(), tc.cfg, envOf(tc.env))
 		if tp != nil || !errors.Is(err, errTracing) || !strings.Contains(err.Error(), tc.want) {
