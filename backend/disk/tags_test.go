@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,8 +76,10 @@ func TestTagMarksPruned(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	ctx := t.Context()
-	now := time.Unix(1700000000, 0)
-	clock := func() time.Time { return now }
+	var nowNs atomic.Int64 // the sweeper reads the clock concurrently
+	nowNs.Store(time.Unix(1700000000, 0).UnixNano())
+	clock := func() time.Time { return time.Unix(0, nowNs.Load()) }
+	now := clock()
 	b := newBackend(t, Options{Path: path, Now: clock, TagRetention: time.Hour})
 	old := make([]string, minPruneAt-1)
 	for i := range old {
@@ -86,6 +89,7 @@ func TestTagMarksPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Hour)
+	nowNs.Store(now.UnixNano())
 	if err := b.InvalidateTags(ctx, []string{"new"}, now); err != nil {
 		t.Fatal(err)
 	}
