@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,11 +80,11 @@ func (n *node) scalarText() (string, bool) {
 func parseYAML(file string, data []byte) (root *node, errs Errors) {
 	c := converter{decoder: decoder{file: file}, anchors: map[string]*node{}}
 	if len(data) > maxFileSize {
-		c.failPos(1, 1, "", ErrSyntax, "file is larger than %d bytes", maxFileSize)
+		c.failAt(Loc{}, ErrSyntax, "file is larger than %d bytes", maxFileSize)
 		return nil, c.errs
 	}
 	if line, col, ok := tooDeep(data); !ok {
-		c.failPos(line, col, "", ErrSyntax, "nesting deeper than %d levels", maxNesting)
+		c.failAt(Loc{Line: line, Col: col}, ErrSyntax, "nesting deeper than %d levels", maxNesting)
 		return nil, c.errs
 	}
 	var f *ast.File
@@ -97,30 +98,24 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 		f, err = parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	}()
 	if err != nil {
-		line, col := 1, 1
+		var at Loc
 		msg := err.Error()
 		var se *yaml.SyntaxError
 		if errors.As(err, &se) {
 			msg = se.Message
 			if se.Token != nil && se.Token.Position != nil {
-				line, col = se.Token.Position.Line, se.Token.Position.Column
+				at = Loc{Line: se.Token.Position.Line, Col: se.Token.Position.Column}
 			}
 		}
-		c.failPos(line, col, "", ErrSyntax, "%s", msg)
+		c.failAt(at, ErrSyntax, "%s", msg)
 		return nil, c.errs
 	}
-	var docs []*ast.DocumentNode
-	for _, d := range f.Docs {
-		if d != nil && d.Body != nil {
-			docs = append(docs, d)
-		}
-	}
+	docs := slices.DeleteFunc(f.Docs, func(d *ast.DocumentNode) bool { return d == nil || d.Body == nil })
 	if len(docs) == 0 {
 		return nil, nil
 	}
 	if len(docs) > 1 {
-		line, col := c.pos(docs[1].Body)
-		c.failPos(line, col, "", ErrSyntax, "more than one YAML document: a configuration file holds one")
+		c.fail(c.at(docs[1].Body), "", ErrSyntax, "more than one YAML document: a configuration file holds one")
 	}
 	root = c.convert(docs[0].Body, "")
 	if len(c.errs) > 0 {
@@ -151,26 +146,26 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 	return 0, 0, true
 }
 
+// converter turns goccy's AST into nodes, resolving anchors as it meets
+// them.
 type converter struct {
 	decoder
 	anchors map[string]*node
 }
 
-func (c *converter) failPos(line, col int, path string, kind error, format string, args ...any) {
-	c.failAt(Loc{Path: path, Line: line, Col: col}, kind, format, args...)
-}
-
-func (c *converter) pos(n ast.Node) (line, col int) {
+// at returns an empty node at the position of n: that of its first key
+// for a mapping, of its value for an explicit key (? key).
+func (c *converter) at(n ast.Node) *node {
 	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && m.Values[0].Key != nil {
-		return c.pos(m.Values[0].Key)
+		return c.at(m.Values[0].Key)
 	}
 	if k, ok := n.(*ast.MappingKeyNode); ok && k.Value != nil {
-		return c.pos(k.Value)
+		return c.at(k.Value)
 	}
 	if tk := n.GetToken(); tk != nil && tk.Position != nil {
-		return tk.Position.Line, tk.Position.Column
+		return &node{line: tk.Position.Line, col: tk.Position.Column, size: 1}
 	}
-	return 1, 1
+	return &node{line: 1, col: 1, size: 1}
 }
 
 // convert turns an AST node at path into a node.
@@ -178,8 +173,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 	if n == nil {
 		return &node{kind: kindNull, line: 1, col: 1, size: 1}
 	}
-	line, col := c.pos(n)
-	out := &node{line: line, col: col, size: 1}
+	out := c.at(n)
 	switch v := n.(type) {
 	case *ast.NullNode:
 		out.kind = kindNull
@@ -191,16 +185,11 @@ func (c *converter) convert(n ast.Node, path string) *node {
 		case int64:
 			out.i, out.intOK = i, true
 		case uint64:
-			if i <= math.MaxInt64 {
-				out.i, out.intOK = int64(i), true
-			}
+			out.i, out.intOK = int64(i), i <= math.MaxInt64
 		}
-	case *ast.FloatNode:
-		out.kind, out.f, out.text = kindFloat, v.Value, v.Token.Value
-	case *ast.InfinityNode:
-		out.kind, out.f, out.text = kindFloat, v.Value, v.Token.Value
-	case *ast.NanNode:
-		out.kind, out.f, out.text = kindFloat, math.NaN(), v.Token.Value
+	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		out.kind, out.text = kindFloat, n.GetToken().Value
+		out.f, _ = n.(ast.ScalarNode).GetValue().(float64)
 	case *ast.StringNode:
 		out.kind, out.text = kindString, v.Value
 	case *ast.LiteralNode:
@@ -215,7 +204,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 	case *ast.SequenceNode:
 		out.kind = kindSeq
 		for i, item := range v.Values {
-			child := c.convert(item, fmt.Sprintf("%s[%d]", path, i))
+			child := c.convert(item, indexPath(path, i))
 			out.items = append(out.items, child)
 			out.size = addSize(out.size, child.size)
 		}
@@ -230,24 +219,24 @@ func (c *converter) convert(n ast.Node, path string) *node {
 		if v.Value != nil && v.Value.GetToken() != nil {
 			name = v.Value.GetToken().Value
 		}
-		target, ok := c.anchors[name]
-		if !ok {
-			c.failPos(line, col, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
-			return &node{kind: kindNull, line: line, col: col, size: 1}
+		if target, ok := c.anchors[name]; ok {
+			return target
 		}
-		return target
+		c.fail(out, path, ErrSyntax, "alias *%s names no anchor defined before it", name)
+		out.kind = kindNull
 	case *ast.TagNode:
-		return c.tagged(v, path, line, col)
+		return c.tagged(v, path, out)
 	case *ast.MappingKeyNode:
 		return c.convert(v.Value, path)
 	default:
-		c.failPos(line, col, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
+		c.fail(out, path, ErrSyntax, "unsupported YAML construct %s", n.Type())
 		out.kind = kindNull
 	}
 	return out
 }
 
-func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
+// tagged converts a tagged value; at is where the tag is.
+func (c *converter) tagged(v *ast.TagNode, path string, at *node) *node {
 	tag := ""
 	if v.Start != nil {
 		tag = v.Start.Value
@@ -263,7 +252,7 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 		if inner.kind == kindNull {
 			return &node{kind: kindString, line: inner.line, col: inner.col, size: 1}
 		}
-		c.failPos(line, col, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
+		c.fail(at, path, ErrType, "tag %s on %s: want a scalar", tag, inner.kind)
 		return inner
 	case strings.HasPrefix(tag, "!!"):
 		// Standard YAML tags (!!int, !!map, ...): the parser already
@@ -272,10 +261,10 @@ func (c *converter) tagged(v *ast.TagNode, path string, line, col int) *node {
 	case strings.HasPrefix(tag, "!") && len(tag) > 1 && !strings.ContainsAny(tag[1:], "!<>"):
 		cp := *inner
 		cp.tag = tag
-		cp.line, cp.col = line, col
+		cp.line, cp.col = at.line, at.col
 		return &cp
 	}
-	c.failPos(line, col, path, ErrSyntax, "unsupported tag %q", tag)
+	c.fail(at, path, ErrSyntax, "unsupported tag %q", tag)
 	return inner
 }
 
@@ -297,12 +286,12 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 		text, ok := key.scalarText()
 		if !ok {
-			c.failPos(key.line, key.col, path, ErrType, "a mapping key must be a string, not %s", key.kind)
+			c.fail(key, path, ErrType, "a mapping key must be a string, not %s", key.kind)
 			continue
 		}
 		childPath := joinPath(path, text)
 		if prev, dup := explicit[text]; dup {
-			c.failPos(key.line, key.col, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
+			c.fail(key, childPath, ErrSyntax, "duplicate key %q (first at %d:%d)", text, prev.line, prev.col)
 			continue
 		}
 		k := &node{kind: kindString, text: text, line: key.line, col: key.col, size: 1}
@@ -329,7 +318,7 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 		}
 	}
 	if out.size >= maxNodes {
-		c.failPos(out.line, out.col, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
+		c.fail(out, path, ErrSyntax, "document expands to more than %d values (through aliases)", maxNodes)
 		out.keys, out.vals = nil, nil
 	}
 	return out
@@ -345,14 +334,14 @@ func (c *converter) mergeSources(v ast.Node, path string, key *node) []*node {
 		var out []*node
 		for _, item := range src.items {
 			if item.kind != kindMap {
-				c.failPos(key.line, key.col, path, ErrType, "merge key << takes mappings, not %s", item.kind)
+				c.fail(key, path, ErrType, "merge key << takes mappings, not %s", item.kind)
 				continue
 			}
 			out = append(out, item)
 		}
 		return out
 	}
-	c.failPos(key.line, key.col, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
+	c.fail(key, path, ErrType, "merge key << takes a mapping or a list of mappings, not %s", src.kind)
 	return nil
 }
 
@@ -363,21 +352,16 @@ func addSize(a, b int) int {
 	return a + b
 }
 
+// plainKey holds the characters of a key joinPath writes as ".key".
+const plainKey = "-_/$@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
 // joinPath appends a mapping key to a YAML path: a plain key as ".key",
 // one with other characters as `["key"]`.
 func joinPath(path, key string) string {
-	plain := key != ""
-	for _, r := range key {
-		if !(r == '-' || r == '_' || r == '/' || r == '$' || r == '@' ||
-			'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-			plain = false
-			break
-		}
-	}
-	if !plain {
+	switch {
+	case key == "" || strings.Trim(key, plainKey) != "":
 		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
+	case path == "":
 		return key
 	}
 	return path + "." + key
