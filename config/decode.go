@@ -116,13 +116,11 @@ func editDistance(a, b string) int {
 	d := make([][]int, len(ra)+1)
 	for i := range d {
 		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
+		for j := range d[i] {
+			if i == 0 || j == 0 {
+				d[i][j] = i + j
+				continue
+			}
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
@@ -202,15 +200,15 @@ func (d *decoder) size(n *node, path string) (int64, bool) {
 		return d.integer(n, path, 1, math.MaxInt64)
 	case kindString:
 		v, err := bytesize.Parse(n.text)
-		if err != nil {
+		switch {
+		case err != nil:
 			d.fail(n, path, ErrValue, "invalid size %q: %w", n.text, err)
-			return 0, false
-		}
-		if v < 1 {
+		case v < 1:
 			d.fail(n, path, ErrValue, "size %q must be at least 1 byte", n.text)
-			return 0, false
+		default:
+			return v, d.noTag(n, path)
 		}
-		return v, d.noTag(n, path)
+		return 0, false
 	}
 	d.wrongType(n, path, `a size (bytes, or a string like "256MiB")`)
 	return 0, false
@@ -220,34 +218,30 @@ func (d *decoder) size(n *node, path string) (int64, bool) {
 // duration string ("300ms", "10s", "5m", "1h30m").
 func (d *decoder) duration(n *node, path string) (time.Duration, bool) {
 	const maxSeconds = math.MaxInt64 / int64(time.Second)
-	switch n.kind {
-	case kindInt:
-		if !n.intOK || n.i < 0 || n.i > maxSeconds {
-			d.fail(n, path, ErrValue, "%s seconds is out of range (want 0 to %d)", n.text, maxSeconds)
+	s := strings.TrimSpace(n.text)
+	switch {
+	case n.kind == kindInt || n.kind == kindString && s != "" && strings.Trim(s, "0123456789") == "":
+		secs, ok := n.i, n.intOK
+		if n.kind == kindString {
+			v, err := strconv.ParseInt(s, 10, 64)
+			secs, ok = v, err == nil
+		}
+		if !ok || secs < 0 || secs > maxSeconds {
+			d.fail(n, path, ErrValue, "%s seconds is out of range (want 0 to %d)", s, maxSeconds)
 			return 0, false
 		}
-		return time.Duration(n.i) * time.Second, d.noTag(n, path)
-	case kindString:
-		s := strings.TrimSpace(n.text)
-		if s != "" && strings.Trim(s, "0123456789") == "" {
-			secs, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || secs > maxSeconds {
-				d.fail(n, path, ErrValue, "%s seconds is out of range (want 0 to %d)", s, maxSeconds)
-				return 0, false
-			}
-			return time.Duration(secs) * time.Second, d.noTag(n, path)
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil || s[0] == '+' {
+		return time.Duration(secs) * time.Second, d.noTag(n, path)
+	case n.kind == kindString:
+		switch v, err := time.ParseDuration(s); {
+		case err != nil || s[0] == '+':
 			d.fail(n, path, ErrValue, "invalid duration %q (want seconds or a duration like 300ms, 10s, 5m)", n.text)
-			return 0, false
-		}
-		if v < 0 || s[0] == '-' {
+		case v < 0 || s[0] == '-':
 			d.fail(n, path, ErrValue, "negative duration %q", n.text)
-			return 0, false
+		default:
+			return v, d.noTag(n, path)
 		}
-		return v, d.noTag(n, path)
-	case kindFloat:
+		return 0, false
+	case n.kind == kindFloat:
 		d.fail(n, path, ErrValue, "%s: want whole seconds or a duration string such as \"1500ms\"", n.text)
 		return 0, false
 	}

@@ -185,7 +185,9 @@ func (c *converter) convert(n ast.Node, path string) *node {
 		case int64:
 			out.i, out.intOK = i, true
 		case uint64:
-			out.i, out.intOK = int64(i), i <= math.MaxInt64
+			if i <= math.MaxInt64 {
+				out.i, out.intOK = int64(i), true
+			}
 		}
 	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
 		out.kind, out.text = kindFloat, n.GetToken().Value
@@ -270,10 +272,12 @@ func (c *converter) tagged(v *ast.TagNode, path string, at *node) *node {
 
 func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 	out.kind = kindMap
-	if len(m.Values) == 0 && m.GetToken() != nil && m.GetToken().Position != nil {
-		out.line, out.col = m.GetToken().Position.Line, m.GetToken().Position.Column
-	}
 	explicit := map[string]*node{}
+	add := func(k, v *node) {
+		explicit[k.text] = k
+		out.keys, out.vals = append(out.keys, k), append(out.vals, v)
+		out.size = addSize(out.size, v.size+1)
+	}
 	var merges []*node
 	for _, mv := range m.Values {
 		if mv == nil || mv.Key == nil {
@@ -295,26 +299,19 @@ func (c *converter) mapping(m *ast.MappingNode, path string, out *node) *node {
 			continue
 		}
 		k := &node{kind: kindString, text: text, line: key.line, col: key.col, size: 1}
-		explicit[text] = k
 		val := c.convert(mv.Value, childPath)
 		if _, isNull := mv.Value.(*ast.NullNode); isNull && val.line < k.line {
 			val.line, val.col = k.line, k.col
 		}
-		out.keys = append(out.keys, k)
-		out.vals = append(out.vals, val)
-		out.size = addSize(out.size, val.size+1)
+		add(k, val)
 	}
 	// Merged keys come after the explicit ones and never override them;
 	// among several sources the first wins, as YAML says.
 	for _, src := range merges {
 		for i, k := range src.keys {
-			if _, dup := explicit[k.text]; dup {
-				continue
+			if explicit[k.text] == nil {
+				add(k, src.vals[i])
 			}
-			explicit[k.text] = k
-			out.keys = append(out.keys, k)
-			out.vals = append(out.vals, src.vals[i])
-			out.size = addSize(out.size, src.vals[i].size+1)
 		}
 	}
 	if out.size >= maxNodes {
