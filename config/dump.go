@@ -16,8 +16,7 @@ import (
 // line, without positions: two files that mean the same dump the same.
 func (f *File) Dump(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: %s\n", f.Listen)
-	fmt.Fprintf(&b, "upstream: %s\n", f.Upstream)
+	fmt.Fprintf(&b, "listen: %s\nupstream: %s\n", f.Listen, f.Upstream)
 	admin := cmp.Or(f.Admin.Listen, "off")
 	if f.Admin.Token != "" { // a token needs a listen address
 		admin += " (token)"
@@ -99,14 +98,7 @@ func dumpComposition(w *strings.Builder, b *Backend, _ bool) {
 }
 
 func codecString(c backend.Codec) string {
-	f, comp := c.Format, c.Compression
-	if f == 0 {
-		f = backend.FormatJSON
-	}
-	if comp == 0 {
-		comp = backend.CompressionNone
-	}
-	s := f.String() + "/" + comp.String()
+	s := cmp.Or(c.Format, backend.FormatJSON).String() + "/" + cmp.Or(c.Compression, backend.CompressionNone).String()
 	if c.Level != 0 {
 		s += "(" + strconv.Itoa(c.Level) + ")"
 	}
@@ -151,11 +143,9 @@ func (p Policy) String() string {
 	if p.Disabled {
 		return "Disabled"
 	}
-	s := "Enabled"
+	s := "Enabled ttl=never"
 	if p.TTL != nil {
-		s += " ttl=" + durationText(*p.TTL)
-	} else {
-		s += " ttl=never"
+		s = "Enabled ttl=" + durationText(*p.TTL)
 	}
 	if p.Stale != nil {
 		s += " stale=" + durationText(*p.Stale)

@@ -44,7 +44,7 @@ func (d *decoder) warnings(f *File) {
 			// Rfc9111 keys the whole target URI beside the extractors.
 		case !keyFromURL(ep.extractors) && !pinsPath(ep.request):
 			d.warn(extractorsLoc(ep), "the key has no part from the path or the query: requests for different URLs share one entry")
-		case !keyedByQuery(ep.extractors):
+		case !slices.ContainsFunc(ep.extractors, func(e *keyer) bool { return e.kind == "Query" }):
 			d.warn(extractorsLoc(ep),
 				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
 		}
@@ -68,11 +68,6 @@ func extractorsLoc(ep *Endpoint) Loc {
 		l.Path = l.Path[:strings.LastIndex(l.Path, "[")]
 	}
 	return l
-}
-
-// keyedByQuery reports whether the key has a part from the query.
-func keyedByQuery(es []*keyer) bool {
-	return slices.ContainsFunc(es, func(e *keyer) bool { return e.kind == "Query" })
 }
 
 // warnDeception warns about the Path predicates of p (not under a Not)
