@@ -26,6 +26,7 @@ type kind uint8
 
 const (
 	kindNull kind = iota + 1
+	// The scalars, kindString to kindBool (see scalarText).
 	kindString
 	kindInt
 	kindFloat
@@ -58,18 +59,15 @@ type node struct {
 
 // get returns the value of key k in a mapping, or nil.
 func (n *node) get(k string) *node {
-	for i, key := range n.keys {
-		if key.text == k {
-			return n.vals[i]
-		}
+	if i := slices.IndexFunc(n.keys, func(key *node) bool { return key.text == k }); i >= 0 {
+		return n.vals[i]
 	}
 	return nil
 }
 
 // scalarText returns a scalar's text and whether n is a scalar.
 func (n *node) scalarText() (string, bool) {
-	switch n.kind {
-	case kindString, kindInt, kindFloat, kindBool:
+	if kindString <= n.kind && n.kind <= kindBool {
 		return n.text, true
 	}
 	return "", false
