@@ -116,16 +116,14 @@ func dumpPredicate(w *strings.Builder, c *cond, indent string) {
 }
 
 func dumpTree(w *strings.Builder, c *cond, indent string) {
-	w.WriteString(indent)
-	if c.text != "" {
-		w.WriteString(c.text + "\n")
-		return
+	switch {
+	case c.text != "": // a leaf
+		w.WriteString(indent + c.text + "\n")
+	case len(c.kids) == 0:
+		w.WriteString(indent + c.kind + " (empty: holds)\n")
+	default:
+		w.WriteString(indent + c.kind + "\n")
 	}
-	w.WriteString(c.kind)
-	if len(c.kids) == 0 {
-		w.WriteString(" (empty: holds)")
-	}
-	w.WriteString("\n")
 	for _, k := range c.kids {
 		dumpTree(w, k, indent+"  ")
 	}

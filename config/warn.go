@@ -49,7 +49,7 @@ func (d *decoder) warnings(f *File) {
 				"the key has no part from the query: requests that differ only in their query string (?page=1, ?page=2) share one entry: key the parameters that change the answer (`- Query: page`), or all of them (`- Query: {name: {starts: \"\"}}`)")
 		}
 		if !constrains(ep.response, "Content-Type") {
-			d.warnDeception(ep, ep.request, false)
+			d.warnDeception(ep.request, false)
 		}
 		for _, e := range ep.extractors {
 			if e.kind == "Path" && e.pattern != "" && !strings.ContainsRune("/*{", rune(e.pattern[0])) {
@@ -73,22 +73,17 @@ func extractorsLoc(ep *Endpoint) Loc {
 // warnDeception warns about the Path predicates of p (not under a Not)
 // whose pattern holds a sequence a normalising upstream reads as another
 // resource: the proxy never caches such a request (web cache deception).
-func (d *decoder) warnDeception(ep *Endpoint, p *cond, negated bool) {
+func (d *decoder) warnDeception(p *cond, negated bool) {
 	if p == nil {
 		return
 	}
 	switch p.kind {
-	case "And", "Or":
+	case "And", "Or", "Not":
 		for _, op := range p.kids {
-			d.warnDeception(ep, op, negated)
+			d.warnDeception(op, negated != (p.kind == "Not"))
 		}
-	case "Not":
-		d.warnDeception(ep, p.kids[0], !negated)
 	case "Path":
-		if negated {
-			return
-		}
-		if why := deceptive(p.pattern); why != "" {
+		if why := deceptive(p.pattern); why != "" && !negated {
 			d.warn(p.loc, "Path %q %s: requests whose path holds it are never cached (an upstream that decodes %%2F or %%2e, resolves \"..\", drops \";\" parameters or merges \"//\" may read such a path as another resource: web cache deception), so this predicate never lets a request be cached", p.pattern, why)
 		}
 	}
