@@ -71,11 +71,11 @@ func (d *decoder) fields(n *node, path, what string, nullOK bool, known ...strin
 	out := make(map[string]entry, len(n.keys))
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
-		if !slices.Contains(known, k.text) {
+		if slices.Contains(known, k.text) {
+			out[k.text] = entry{key: k, val: n.vals[i], path: p}
+		} else {
 			d.unknown(k, p, ErrUnknownField, "field", k.text, known)
-			continue
 		}
-		out[k.text] = entry{key: k, val: n.vals[i], path: p}
 	}
 	return out, true
 }

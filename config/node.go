@@ -113,7 +113,7 @@ func parseYAML(file string, data []byte) (root *node, errs Errors) {
 		return nil, nil
 	}
 	if len(docs) > 1 {
-		c.fail(c.at(docs[1].Body), "", ErrSyntax, "more than one YAML document: a configuration file holds one")
+		c.fail(nodeAt(docs[1].Body), "", ErrSyntax, "more than one YAML document: a configuration file holds one")
 	}
 	root = c.convert(docs[0].Body, "")
 	if len(c.errs) > 0 {
@@ -151,14 +151,14 @@ type converter struct {
 	anchors map[string]*node
 }
 
-// at returns an empty node at the position of n: that of its first key
+// nodeAt returns an empty node at the position of n: that of its first key
 // for a mapping, of its value for an explicit key (? key).
-func (c *converter) at(n ast.Node) *node {
+func nodeAt(n ast.Node) *node {
 	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && m.Values[0].Key != nil {
-		return c.at(m.Values[0].Key)
+		return nodeAt(m.Values[0].Key)
 	}
 	if k, ok := n.(*ast.MappingKeyNode); ok && k.Value != nil {
-		return c.at(k.Value)
+		return nodeAt(k.Value)
 	}
 	if tk := n.GetToken(); tk != nil && tk.Position != nil {
 		return &node{line: tk.Position.Line, col: tk.Position.Column, size: 1}
@@ -171,7 +171,7 @@ func (c *converter) convert(n ast.Node, path string) *node {
 	if n == nil {
 		return &node{kind: kindNull, line: 1, col: 1, size: 1}
 	}
-	out := c.at(n)
+	out := nodeAt(n)
 	switch v := n.(type) {
 	case *ast.NullNode:
 		out.kind = kindNull
