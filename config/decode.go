@@ -175,22 +175,18 @@ func (d *decoder) boolean(n *node, path string) (bool, bool) {
 
 // integer reads an integer in [lo, hi].
 func (d *decoder) integer(n *node, path string, lo, hi int64) (int64, bool) {
-	if n.kind != kindInt {
+	switch {
+	case n.kind != kindInt:
 		d.wrongType(n, path, "an integer")
-		return 0, false
+	case !d.noTag(n, path): // reported
+	case n.intOK && lo <= n.i && n.i <= hi:
+		return n.i, true
+	case hi == math.MaxInt64:
+		d.fail(n, path, ErrValue, "%s is out of range (want at least %d)", n.text, lo)
+	default:
+		d.fail(n, path, ErrValue, "%s is out of range (want %d to %d)", n.text, lo, hi)
 	}
-	if !d.noTag(n, path) {
-		return 0, false
-	}
-	if !n.intOK || n.i < lo || n.i > hi {
-		if hi == math.MaxInt64 {
-			d.fail(n, path, ErrValue, "%s is out of range (want at least %d)", n.text, lo)
-		} else {
-			d.fail(n, path, ErrValue, "%s is out of range (want %d to %d)", n.text, lo, hi)
-		}
-		return 0, false
-	}
-	return n.i, true
+	return 0, false
 }
 
 // size reads a byte size: a positive integer or a string like "256MiB".
@@ -262,29 +258,25 @@ func (d *decoder) list(n *node, path, what string) ([]*node, bool) {
 // exactly one (a predicate, an extractor, an operation).
 func (d *decoder) single(n *node, path, what string, known []string) (key string, val *node, p string, ok bool) {
 	d.accepts(path, known, false)
-	if n.kind != kindMap {
+	switch {
+	case n.kind != kindMap:
 		d.wrongType(n, path, "a "+what+" mapping ("+strings.Join(known, ", ")+")")
-		return "", nil, "", false
-	}
-	switch len(n.keys) {
-	case 0:
+	case len(n.keys) == 0:
 		d.fail(n, path, ErrValue, "empty mapping: want one of %s", strings.Join(known, ", "))
-		return "", nil, "", false
-	case 1:
-	default:
+	case len(n.keys) > 1:
 		names := make([]string, len(n.keys))
 		for i, k := range n.keys {
 			names[i] = k.text
 		}
 		d.fail(n, path, ErrValue, "one entry holds one %s, found %d (%s): write each as its own list item", what, len(n.keys), strings.Join(names, ", "))
-		return "", nil, "", false
-	}
-	k := n.keys[0]
-	if !slices.Contains(known, k.text) {
+	case !slices.Contains(known, n.keys[0].text):
+		k := n.keys[0]
 		d.unknown(k, joinPath(path, k.text), ErrUnknownField, what, k.text, known)
-		return "", nil, "", false
+	default:
+		key = n.keys[0].text
+		return key, n.vals[0], joinPath(path, key), d.noTag(n, path)
 	}
-	return k.text, n.vals[0], joinPath(path, k.text), d.noTag(n, path)
+	return "", nil, "", false
 }
 
 // set reads the field name of fs, when present, with read, and stores it
