@@ -340,12 +340,9 @@ func (c *converter) mergeSources(v ast.Node, path string, key *node) []*node {
 	return nil
 }
 
-func addSize(a, b int) int {
-	if a+b > maxNodes || a+b < 0 {
-		return maxNodes
-	}
-	return a + b
-}
+// addSize adds node counts, saturating at maxNodes (every size is at
+// most maxNodes, so the sum cannot overflow).
+func addSize(a, b int) int { return min(a+b, maxNodes) }
 
 // plainKey holds the characters of a key joinPath writes as ".key".
 const plainKey = "-_/$@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
