@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -90,12 +89,11 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 // selector decodes a Query or Header extractor: a name, or hitbox 0.2's
 // selector {name, value, transforms}.
 func (d *decoder) selector(e *keyer, n *node, path string) bool {
-	what := strings.ToLower(e.kind)
 	var sel extract.Selector
 	var ok bool
 	if n.kind == kindString {
 		e.name = n.text
-		ok = d.noTag(n, path) && d.keyName(e, n, path)
+		ok = d.noTag(n, path) && d.checkName(n, path, e.kind, e.name, false)
 	} else {
 		ok = d.selectorMap(e, n, path, &sel)
 	}
@@ -110,16 +108,11 @@ func (d *decoder) selector(e *keyer, n *node, path string) bool {
 	if sel.Value != "" {
 		e.text += fmt.Sprintf(" value %q", sel.Value)
 	}
-	e.text += transformsString(sel.Transforms, nil)
+	e.text += transformsText(extract.PartTransforms{All: sel.Transforms})
 	var err error
-	switch {
-	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0 && what == "query":
-		e.x = extract.Query(e.name)
-	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0:
-		e.x = extract.Header(e.name)
-	case what == "query":
+	if e.kind == "Query" {
 		e.x, err = extract.QuerySelector(sel)
-	default:
+	} else {
 		e.x, err = extract.HeaderSelector(sel)
 	}
 	return d.check(n, path, err)
@@ -141,7 +134,7 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 	switch name.val.kind {
 	case kindString:
 		e.name = name.val.text
-		ok = d.noTag(name.val, name.path) && d.keyName(e, name.val, name.path)
+		ok = d.noTag(name.val, name.path) && d.checkName(name.val, name.path, e.kind, e.name, false)
 	case kindMap:
 		k, v, p, single := d.single(name.val, name.path, "name selector", []string{"eq", "starts"})
 		if !single {
@@ -150,7 +143,7 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 		}
 		if e.name, ok = d.str(v, p, "a "+what+" name"); ok {
 			e.prefix = k == "starts"
-			ok = d.keyName(e, v, p)
+			ok = d.checkName(v, p, e.kind, e.name, e.prefix)
 		}
 	default:
 		d.wrongType(name.val, name.path, "a name, {eq: name} or {starts: prefix}")
@@ -170,22 +163,6 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 	ts, tsOK := d.transformsField(fs)
 	sel.Transforms = ts
 	return ok && tsOK
-}
-
-func (d *decoder) keyName(e *keyer, n *node, path string) bool {
-	switch {
-	case e.prefix && e.kind == "Header" && e.name != "" && !isToken(e.name):
-		d.fail(n, path, ErrValue, "invalid header name prefix %q", e.name)
-	case e.prefix:
-		return true
-	case e.name == "":
-		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(e.kind))
-	case e.kind == "Header" && !isToken(e.name):
-		d.fail(n, path, ErrValue, "invalid header name %q", e.name)
-	default:
-		return true
-	}
-	return false
 }
 
 // transformEntry returns the entry of `transforms` or `transform` (not
@@ -214,20 +191,13 @@ func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool
 
 // transforms reads one transform or a list of them.
 func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
-	items := []*node{n}
-	if n.kind == kindSeq {
-		items = n.items
-	} else if n.kind == kindNull {
+	if n.kind == kindNull {
 		return nil, true
 	}
 	var out extract.Transforms
 	ok := true
-	for i, item := range items {
-		p := path
-		if n.kind == kindSeq {
-			p = indexPath(path, i)
-		}
-		t, tOK := d.transform(item, p)
+	for _, e := range oneOrList(n, path) {
+		t, tOK := d.transform(e.val, e.path)
 		if tOK {
 			out = append(out, t)
 		}
@@ -367,28 +337,15 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 		return false
 	}
 	e.x, err = extract.BodyRegex(expr, key, global, pt)
-	e.text = fmt.Sprintf("Body regex %q key %q global %v", expr, key, global) + transformsString(pt.All, pt.ByPart)
+	e.text = fmt.Sprintf("Body regex %q key %q global %v", expr, key, global) + transformsText(pt)
 	return d.check(r.val, r.path, err)
 }
 
-// transformsString describes transforms as the dump shows them.
-func transformsString(all extract.Transforms, byPart map[string]extract.Transforms) string {
-	list := func(ts extract.Transforms) string {
-		names := make([]string, len(ts))
-		for i, t := range ts {
-			names[i] = t.String()
-		}
-		return "[" + strings.Join(names, " ") + "]"
-	}
-	if byPart != nil {
-		var parts []string
-		for _, name := range slices.Sorted(maps.Keys(byPart)) {
-			parts = append(parts, name+": "+list(byPart[name]))
-		}
-		return " transforms {" + strings.Join(parts, ", ") + "}"
-	}
-	if len(all) == 0 {
+// transformsText describes transforms as the dump shows them: nothing
+// when there are none.
+func transformsText(pt extract.PartTransforms) string {
+	if pt.ByPart == nil && len(pt.All) == 0 {
 		return ""
 	}
-	return " transforms " + list(all)
+	return " transforms " + pt.String()
 }
