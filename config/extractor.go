@@ -28,10 +28,10 @@ type keyer struct {
 // defaultExtractors are Method, then Path "{path}*" (hitbox 0.2's
 // defaults), placed at path.
 func defaultExtractors(path string) []*keyer {
-	p, _ := extract.Path("{path}*")
+	x := extract.Default()
 	return []*keyer{
-		{x: extract.Method(), loc: Loc{Path: path}, kind: "Method", text: "Method"},
-		{x: p, loc: Loc{Path: path}, kind: "Path", text: `Path "{path}*"`, pattern: "{path}*"},
+		{x: x[0], loc: Loc{Path: path}, kind: "Method", text: "Method"},
+		{x: x[1], loc: Loc{Path: path}, kind: "Path", text: `Path "{path}*"`, pattern: "{path}*"},
 	}
 }
 

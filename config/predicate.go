@@ -97,15 +97,11 @@ func (d *decoder) group(kind string, l Loc, items []*node, path string, s side) 
 
 // predicate decodes one predicate, a mapping with one key; nil on error.
 func (d *decoder) predicate(n *node, path string, s side) *cond {
-	names := requestPredicateNames
+	names, example := requestPredicateNames, "Method: GET"
 	if s == responseSide {
-		names = responsePredicateNames
+		names, example = responsePredicateNames, "Status: 200"
 	}
 	if n.kind == kindString {
-		example := "Method: GET"
-		if s == responseSide {
-			example = "Status: 200"
-		}
 		if suggestion := suggest(n.text, names); suggestion != "" {
 			example = suggestion + ": ..."
 		}
@@ -147,20 +143,14 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 		return c.join(s)
 	case "Method":
 		methods, ok := d.methods(val, p)
-		if !ok {
-			return nil
-		}
 		m, err := predicate.Method(methods...)
 		c.text = fmt.Sprintf("Method in %q", methods)
-		return c.set(s, m, nil).ok(d.check(val, p, err))
+		return c.set(s, m, nil).ok(ok && d.check(val, p, err))
 	case "Path":
 		pattern, ok := d.str(val, p, "a path pattern")
-		if !ok {
-			return nil
-		}
 		pp, err := predicate.Path(pattern)
 		c.text, c.pattern = fmt.Sprintf("Path %q", pattern), pattern
-		return c.set(s, pp, nil).ok(d.check(val, p, err))
+		return c.set(s, pp, nil).ok(ok && d.check(val, p, err))
 	case "Header", "Query":
 		return d.nameOps(val, p, key, s)
 	case "Body":
