@@ -30,8 +30,8 @@ type keyer struct {
 func defaultExtractors(path string) []*keyer {
 	x := extract.Default()
 	return []*keyer{
-		{x: x[0], loc: Loc{Path: path}, kind: "Method", text: "Method"},
-		{x: x[1], loc: Loc{Path: path}, kind: "Path", text: `Path "{path}*"`, pattern: "{path}*"},
+		{x: x[0], loc: Loc{Path: path}, kind: "Method", text: fmt.Sprint(x[0])},
+		{x: x[1], loc: Loc{Path: path}, kind: "Path", text: fmt.Sprint(x[1]), pattern: "{path}*"},
 	}
 }
 
@@ -68,13 +68,12 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 			d.fail(val, p, ErrValue, "Method takes no value (write `- Method:`)")
 			return nil
 		}
-		e.x, e.text = extract.Method(), "Method"
+		e.x = extract.Method()
 	case "Path":
 		if e.pattern, ok = d.str(val, p, "a path pattern"); !ok {
 			return nil
 		}
 		e.x, err = extract.Path(e.pattern)
-		e.text = fmt.Sprintf("Path %q", e.pattern)
 	case "Query", "Header":
 		ok = d.selector(e, val, p)
 	default:
@@ -83,6 +82,7 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 	if !ok || !d.check(val, p, err) {
 		return nil
 	}
+	e.text = fmt.Sprint(e.x) // as the library describes it
 	return e
 }
 
@@ -101,14 +101,6 @@ func (d *decoder) selector(e *keyer, n *node, path string) bool {
 		return false
 	}
 	sel.Name, sel.Prefix = e.name, e.prefix
-	e.text = fmt.Sprintf("%s %q", e.kind, e.name)
-	if e.prefix {
-		e.text = fmt.Sprintf("%s starts %q", e.kind, e.name)
-	}
-	if sel.Value != "" {
-		e.text += fmt.Sprintf(" value %q", sel.Value)
-	}
-	e.text += transformsText(extract.PartTransforms{All: sel.Transforms})
 	var err error
 	if e.kind == "Query" {
 		e.x, err = extract.QuerySelector(sel)
@@ -238,7 +230,6 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 	var err error
 	if n.kind == kindString {
 		e.x, err = extract.Body(n.text)
-		e.text = fmt.Sprintf("Body %q", n.text)
 		return d.noTag(n, path) && d.check(n, path, err)
 	}
 	fs, ok := d.fields(n, path, "a jq expression or a mapping (jq, regex, key, global, transforms)", false,
@@ -258,7 +249,6 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 			return false
 		}
 		e.x, err = extract.BodyJQ(expr)
-		e.text = fmt.Sprintf("Body jq %q", expr)
 		return d.check(j.val, j.path, err)
 	}
 	r, hasRegex := fs["regex"]
@@ -277,7 +267,7 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 			d.fail(n, path, ErrValue, "a Body extractor needs jq, regex, or transforms: [hash] (the hash of the whole body)")
 			return false
 		}
-		e.x, e.text = extract.BodyHash(), "Body hash"
+		e.x = extract.BodyHash()
 		return true
 	}
 	return d.bodyRegex(e, n, path, fs, r)
@@ -337,15 +327,5 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 		return false
 	}
 	e.x, err = extract.BodyRegex(expr, key, global, pt)
-	e.text = fmt.Sprintf("Body regex %q key %q global %v", expr, key, global) + transformsText(pt)
 	return d.check(r.val, r.path, err)
-}
-
-// transformsText describes transforms as the dump shows them: nothing
-// when there are none.
-func transformsText(pt extract.PartTransforms) string {
-	if pt.ByPart == nil && len(pt.All) == 0 {
-		return ""
-	}
-	return " transforms " + pt.String()
 }
