@@ -180,10 +180,7 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 	methods, ok := []string{}, true
 	for _, e := range oneOrList(n, path) {
 		m, isStr := d.str(e.val, e.path, "a method name")
-		if !isStr || !isToken(m) {
-			if isStr {
-				d.fail(e.val, e.path, ErrValue, "invalid method %q (a method is an HTTP token such as GET)", m)
-			}
+		if !isStr || !d.check(e.val, e.path, methodErr(m)) {
 			ok = false
 			continue
 		}
@@ -209,11 +206,14 @@ func oneOrList(n *node, path string) []entry {
 
 var standardMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"}
 
-// isToken reports whether s is an RFC 9110 token, as predicate checks it.
-func isToken(s string) bool {
-	_, err := predicate.Method(s)
-	return err == nil
+// methodErr is predicate's error for the method m, if any.
+func methodErr(m string) error {
+	_, err := predicate.Method(m)
+	return err
 }
+
+// isToken reports whether s is an RFC 9110 token, as predicate checks it.
+func isToken(s string) bool { return methodErr(s) == nil }
 
 // nameOps decodes a Header or Query predicate: hitbox 0.2's named form
 // {name: X, eq: v} (a mapping with name and one operation), or the map
