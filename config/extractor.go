@@ -186,16 +186,13 @@ func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
 	if n.kind == kindNull {
 		return nil, true
 	}
-	var out extract.Transforms
-	ok := true
-	for _, e := range oneOrList(n, path) {
-		t, tOK := d.transform(e.val, e.path)
-		if tOK {
+	items, out := oneOrList(n, path), extract.Transforms{}
+	for _, e := range items {
+		if t, ok := d.transform(e.val, e.path); ok {
 			out = append(out, t)
 		}
-		ok = ok && tOK
 	}
-	return out, ok
+	return out, len(out) == len(items)
 }
 
 // transform reads a transform by extract's name for it, or capitalised

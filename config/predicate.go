@@ -177,11 +177,10 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 		return nil, false
 	}
 	d.noTag(n, path)
-	methods, ok := []string{}, true
-	for _, e := range oneOrList(n, path) {
+	items, methods := oneOrList(n, path), []string{}
+	for _, e := range items {
 		m, isStr := d.str(e.val, e.path, "a method name")
 		if !isStr || !d.check(e.val, e.path, methodErr(m)) {
-			ok = false
 			continue
 		}
 		if up := strings.ToUpper(m); up != m && slices.Contains(standardMethods, up) {
@@ -189,7 +188,7 @@ func (d *decoder) methods(n *node, path string) ([]string, bool) {
 		}
 		methods = append(methods, m)
 	}
-	return methods, ok
+	return methods, len(methods) == len(items)
 }
 
 // oneOrList returns the items of the list n with their paths, or n alone.
@@ -247,21 +246,15 @@ func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 		}
 	}
 	c := &cond{kind: "And", loc: loc(n, path)}
-	ok := true
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
-		if !d.checkName(k, p, what, strings.TrimSpace(k.text), false) {
-			ok = false
-			continue
+		if d.checkName(k, p, what, strings.TrimSpace(k.text), false) {
+			if op, ok := d.valueOp(n.vals[i], p); ok {
+				c.kids = append(c.kids, d.nameOp(k, p, what, k.text, op, s))
+			}
 		}
-		op, opOK := d.valueOp(n.vals[i], p)
-		if !opOK {
-			ok = false
-			continue
-		}
-		c.kids = append(c.kids, d.nameOp(k, p, what, k.text, op, s))
 	}
-	if !ok {
+	if len(c.kids) < len(n.keys) { // an error
 		return nil
 	}
 	if len(c.kids) == 1 {
