@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -29,10 +28,10 @@ type keyer struct {
 // defaultExtractors are Method, then Path "{path}*" (hitbox 0.2's
 // defaults), placed at path.
 func defaultExtractors(path string) []*keyer {
-	p, _ := extract.Path("{path}*")
+	x := extract.Default()
 	return []*keyer{
-		{x: extract.Method(), loc: Loc{Path: path}, kind: "Method", text: "Method"},
-		{x: p, loc: Loc{Path: path}, kind: "Path", text: `Path "{path}*"`, pattern: "{path}*"},
+		{x: x[0], loc: Loc{Path: path}, kind: "Method", text: fmt.Sprint(x[0])},
+		{x: x[1], loc: Loc{Path: path}, kind: "Path", text: fmt.Sprint(x[1]), pattern: "{path}*"},
 	}
 }
 
@@ -69,13 +68,12 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 			d.fail(val, p, ErrValue, "Method takes no value (write `- Method:`)")
 			return nil
 		}
-		e.x, e.text = extract.Method(), "Method"
+		e.x = extract.Method()
 	case "Path":
 		if e.pattern, ok = d.str(val, p, "a path pattern"); !ok {
 			return nil
 		}
 		e.x, err = extract.Path(e.pattern)
-		e.text = fmt.Sprintf("Path %q", e.pattern)
 	case "Query", "Header":
 		ok = d.selector(e, val, p)
 	default:
@@ -84,18 +82,18 @@ func (d *decoder) extractor(n *node, path string) *keyer {
 	if !ok || !d.check(val, p, err) {
 		return nil
 	}
+	e.text = fmt.Sprint(e.x) // as the library describes it
 	return e
 }
 
 // selector decodes a Query or Header extractor: a name, or hitbox 0.2's
 // selector {name, value, transforms}.
 func (d *decoder) selector(e *keyer, n *node, path string) bool {
-	what := strings.ToLower(e.kind)
 	var sel extract.Selector
 	var ok bool
 	if n.kind == kindString {
 		e.name = n.text
-		ok = d.noTag(n, path) && d.keyName(e, n, path)
+		ok = d.noTag(n, path) && d.checkName(n, path, e.kind, e.name, false)
 	} else {
 		ok = d.selectorMap(e, n, path, &sel)
 	}
@@ -103,23 +101,10 @@ func (d *decoder) selector(e *keyer, n *node, path string) bool {
 		return false
 	}
 	sel.Name, sel.Prefix = e.name, e.prefix
-	e.text = fmt.Sprintf("%s %q", e.kind, e.name)
-	if e.prefix {
-		e.text = fmt.Sprintf("%s starts %q", e.kind, e.name)
-	}
-	if sel.Value != "" {
-		e.text += fmt.Sprintf(" value %q", sel.Value)
-	}
-	e.text += transformsString(sel.Transforms, nil)
 	var err error
-	switch {
-	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0 && what == "query":
-		e.x = extract.Query(e.name)
-	case !e.prefix && sel.Value == "" && len(sel.Transforms) == 0:
-		e.x = extract.Header(e.name)
-	case what == "query":
+	if e.kind == "Query" {
 		e.x, err = extract.QuerySelector(sel)
-	default:
+	} else {
 		e.x, err = extract.HeaderSelector(sel)
 	}
 	return d.check(n, path, err)
@@ -141,7 +126,7 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 	switch name.val.kind {
 	case kindString:
 		e.name = name.val.text
-		ok = d.noTag(name.val, name.path) && d.keyName(e, name.val, name.path)
+		ok = d.noTag(name.val, name.path) && d.checkName(name.val, name.path, e.kind, e.name, false)
 	case kindMap:
 		k, v, p, single := d.single(name.val, name.path, "name selector", []string{"eq", "starts"})
 		if !single {
@@ -150,7 +135,7 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 		}
 		if e.name, ok = d.str(v, p, "a "+what+" name"); ok {
 			e.prefix = k == "starts"
-			ok = d.keyName(e, v, p)
+			ok = d.checkName(v, p, e.kind, e.name, e.prefix)
 		}
 	default:
 		d.wrongType(name.val, name.path, "a name, {eq: name} or {starts: prefix}")
@@ -170,22 +155,6 @@ func (d *decoder) selectorMap(e *keyer, n *node, path string, sel *extract.Selec
 	ts, tsOK := d.transformsField(fs)
 	sel.Transforms = ts
 	return ok && tsOK
-}
-
-func (d *decoder) keyName(e *keyer, n *node, path string) bool {
-	switch {
-	case e.prefix && e.kind == "Header" && e.name != "" && !isToken(e.name):
-		d.fail(n, path, ErrValue, "invalid header name prefix %q", e.name)
-	case e.prefix:
-		return true
-	case e.name == "":
-		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(e.kind))
-	case e.kind == "Header" && !isToken(e.name):
-		d.fail(n, path, ErrValue, "invalid header name %q", e.name)
-	default:
-		return true
-	}
-	return false
 }
 
 // transformEntry returns the entry of `transforms` or `transform` (not
@@ -214,26 +183,16 @@ func (d *decoder) transformsField(fs map[string]entry) (extract.Transforms, bool
 
 // transforms reads one transform or a list of them.
 func (d *decoder) transforms(n *node, path string) (extract.Transforms, bool) {
-	items := []*node{n}
-	if n.kind == kindSeq {
-		items = n.items
-	} else if n.kind == kindNull {
+	if n.kind == kindNull {
 		return nil, true
 	}
-	var out extract.Transforms
-	ok := true
-	for i, item := range items {
-		p := path
-		if n.kind == kindSeq {
-			p = indexPath(path, i)
-		}
-		t, tOK := d.transform(item, p)
-		if tOK {
+	items, out := oneOrList(n, path), extract.Transforms{}
+	for _, e := range items {
+		if t, ok := d.transform(e.val, e.path); ok {
 			out = append(out, t)
 		}
-		ok = ok && tOK
 	}
-	return out, ok
+	return out, len(out) == len(items)
 }
 
 // transform reads a transform by extract's name for it, or capitalised
@@ -268,7 +227,6 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 	var err error
 	if n.kind == kindString {
 		e.x, err = extract.Body(n.text)
-		e.text = fmt.Sprintf("Body %q", n.text)
 		return d.noTag(n, path) && d.check(n, path, err)
 	}
 	fs, ok := d.fields(n, path, "a jq expression or a mapping (jq, regex, key, global, transforms)", false,
@@ -288,7 +246,6 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 			return false
 		}
 		e.x, err = extract.BodyJQ(expr)
-		e.text = fmt.Sprintf("Body jq %q", expr)
 		return d.check(j.val, j.path, err)
 	}
 	r, hasRegex := fs["regex"]
@@ -307,7 +264,7 @@ func (d *decoder) bodyKey(e *keyer, n *node, path string) bool {
 			d.fail(n, path, ErrValue, "a Body extractor needs jq, regex, or transforms: [hash] (the hash of the whole body)")
 			return false
 		}
-		e.x, e.text = extract.BodyHash(), "Body hash"
+		e.x = extract.BodyHash()
 		return true
 	}
 	return d.bodyRegex(e, n, path, fs, r)
@@ -367,28 +324,5 @@ func (d *decoder) bodyRegex(e *keyer, n *node, path string, fs map[string]entry,
 		return false
 	}
 	e.x, err = extract.BodyRegex(expr, key, global, pt)
-	e.text = fmt.Sprintf("Body regex %q key %q global %v", expr, key, global) + transformsString(pt.All, pt.ByPart)
 	return d.check(r.val, r.path, err)
-}
-
-// transformsString describes transforms as the dump shows them.
-func transformsString(all extract.Transforms, byPart map[string]extract.Transforms) string {
-	list := func(ts extract.Transforms) string {
-		names := make([]string, len(ts))
-		for i, t := range ts {
-			names[i] = t.String()
-		}
-		return "[" + strings.Join(names, " ") + "]"
-	}
-	if byPart != nil {
-		var parts []string
-		for _, name := range slices.Sorted(maps.Keys(byPart)) {
-			parts = append(parts, name+": "+list(byPart[name]))
-		}
-		return " transforms {" + strings.Join(parts, ", ") + "}"
-	}
-	if len(all) == 0 {
-		return ""
-	}
-	return " transforms " + list(all)
 }

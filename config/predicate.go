@@ -1,13 +1,11 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/hitbox-go/hitbox/internal/bytesize"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
@@ -99,15 +97,11 @@ func (d *decoder) group(kind string, l Loc, items []*node, path string, s side) 
 
 // predicate decodes one predicate, a mapping with one key; nil on error.
 func (d *decoder) predicate(n *node, path string, s side) *cond {
-	names := requestPredicateNames
+	names, example := requestPredicateNames, "Method: GET"
 	if s == responseSide {
-		names = responsePredicateNames
+		names, example = responsePredicateNames, "Status: 200"
 	}
 	if n.kind == kindString {
-		example := "Method: GET"
-		if s == responseSide {
-			example = "Status: 200"
-		}
 		if suggestion := suggest(n.text, names); suggestion != "" {
 			example = suggestion + ": ..."
 		}
@@ -149,29 +143,20 @@ func (d *decoder) predicate(n *node, path string, s side) *cond {
 		return c.join(s)
 	case "Method":
 		methods, ok := d.methods(val, p)
-		if !ok {
-			return nil
-		}
 		m, err := predicate.Method(methods...)
 		c.text = fmt.Sprintf("Method in %q", methods)
-		return c.set(s, m, nil).ok(d.check(val, p, err))
+		return c.set(s, m, nil).ok(ok && d.check(val, p, err))
 	case "Path":
 		pattern, ok := d.str(val, p, "a path pattern")
-		if !ok {
-			return nil
-		}
 		pp, err := predicate.Path(pattern)
 		c.text, c.pattern = fmt.Sprintf("Path %q", pattern), pattern
-		return c.set(s, pp, nil).ok(d.check(val, p, err))
+		return c.set(s, pp, nil).ok(ok && d.check(val, p, err))
 	case "Header", "Query":
 		return d.nameOps(val, p, key, s)
 	case "Body":
-		m, text, ok := d.bodyCondition(val, p)
-		if !ok {
-			return nil
-		}
-		c.text = "Body " + text
-		return c.set(s, predicate.Body(m, predicate.BodyOptions{}), predicate.ResponseBody(m, predicate.BodyOptions{}))
+		m, ok := d.bodyCondition(val, p)
+		c.text = "Body " + m.String()
+		return c.set(s, predicate.Body(m, predicate.BodyOptions{}), predicate.ResponseBody(m, predicate.BodyOptions{})).ok(ok)
 	}
 	r, text, ok := d.status(val, p)
 	c.text = "Status " + text
@@ -187,49 +172,47 @@ func (c *cond) ok(ok bool) *cond {
 
 // methods reads `Method: GET` or `Method: [GET, HEAD]`.
 func (d *decoder) methods(n *node, path string) ([]string, bool) {
-	var items []*node
-	switch n.kind {
-	case kindString:
-		items = []*node{n}
-	case kindSeq:
-		items = n.items
-	default:
+	if n.kind != kindString && n.kind != kindSeq {
 		d.wrongType(n, path, "a method or a list of methods")
 		return nil, false
 	}
 	d.noTag(n, path)
-	methods := []string{}
-	ok := true
-	for i, item := range items {
-		p := path
-		if n.kind == kindSeq {
-			p = indexPath(path, i)
-		}
-		m, isStr := d.str(item, p, "a method name")
-		if !isStr {
-			ok = false
-			continue
-		}
-		if !isToken(m) {
-			d.fail(item, p, ErrValue, "invalid method %q (a method is an HTTP token such as GET)", m)
-			ok = false
+	items, methods := oneOrList(n, path), []string{}
+	for _, e := range items {
+		m, isStr := d.str(e.val, e.path, "a method name")
+		if !isStr || !d.check(e.val, e.path, methodErr(m)) {
 			continue
 		}
 		if up := strings.ToUpper(m); up != m && slices.Contains(standardMethods, up) {
-			d.warn(loc(item, p), "method %q never matches %s: methods are case-sensitive", m, up)
+			d.warn(loc(e.val, e.path), "method %q never matches %s: methods are case-sensitive", m, up)
 		}
 		methods = append(methods, m)
 	}
-	return methods, ok
+	return methods, len(methods) == len(items)
+}
+
+// oneOrList returns the items of the list n with their paths, or n alone.
+func oneOrList(n *node, path string) []entry {
+	if n.kind != kindSeq {
+		return []entry{{val: n, path: path}}
+	}
+	out := make([]entry, len(n.items))
+	for i, item := range n.items {
+		out[i] = entry{val: item, path: indexPath(path, i)}
+	}
+	return out
 }
 
 var standardMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"}
 
-// isToken reports whether s is an RFC 9110 token, as predicate checks it.
-func isToken(s string) bool {
-	_, err := predicate.Method(s)
-	return err == nil
+// methodErr is predicate's error for the method m, if any.
+func methodErr(m string) error {
+	_, err := predicate.Method(m)
+	return err
 }
+
+// isToken reports whether s is an RFC 9110 token, as predicate checks it.
+func isToken(s string) bool { return methodErr(s) == nil }
 
 // nameOps decodes a Header or Query predicate: hitbox 0.2's named form
 // {name: X, eq: v} (a mapping with name and one operation), or the map
@@ -252,7 +235,7 @@ func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 		if slices.Contains(valueOps, opKey.text) {
 			namePath := joinPath(path, "name")
 			text, ok := d.str(name, namePath, "a "+strings.ToLower(what)+" name")
-			if !ok || !d.checkName(name, namePath, what, text) {
+			if !ok || !d.checkName(name, namePath, what, strings.TrimSpace(text), false) {
 				return nil
 			}
 			op, ok := d.opFromKey(opKey.text, opVal, joinPath(path, opKey.text))
@@ -263,21 +246,15 @@ func (d *decoder) nameOps(n *node, path, what string, s side) *cond {
 		}
 	}
 	c := &cond{kind: "And", loc: loc(n, path)}
-	ok := true
 	for i, k := range n.keys {
 		p := joinPath(path, k.text)
-		if !d.checkName(k, p, what, k.text) {
-			ok = false
-			continue
+		if d.checkName(k, p, what, strings.TrimSpace(k.text), false) {
+			if op, ok := d.valueOp(n.vals[i], p); ok {
+				c.kids = append(c.kids, d.nameOp(k, p, what, k.text, op, s))
+			}
 		}
-		op, opOK := d.valueOp(n.vals[i], p)
-		if !opOK {
-			ok = false
-			continue
-		}
-		c.kids = append(c.kids, d.nameOp(k, p, what, k.text, op, s))
 	}
-	if !ok {
+	if len(c.kids) < len(n.keys) { // an error
 		return nil
 	}
 	if len(c.kids) == 1 {
@@ -304,17 +281,18 @@ func (d *decoder) nameOp(n *node, path, what, name string, op predicate.Op, s si
 	return c
 }
 
-func (d *decoder) checkName(n *node, path, what, name string) bool {
-	name = strings.TrimSpace(name)
-	if what == "Header" && !isToken(name) {
-		d.fail(n, path, ErrValue, "invalid header name %q", name)
-		return false
-	}
-	if name == "" {
+// checkName reports an empty name, or a header name (or prefix, which
+// may be empty) that is no HTTP token, as predicate and extract need them.
+func (d *decoder) checkName(n *node, path, what, name string, prefix bool) bool {
+	switch {
+	case what == "Header" && !(prefix && name == "") && !isToken(name):
+		d.fail(n, path, ErrValue, "invalid header name %s%q", map[bool]string{true: "prefix "}[prefix], name)
+	case name == "" && !prefix:
 		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(what))
-		return false
+	default:
+		return true
 	}
-	return true
+	return false
 }
 
 // valueOp decodes the value of a Header or Query map entry: a scalar (eq),
@@ -323,11 +301,11 @@ func (d *decoder) valueOp(n *node, path string) (predicate.Op, bool) {
 	if n.tag != "" {
 		name := strings.TrimPrefix(n.tag, "!")
 		if !slices.Contains(valueOps, name) {
+			want := "want !" + strings.Join(valueOps, ", !")
 			if s := suggest(name, valueOps); s != "" {
-				d.fail(n, path, ErrValue, "unknown operation tag %s (did you mean !%s?)", n.tag, s)
-			} else {
-				d.fail(n, path, ErrValue, "unknown operation tag %s (want !%s)", n.tag, strings.Join(valueOps, ", !"))
+				want = "did you mean !" + s + "?"
 			}
+			d.fail(n, path, ErrValue, "unknown operation tag %s (%s)", n.tag, want)
 			return predicate.Op{}, false
 		}
 		untagged := *n
@@ -393,60 +371,60 @@ func (d *decoder) opFromKey(name string, n *node, path string) (predicate.Op, bo
 	return textOps[name](text), d.noTag(n, path)
 }
 
-// bodyCondition decodes a Body predicate's value into its matcher and
-// description.
-func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, string, bool) {
+// bodyCondition decodes a Body predicate's value into its matcher.
+func (d *decoder) bodyCondition(n *node, path string) (predicate.BodyMatcher, bool) {
 	if n.kind == kindString && n.tag == "" {
 		return d.bodyJQ(n, path)
 	}
+	var m predicate.BodyMatcher
 	key, val, p, ok := d.single(n, path, "body condition", []string{"jq", "eq", "contains", "starts", "ends", "regex", "limit"})
 	if !ok {
-		return predicate.BodyMatcher{}, "", false
+		return m, false
 	}
+	var err error
 	switch key {
 	case "jq":
 		return d.bodyJQ(val, p)
 	case "limit":
 		size, ok := d.size(val, p)
 		if !ok {
-			return predicate.BodyMatcher{}, "", false
+			return m, false
 		}
-		m, err := predicate.Limit(size)
-		return m, "limit " + bytesize.Format(size), d.check(val, p, err)
+		m, err = predicate.Limit(size)
+	default:
+		op, ok := d.opFromKey(key, val, p)
+		if !ok {
+			return m, false
+		}
+		m, err = predicate.Raw(op)
 	}
-	op, ok := d.opFromKey(key, val, p)
-	if !ok {
-		return predicate.BodyMatcher{}, "", false
-	}
-	m, err := predicate.Raw(op)
-	return m, op.String(), d.check(val, p, err)
+	return m, d.check(val, p, err)
 }
 
 // bodyJQ decodes `Body: {jq: expr}` and `Body: {jq: {expression, eq|in|exist}}`.
-func (d *decoder) bodyJQ(n *node, path string) (predicate.BodyMatcher, string, bool) {
-	var none predicate.BodyMatcher
+func (d *decoder) bodyJQ(n *node, path string) (predicate.BodyMatcher, bool) {
+	var m predicate.BodyMatcher
 	if n.kind == kindString {
 		m, err := predicate.JQ(n.text)
-		return m, fmt.Sprintf("jq %q is true", n.text), d.noTag(n, path) && d.check(n, path, err)
+		return m, d.noTag(n, path) && d.check(n, path, err)
 	}
 	fs, ok := d.fields(n, path, "a jq expression or a mapping (expression, eq, in, exist)", false, "expression", "eq", "in", "exist", "exists")
 	if !ok {
-		return none, "", false
+		return m, false
 	}
 	e, hasExpr := fs["expression"]
 	if !hasExpr {
 		d.fail(n, joinPath(path, "expression"), ErrMissing, "missing expression")
-		return none, "", false
+		return m, false
 	}
 	expr, ok := d.str(e.val, e.path, "a jq expression")
 	if !ok {
-		return none, "", false
+		return m, false
 	}
-	m, err := predicate.JQ(expr)
+	m, err := predicate.JQ(expr) // the expression must yield true, unless an operation follows
 	if !d.check(e.val, e.path, err) {
-		return none, "", false
+		return m, false
 	}
-	text := fmt.Sprintf("jq %q", expr)
 	var ops []entry
 	for _, name := range []string{"eq", "in", "exist", "exists"} {
 		if e, ok := fs[name]; ok {
@@ -455,39 +433,27 @@ func (d *decoder) bodyJQ(n *node, path string) (predicate.BodyMatcher, string, b
 	}
 	if len(ops) > 1 {
 		d.fail(ops[1].key, ops[1].path, ErrValue, "one operation per jq condition (%s and %s)", ops[0].key.text, ops[1].key.text)
-		return none, "", false
+		return m, false
 	}
 	if len(ops) == 0 {
-		return m, text + " is true", true // the expression must yield true
+		return m, true
 	}
 	op := ops[0]
 	switch op.key.text {
 	case "eq":
-		v := jsonValue(op.val)
-		m, err = predicate.JQEq(expr, v)
-		return m, text + " eq " + jsonText(v), d.check(op.val, op.path, err)
+		m, err = predicate.JQEq(expr, jsonValue(op.val))
 	case "in":
-		items, ok := d.list(op.val, op.path, "a list of values")
-		if !ok {
-			return none, "", false
+		if _, ok := d.list(op.val, op.path, "a list of values"); !ok {
+			return m, false
 		}
-		values := []any{}
-		for _, item := range items {
-			values = append(values, jsonValue(item))
-		}
-		m, err = predicate.JQIn(expr, values...)
-		return m, text + " in " + jsonText(values), d.check(op.val, op.path, err)
+		m, err = predicate.JQIn(expr, jsonValue(op.val).([]any)...)
+	default:
+		m, err = predicate.JQExist(expr)
 	}
-	m, err = predicate.JQExist(expr)
-	return m, text + " exist", d.check(op.val, op.path, err)
+	return m, d.check(op.val, op.path, err)
 }
 
-func jsonText(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// status decodes a Status predicate's value.
+// status decodes a Status predicate's value and describes it.
 func (d *decoder) status(n *node, path string) (predicate.Response, string, bool) {
 	key, val, p, ok := map[kind]string{kindInt: "eq", kindString: "class", kindSeq: "in"}[n.kind], n, path, true
 	switch {
@@ -504,55 +470,35 @@ func (d *decoder) status(n *node, path string) (predicate.Response, string, bool
 	case "eq":
 		c, ok := d.integer(val, p, 100, 999)
 		return predicate.Status(int(c)), fmt.Sprintf("eq %d", c), ok
-	case "in":
-		return d.codes(val, p)
-	case "class":
-		return d.class(val, p)
+	case "class": // by the names package predicate gives the classes
+		names := []string{""}
+		for c := predicate.Informational; c <= predicate.ServerError; c++ {
+			names = append(names, c.String())
+		}
+		i, ok := d.enum(val, p, "status class", names)
+		return predicate.StatusClass(predicate.Class(i)), "class " + names[i], ok
 	}
-	items, ok := d.list(val, p, "a range [low, high]")
-	if !ok {
-		return nil, "", false
-	}
-	if len(items) != 2 {
+	items, ok := d.list(val, p, map[string]string{"in": "a list of status codes", "range": "a range [low, high]"}[key])
+	if ok && key == "range" && len(items) != 2 {
 		d.fail(val, p, ErrValue, "a range has two codes [low, high], got %d", len(items))
-		return nil, "", false
-	}
-	lo, okLo := d.integer(items[0], indexPath(p, 0), 100, 999)
-	hi, okHi := d.integer(items[1], indexPath(p, 1), 100, 999)
-	if !okLo || !okHi {
-		return nil, "", false
-	}
-	if lo > hi {
-		d.fail(val, p, ErrValue, "empty range [%d, %d]: low is above high", lo, hi)
-		return nil, "", false
-	}
-	return predicate.StatusRange(int(lo), int(hi)), fmt.Sprintf("range %d..%d", lo, hi), true
-}
-
-func (d *decoder) codes(n *node, path string) (predicate.Response, string, bool) {
-	items, ok := d.list(n, path, "a list of status codes")
-	if !ok {
 		return nil, "", false
 	}
 	codes := []int{}
 	for i, item := range items {
-		c, ok := d.integer(item, indexPath(path, i), 100, 999)
-		if !ok {
-			return nil, "", false
-		}
+		c, codeOK := d.integer(item, indexPath(p, i), 100, 999)
 		codes = append(codes, int(c))
+		ok = ok && codeOK
 	}
-	return predicate.StatusIn(codes...), fmt.Sprintf("in %v", codes), true
-}
-
-// class reads a status class by the name package predicate gives it.
-func (d *decoder) class(n *node, path string) (predicate.Response, string, bool) {
-	names := []string{""}
-	for c := predicate.Informational; c <= predicate.ServerError; c++ {
-		names = append(names, c.String())
+	switch {
+	case !ok:
+		return nil, "", false
+	case key == "in":
+		return predicate.StatusIn(codes...), fmt.Sprintf("in %v", codes), true
+	case codes[0] > codes[1]:
+		d.fail(val, p, ErrValue, "empty range [%d, %d]: low is above high", codes[0], codes[1])
+		return nil, "", false
 	}
-	i, ok := d.enum(n, path, "status class", names)
-	return predicate.StatusClass(predicate.Class(i)), "class " + names[i], ok
+	return predicate.StatusRange(codes[0], codes[1]), fmt.Sprintf("range %d..%d", codes[0], codes[1]), true
 }
 
 // jsonValue converts a YAML value into the JSON value jq compares with.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"time"
@@ -122,6 +123,13 @@ type jqExtractor struct {
 
 const bodyPart = "body"
 
+func (e *jqExtractor) String() string {
+	if e.name == "" {
+		return fmt.Sprintf("Body jq %q", e.expr)
+	}
+	return fmt.Sprintf("Body %q", e.expr)
+}
+
 func (e *jqExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	b, err := e.o.body(r)
 	if err != nil {
@@ -230,6 +238,8 @@ type hashExtractor struct {
 	o bodyOptions
 }
 
+func (e *hashExtractor) String() string { return "Body hash" }
+
 func (e *hashExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	b, err := e.o.body(r)
 	if err != nil {
@@ -261,7 +271,8 @@ func BodyRegex(pattern, key string, global bool, t PartTransforms, opts ...BodyO
 	if key == "" {
 		key = bodyPart
 	}
-	e := &regexExtractor{re: re, global: global, o: newBodyOptions(opts)}
+	t.ByPart = maps.Clone(t.ByPart)
+	e := &regexExtractor{re: re, key: key, global: global, t: t, o: newBodyOptions(opts)}
 	for i, name := range re.SubexpNames() {
 		if name != "" {
 			e.groups = append(e.groups, regexGroup{index: i, name: name, t: t.For(name)})
@@ -275,9 +286,19 @@ func BodyRegex(pattern, key string, global bool, t PartTransforms, opts ...BodyO
 
 type regexExtractor struct {
 	re     *regexp.Regexp
+	key    string // the part of a pattern without named groups
 	global bool
+	t      PartTransforms // as given, for String
 	groups []regexGroup
 	o      bodyOptions
+}
+
+func (e *regexExtractor) String() string {
+	s := fmt.Sprintf("Body regex %q key %q global %v", e.re.String(), e.key, e.global)
+	if e.t.ByPart != nil || len(e.t.All) > 0 {
+		s += " transforms " + e.t.String()
+	}
+	return s
 }
 
 // regexGroup is one part of a match: a named group, or (index -1) the

@@ -9,6 +9,11 @@ import (
 
 // Extractor adds named parts to a cache key.
 //
+// The extractors this package builds (all but [Func]) are also
+// [fmt.Stringer]s: String describes one as `hitboxd check` shows it, in
+// the configuration language's terms (`Path "/a/{id}"`,
+// `Header starts "x-" transforms [lowercase]`, `Body jq ".id"`).
+//
 // Extract appends its parts for r to parts and returns the extended slice,
 // as append does. It must not keep r or parts after it returns, and it must
 // leave r usable by the next extractor and by the upstream: a body it reads
@@ -65,6 +70,8 @@ func Default() []Extractor {
 func Method() Extractor { return methodExtractor{} }
 
 type methodExtractor struct{}
+
+func (methodExtractor) String() string { return "Method" }
 
 func (methodExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	m := r.Method

@@ -33,15 +33,15 @@ func HeaderSelector(sel Selector) (Extractor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.prefix {
-		c.name = strings.ToLower(c.name)
-	}
-	return &headerExtractor{c: c}, nil
+	return &headerExtractor{c: c, lower: strings.ToLower(c.name)}, nil
 }
 
 type headerExtractor struct {
-	c compiled
+	c     compiled
+	lower string // a prefix, lowercased
 }
+
+func (h *headerExtractor) String() string { return h.c.describe("Header") }
 
 func (h *headerExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	if h.c.prefix {
@@ -90,11 +90,11 @@ func (h *headerExtractor) extractPrefix(r *http.Request, parts []hitbox.KeyPart)
 		if len(vs) == 0 {
 			continue
 		}
-		if lower := strings.ToLower(k); strings.HasPrefix(lower, h.c.name) {
+		if lower := strings.ToLower(k); strings.HasPrefix(lower, h.lower) {
 			found = append(found, header{lower, k})
 		}
 	}
-	if r.Host != "" && strings.HasPrefix("host", h.c.name) && !slices.ContainsFunc(found, func(x header) bool { return x.lower == "host" }) {
+	if r.Host != "" && strings.HasPrefix("host", h.lower) && !slices.ContainsFunc(found, func(x header) bool { return x.lower == "host" }) {
 		found = append(found, header{"host", ""})
 	}
 	// Sort by lowercased name, then by name, so that names differing only

@@ -32,7 +32,7 @@ func Path(pattern string) (Extractor, error) {
 		if _, err := predicate.Path("/" + pattern); err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
 		}
-		return noPath{}, nil
+		return noPath(pattern), nil
 	}
 	p, err := predicate.Path(pattern)
 	if err != nil {
@@ -67,15 +67,22 @@ func (name wholePath) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox
 	return append(parts, hitbox.Part(string(name), httpread.Path(r))), nil
 }
 
-// noPath is the extractor of a pattern without a leading '/': no part.
-type noPath struct{}
+func (e *pathExtractor) String() string { return fmt.Sprintf("Path %q", e.p.String()) }
+
+func (name wholePath) String() string { return fmt.Sprintf("Path %q", "{"+string(name)+"}*") }
+
+// noPath is the extractor of a pattern without a leading '/' (the
+// pattern): no part.
+type noPath string
+
+func (p noPath) String() string { return fmt.Sprintf("Path %q", string(p)) }
 
 func (noPath) Extract(_ *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	return parts, nil
 }
 
 var (
-	_ Extractor = noPath{}
+	_ Extractor = noPath("")
 	_ Extractor = (*pathExtractor)(nil)
 	_ Extractor = wholePath("")
 )

@@ -48,6 +48,8 @@ type queryExtractor struct {
 	match string // the decoded name (or prefix) without "[]"
 }
 
+func (q *queryExtractor) String() string { return q.c.describe("Query") }
+
 func (q *queryExtractor) Extract(r *http.Request, parts []hitbox.KeyPart) ([]hitbox.KeyPart, error) {
 	if r.URL == nil || r.URL.RawQuery == "" {
 		return parts, nil

@@ -50,6 +50,22 @@ func (s Selector) compile(kind string) (compiled, error) {
 	return c, nil
 }
 
+// describe writes the selector of a kind of extractor ("Header") as
+// `hitboxd check` shows it: `Header starts "x-" value "re" transforms [hash]`.
+func (c *compiled) describe(kind string) string {
+	s := fmt.Sprintf("%s %q", kind, c.name)
+	if c.prefix {
+		s = fmt.Sprintf("%s starts %q", kind, c.name)
+	}
+	if c.value != nil {
+		s += fmt.Sprintf(" value %q", c.value.String())
+	}
+	if len(c.transforms) > 0 {
+		s += " transforms " + c.transforms.String()
+	}
+	return s
+}
+
 // pick returns what the selector keeps of v, and false when its value
 // regex does not match.
 func (c *compiled) pick(v string) (string, bool) {

@@ -129,6 +129,15 @@ func (ts Transforms) Validate() error {
 	return nil
 }
 
+// String returns ts as `hitboxd check` shows it: "[lowercase truncate 8]".
+func (ts Transforms) String() string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.String()
+	}
+	return "[" + strings.Join(names, " ") + "]"
+}
+
 // Apply returns s after every transform of ts, in order. Invalid
 // transforms (see [Transforms.Validate]) leave the value as it is.
 func (ts Transforms) Apply(s string) string {
@@ -158,6 +167,19 @@ func (p PartTransforms) For(name string) Transforms {
 		return p.ByPart[name]
 	}
 	return p.All
+}
+
+// String returns p as `hitboxd check` shows it: All ("[hash]"), or
+// ByPart's transforms by part name, sorted ("{email: [hash], user: [uppercase]}").
+func (p PartTransforms) String() string {
+	if p.ByPart == nil {
+		return p.All.String()
+	}
+	parts := make([]string, 0, len(p.ByPart))
+	for _, name := range slices.Sorted(maps.Keys(p.ByPart)) {
+		parts = append(parts, name+": "+p.ByPart[name].String())
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // Validate reports the first invalid transform of p.

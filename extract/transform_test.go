@@ -105,3 +105,23 @@ func TestPartTransforms(t *testing.T) {
 		t.Errorf("Validate(%v): %v", byPart, err)
 	}
 }
+
+func TestTransformsString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		p    PartTransforms
+		want string
+	}{
+		{PartTransforms{}, "[]"},
+		{PartTransforms{All: Transforms{{Kind: TransformLowercase}, {Kind: TransformTruncate, N: 8}}}, "[lowercase truncate 8]"},
+		{PartTransforms{ByPart: map[string]Transforms{}}, "{}"},
+		{PartTransforms{All: Transforms{{Kind: TransformHash}}, ByPart: map[string]Transforms{
+			"user": {{Kind: TransformUppercase}}, "email": {{Kind: TransformLowercase}, {Kind: TransformHash}}}},
+			"{email: [lowercase hash], user: [uppercase]}"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/hitbox-go/hitbox/internal/bytesize"
 	"github.com/hitbox-go/hitbox/internal/httpread"
 )
 
@@ -94,7 +95,7 @@ func newJQ(kind bodyKind, expr string, wants []any) (BodyMatcher, error) {
 	if err != nil {
 		return BodyMatcher{}, fmt.Errorf("predicate: %w", err)
 	}
-	m := BodyMatcher{kind: kind, expr: expr, code: code}
+	m := BodyMatcher{kind: kind, expr: expr, code: code, want: make([]any, 0, len(wants))}
 	for _, w := range wants {
 		n, err := normalizeJSON(w)
 		if err != nil {
@@ -117,24 +118,31 @@ func Limit(n int64) (BodyMatcher, error) {
 	return BodyMatcher{kind: bodyLimit, limit: n}, nil
 }
 
-// String describes the matcher, e.g. `jq ".a == 1"` or `contains "x"`.
+// String describes the matcher as `hitboxd check` shows it: `jq ".a" is
+// true`, `jq ".s" eq "x"` (values in JSON), `contains "x"`, `limit 64KiB`.
 func (m BodyMatcher) String() string {
 	switch m.kind {
 	case bodyRaw:
 		return m.op.String()
 	case bodyJQTrue:
-		return fmt.Sprintf("jq %q", m.expr)
+		return fmt.Sprintf("jq %q is true", m.expr)
 	case bodyJQEq:
-		return fmt.Sprintf("jq %q eq %v", m.expr, m.want[0])
+		return fmt.Sprintf("jq %q eq %s", m.expr, jsonText(m.want[0]))
 	case bodyJQIn:
-		return fmt.Sprintf("jq %q in %v", m.expr, m.want)
+		return fmt.Sprintf("jq %q in %s", m.expr, jsonText(m.want))
 	case bodyJQExist:
 		return fmt.Sprintf("jq %q exist", m.expr)
 	case bodyLimit:
-		return fmt.Sprintf("limit %d", m.limit)
+		return "limit " + bytesize.Format(m.limit)
 	default:
 		return "none"
 	}
+}
+
+// jsonText writes a normalized value (see normalizeJSON) as compact JSON.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v) // normalized values always marshal
+	return string(b)
 }
 
 // match decides on a body read whole.

@@ -259,12 +259,15 @@ func TestBodyMatcherString(t *testing.T) {
 		m    predicate.BodyMatcher
 		want string
 	}{
-		{must(predicate.JQ(`.a == 1`)), `jq ".a == 1"`},
-		{must(predicate.JQEq(`.s`, "x")), `jq ".s" eq x`},
-		{must(predicate.JQIn(`.n`, 1, 2)), `jq ".n" in [1 2]`},
+		{must(predicate.JQ(`.a == 1`)), `jq ".a == 1" is true`},
+		{must(predicate.JQEq(`.s`, "x")), `jq ".s" eq "x"`},
+		{must(predicate.JQEq(`.o`, map[string]any{"b": []any{1.5, false}, "a": nil})), `jq ".o" eq {"a":null,"b":[1.5,false]}`},
+		{must(predicate.JQIn(`.n`, 1, 2, "2")), `jq ".n" in [1,2,"2"]`},
+		{must(predicate.JQIn(`.n`)), `jq ".n" in []`},
 		{must(predicate.JQExist(`.e`)), `jq ".e" exist`},
 		{must(predicate.Raw(predicate.Starts("{"))), `starts "{"`},
 		{must(predicate.Limit(10)), `limit 10`},
+		{must(predicate.Limit(64 << 10)), `limit 64KiB`},
 		{predicate.BodyMatcher{}, `none`},
 	}
 	for _, tt := range tests {

@@ -14,7 +14,7 @@ import (
 func Method(methods ...string) (Request, error) {
 	for _, m := range methods {
 		if !isToken(m) {
-			return nil, fmt.Errorf("predicate: invalid method %q", m)
+			return nil, fmt.Errorf("predicate: invalid method %q (a method is an HTTP token such as GET)", m)
 		}
 	}
 	return methodPredicate(slices.Clone(methods)), nil

@@ -47,8 +47,8 @@ func TestMethodErrors(t *testing.T) {
 			t.Errorf("Method(GET, %q) = %v, nil; want an error", m, p)
 			continue
 		}
-		if !strings.Contains(err.Error(), "invalid method") || !strings.Contains(err.Error(), "\""+strings.ReplaceAll(m, "\n", `\n`)+"\"") {
-			t.Errorf("Method(GET, %q) error %q does not name the method", m, err)
+		if !strings.Contains(err.Error(), "invalid method") || !strings.Contains(err.Error(), "an HTTP token such as GET") || !strings.Contains(err.Error(), "\""+strings.ReplaceAll(m, "\n", `\n`)+"\"") {
+			t.Errorf("Method(GET, %q) error %q does not name the method and say what one is", m, err)
 		}
 	}
 }
