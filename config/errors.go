@@ -123,10 +123,7 @@ type detail struct {
 func (d *detail) Error() string { return d.msg }
 
 func (d *detail) Unwrap() []error {
-	if d.cause == nil {
-		return []error{d.kind}
-	}
-	return []error{d.kind, d.cause}
+	return slices.DeleteFunc([]error{d.kind, d.cause}, func(err error) bool { return err == nil })
 }
 
 // newDetail formats a message; a %w verb in format names the cause.

@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
-
-// DefaultHeuristicMax is the default rfc9111.heuristic.max: a day, as RFC
-// 9111 §4.2.2 suggests.
-const DefaultHeuristicMax = 24 * time.Hour
 
 var semanticsNames = []string{"", httpcache.SemanticsHitbox.String(), httpcache.SemanticsRfc9111.String()}
 
@@ -57,7 +54,7 @@ func (d *decoder) rfc9111(n *node, path string) (o Rfc9111Options, _ bool) {
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
 		if hs, ok := d.fields(e.val, e.path, "a mapping (fraction, max)", true, "fraction", "max"); ok {
 			d.required(hs, e.val, e.path, "fraction", "e.g. fraction: 0.1")
-			o.HeuristicMax = DefaultHeuristicMax
+			o.HeuristicMax = rfc9111.DefaultHeuristicMax // a day, what httpcache does with max 0
 			set(hs, "fraction", &o.HeuristicFraction, d.fraction)
 			set(hs, "max", &o.HeuristicMax, d.positiveDuration)
 			if o.HeuristicFraction == 0 {
