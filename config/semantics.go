@@ -128,7 +128,7 @@ func dumpSemantics(w *strings.Builder, f *File) {
 	}
 	heuristic := "off"
 	if o.HeuristicFraction > 0 {
-		heuristic = fmt.Sprintf("%g max=%s", o.HeuristicFraction, durationText(o.HeuristicMax))
+		heuristic = fmt.Sprintf("%g max=%s", o.HeuristicFraction, o.HeuristicMax)
 	}
 	fmt.Fprintf(w, "rfc9111: targeted_fields=%q strip_targeted=%t heuristic=%s store_set_cookie=%t\n",
 		o.TargetedFields, o.StripTargeted, heuristic, o.StoreSetCookie)

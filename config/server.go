@@ -62,7 +62,7 @@ func (d *decoder) decodeServer(f *File, fs map[string]entry) {
 // dumpServer writes the limits and timeouts that are not the defaults.
 func dumpServer(w *strings.Builder, f *File) {
 	if f.UpstreamTimeout != defaultUpstreamTimeout {
-		fmt.Fprintf(w, "upstream_timeout: %s\n", durationText(f.UpstreamTimeout))
+		fmt.Fprintf(w, "upstream_timeout: %s\n", f.UpstreamTimeout)
 	}
 	if f.MaxBody != httpcache.DefaultMaxBody {
 		fmt.Fprintf(w, "max_body: %s\n", bytesize.Format(f.MaxBody))
@@ -70,8 +70,7 @@ func dumpServer(w *strings.Builder, f *File) {
 	if f.MaxInflightBytes != httpcache.DefaultInflightBudget {
 		fmt.Fprintf(w, "max_inflight_bytes: %s\n", bytesize.Format(f.MaxInflightBytes))
 	}
-	if f.Timeouts != defaultTimeouts() {
-		fmt.Fprintf(w, "timeouts: request_header=%s body_idle=%s keep_alive=%s\n",
-			durationText(f.Timeouts.RequestHeader), durationText(f.Timeouts.BodyIdle), durationText(f.Timeouts.KeepAlive))
+	if t := f.Timeouts; t != defaultTimeouts() {
+		fmt.Fprintf(w, "timeouts: request_header=%s body_idle=%s keep_alive=%s\n", t.RequestHeader, t.BodyIdle, t.KeepAlive)
 	}
 }
