@@ -73,13 +73,12 @@ func (d *decoder) policy(n *node, path string) Policy {
 		return p
 	}
 	p.Loc = loc(n, path)
-	switch n.kind {
-	case kindString:
+	if n.kind == kindString {
 		i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
 		p.Disabled = i == 2
 		return p
-	case kindMap:
-	default:
+	}
+	if n.kind != kindMap {
 		d.wrongType(n, path, "Enabled: {...} or Disabled")
 		return p
 	}
