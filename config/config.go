@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"fmt"
 	"net"
 	"net/url"
@@ -44,76 +43,57 @@ func Parse(name string, data []byte) (*File, Warnings, error) {
 }
 
 func (d *decoder) decodeFile(root *node) *File {
-	f := &File{Name: d.file, Listen: defaultListen}
-	fs, ok := d.fields(root, "", "a mapping (the configuration)", true,
-		append(append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111", "tag_headers", "tracing"), serverFields...)...)
-	if !ok {
-		fs = map[string]entry{}
-	}
+	f := &File{Name: d.file, Listen: defaultListen, Semantics: httpcache.SemanticsHitbox, TagHeaders: defaultTagHeaders}
+	keys := append(extensionKeys(root), "listen", "upstream", "admin", "backend", "endpoints", "semantics", "rfc9111", "tag_headers", "tracing")
+	fs, _ := d.fields(root, "", "a mapping (the configuration)", true, append(keys, serverFields...)...)
 	set(fs, "listen", &f.Listen, d.address)
 	set(fs, "upstream", &f.Upstream, d.upstream)
 	if _, ok := fs["upstream"]; !ok && (root.kind == kindMap || root.kind == kindNull) {
 		d.fail(root, "upstream", ErrMissing, "missing upstream (the origin's URL, e.g. http://127.0.0.1:3000)")
 	}
 	if e, ok := fs["admin"]; ok {
-		f.Admin, _ = d.admin(e.val, e.path)
+		f.Admin = d.admin(e.val, e.path)
 		if f.Admin.Listen != "" && f.Admin.Listen == f.Listen && !anyPort(f.Listen) {
 			d.fail(e.val, e.path+".listen", ErrValue, "admin.listen %q is the proxy's listen address too", f.Listen)
 		}
 	}
 	d.decodeServer(f, fs)
-	f.Semantics = httpcache.SemanticsHitbox
 	set(fs, "semantics", &f.Semantics, d.semantics)
 	set(fs, "rfc9111", &f.Rfc9111, d.rfc9111)
-	f.TagHeaders = defaultTagHeaders
 	if e, ok := fs["tag_headers"]; ok {
 		f.TagHeaders = append([]string{}, d.fieldNames(e.val, e.path, "header", nil)...)
 	}
 	set(fs, "tracing", &f.Tracing, d.tracing)
+	f.Backend = defaultBackend()
 	if e, ok := fs["backend"]; ok && e.val.kind != kindNull {
 		f.Backend = d.backend(e.val, e.path)
 		d.keyFormats(f.Backend)
 		d.diskFiles(f.Backend)
-	} else {
-		f.Backend = defaultBackend()
 	}
 	if e, ok := fs["endpoints"]; ok && e.val.kind != kindNull {
-		if items, ok := d.list(e.val, e.path, "a list of endpoints"); ok {
-			names := map[string]*node{}
-			for i, item := range items {
-				ep := d.endpoint(item, indexPath(e.path, i))
-				if prev, dup := names[ep.Name]; dup {
-					d.fail(item, indexPath(e.path, i)+".name", ErrValue, "duplicate endpoint name %q (first at %d:%d)", ep.Name, prev.line, prev.col)
-				}
-				names[ep.Name] = item
-				f.Endpoints = append(f.Endpoints, ep)
+		items, _ := d.list(e.val, e.path, "a list of endpoints")
+		names := map[string]*node{}
+		for i, item := range items {
+			ep := d.endpoint(item, indexPath(e.path, i), f)
+			if prev, dup := names[ep.Name]; dup {
+				d.fail(item, indexPath(e.path, i)+".name", ErrValue, "duplicate endpoint name %q (first at %d:%d)", ep.Name, prev.line, prev.col)
 			}
-			d.identify(f.Endpoints, items, e.path)
+			names[ep.Name] = item
+			f.Endpoints = append(f.Endpoints, ep)
 		}
-	}
-	for _, ep := range f.Endpoints {
-		ep.UpstreamTimeout = cmp.Or(ep.UpstreamTimeout, f.UpstreamTimeout)
-		ep.Semantics = cmp.Or(ep.Semantics, f.Semantics)
+		d.identify(f.Endpoints, items, e.path)
 	}
 	return f
 }
 
-func (d *decoder) admin(n *node, path string) (Admin, bool) {
-	var a Admin
-	fs, ok := d.fields(n, path, "a mapping (listen, token)", true, "listen", "token")
-	if !ok {
-		return a, true
-	}
+func (d *decoder) admin(n *node, path string) (a Admin) {
+	fs, _ := d.fields(n, path, "a mapping (listen, token)", true, "listen", "token")
 	set(fs, "listen", &a.Listen, d.address)
-	if e, ok := fs["token"]; ok {
-		if s, ok := d.str(e.val, e.path, "a string"); ok {
-			a.Token = s
-			if _, hasListen := fs["listen"]; !hasListen && s != "" {
-				d.fail(e.val, e.path, ErrValue, "a token without admin.listen: the admin API is off")
-			}
-		}
+	d.text(fs, "token", &a.Token, "a string", "")
+	if _, ok := fs["listen"]; !ok && a.Token != "" {
+		d.fail(fs["token"].val, fs["token"].path, ErrValue, "a token without admin.listen: the admin API is off")
 	}
-	return a, true
+	return a
 }
 
 // address reads an address: host:port with a numeric port.
@@ -123,24 +103,21 @@ func (d *decoder) address(n *node, path string) (string, bool) {
 		return "", false
 	}
 	_, port, err := net.SplitHostPort(s)
-	if err != nil {
+	switch _, perr := strconv.ParseUint(port, 10, 16); {
+	case err != nil:
 		d.fail(n, path, ErrValue, "invalid address %q (want host:port, e.g. 127.0.0.1:8080)", s)
-		return "", false
-	}
-	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p > 65535 {
+	case perr != nil:
 		d.fail(n, path, ErrValue, "invalid address %q: port %q is not a number from 0 to 65535", s, port)
-		return "", false
+	default:
+		return s, true
 	}
-	return s, true
+	return "", false
 }
 
 // anyPort reports whether a checked listen address asks for port 0, a
 // free port the system picks: two such listeners get two different ports.
 func anyPort(addr string) bool {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
+	_, port, _ := net.SplitHostPort(addr)
 	p, err := strconv.ParseUint(port, 10, 16)
 	return err == nil && p == 0
 }

@@ -12,22 +12,17 @@ import (
 // staleModeNames are hitbox's stale mode names, indexed by StaleMode.
 var staleModeNames = []string{"", hitbox.StaleReturn.String(), hitbox.StaleRevalidate.String(), hitbox.StaleOffloadRevalidate.String()}
 
-// defaultPolicy is the policy of an endpoint without one: Enabled{ttl: 5}.
-func defaultPolicy(path string) Policy {
-	ttl := defaultTTL
-	return Policy{Loc: Loc{Path: path}, TTL: &ttl, Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
-}
-
-func (d *decoder) endpoint(n *node, path string) *Endpoint {
-	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true}
-	fs, ok := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, tags, policy, key_host, upstream_timeout, semantics)", false,
+// endpoint decodes one entry of `endpoints`; f gives the file-level
+// upstream_timeout and semantics.
+func (d *decoder) endpoint(n *node, path string, f *File) *Endpoint {
+	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true, UpstreamTimeout: f.UpstreamTimeout, Semantics: f.Semantics}
+	fs, _ := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, tags, policy, key_host, upstream_timeout, semantics)", false,
 		"name", "request", "response", "extractors", "tags", "policy", "key_host", "upstream_timeout", "semantics")
-	if !ok {
-		fs = map[string]entry{}
-	}
 	d.text(fs, "name", &ep.ID, "a name", "empty endpoint name")
 	ep.Name = cmp.Or(ep.ID, ep.Name)
 	set(fs, "key_host", &ep.KeyHost, d.boolean)
+	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
+	set(fs, "semantics", &ep.Semantics, d.semantics)
 	if e, ok := fs["request"]; ok {
 		ep.request = d.predicates(e.val, e.path, requestSide)
 	} else {
@@ -57,13 +52,7 @@ func (d *decoder) endpoint(n *node, path string) *Endpoint {
 	if len(ep.tags) > 0 {
 		ep.Tags = extractors(ep.tags)
 	}
-	if e, ok := fs["policy"]; ok && e.val.kind != kindNull {
-		ep.Policy = d.policy(e.val, e.path)
-	} else {
-		ep.Policy = defaultPolicy(joinPath(path, "policy"))
-	}
-	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
-	set(fs, "semantics", &ep.Semantics, d.semantics)
+	ep.Policy = d.policy(fs["policy"].val, joinPath(path, "policy"))
 	return ep
 }
 
@@ -74,38 +63,38 @@ func defaultCond(path string, s side, leaf *cond) *cond {
 	return (&cond{kind: "And", loc: Loc{Path: path}, kids: []*cond{leaf}}).join(s)
 }
 
-// policy decodes `Enabled: {...}`, `Disabled`, or their bare names.
+// policy decodes `Enabled: {...}`, `Disabled`, or their bare names; an
+// absent or null policy (n nil or null) is the default, Enabled{ttl: 5}.
 func (d *decoder) policy(n *node, path string) Policy {
-	p := Policy{Loc: loc(n, path), Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
-	var val *node
-	var vpath string
-	switch n.kind {
-	case kindString:
+	p := Policy{Loc: Loc{Path: path}, Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+	if n == nil || n.kind == kindNull {
+		ttl := defaultTTL
+		p.TTL = &ttl
+		return p
+	}
+	p.Loc = loc(n, path)
+	if n.kind == kindString {
 		i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
 		p.Disabled = i == 2
 		return p
-	case kindMap:
-		key, v, vp, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
-		if !ok {
-			return p
-		}
-		if key == "Disabled" {
-			p.Disabled = true
-			if v.kind != kindNull && !(v.kind == kindMap && len(v.keys) == 0) {
-				d.fail(v, vp, ErrValue, "Disabled takes no settings")
-			}
-			return p
-		}
-		val, vpath = v, vp
-	default:
+	}
+	if n.kind != kindMap {
 		d.wrongType(n, path, "Enabled: {...} or Disabled")
 		return p
 	}
-	fs, ok := d.fields(val, vpath, "a mapping (ttl, stale, keep, stale_if_error, policy, concurrency)", true,
-		"ttl", "stale", "keep", "stale_if_error", "policy", "concurrency")
+	key, v, vpath, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
 	if !ok {
 		return p
 	}
+	if key == "Disabled" {
+		p.Disabled = true
+		if v.kind != kindNull && !(v.kind == kindMap && len(v.keys) == 0) {
+			d.fail(v, vpath, ErrValue, "Disabled takes no settings")
+		}
+		return p
+	}
+	fs, _ := d.fields(v, vpath, "a mapping (ttl, stale, keep, stale_if_error, policy, concurrency)", true,
+		"ttl", "stale", "keep", "stale_if_error", "policy", "concurrency")
 	set(fs, "ttl", &p.TTL, func(n *node, path string) (*time.Duration, bool) {
 		v, ok := d.positive("ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")(n, path)
 		return &v, ok
@@ -115,15 +104,10 @@ func (d *decoder) policy(n *node, path string) Policy {
 		return &v, ok
 	})
 	set(fs, "keep", &p.Keep, d.duration)
-	if e, ok := fs["stale_if_error"]; ok {
-		if v, ok := d.duration(e.val, e.path); ok {
-			if v > p.Keep {
-				d.fail(e.val, e.path, ErrValue, "stale_if_error %v is more than keep %v: an expired entry is gone after keep (raise keep, or lower stale_if_error)",
-					durationText(v), durationText(p.Keep))
-			} else {
-				p.StaleIfError = v
-			}
-		}
+	set(fs, "stale_if_error", &p.StaleIfError, d.duration)
+	if e := fs["stale_if_error"]; p.StaleIfError > p.Keep {
+		d.fail(e.val, e.path, ErrValue, "stale_if_error %v is more than keep %v: an expired entry is gone after keep (raise keep, or lower stale_if_error)",
+			p.StaleIfError, p.Keep)
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (stale)", true, "stale")

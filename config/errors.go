@@ -39,15 +39,20 @@ type Error struct {
 
 // Error returns "FILE:LINE:COL: PATH: what is wrong".
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Col)
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
+	msg := ""
 	if e.Err != nil {
-		b.WriteString(e.Err.Error())
+		msg = e.Err.Error()
 	}
-	return b.String()
+	return at(e.File, e.Line, e.Col, e.Path) + msg
+}
+
+// at is the "FILE:LINE:COL: PATH: " that starts an error or a warning;
+// without a path, "FILE:LINE:COL: ".
+func at(file string, line, col int, path string) string {
+	if path != "" {
+		path += ": "
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", file, line, col, path)
 }
 
 // Unwrap returns e.Err.
@@ -94,12 +99,7 @@ type Warning struct {
 }
 
 // String returns "FILE:LINE:COL: PATH: warning: message".
-func (w Warning) String() string {
-	if w.Path == "" {
-		return fmt.Sprintf("%s:%d:%d: warning: %s", w.File, w.Line, w.Col, w.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s: warning: %s", w.File, w.Line, w.Col, w.Path, w.Msg)
-}
+func (w Warning) String() string { return at(w.File, w.Line, w.Col, w.Path) + "warning: " + w.Msg }
 
 // Warnings are the warnings of a file, sorted by position.
 type Warnings []Warning
@@ -123,10 +123,7 @@ type detail struct {
 func (d *detail) Error() string { return d.msg }
 
 func (d *detail) Unwrap() []error {
-	if d.cause == nil {
-		return []error{d.kind}
-	}
-	return []error{d.kind, d.cause}
+	return slices.DeleteFunc([]error{d.kind, d.cause}, func(err error) bool { return err == nil })
 }
 
 // newDetail formats a message; a %w verb in format names the cause.
@@ -165,11 +162,10 @@ func (r *decoder) warn(l Loc, format string, args ...any) {
 
 // trimPkg removes the package prefixes of the libraries' error texts.
 func trimPkg(s string) string {
-	for {
-		t := strings.TrimPrefix(strings.TrimPrefix(s, "extract: "), "predicate: ")
-		if t == s {
-			return s
+	for _, p := range []string{"extract: ", "predicate: "} {
+		if t, ok := strings.CutPrefix(s, p); ok {
+			return trimPkg(t)
 		}
-		s = t
 	}
+	return s
 }

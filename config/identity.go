@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -28,16 +29,11 @@ func (d *decoder) identify(eps []*Endpoint, items []*node, path string) {
 			continue
 		}
 		id := "def-" + definitionDigest(ep)
-		seen[id]++
-		if n := seen[id]; n > 1 {
-			id += "-" + strconv.Itoa(n)
+		if seen[id]++; seen[id] > 1 {
+			id += "-" + strconv.Itoa(seen[id])
 		}
-		if j, taken := named[id]; taken && j < len(items) {
-			at := items[j]
-			if n := at.get("name"); n != nil {
-				at = n
-			}
-			d.fail(at, indexPath(path, j)+".name", ErrValue,
+		if j, taken := named[id]; taken {
+			d.fail(cmp.Or(items[j].get("name"), items[j]), indexPath(path, j)+".name", ErrValue,
 				"endpoint name %q is the identity of the unnamed endpoint %s: choose another name", id, indexPath(path, i))
 		}
 		ep.ID = id

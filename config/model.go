@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
@@ -120,16 +121,13 @@ func (p Policy) hitboxPolicy() hitbox.Policy {
 	if p.Disabled {
 		return hitbox.Disabled()
 	}
-	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: p.Keep, StaleIfError: p.StaleIfError}
+	// keep: 0 keeps nothing; the flow's zero means the default.
+	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: cmp.Or(p.Keep, -1), StaleIfError: p.StaleIfError}
 	if p.TTL != nil {
 		hp.TTL = *p.TTL
 	}
 	if p.Stale != nil {
-		// stale: 0 is stale at once; the flow's zero is "never".
-		hp.Stale = max(*p.Stale, time.Nanosecond)
-	}
-	if p.Keep == 0 {
-		hp.Keep = -1 // keep: 0 keeps nothing; the flow's zero means the default
+		hp.Stale = max(*p.Stale, time.Nanosecond) // stale: 0 is stale at once; the flow's zero is "never"
 	}
 	return hp
 }

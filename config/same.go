@@ -11,14 +11,14 @@ func SameBackend(a, b *File) bool {
 	return backendText(a) == backendText(b)
 }
 
+// backendText is f's backend tree as the dump writes it, passwords
+// included; the key format is a function of the key= fields it writes.
 func backendText(f *File) string {
 	bk := defaultBackend()
 	if f != nil && f.Backend != nil {
 		bk = f.Backend
 	}
 	var w strings.Builder
-	w.WriteString(bk.KeyFormat().String())
-	w.WriteString("\n")
 	dumpBackend(&w, bk, "", true)
 	return w.String()
 }

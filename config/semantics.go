@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
-
-// DefaultHeuristicMax is the default rfc9111.heuristic.max: a day, as RFC
-// 9111 §4.2.2 suggests.
-const DefaultHeuristicMax = 24 * time.Hour
 
 var semanticsNames = []string{"", httpcache.SemanticsHitbox.String(), httpcache.SemanticsRfc9111.String()}
 
@@ -39,13 +36,9 @@ func (d *decoder) semantics(n *node, path string) (httpcache.Semantics, bool) {
 	return httpcache.Semantics(i), ok
 }
 
-func (d *decoder) rfc9111(n *node, path string) (Rfc9111Options, bool) {
-	var o Rfc9111Options
-	fs, ok := d.fields(n, path, "a mapping (targeted_fields, strip_targeted, heuristic, store_set_cookie)", true,
+func (d *decoder) rfc9111(n *node, path string) (o Rfc9111Options, _ bool) {
+	fs, _ := d.fields(n, path, "a mapping (targeted_fields, strip_targeted, heuristic, store_set_cookie)", true,
 		"targeted_fields", "strip_targeted", "heuristic", "store_set_cookie")
-	if !ok {
-		return o, true
-	}
 	if e, ok := fs["targeted_fields"]; ok {
 		o.TargetedFields = d.fieldNames(e.val, e.path, "field", func(item *node, p, s string) bool {
 			switch http.CanonicalHeaderKey(s) {
@@ -59,50 +52,36 @@ func (d *decoder) rfc9111(n *node, path string) (Rfc9111Options, bool) {
 	set(fs, "strip_targeted", &o.StripTargeted, d.boolean)
 	set(fs, "store_set_cookie", &o.StoreSetCookie, d.boolean)
 	if e, ok := fs["heuristic"]; ok && e.val.kind != kindNull {
-		d.heuristic(e.val, e.path, &o)
+		if hs, ok := d.fields(e.val, e.path, "a mapping (fraction, max)", true, "fraction", "max"); ok {
+			d.required(hs, e.val, e.path, "fraction", "e.g. fraction: 0.1")
+			o.HeuristicMax = rfc9111.DefaultHeuristicMax // a day, what httpcache does with max 0
+			set(hs, "fraction", &o.HeuristicFraction, d.fraction)
+			set(hs, "max", &o.HeuristicMax, d.positiveDuration)
+			if o.HeuristicFraction == 0 {
+				o.HeuristicMax = 0 // fraction 0: no heuristic freshness
+			}
+		}
 	}
 	return o, true
 }
 
-// heuristic decodes `heuristic: {fraction, max}`.
-func (d *decoder) heuristic(n *node, path string, o *Rfc9111Options) {
-	hs, ok := d.fields(n, path, "a mapping (fraction, max)", true, "fraction", "max")
-	if !ok {
-		return
-	}
-	e, ok := hs["fraction"]
-	if !ok {
-		d.fail(n, path, ErrMissing, "heuristic without fraction (e.g. fraction: 0.1)")
-		return
-	}
-	f, ok := d.fraction(e.val, e.path, "fraction")
-	hmax := DefaultHeuristicMax
-	set(hs, "max", &hmax, d.positiveDuration)
-	if ok && f > 0 {
-		o.HeuristicFraction, o.HeuristicMax = f, hmax
-	}
-}
-
-// fraction reads a number from 0 to 1.
-func (d *decoder) fraction(n *node, path, what string) (float64, bool) {
-	var f float64
-	switch n.kind {
-	case kindInt:
+// fraction reads a number from 0 to 1; an error names it by the last
+// element of path.
+func (d *decoder) fraction(n *node, path string) (float64, bool) {
+	f := n.f
+	if n.kind == kindInt {
 		f = float64(n.i)
-	case kindFloat:
-		f = n.f
-	default:
+	}
+	switch {
+	case n.kind != kindInt && n.kind != kindFloat:
 		d.wrongType(n, path, "a number from 0 to 1")
-		return 0, false
+	case !d.noTag(n, path):
+	case math.IsNaN(f) || f < 0 || f > 1:
+		d.fail(n, path, ErrValue, "%s %s is out of range (want 0 to 1, e.g. 0.1)", path[strings.LastIndex(path, ".")+1:], n.text)
+	default:
+		return f, true
 	}
-	if !d.noTag(n, path) {
-		return 0, false
-	}
-	if math.IsNaN(f) || f < 0 || f > 1 {
-		d.fail(n, path, ErrValue, "%s %s is out of range (want 0 to 1, e.g. 0.1)", what, n.text)
-		return 0, false
-	}
-	return f, true
+	return 0, false
 }
 
 // MiddlewareOptions are the httpcache options of f's file-level settings.
@@ -120,21 +99,21 @@ func (f *File) MiddlewareOptions() []httpcache.Option {
 // Mode explains the endpoint's semantics in one phrase, for `hitboxd
 // check`.
 func (ep *Endpoint) Mode() string {
-	if ep.Policy.Disabled {
-		return fmt.Sprintf("semantics %s (policy Disabled: never cached)", ep.Semantics)
-	}
 	ttl := "no ttl"
 	if ep.Policy.TTL != nil {
 		ttl = "ttl " + durationText(*ep.Policy.TTL)
 	}
-	if ep.Semantics == httpcache.SemanticsRfc9111 {
-		capped := "capped by " + ttl
-		if ep.Policy.TTL == nil {
-			capped = "uncapped: no ttl"
-		}
-		return fmt.Sprintf("semantics Rfc9111 (freshness from the origin, %s; no-store, private, Set-Cookie and Authorization honoured)", capped)
+	switch {
+	case ep.Policy.Disabled:
+		return fmt.Sprintf("semantics %s (policy Disabled: never cached)", ep.Semantics)
+	case ep.Semantics != httpcache.SemanticsRfc9111:
+		return fmt.Sprintf("semantics Hitbox (the predicates decide, Cache-Control is not read; %s)", ttl)
+	case ep.Policy.TTL == nil:
+		ttl = "uncapped: no ttl"
+	default:
+		ttl = "capped by " + ttl
 	}
-	return fmt.Sprintf("semantics Hitbox (the predicates decide, Cache-Control is not read; %s)", ttl)
+	return fmt.Sprintf("semantics Rfc9111 (freshness from the origin, %s; no-store, private, Set-Cookie and Authorization honoured)", ttl)
 }
 
 // dumpSemantics writes the semantics and Rfc9111 knobs that are not the
@@ -147,11 +126,10 @@ func dumpSemantics(w *strings.Builder, f *File) {
 	if o.TargetedFields == nil && !o.StripTargeted && o.HeuristicFraction == 0 && !o.StoreSetCookie {
 		return
 	}
-	fmt.Fprintf(w, "rfc9111: targeted_fields=%q strip_targeted=%t", o.TargetedFields, o.StripTargeted)
+	heuristic := "off"
 	if o.HeuristicFraction > 0 {
-		fmt.Fprintf(w, " heuristic=%g max=%s", o.HeuristicFraction, durationText(o.HeuristicMax))
-	} else {
-		w.WriteString(" heuristic=off")
+		heuristic = fmt.Sprintf("%g max=%s", o.HeuristicFraction, o.HeuristicMax)
 	}
-	fmt.Fprintf(w, " store_set_cookie=%t\n", o.StoreSetCookie)
+	fmt.Fprintf(w, "rfc9111: targeted_fields=%q strip_targeted=%t heuristic=%s store_set_cookie=%t\n",
+		o.TargetedFields, o.StripTargeted, heuristic, o.StoreSetCookie)
 }

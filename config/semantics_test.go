@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
 const semanticsFile = `upstream: http://127.0.0.1:3000
@@ -40,7 +41,7 @@ func TestSemanticsEndpointWins(t *testing.T) {
 	}
 	o := f.Rfc9111
 	if f.Semantics != httpcache.SemanticsRfc9111 || len(o.TargetedFields) != 1 || o.TargetedFields[0] != "Hitbox-Cache-Control" ||
-		!o.StripTargeted || o.HeuristicFraction != 0.1 || o.HeuristicMax != DefaultHeuristicMax || o.StoreSetCookie {
+		!o.StripTargeted || o.HeuristicFraction != 0.1 || o.HeuristicMax != rfc9111.DefaultHeuristicMax || o.StoreSetCookie {
 		t.Errorf("file: semantics %v, rfc9111 %+v", f.Semantics, o)
 	}
 	checkBuild(t, f)

@@ -5,17 +5,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/internal/bytesize"
 )
 
-// Defaults of the proxy's limits and timeouts (docs/config.md).
-const (
-	defaultUpstreamTimeout = 60 * time.Second
-	// DefaultMaxBody is the default max_body: 8 MiB.
-	DefaultMaxBody = 8 << 20
-	// DefaultMaxInflightBytes is the default max_inflight_bytes: 64 MiB.
-	DefaultMaxInflightBytes = 64 << 20
-)
+// defaultUpstreamTimeout is upstream_timeout's default (docs/config.md);
+// max_body and max_inflight_bytes default to httpcache's DefaultMaxBody
+// and DefaultInflightBudget.
+const defaultUpstreamTimeout = 60 * time.Second
 
 // Timeouts are the `timeouts` section: how long the proxy waits for its
 // clients and for bodies (docs/config.md).
@@ -40,14 +37,17 @@ var serverFields = []string{"upstream_timeout", "max_body", "max_inflight_bytes"
 // decodeServer reads the file-level limits and timeouts of fs into f.
 func (d *decoder) decodeServer(f *File, fs map[string]entry) {
 	f.UpstreamTimeout = defaultUpstreamTimeout
-	f.MaxBody = DefaultMaxBody
-	f.MaxInflightBytes = DefaultMaxInflightBytes
+	f.MaxBody = httpcache.DefaultMaxBody
+	f.MaxInflightBytes = httpcache.DefaultInflightBudget
 	f.Timeouts = defaultTimeouts()
 	set(fs, "upstream_timeout", &f.UpstreamTimeout, d.positiveDuration)
 	set(fs, "max_body", &f.MaxBody, d.size)
 	set(fs, "max_inflight_bytes", &f.MaxInflightBytes, d.size)
 	if e, ok := fs["timeouts"]; ok {
-		d.timeouts(e.val, e.path, &f.Timeouts)
+		ts, _ := d.fields(e.val, e.path, "a mapping (request_header, body_idle, keep_alive)", true, "request_header", "body_idle", "keep_alive")
+		set(ts, "request_header", &f.Timeouts.RequestHeader, d.positiveDuration)
+		set(ts, "body_idle", &f.Timeouts.BodyIdle, d.positiveDuration)
+		set(ts, "keep_alive", &f.Timeouts.KeepAlive, d.positiveDuration)
 	}
 	if f.MaxInflightBytes < f.MaxBody {
 		e := fs["max_inflight_bytes"]
@@ -59,30 +59,18 @@ func (d *decoder) decodeServer(f *File, fs map[string]entry) {
 	}
 }
 
-func (d *decoder) timeouts(n *node, path string, t *Timeouts) {
-	fs, ok := d.fields(n, path, "a mapping (request_header, body_idle, keep_alive)", true,
-		"request_header", "body_idle", "keep_alive")
-	if !ok {
-		return
-	}
-	set(fs, "request_header", &t.RequestHeader, d.positiveDuration)
-	set(fs, "body_idle", &t.BodyIdle, d.positiveDuration)
-	set(fs, "keep_alive", &t.KeepAlive, d.positiveDuration)
-}
-
 // dumpServer writes the limits and timeouts that are not the defaults.
 func dumpServer(w *strings.Builder, f *File) {
 	if f.UpstreamTimeout != defaultUpstreamTimeout {
-		fmt.Fprintf(w, "upstream_timeout: %s\n", durationText(f.UpstreamTimeout))
+		fmt.Fprintf(w, "upstream_timeout: %s\n", f.UpstreamTimeout)
 	}
-	if f.MaxBody != DefaultMaxBody {
+	if f.MaxBody != httpcache.DefaultMaxBody {
 		fmt.Fprintf(w, "max_body: %s\n", bytesize.Format(f.MaxBody))
 	}
-	if f.MaxInflightBytes != DefaultMaxInflightBytes {
+	if f.MaxInflightBytes != httpcache.DefaultInflightBudget {
 		fmt.Fprintf(w, "max_inflight_bytes: %s\n", bytesize.Format(f.MaxInflightBytes))
 	}
-	if f.Timeouts != defaultTimeouts() {
-		fmt.Fprintf(w, "timeouts: request_header=%s body_idle=%s keep_alive=%s\n",
-			durationText(f.Timeouts.RequestHeader), durationText(f.Timeouts.BodyIdle), durationText(f.Timeouts.KeepAlive))
+	if t := f.Timeouts; t != defaultTimeouts() {
+		fmt.Fprintf(w, "timeouts: request_header=%s body_idle=%s keep_alive=%s\n", t.RequestHeader, t.BodyIdle, t.KeepAlive)
 	}
 }

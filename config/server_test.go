@@ -3,6 +3,8 @@ package config
 import (
 	"testing"
 	"time"
+
+	"github.com/hitbox-go/hitbox/httpcache"
 )
 
 // TestBuildLimitsAndTimeouts checks that what the golden files show
@@ -37,7 +39,7 @@ endpoints:
 			t.Errorf("endpoint %d: Policy.StaleIfError = %v, want %v", i, got, want.staleIfError)
 		}
 	}
-	if f.MaxBody != DefaultMaxBody || f.MaxInflightBytes != DefaultMaxInflightBytes || f.Timeouts != defaultTimeouts() {
+	if f.MaxBody != httpcache.DefaultMaxBody || f.MaxInflightBytes != httpcache.DefaultInflightBudget || f.Timeouts != defaultTimeouts() {
 		t.Errorf("defaults: max_body %d, max_inflight_bytes %d, timeouts %+v", f.MaxBody, f.MaxInflightBytes, f.Timeouts)
 	}
 }

@@ -2,34 +2,35 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/extract"
+	"github.com/hitbox-go/hitbox/httpcache"
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
-var defaultTagHeaders = []string{"Surrogate-Key"}
+// defaultTagHeaders is tag_headers' default, httpcache's.
+var defaultTagHeaders = []string{httpcache.DefaultTagHeader}
 
 // fieldNames reads a list of HTTP field names (null: none), trimmed,
-// that check (if any) accepts.
+// that check (if any) accepts. A name must be a token, as httpcache's
+// constructor requires of tag headers and targeted fields.
 func (d *decoder) fieldNames(n *node, path, what string, check func(item *node, p, s string) bool) []string {
 	var out []string
-	if n.kind == kindNull {
-		return out
-	}
-	items, ok := d.list(n, path, "a list of "+what+" names")
-	if !ok {
-		return out
+	var items []*node
+	if n.kind != kindNull {
+		items, _ = d.list(n, path, "a list of "+what+" names")
 	}
 	for i, item := range items {
 		p := indexPath(path, i)
 		s, ok := d.str(item, p, "a "+what+" name")
-		if s = strings.TrimSpace(s); !ok {
-			continue
-		}
-		if !isToken(s) {
+		switch s = strings.TrimSpace(s); {
+		case !ok:
+		case !rfc9111.IsToken(s):
 			d.fail(item, p, ErrValue, "invalid %s name %q", what, s)
-		} else if check == nil || check(item, p, s) {
+		case check == nil || check(item, p, s):
 			out = append(out, s)
 		}
 	}
@@ -39,10 +40,7 @@ func (d *decoder) fieldNames(n *node, path, what string, check func(item *node, 
 // tags decodes an endpoint's `tags: {request: [...]}`: Static pairs or
 // any key extractor.
 func (d *decoder) tags(n *node, path string) []*keyer {
-	fs, ok := d.fields(n, path, "a mapping (request)", true, "request")
-	if !ok {
-		return nil
-	}
+	fs, _ := d.fields(n, path, "a mapping (request)", true, "request")
 	e, ok := fs["request"]
 	if !ok {
 		return nil
@@ -67,31 +65,22 @@ func (d *decoder) static(n *node, path string) *keyer {
 		return nil
 	}
 	d.noTag(n, path)
-	var parts []hitbox.KeyPart
+	parts, text := make([]hitbox.KeyPart, 0, len(n.keys)), "Static"
 	for i, k := range n.keys {
-		v := n.vals[i]
-		text, ok := v.scalarText()
-		if !ok || v.tag != "" {
-			d.wrongType(v, joinPath(path, k.text), "a value (string, number or boolean)")
+		v, ok := n.vals[i].scalarText()
+		if !ok || n.vals[i].tag != "" {
+			d.wrongType(n.vals[i], joinPath(path, k.text), "a value (string, number or boolean)")
 			return nil
 		}
-		parts = append(parts, hitbox.Part(k.text, text))
+		parts = append(parts, hitbox.Part(k.text, v))
+		text += fmt.Sprintf(" %s=%q", k.text, v) // as the dump shows it
 	}
-	return &keyer{x: extract.Static(parts...), loc: loc(n, path), kind: "Static", text: staticString(parts)}
-}
-
-// staticString describes Static parts as the dump shows them.
-func staticString(parts []hitbox.KeyPart) string {
-	s := make([]string, len(parts))
-	for i, p := range parts {
-		s[i] = fmt.Sprintf("%s=%q", p.Name, p.Value)
-	}
-	return "Static " + strings.Join(s, " ")
+	return &keyer{x: extract.Static(parts...), loc: loc(n, path), kind: "Static", text: text}
 }
 
 // dumpTracing writes the tag headers and tracing that are not defaults.
 func dumpTracing(w *strings.Builder, f *File) {
-	if f.TagHeaders != nil && fmt.Sprint(f.TagHeaders) != fmt.Sprint(defaultTagHeaders) {
+	if f.TagHeaders != nil && !slices.Equal(f.TagHeaders, defaultTagHeaders) {
 		fmt.Fprintf(w, "tag_headers: %q\n", f.TagHeaders)
 	}
 	if t := f.Tracing; t.Exporter != "" {

@@ -27,15 +27,12 @@ var tracingExporters = []string{"", "otlp", "stdout", "none"}
 
 func (d *decoder) tracing(n *node, path string) (Tracing, bool) {
 	t := Tracing{Exporter: "otlp", SampleRatio: 1}
-	fs, ok := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
-	if !ok {
-		return t, true
-	}
-	if e, ok := fs["exporter"]; ok {
-		if i, ok := d.enum(e.val, e.path, "exporter", tracingExporters); ok {
-			t.Exporter = tracingExporters[i]
-		}
-	}
+	fs, _ := d.fields(n, path, "a mapping (exporter, endpoint, sample_ratio)", true, "exporter", "endpoint", "sample_ratio")
+	set(fs, "exporter", &t.Exporter, func(n *node, path string) (string, bool) {
+		i, ok := d.enum(n, path, "exporter", tracingExporters)
+		return tracingExporters[i], ok
+	})
+	set(fs, "sample_ratio", &t.SampleRatio, d.fraction)
 	if e, ok := fs["endpoint"]; ok {
 		if s, ok := d.str(e.val, e.path, "a URL"); ok {
 			u, err := url.Parse(s)
@@ -47,11 +44,6 @@ func (d *decoder) tracing(n *node, path string) (Tracing, bool) {
 			default:
 				t.Endpoint = s
 			}
-		}
-	}
-	if e, ok := fs["sample_ratio"]; ok {
-		if f, ok := d.fraction(e.val, e.path, "sample_ratio"); ok {
-			t.SampleRatio = f
 		}
 	}
 	return t, true
