@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -163,6 +167,13 @@ type Options struct {
 // share this type (internal/breaker's Options) and the breaker behind it.
 type BreakerOptions = circuit.Options
 
+// Validate reports Options that New would refuse: no server or more than
+// one way to reach it, a URL go-redis would not read (or whose port is
+// not 1 to 65535), a bound exceeded, a negative duration, an empty address,
+// an invalid Codec, or key prefixes that overlap. The error about one field
+// is a [*backend.OptionError] naming it; URLs in errors hide passwords.
+func (o Options) Validate() error { return o.validate() }
+
 // validate reports invalid or contradictory Options.
 func (o *Options) validate() error {
 	ways := 0
@@ -170,6 +181,9 @@ func (o *Options) validate() error {
 		if set {
 			ways++
 		}
+	}
+	field := func(name, format string, args ...any) error {
+		return &backend.OptionError{Field: name, Err: fmt.Errorf("redis: "+format, args...)}
 	}
 	switch {
 	case ways == 0:
@@ -179,39 +193,49 @@ func (o *Options) validate() error {
 	case (o.MasterName == "") != (len(o.SentinelAddrs) == 0):
 		return errors.New("redis: MasterName and SentinelAddrs go together")
 	case o.URL != "" && !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://"):
-		return fmt.Errorf("redis: URL %q: want a redis://, rediss:// or unix:// URL", o.URL)
+		return field("URL", "URL %q: want a redis://, rediss:// or unix:// URL", redactURL(o.URL))
 	case o.PoolSize < 0:
-		return fmt.Errorf("redis: negative PoolSize %d", o.PoolSize)
+		return field("PoolSize", "negative PoolSize %d", o.PoolSize)
 	case o.PoolSize > MaxPoolSize:
-		return fmt.Errorf("redis: PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
+		return field("PoolSize", "PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
 	case o.DialTimeout < 0:
-		return fmt.Errorf("redis: negative DialTimeout %v", o.DialTimeout)
+		return field("DialTimeout", "negative DialTimeout %v", o.DialTimeout)
 	case o.MaxRetries < -1:
-		return fmt.Errorf("redis: MaxRetries %d: want -1 or more", o.MaxRetries)
+		return field("MaxRetries", "MaxRetries %d: want -1 or more", o.MaxRetries)
 	case o.Breaker.OpenTimeout < 0:
-		return fmt.Errorf("redis: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
-	}
-	for _, a := range append(append([]string{}, o.Addrs...), o.SentinelAddrs...) {
-		if a == "" {
-			return errors.New("redis: empty address")
-		}
+		return field("Breaker", "negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
+	case slices.Contains(o.Addrs, ""):
+		return field("Addrs", "empty address")
+	case slices.Contains(o.SentinelAddrs, ""):
+		return field("SentinelAddrs", "empty address")
 	}
 	if o.URL != "" {
 		if _, err := parseURL(o.URL); err != nil {
-			return err
+			return &backend.OptionError{Field: "URL", Err: err}
 		}
 	}
 	if err := o.Codec.Validate(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return &backend.OptionError{Field: "Codec", Err: fmt.Errorf("redis: %w", err)}
 	}
 	prefix, lock := o.prefixes()
 	if strings.HasPrefix(lock, prefix) || strings.HasPrefix(prefix, lock) {
-		return fmt.Errorf("redis: LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
+		return field(cmp.Or(prefixField(o.LockPrefix, "LockPrefix"), "Prefix"),
+			"LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
 	}
 	if tags := o.tagsKey(prefix); strings.HasPrefix(tags, prefix) {
-		return fmt.Errorf("redis: TagsKey %q starts with Prefix %q: the marks would be listed as an entry", tags, prefix)
+		return field(cmp.Or(prefixField(o.TagsKey, "TagsKey"), "Prefix"),
+			"TagsKey %q starts with Prefix %q: the marks would be listed as an entry", tags, prefix)
 	}
 	return nil
+}
+
+// prefixField returns name when the field, set to v, was set: an overlap
+// of a defaulted prefix with Prefix is Prefix's doing.
+func prefixField(v, name string) string {
+	if v == "" {
+		return ""
+	}
+	return name
 }
 
 // prefixes returns the key prefix and the lock prefix with their defaults.
@@ -299,11 +323,24 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 
 // parseURL parses a URL as go-redis does and checks the settings its query
 // options may carry, which go-redis takes as they are: out of bounds, they
-// make NewClient panic or allocate without bound.
+// make NewClient panic or allocate without bound. A TCP address needs a
+// port from 1 to 65535 (go-redis would dial any). Its errors hide the
+// URL's password.
 func parseURL(u string) (*goredis.Options, error) {
 	opt, err := goredis.ParseURL(u)
 	if err != nil {
-		return nil, fmt.Errorf("redis: URL: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text holds the URL as written
+		}
+		return nil, fmt.Errorf("redis: URL %q: %s", redactURL(u), strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	if opt.Network == "tcp" {
+		if _, port, err := net.SplitHostPort(opt.Addr); err == nil {
+			if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+				return nil, fmt.Errorf("redis: URL %q: port %q is not a number from 1 to 65535", redactURL(u), port)
+			}
+		}
 	}
 	if opt.DB < 0 {
 		return nil, fmt.Errorf("redis: URL: negative db %d", opt.DB)
@@ -329,4 +366,17 @@ func parseURL(u string) (*goredis.Options, error) {
 		}
 	}
 	return opt, nil
+}
+
+// redactURL hides the password of a URL, which may not parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i+3 <= at {
+			return s[:i+3] + "xxxxx" + s[at:]
+		}
+	}
+	return s
 }
