@@ -17,9 +17,9 @@ import (
 func TestOptionsValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		o    Options
-		want string // "" for valid
+		name  string
+		o     Options
+		want  string // "" for valid
 		field string // the OptionError's Field
 	}{
 		{"path only", Options{Path: "x.db"}, "", ""},
