@@ -45,9 +45,6 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, c
 	d.text(fs, "username", &r.Username, "a string", "")
 	d.text(fs, "password", &r.Password, "a string", "")
 	set(fs, "url", &r.URL, d.redisURL)
-	if u, err := url.Parse(r.URL); err == nil && u.User != nil && (r.Username != "" || r.Password != "") {
-		d.fail(fs["url"].val, fs["url"].path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
-	}
 	if e, ok := fs["cluster"]; ok {
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
 			d.required(cf, e.val, e.path, "addresses", "the cluster's seed nodes, host:port")
@@ -216,13 +213,6 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store) backend.Backend {
 func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
 	ro := *b.Redis
 	ro.Codec, ro.Now, ro.Channel = b.Value, o.Now, channel
-	if u, err := url.Parse(ro.URL); ro.URL != "" && err == nil && u.User == nil && (ro.Username != "" || ro.Password != "") {
-		u.User = url.User(ro.Username)
-		if ro.Password != "" {
-			u.User = url.UserPassword(ro.Username, ro.Password)
-		}
-		ro.URL, ro.Username, ro.Password = u.String(), "", ""
-	}
 	r, err := redis.New(ro)
 	if !bl.checkAt(b.Loc, err) {
 		return nil

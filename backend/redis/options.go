@@ -77,8 +77,9 @@ type Options struct {
 	// with ContextTimeoutEnabled.
 	Client goredis.UniversalClient
 
-	// Username and Password authenticate to the servers of Addrs or of
-	// MasterName (the URL carries its own).
+	// Username and Password authenticate to the servers: those of the URL
+	// too, unless it carries credentials of its own (setting both is an
+	// error).
 	Username, Password string
 	// SentinelPassword authenticates to the sentinels.
 	SentinelPassword string
@@ -210,8 +211,12 @@ func (o *Options) validate() error {
 		return field("SentinelAddrs", "empty address")
 	}
 	if o.URL != "" {
-		if _, err := parseURL(o.URL); err != nil {
+		opt, err := parseURL(o.URL)
+		if err != nil {
 			return &backend.OptionError{Field: "URL", Err: err}
+		}
+		if (opt.Username != "" || opt.Password != "") && (o.Username != "" || o.Password != "") {
+			return field("URL", "the URL carries credentials and Username or Password is set too: set them in one place")
 		}
 	}
 	if err := o.Codec.Validate(); err != nil {
@@ -279,6 +284,9 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 		opt, err := parseURL(o.URL)
 		if err != nil {
 			return nil, false, err
+		}
+		if o.Username != "" || o.Password != "" {
+			opt.Username, opt.Password = o.Username, o.Password
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.MaxRetries = o.MaxRetries

@@ -89,6 +89,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", LockPrefix: "a:l:"}, "LockPrefix", ""},
 		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", TagsKey: "a:tags"}, "TagsKey", ""},
 		{Options{URL: "redis://127.0.0.1:1", Codec: backend.Codec{Format: 99}}, "Codec", ""},
+		{Options{URL: "redis://u:pw@127.0.0.1:1", Password: "other"}, "URL", "pw"},
+		{Options{URL: "redis://:pw@127.0.0.1:1", Username: "u"}, "URL", "pw"},
 	}
 	for _, tt := range tests {
 		err := tt.o.Validate()
@@ -227,5 +229,29 @@ func TestPing(t *testing.T) {
 	down := newBackend(t, Options{URL: "redis://127.0.0.1:1"})
 	if err := down.Ping(t.Context()); err == nil {
 		t.Fatal("Ping of a port nobody listens on = nil error")
+	}
+}
+
+// TestURLTakesUsernameAndPassword: Options.Password authenticates to the
+// server of a URL without credentials.
+func TestURLTakesUsernameAndPassword(t *testing.T) {
+	srv := redistest.Start(t)
+	if _, err := srv.Do("CONFIG", "SET", "requirepass", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		password string
+		ok       bool
+	}{{"s3cret", true}, {"wrong", false}} {
+		b, err := New(Options{URL: srv.URL(), Password: tt.password, Breaker: BreakerOptions{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Ping(context.Background()); (err == nil) != tt.ok {
+			t.Errorf("Ping with password %q = %v, want success %v", tt.password, err, tt.ok)
+		}
+		if err := b.Close(context.Background()); err != nil {
+			t.Errorf("Close = %v", err)
+		}
 	}
 }
