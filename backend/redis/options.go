@@ -60,9 +60,10 @@ type Options struct {
 	// URL is a standalone server's "redis://[user:password@]host:port[/db]"
 	// or, with TLS, "rediss://..." URL, in the form go-redis's ParseURL
 	// reads (query options such as ?dial_timeout=3s included). New
-	// rejects a negative db, a protocol other than 2 or 3, and connection
-	// counts and buffer sizes that are negative (but pipeline_pool_size=-1,
-	// no pipeline pool) or above [MaxPoolSize] and [MaxBufferSize].
+	// rejects a port outside 1 to 65535, a negative db, a protocol other
+	// than 2 or 3, and connection counts and buffer sizes that are
+	// negative (but pipeline_pool_size=-1, no pipeline pool) or above
+	// [MaxPoolSize] and [MaxBufferSize].
 	URL string
 	// Addrs are the seed addresses ("host:port") of a Redis Cluster.
 	Addrs []string
