@@ -28,3 +28,18 @@ var (
 	// matches with errors.Is.
 	ErrUnsupported = errors.ErrUnsupported
 )
+
+// OptionError is an error a store's New or Options.Validate returns for
+// one field of its Options: Field names it as the Options spell it ("URL",
+// "Space", ...), Err says what is wrong. A configuration decoder uses
+// Field to place the error on the value that set it; errors.As finds it.
+type OptionError struct {
+	Field string
+	Err   error
+}
+
+// Error returns Err's text, which names the field itself.
+func (e *OptionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *OptionError) Unwrap() error { return e.Err }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"maps"
 	"math"
 	"slices"
@@ -274,6 +275,18 @@ func (d *decoder) composition(n *node, path string, fs map[string]entry, b *Back
 		set(pf, "write", &c.Write, lookupOf(d, "write policy", writeInput))
 		set(pf, "refill", &c.Refill, lookupOf(d, "refill policy", refillInput))
 	}
+}
+
+// validated reports err, from a store's Validate, at the value of the
+// field it concerns (a [*backend.OptionError]'s Field; fields maps the
+// Options' names to the file's), or else at the backend n.
+func (d *decoder) validated(n *node, path string, fs map[string]entry, fields map[string]string, err error) {
+	if oe := (*backend.OptionError)(nil); errors.As(err, &oe) {
+		if e, ok := fs[fields[oe.Field]]; ok {
+			n, path = e.val, e.path
+		}
+	}
+	d.check(n, path, err)
 }
 
 // keyFormats checks that the backends of a tree agree on their key format.

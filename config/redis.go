@@ -10,16 +10,20 @@ import (
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/redis"
 )
 
 var redisServerForms = []string{"url", "cluster", "sentinel"}
 
-// redis decodes `type: Redis`.
-func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _ int) {
+// redisFields are the fields of the file that set redis.Options': the
+// library's errors about one are reported at its value.
+var redisFields = map[string]string{"URL": "url", "Addrs": "cluster", "MasterName": "sentinel", "SentinelAddrs": "sentinel",
+	"Prefix": "prefix", "PoolSize": "pool_size", "DialTimeout": "timeouts", "Breaker": "breaker", "Codec": "value"}
+
+// redis decodes `type: Redis`. When the fields had no error (clean),
+// redis's own Validate checks the options (the URL as go-redis reads it).
+func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, clean int) {
 	r := &RedisBackend{Prefix: redis.DefaultPrefix, OpTimeout: redis.DefaultOpTimeout,
 		Breaker: redis.BreakerOptions{Failures: redis.DefaultBreakerFailures, OpenTimeout: redis.DefaultBreakerOpenTimeout, Probes: 1}}
 	b.Redis = r
@@ -41,9 +45,6 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	d.text(fs, "username", &r.Username, "a string", "")
 	d.text(fs, "password", &r.Password, "a string", "")
 	set(fs, "url", &r.URL, d.redisURL)
-	if u, _ := url.Parse(r.URL); r.URL != "" && u.User != nil && (r.Username != "" || r.Password != "") {
-		d.fail(fs["url"].val, fs["url"].path, ErrValue, "the URL carries credentials and username or password is set too: write them in one place")
-	}
 	if e, ok := fs["cluster"]; ok {
 		if cf, ok := d.fields(e.val, e.path, "a mapping (addresses)", false, "addresses"); ok {
 			d.required(cf, e.val, e.path, "addresses", "the cluster's seed nodes, host:port")
@@ -69,28 +70,29 @@ func (d *decoder) redis(n *node, path string, fs map[string]entry, b *Backend, _
 	}
 	if e, ok := fs["timeouts"]; ok {
 		tf, _ := d.fields(e.val, e.path, "a mapping (dial, read, write, operation)", true, "dial", "read", "write", "operation")
-		set(tf, "dial", &r.DialTimeout, d.positiveDuration)
-		set(tf, "read", &r.ReadTimeout, d.positiveDuration)
-		set(tf, "write", &r.WriteTimeout, d.positiveDuration)
-		set(tf, "operation", &r.OpTimeout, d.positiveDuration)
+		for name, dst := range map[string]*time.Duration{"dial": &r.DialTimeout, "read": &r.ReadTimeout, "write": &r.WriteTimeout, "operation": &r.OpTimeout} {
+			set(tf, name, dst, d.positiveDuration)
+		}
 	}
 	if e, ok := fs["breaker"]; ok {
 		d.breaker(e.val, e.path, &r.Breaker)
 	}
+	if len(d.errs) == clean {
+		ro := *r
+		ro.Codec = b.Value
+		d.validated(n, path, fs, redisFields, ro.Validate())
+	}
 }
 
-// redisURL checks a server's URL as backend/redis and go-redis read it
-// (the scheme as written); of the query options only db is read (the file
-// has fields for the others).
+// redisURL reads a server's URL, which redis's Validate checks as go-redis
+// reads it. The file wants a host written out (go-redis would take
+// localhost), and of the query options only db (it has fields for the
+// others).
 func (d *decoder) redisURL(n *node, path string) (string, bool) {
 	s, ok := d.str(n, path, "a redis:// URL")
-	if !ok {
-		return "", false
-	}
 	u, err := url.Parse(s)
-	if err != nil || !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") && !strings.HasPrefix(s, "unix://") {
-		d.fail(n, path, ErrValue, "invalid Redis URL %q (want redis://host:port/db, rediss:// or unix://)", redactURL(s))
-		return "", false
+	if !ok || err != nil {
+		return s, ok // Validate reports it, its password hidden
 	}
 	for k := range u.Query() {
 		if k != "db" {
@@ -98,36 +100,11 @@ func (d *decoder) redisURL(n *node, path string) (string, bool) {
 			return "", false
 		}
 	}
-	if u.Scheme != "unix" {
-		if u.Hostname() == "" {
-			d.fail(n, path, ErrValue, "Redis URL %q has no host", u.Redacted())
-			return "", false
-		}
-		if p := u.Port(); p != "" {
-			if v, err := strconv.ParseUint(p, 10, 16); err != nil || v == 0 {
-				d.fail(n, path, ErrValue, "Redis URL %q: port %q is not a number from 1 to 65535", u.Redacted(), p)
-				return "", false
-			}
-		}
-	}
-	if _, err := goredis.ParseURL(s); err != nil {
-		d.fail(n, path, ErrValue, "invalid Redis URL %q: %s", u.Redacted(), strings.TrimPrefix(err.Error(), "redis: "))
+	if u.Scheme != "unix" && u.Hostname() == "" {
+		d.fail(n, path, ErrValue, "Redis URL %q has no host", u.Redacted())
 		return "", false
 	}
 	return s, true
-}
-
-// redactURL hides the password of a URL that may not parse.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	if at := strings.LastIndex(s, "@"); at >= 0 {
-		if i := strings.Index(s, "://"); i >= 0 && i+3 <= at {
-			return s[:i+3] + "xxxxx" + s[at:]
-		}
-	}
-	return s
 }
 
 // addresses reads a non-empty list of distinct host:port addresses.
@@ -192,12 +169,12 @@ func (d *decoder) breaker(n *node, path string, b *redis.BreakerOptions) {
 	if !ok {
 		return
 	}
-	count := func(n *node, path string) (uint32, bool) {
-		v, ok := d.integer(n, path, 1, math.MaxUint32)
-		return uint32(v), ok
+	for name, dst := range map[string]*uint32{"failures": &b.Failures, "probes": &b.Probes} {
+		set(bf, name, dst, func(n *node, path string) (uint32, bool) {
+			v, ok := d.integer(n, path, 1, math.MaxUint32)
+			return uint32(v), ok
+		})
 	}
-	set(bf, "failures", &b.Failures, count)
-	set(bf, "probes", &b.Probes, count)
 	set(bf, "open", &b.OpenTimeout, d.positive("open must be positive (how long the breaker stays open)"))
 }
 
@@ -236,13 +213,6 @@ func (bl *builder) redis(b *Backend, o BuildOptions, s *Store) backend.Backend {
 func (bl *builder) redisStore(b *Backend, o BuildOptions, s *Store, channel string) *redis.Backend {
 	ro := *b.Redis
 	ro.Codec, ro.Now, ro.Channel = b.Value, o.Now, channel
-	if u, err := url.Parse(ro.URL); ro.URL != "" && err == nil && u.User == nil && (ro.Username != "" || ro.Password != "") {
-		u.User = url.User(ro.Username)
-		if ro.Password != "" {
-			u.User = url.UserPassword(ro.Username, ro.Password)
-		}
-		ro.URL, ro.Username, ro.Password = u.String(), "", ""
-	}
 	r, err := redis.New(ro)
 	if !bl.checkAt(b.Loc, err) {
 		return nil
@@ -266,8 +236,10 @@ func dumpRedis(w *strings.Builder, b *Backend, secrets bool) {
 		}
 	default:
 		u := r.URL
-		if !secrets {
-			u = redactURL(u)
+		if pu, err := url.Parse(u); !secrets && err == nil {
+			u = pu.Redacted()
+		} else if !secrets {
+			u = "(invalid)" // a File made by hand: its password may show otherwise
 		}
 		fmt.Fprintf(w, " url=%q", u)
 	}

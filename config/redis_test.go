@@ -213,3 +213,13 @@ func TestBuildRedisConstructorError(t *testing.T) {
 		t.Errorf("BuildStore = %v, %v; want a located error at backend.l2", s, err)
 	}
 }
+
+// TestRedisValidateAtField: an error of redis's own Validate is reported
+// at the value of the field it concerns (here a prefix whose tag key,
+// "tags:" + prefix, would start with it).
+func TestRedisValidateAtField(t *testing.T) {
+	_, _, err := Parse("h.yaml", []byte("upstream: http://127.0.0.1:3000\nbackend:\n  type: Redis\n  url: redis://127.0.0.1:6379\n  prefix: \"tags:\"\n"))
+	if err == nil || !errors.Is(err, ErrValue) || !strings.HasPrefix(err.Error(), `h.yaml:5:11: backend.prefix: redis: TagsKey "tags:tags:" starts with Prefix "tags:"`) {
+		t.Errorf("Parse = %v; want the library's error at backend.prefix", err)
+	}
+}

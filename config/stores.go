@@ -28,9 +28,7 @@ func (d *decoder) disk(n *node, path string, fs map[string]entry, b *Backend, cl
 	set(fs, "max_bytes", &k.MaxBytes, d.size)
 	if len(d.errs) == clean {
 		k.Codec = b.Value
-		if err := k.Validate(); err != nil {
-			d.fail(n, path, ErrValue, "%v", err)
-		}
+		d.validated(n, path, fs, map[string]string{"Path": "path", "MaxBytes": "max_bytes", "Codec": "value"}, k.Validate())
 	}
 }
 
@@ -47,13 +45,7 @@ func (d *decoder) tarantool(n *node, path string, fs map[string]entry, b *Backen
 	set(fs, "timeout", &t.Timeout, d.positiveDuration)
 	if len(d.errs) == clean {
 		t.Codec = b.Value
-		if err := t.Validate(); err != nil {
-			at, atPath := n, path
-			if e, ok := fs["space"]; ok && strings.Contains(err.Error(), "Space") {
-				at, atPath = e.val, e.path
-			}
-			d.fail(at, atPath, ErrValue, "%v", err)
-		}
+		d.validated(n, path, fs, map[string]string{"Address": "address", "Space": "space", "Codec": "value"}, t.Validate())
 	}
 }
 

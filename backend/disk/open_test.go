@@ -17,16 +17,17 @@ import (
 func TestOptionsValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		o    Options
-		want string // "" for valid
+		name  string
+		o     Options
+		want  string // "" for valid
+		field string // the OptionError's Field
 	}{
-		{"path only", Options{Path: "x.db"}, ""},
-		{"no path", Options{}, "Path is required"},
-		{"negative MaxBytes", Options{Path: "x.db", MaxBytes: -1}, "negative MaxBytes"},
-		{"negative LockTimeout", Options{Path: "x.db", LockTimeout: -time.Second}, "negative LockTimeout"},
-		{"bad codec", Options{Path: "x.db", Codec: backend.Codec{Format: 99}}, "unknown format"},
-		{"negative SweepInterval turns the sweep off", Options{Path: "x.db", SweepInterval: -1}, ""},
+		{"path only", Options{Path: "x.db"}, "", ""},
+		{"no path", Options{}, "Path is required", "Path"},
+		{"negative MaxBytes", Options{Path: "x.db", MaxBytes: -1}, "negative MaxBytes", "MaxBytes"},
+		{"negative LockTimeout", Options{Path: "x.db", LockTimeout: -time.Second}, "negative LockTimeout", "LockTimeout"},
+		{"bad codec", Options{Path: "x.db", Codec: backend.Codec{Format: 99}}, "unknown format", "Codec"},
+		{"negative SweepInterval turns the sweep off", Options{Path: "x.db", SweepInterval: -1}, "", ""},
 	}
 	for _, tt := range tests {
 		err := tt.o.Validate()
@@ -35,6 +36,9 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want nil", tt.name, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: Validate() = %v, want an error containing %q", tt.name, err, tt.want)
+		}
+		if oe := (*backend.OptionError)(nil); tt.want != "" && (!errors.As(err, &oe) || oe.Field != tt.field) {
+			t.Errorf("%s: Validate() = %v, want an OptionError for %s", tt.name, err, tt.field)
 		}
 		if tt.want != "" {
 			if _, err := New(tt.o); err == nil {

@@ -107,20 +107,26 @@ type Options struct {
 }
 
 // Validate reports Options that New would refuse: no Path, a negative
-// MaxBytes or LockTimeout, or an invalid Codec.
+// MaxBytes or LockTimeout, or an invalid Codec. The error is a
+// [*backend.OptionError] naming the field.
 func (o Options) Validate() error {
+	field, err := "", error(nil)
 	switch {
 	case o.Path == "":
-		return errors.New("disk: Path is required")
+		field, err = "Path", errors.New("disk: Path is required")
 	case o.MaxBytes < 0:
-		return fmt.Errorf("disk: negative MaxBytes %d", o.MaxBytes)
+		field, err = "MaxBytes", fmt.Errorf("disk: negative MaxBytes %d", o.MaxBytes)
 	case o.LockTimeout < 0:
-		return fmt.Errorf("disk: negative LockTimeout %v", o.LockTimeout)
+		field, err = "LockTimeout", fmt.Errorf("disk: negative LockTimeout %v", o.LockTimeout)
 	case o.TagRetention < 0:
-		return fmt.Errorf("disk: negative TagRetention %v", o.TagRetention)
+		field, err = "TagRetention", fmt.Errorf("disk: negative TagRetention %v", o.TagRetention)
+	default:
+		if cerr := o.Codec.Validate(); cerr != nil {
+			field, err = "Codec", fmt.Errorf("disk: %w", cerr)
+		}
 	}
-	if err := o.Codec.Validate(); err != nil {
-		return fmt.Errorf("disk: %w", err)
+	if err != nil {
+		return &backend.OptionError{Field: field, Err: err}
 	}
 	return nil
 }

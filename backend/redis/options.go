@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,9 +60,10 @@ type Options struct {
 	// URL is a standalone server's "redis://[user:password@]host:port[/db]"
 	// or, with TLS, "rediss://..." URL, in the form go-redis's ParseURL
 	// reads (query options such as ?dial_timeout=3s included). New
-	// rejects a negative db, a protocol other than 2 or 3, and connection
-	// counts and buffer sizes that are negative (but pipeline_pool_size=-1,
-	// no pipeline pool) or above [MaxPoolSize] and [MaxBufferSize].
+	// rejects a port outside 1 to 65535, a negative db, a protocol other
+	// than 2 or 3, and connection counts and buffer sizes that are
+	// negative (but pipeline_pool_size=-1, no pipeline pool) or above
+	// [MaxPoolSize] and [MaxBufferSize].
 	URL string
 	// Addrs are the seed addresses ("host:port") of a Redis Cluster.
 	Addrs []string
@@ -73,8 +78,9 @@ type Options struct {
 	// with ContextTimeoutEnabled.
 	Client goredis.UniversalClient
 
-	// Username and Password authenticate to the servers of Addrs or of
-	// MasterName (the URL carries its own).
+	// Username and Password authenticate to the servers: those of the URL
+	// too, unless it carries credentials of its own (setting both is an
+	// error).
 	Username, Password string
 	// SentinelPassword authenticates to the sentinels.
 	SentinelPassword string
@@ -163,6 +169,13 @@ type Options struct {
 // share this type (internal/breaker's Options) and the breaker behind it.
 type BreakerOptions = circuit.Options
 
+// Validate reports Options that New would refuse: no server or more than
+// one way to reach it, a URL go-redis would not read (or whose port is
+// not 1 to 65535), a bound exceeded, a negative duration, an empty address,
+// an invalid Codec, or key prefixes that overlap. The error about one field
+// is a [*backend.OptionError] naming it; URLs in errors hide passwords.
+func (o Options) Validate() error { return o.validate() }
+
 // validate reports invalid or contradictory Options.
 func (o *Options) validate() error {
 	ways := 0
@@ -170,6 +183,9 @@ func (o *Options) validate() error {
 		if set {
 			ways++
 		}
+	}
+	field := func(name, format string, args ...any) error {
+		return &backend.OptionError{Field: name, Err: fmt.Errorf("redis: "+format, args...)}
 	}
 	switch {
 	case ways == 0:
@@ -179,39 +195,53 @@ func (o *Options) validate() error {
 	case (o.MasterName == "") != (len(o.SentinelAddrs) == 0):
 		return errors.New("redis: MasterName and SentinelAddrs go together")
 	case o.URL != "" && !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://"):
-		return fmt.Errorf("redis: URL %q: want a redis://, rediss:// or unix:// URL", o.URL)
+		return field("URL", "URL %q: want a redis://, rediss:// or unix:// URL", redactURL(o.URL))
 	case o.PoolSize < 0:
-		return fmt.Errorf("redis: negative PoolSize %d", o.PoolSize)
+		return field("PoolSize", "negative PoolSize %d", o.PoolSize)
 	case o.PoolSize > MaxPoolSize:
-		return fmt.Errorf("redis: PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
+		return field("PoolSize", "PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
 	case o.DialTimeout < 0:
-		return fmt.Errorf("redis: negative DialTimeout %v", o.DialTimeout)
+		return field("DialTimeout", "negative DialTimeout %v", o.DialTimeout)
 	case o.MaxRetries < -1:
-		return fmt.Errorf("redis: MaxRetries %d: want -1 or more", o.MaxRetries)
+		return field("MaxRetries", "MaxRetries %d: want -1 or more", o.MaxRetries)
 	case o.Breaker.OpenTimeout < 0:
-		return fmt.Errorf("redis: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
-	}
-	for _, a := range append(append([]string{}, o.Addrs...), o.SentinelAddrs...) {
-		if a == "" {
-			return errors.New("redis: empty address")
-		}
+		return field("Breaker", "negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
+	case slices.Contains(o.Addrs, ""):
+		return field("Addrs", "empty address")
+	case slices.Contains(o.SentinelAddrs, ""):
+		return field("SentinelAddrs", "empty address")
 	}
 	if o.URL != "" {
-		if _, err := parseURL(o.URL); err != nil {
-			return err
+		opt, err := parseURL(o.URL)
+		if err != nil {
+			return &backend.OptionError{Field: "URL", Err: err}
+		}
+		if (opt.Username != "" || opt.Password != "") && (o.Username != "" || o.Password != "") {
+			return field("URL", "the URL carries credentials and Username or Password is set too: set them in one place")
 		}
 	}
 	if err := o.Codec.Validate(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return &backend.OptionError{Field: "Codec", Err: fmt.Errorf("redis: %w", err)}
 	}
 	prefix, lock := o.prefixes()
 	if strings.HasPrefix(lock, prefix) || strings.HasPrefix(prefix, lock) {
-		return fmt.Errorf("redis: LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
+		return field(cmp.Or(prefixField(o.LockPrefix, "LockPrefix"), "Prefix"),
+			"LockPrefix %q and Prefix %q overlap: locks would be listed as entries", lock, prefix)
 	}
 	if tags := o.tagsKey(prefix); strings.HasPrefix(tags, prefix) {
-		return fmt.Errorf("redis: TagsKey %q starts with Prefix %q: the marks would be listed as an entry", tags, prefix)
+		return field(cmp.Or(prefixField(o.TagsKey, "TagsKey"), "Prefix"),
+			"TagsKey %q starts with Prefix %q: the marks would be listed as an entry", tags, prefix)
 	}
 	return nil
+}
+
+// prefixField returns name when the field, set to v, was set: an overlap
+// of a defaulted prefix with Prefix is Prefix's doing.
+func prefixField(v, name string) string {
+	if v == "" {
+		return ""
+	}
+	return name
 }
 
 // prefixes returns the key prefix and the lock prefix with their defaults.
@@ -256,6 +286,9 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 		if err != nil {
 			return nil, false, err
 		}
+		if o.Username != "" || o.Password != "" {
+			opt.Username, opt.Password = o.Username, o.Password
+		}
 		opt.ContextTimeoutEnabled = true
 		opt.MaxRetries = o.MaxRetries
 		// One dial per attempt: a refused connection fails the call at
@@ -299,11 +332,24 @@ func (o *Options) newClient() (c goredis.UniversalClient, owned bool, err error)
 
 // parseURL parses a URL as go-redis does and checks the settings its query
 // options may carry, which go-redis takes as they are: out of bounds, they
-// make NewClient panic or allocate without bound.
+// make NewClient panic or allocate without bound. A TCP address needs a
+// port from 1 to 65535 (go-redis would dial any). Its errors hide the
+// URL's password.
 func parseURL(u string) (*goredis.Options, error) {
 	opt, err := goredis.ParseURL(u)
 	if err != nil {
-		return nil, fmt.Errorf("redis: URL: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text holds the URL as written
+		}
+		return nil, fmt.Errorf("redis: URL %q: %s", redactURL(u), strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	if opt.Network == "tcp" {
+		if _, port, err := net.SplitHostPort(opt.Addr); err == nil {
+			if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+				return nil, fmt.Errorf("redis: URL %q: port %q is not a number from 1 to 65535", redactURL(u), port)
+			}
+		}
 	}
 	if opt.DB < 0 {
 		return nil, fmt.Errorf("redis: URL: negative db %d", opt.DB)
@@ -329,4 +375,17 @@ func parseURL(u string) (*goredis.Options, error) {
 		}
 	}
 	return opt, nil
+}
+
+// redactURL hides the password of a URL, which may not parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i+3 <= at {
+			return s[:i+3] + "xxxxx" + s[at:]
+		}
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -46,6 +47,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"URL negative db", Options{URL: "redis://127.0.0.1:1/?db=-1"}, "negative db"},
 		{"URL option not a number", Options{URL: "redis://127.0.0.1:1/?pool_size=many"}, "pool_size"},
 		{"URL unknown option", Options{URL: "redis://127.0.0.1:1/?pool=3"}, "unexpected option"},
+		{"URL port out of range", Options{URL: "redis://127.0.0.1:99999/0"}, `port "99999" is not a number from 1 to 65535`},
+		{"URL port zero", Options{URL: "redis://127.0.0.1:0/0"}, `port "0"`},
 		{"negative dial timeout", Options{URL: "redis://127.0.0.1:1", DialTimeout: -1}, "DialTimeout"},
 		{"retries", Options{URL: "redis://127.0.0.1:1", MaxRetries: -2}, "MaxRetries"},
 		{"breaker timeout", Options{URL: "redis://127.0.0.1:1", Breaker: BreakerOptions{OpenTimeout: -1}}, "OpenTimeout"},
@@ -64,6 +67,44 @@ func TestNewRejectsBadOptions(t *testing.T) {
 				t.Fatalf("New(%+v) = %v, want an error mentioning %q", tt.o, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestValidateNamesTheField: Validate refuses what New refuses, with a
+// *backend.OptionError naming the field at fault, and hides the URL's
+// password.
+func TestValidateNamesTheField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		o          Options
+		field, not string
+	}{
+		{Options{URL: "http://u:pw@127.0.0.1:1"}, "URL", "pw"},
+		{Options{URL: "redis://u:pw@h:x/0"}, "URL", "pw"},
+		{Options{URL: "redis://127.0.0.1:1/db1"}, "URL", ""},
+		{Options{Addrs: []string{"127.0.0.1:1", ""}}, "Addrs", ""},
+		{Options{MasterName: "m", SentinelAddrs: []string{""}}, "SentinelAddrs", ""},
+		{Options{URL: "redis://127.0.0.1:1", PoolSize: -1}, "PoolSize", ""},
+		{Options{URL: "redis://127.0.0.1:1", Prefix: "lock:"}, "Prefix", ""},
+		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", LockPrefix: "a:l:"}, "LockPrefix", ""},
+		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", TagsKey: "a:tags"}, "TagsKey", ""},
+		{Options{URL: "redis://127.0.0.1:1", Codec: backend.Codec{Format: 99}}, "Codec", ""},
+		{Options{URL: "redis://u:pw@127.0.0.1:1", Password: "other"}, "URL", "pw"},
+		{Options{URL: "redis://:pw@127.0.0.1:1", Username: "u"}, "URL", "pw"},
+	}
+	for _, tt := range tests {
+		err := tt.o.Validate()
+		var oe *backend.OptionError
+		if !errors.As(err, &oe) || oe.Field != tt.field {
+			t.Errorf("Validate(%+v) = %v, want an OptionError for %s", tt.o, err, tt.field)
+			continue
+		}
+		if tt.not != "" && strings.Contains(err.Error(), tt.not) {
+			t.Errorf("Validate(%+v) = %v: shows the password", tt.o, err)
+		}
+	}
+	if err := (Options{URL: "redis://127.0.0.1:1/3"}).Validate(); err != nil {
+		t.Errorf("Validate of a valid URL = %v", err)
 	}
 }
 
@@ -188,5 +229,29 @@ func TestPing(t *testing.T) {
 	down := newBackend(t, Options{URL: "redis://127.0.0.1:1"})
 	if err := down.Ping(t.Context()); err == nil {
 		t.Fatal("Ping of a port nobody listens on = nil error")
+	}
+}
+
+// TestURLTakesUsernameAndPassword: Options.Password authenticates to the
+// server of a URL without credentials.
+func TestURLTakesUsernameAndPassword(t *testing.T) {
+	srv := redistest.Start(t)
+	if _, err := srv.Do("CONFIG", "SET", "requirepass", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		password string
+		ok       bool
+	}{{"s3cret", true}, {"wrong", false}} {
+		b, err := New(Options{URL: srv.URL(), Password: tt.password, Breaker: BreakerOptions{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Ping(context.Background()); (err == nil) != tt.ok {
+			t.Errorf("Ping with password %q = %v, want success %v", tt.password, err, tt.ok)
+		}
+		if err := b.Close(context.Background()); err != nil {
+			t.Errorf("Close = %v", err)
+		}
 	}
 }

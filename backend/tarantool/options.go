@@ -125,32 +125,38 @@ type BreakerOptions = circuit.Options
 
 // Validate reports Options that New would refuse: no Address, a Space
 // longer than [MaxSpaceName], a PoolSize or SweepBatch out of bounds, a
-// negative interval or an invalid Codec. A configuration decoder calls it
-// to place the error on the value that caused it.
+// negative interval or an invalid Codec. The error is a
+// [*backend.OptionError] naming the field, so that a configuration decoder
+// can place it on the value that caused it.
 func (o Options) Validate() error { return o.validate() }
 
 // validate reports invalid Options.
 func (o *Options) validate() error {
+	field, err := "", error(nil)
 	switch {
 	case o.Address == "":
-		return errors.New("tarantool: no Address")
+		field, err = "Address", errors.New("tarantool: no Address")
 	case len(o.Space) > MaxSpaceName:
-		return fmt.Errorf("tarantool: Space %.20q...: longer than %d bytes", o.Space, MaxSpaceName)
+		field, err = "Space", fmt.Errorf("tarantool: Space %.20q...: longer than %d bytes", o.Space, MaxSpaceName)
 	case o.PoolSize < 0:
-		return fmt.Errorf("tarantool: negative PoolSize %d", o.PoolSize)
+		field, err = "PoolSize", fmt.Errorf("tarantool: negative PoolSize %d", o.PoolSize)
 	case o.PoolSize > MaxPoolSize:
-		return fmt.Errorf("tarantool: PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
+		field, err = "PoolSize", fmt.Errorf("tarantool: PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
 	case o.ReconnectInterval < 0:
-		return fmt.Errorf("tarantool: negative ReconnectInterval %v", o.ReconnectInterval)
+		field, err = "ReconnectInterval", fmt.Errorf("tarantool: negative ReconnectInterval %v", o.ReconnectInterval)
 	case o.SweepBatch < 0:
-		return fmt.Errorf("tarantool: negative SweepBatch %d", o.SweepBatch)
+		field, err = "SweepBatch", fmt.Errorf("tarantool: negative SweepBatch %d", o.SweepBatch)
 	case o.SweepBatch > MaxSweepBatch:
-		return fmt.Errorf("tarantool: SweepBatch %d: at most %d", o.SweepBatch, MaxSweepBatch)
+		field, err = "SweepBatch", fmt.Errorf("tarantool: SweepBatch %d: at most %d", o.SweepBatch, MaxSweepBatch)
 	case o.Breaker.OpenTimeout < 0:
-		return fmt.Errorf("tarantool: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
+		field, err = "Breaker", fmt.Errorf("tarantool: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
+	default:
+		if cerr := o.Codec.Validate(); cerr != nil {
+			field, err = "Codec", fmt.Errorf("tarantool: %w", cerr)
+		}
 	}
-	if err := o.Codec.Validate(); err != nil {
-		return fmt.Errorf("tarantool: %w", err)
+	if err != nil {
+		return &backend.OptionError{Field: field, Err: err}
 	}
 	return nil
 }

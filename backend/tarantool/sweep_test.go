@@ -171,18 +171,18 @@ func TestDeadlineField(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		o    Options
-		want string
+		o           Options
+		want, field string
 	}{
-		{Options{}, "no Address"},
-		{Options{Address: "x:1", Space: strings.Repeat("s", MaxSpaceName+1)}, "longer than"},
-		{Options{Address: "x:1", PoolSize: -1}, "negative PoolSize"},
-		{Options{Address: "x:1", PoolSize: MaxPoolSize + 1}, "at most"},
-		{Options{Address: "x:1", ReconnectInterval: -time.Second}, "negative ReconnectInterval"},
-		{Options{Address: "x:1", SweepBatch: -1}, "negative SweepBatch"},
-		{Options{Address: "x:1", SweepBatch: MaxSweepBatch + 1}, "at most"},
-		{Options{Address: "x:1", Breaker: BreakerOptions{OpenTimeout: -1}}, "negative Breaker.OpenTimeout"},
-		{Options{Address: "x:1", Codec: backend.Codec{Format: 99}}, "unknown format"},
+		{Options{}, "no Address", "Address"},
+		{Options{Address: "x:1", Space: strings.Repeat("s", MaxSpaceName+1)}, "longer than", "Space"},
+		{Options{Address: "x:1", PoolSize: -1}, "negative PoolSize", "PoolSize"},
+		{Options{Address: "x:1", PoolSize: MaxPoolSize + 1}, "at most", "PoolSize"},
+		{Options{Address: "x:1", ReconnectInterval: -time.Second}, "negative ReconnectInterval", "ReconnectInterval"},
+		{Options{Address: "x:1", SweepBatch: -1}, "negative SweepBatch", "SweepBatch"},
+		{Options{Address: "x:1", SweepBatch: MaxSweepBatch + 1}, "at most", "SweepBatch"},
+		{Options{Address: "x:1", Breaker: BreakerOptions{OpenTimeout: -1}}, "negative Breaker.OpenTimeout", "Breaker"},
+		{Options{Address: "x:1", Codec: backend.Codec{Format: 99}}, "unknown format", "Codec"},
 	} {
 		b, err := New(tt.o)
 		if err == nil {
@@ -192,6 +192,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%+v) = %v, want an error containing %q", tt.o, err, tt.want)
+		}
+		if oe := (*backend.OptionError)(nil); !errors.As(tt.o.Validate(), &oe) || oe.Field != tt.field {
+			t.Errorf("Validate(%+v) = %v, want an OptionError for %s", tt.o, tt.o.Validate(), tt.field)
 		}
 	}
 }
