@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	red, err := startRedis(ctx, o.redisServer, dir)
+	red, err := startRedis(o.redisServer, dir)
 	if err != nil {
 		return err
 	}
