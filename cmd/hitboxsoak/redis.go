@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hitbox-go/hitbox/internal/resp"
 	"github.com/hitbox-go/hitbox/internal/testproc"
 )
 
@@ -76,25 +75,14 @@ func (r *redisServer) pause() error { return r.proc.Signal(syscall.SIGSTOP) }
 // resume continues a paused process (SIGCONT).
 func (r *redisServer) resume() error { return r.proc.Signal(syscall.SIGCONT) }
 
-// ping sends PING on a connection of its own and expects +PONG.
+// ping sends PING on a connection of its own and expects PONG.
 func ping(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	r, err := resp.Do(addr, time.Second, "PING")
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(time.Second)); err != nil {
-		return err
-	}
-	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("PING answered %q", line)
+	if r != "PONG" {
+		return fmt.Errorf("PING answered %v", r)
 	}
 	return nil
 }
