@@ -24,15 +24,12 @@ type cborEntry struct {
 
 // cborTaggedEntry is the CBOR shape of an entry with tags: cborEntry's
 // array with the tags as a sixth element (an untagged entry is written as
-// before entries had tags).
+// before entries had tags). The embedded cborEntry's fields are flattened
+// into the array, as encoding/json flattens embedded fields.
 type cborTaggedEntry struct {
-	_       struct{} `cbor:",toarray"`
-	Value   []byte
-	Written []int64
-	Stale   []int64
-	Expire  []int64
-	Keep    int64
-	Tags    []string
+	_ struct{} `cbor:",toarray"`
+	cborEntry
+	Tags []string
 }
 
 // cborArray6 is the CBOR head of a 6-element array (a tagged entry).
@@ -100,10 +97,7 @@ func appendCBOR(dst []byte, e Entry) ([]byte, error) {
 				return dst, fmt.Errorf("backend: tag %q is not UTF-8 and cannot be written as CBOR", t)
 			}
 		}
-		b, err = m.enc.Marshal(cborTaggedEntry{
-			Value: ce.Value, Written: ce.Written, Stale: ce.Stale, Expire: ce.Expire, Keep: ce.Keep,
-			Tags: e.Tags,
-		})
+		b, err = m.enc.Marshal(cborTaggedEntry{cborEntry: ce, Tags: e.Tags})
 	} else {
 		b, err = m.enc.Marshal(ce)
 	}
@@ -127,8 +121,7 @@ func decodeCBOR(p []byte) (Entry, error) {
 		if err := m.dec.Unmarshal(p, &te); err != nil {
 			return Entry{}, err
 		}
-		ce = cborEntry{Value: te.Value, Written: te.Written, Stale: te.Stale, Expire: te.Expire, Keep: te.Keep}
-		tags = te.Tags
+		ce, tags = te.cborEntry, te.Tags
 	} else if err := m.dec.Unmarshal(p, &ce); err != nil {
 		return Entry{}, err
 	}

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -30,6 +31,24 @@ func CheckTags(tags []string) error {
 		}
 		if len(t) > MaxTagLen {
 			return fmt.Errorf("backend: tag of %d bytes, over the limit of %d", len(t), MaxTagLen)
+		}
+	}
+	return nil
+}
+
+// CheckInvalidTags returns an error for the first tag of a
+// [Tagger.InvalidateTags] call that a store cannot record: an empty tag,
+// or, when maxLen > 0, one longer than maxLen bytes (a store's own limit on
+// what it keys by; [MaxTags] and [MaxTagLen] bound an entry's tags, not
+// what a purge may name). Stores wrap the error with their label and the
+// operation.
+func CheckInvalidTags(tags []string, maxLen int) error {
+	for _, t := range tags {
+		if t == "" {
+			return errors.New("empty tag")
+		}
+		if maxLen > 0 && len(t) > maxLen {
+			return fmt.Errorf("tag of %d bytes, at most %d", len(t), maxLen)
 		}
 	}
 	return nil

@@ -253,3 +253,30 @@ func BenchmarkTagMarksLatest(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckInvalidTags(t *testing.T) {
+	long := strings.Repeat("x", MaxTagLen+1)
+	tests := []struct {
+		name   string
+		tags   []string
+		maxLen int
+		want   string // "" for no error
+	}{
+		{"none", nil, 0, ""},
+		{"fine", []string{"a", "b"}, 0, ""},
+		{"past MaxTagLen without a limit", []string{long}, 0, ""},
+		{"empty", []string{"a", ""}, 0, "empty tag"},
+		{"too long", []string{"abc"}, 2, "tag of 3 bytes, at most 2"},
+		{"first problem wins", []string{"abc", ""}, 2, "tag of 3 bytes, at most 2"},
+		{"at the limit", []string{"ab"}, 2, ""},
+	}
+	for _, tt := range tests {
+		err := CheckInvalidTags(tt.tags, tt.maxLen)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: CheckInvalidTags = %v, want nil", tt.name, err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("%s: CheckInvalidTags = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -94,39 +94,35 @@ func (o *fieldOrder) object(e *gojq.Object) {
 	}
 	for _, kv := range e.KeyVals {
 		o.str(kv.KeyString)
-		o.query(kv.KeyQuery)
-		o.query(kv.Val)
+		o.query(kv.KeyQuery, kv.Val)
 	}
 }
 
-func (o *fieldOrder) query(q *gojq.Query) {
-	if q == nil {
-		return
+// query walks each of qs (nil ones are skipped).
+func (o *fieldOrder) query(qs ...*gojq.Query) {
+	for _, q := range qs {
+		if q == nil {
+			continue
+		}
+		for _, fd := range q.FuncDefs {
+			o.query(fd.Body)
+		}
+		o.term(q.Term)
+		o.query(q.Left, q.Right)
 	}
-	for _, fd := range q.FuncDefs {
-		o.query(fd.Body)
-	}
-	o.term(q.Term)
-	o.query(q.Left)
-	o.query(q.Right)
 }
 
 func (o *fieldOrder) str(s *gojq.String) {
-	if s == nil {
-		return
-	}
-	for _, q := range s.Queries {
-		o.query(q)
+	if s != nil {
+		o.query(s.Queries...)
 	}
 }
 
 func (o *fieldOrder) index(x *gojq.Index) {
-	if x == nil {
-		return
+	if x != nil {
+		o.str(x.Str)
+		o.query(x.Start, x.End)
 	}
-	o.str(x.Str)
-	o.query(x.Start)
-	o.query(x.End)
 }
 
 func (o *fieldOrder) term(t *gojq.Term) {
@@ -135,9 +131,7 @@ func (o *fieldOrder) term(t *gojq.Term) {
 	}
 	o.index(t.Index)
 	if t.Func != nil {
-		for _, a := range t.Func.Args {
-			o.query(a)
-		}
+		o.query(t.Func.Args...)
 	}
 	if t.Object != nil {
 		o.object(t.Object)
@@ -150,28 +144,20 @@ func (o *fieldOrder) term(t *gojq.Term) {
 	}
 	o.str(t.Str)
 	if t.If != nil {
-		o.query(t.If.Cond)
-		o.query(t.If.Then)
+		o.query(t.If.Cond, t.If.Then)
 		for _, e := range t.If.Elif {
-			o.query(e.Cond)
-			o.query(e.Then)
+			o.query(e.Cond, e.Then)
 		}
 		o.query(t.If.Else)
 	}
 	if t.Try != nil {
-		o.query(t.Try.Body)
-		o.query(t.Try.Catch)
+		o.query(t.Try.Body, t.Try.Catch)
 	}
 	if t.Reduce != nil {
-		o.query(t.Reduce.Query)
-		o.query(t.Reduce.Start)
-		o.query(t.Reduce.Update)
+		o.query(t.Reduce.Query, t.Reduce.Start, t.Reduce.Update)
 	}
 	if t.Foreach != nil {
-		o.query(t.Foreach.Query)
-		o.query(t.Foreach.Start)
-		o.query(t.Foreach.Update)
-		o.query(t.Foreach.Extract)
+		o.query(t.Foreach.Query, t.Foreach.Start, t.Foreach.Update, t.Foreach.Extract)
 	}
 	if t.Label != nil {
 		o.query(t.Label.Body)

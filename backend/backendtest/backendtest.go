@@ -138,6 +138,15 @@ func (s *suite) open(t *testing.T) *env {
 	return &env{t: t, b: b, clock: c, ctx: t.Context()}
 }
 
+// subtest runs fn as a parallel subtest of t named name, on a store of its
+// own.
+func (s *suite) subtest(t *testing.T, name string, fn func(t *testing.T, e *env)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		fn(t, s.open(t))
+	})
+}
+
 // entry returns an entry written now that turns stale in an hour, expires in
 // two and is kept one more hour, with value v.
 func (e *env) entry(v string) backend.Entry {

@@ -175,9 +175,7 @@ func (s *suite) testCorruptedBytes(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, tt.name, func(t *testing.T, e *env) {
 			neighbour := e.entry("neighbour")
 			e.set("neighbour", neighbour)
 			stats, _ := e.b.(backend.StatsReporter)

@@ -126,9 +126,7 @@ func (s *suite) testContextCanceled(t *testing.T) {
 		}, context.DeadlineExceeded},
 	}
 	for _, c := range ctxs {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, c.name, func(t *testing.T, e *env) {
 			ctx := c.ctx(t)
 			old, next, other := e.entry("old"), e.entry("new value"), e.entry("other")
 			e.set("other", other)

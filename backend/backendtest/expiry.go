@@ -71,9 +71,7 @@ func (s *suite) testExpiry(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, tt.name, func(t *testing.T, e *env) {
 			tt.entry.Value = []byte("v")
 			tt.entry.Written = start
 			e.set("k", tt.entry)
@@ -118,9 +116,7 @@ func (s *suite) testSetPastDeadline(t *testing.T) {
 		{"expired but kept", backend.Entry{Stale: now.Add(-2 * h), Expire: now.Add(-h), Keep: 2 * h}, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, tt.name, func(t *testing.T, e *env) {
 			e.clock.Set(now)
 			tt.entry.Value = []byte("late")
 			tt.entry.Written = now.Add(-4 * h)
@@ -163,9 +159,7 @@ func (s *suite) testMetadata(t *testing.T) {
 		{"written before 1970", backend.Entry{Written: time.Date(1969, 7, 20, 20, 17, 40, 1, time.UTC), Expire: odd.Add(time.Hour)}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, tt.name, func(t *testing.T, e *env) {
 			e.clock.Set(odd)
 			tt.entry.Value = []byte("metadata")
 			e.set("k", tt.entry)

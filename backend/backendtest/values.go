@@ -20,9 +20,7 @@ func (s *suite) testEmptyValue(t *testing.T) {
 		{"empty", []byte{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := s.open(t)
+		s.subtest(t, tt.name, func(t *testing.T, e *env) {
 			want := e.entry("")
 			want.Value = tt.value
 			e.set("k", want)

@@ -3,7 +3,6 @@ package disk
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,13 +42,8 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 	if b.closed.Load() {
 		return b.fail("invalidate tags", backend.ErrClosed)
 	}
-	for _, t := range tags {
-		if t == "" {
-			return b.fail("invalidate tags", errors.New("empty tag"))
-		}
-		if len(t) > maxKeySize {
-			return b.fail("invalidate tags", fmt.Errorf("tag of %d bytes, at most %d", len(t), maxKeySize))
-		}
+	if err := backend.CheckInvalidTags(tags, maxKeySize); err != nil {
+		return b.fail("invalidate tags", err)
 	}
 	if len(tags) == 0 {
 		return nil

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sync/atomic"
 	"time"
@@ -72,10 +71,8 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 	if b.closed.Load() {
 		return b.fail("invalidate tags", backend.ErrClosed)
 	}
-	for _, t := range tags {
-		if t == "" {
-			return b.fail("invalidate tags", errors.New("empty tag"))
-		}
+	if err := backend.CheckInvalidTags(tags, 0); err != nil {
+		return b.fail("invalidate tags", err)
 	}
 	mark := backend.MarkNano(at)
 	for _, t := range tags {

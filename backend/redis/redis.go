@@ -363,16 +363,10 @@ func (b *Backend) Stats() backend.Stats {
 // later calls return nil. Every other method afterwards returns an error
 // wrapping [backend.ErrClosed]; Stats and Label still work.
 func (b *Backend) Close(ctx context.Context) error {
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
+	var subs []*Invalidator
+	if !store.MarkClosed(&b.mu, &b.closed, &b.group, func() { subs, b.subs = b.subs, nil }) {
 		return nil
 	}
-	b.closed.Store(true)
-	b.group.Close()
-	subs := b.subs
-	b.subs = nil
-	b.mu.Unlock()
 	b.cancelBG()
 	for _, s := range subs {
 		_ = s.Close(ctx)

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -50,12 +49,12 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 	if len(tags) == 0 {
 		return nil
 	}
+	if err := backend.CheckInvalidTags(tags, 0); err != nil {
+		return b.fail(ctx, "invalidate tags", err)
+	}
 	args := make([]any, 0, 1+len(tags))
 	args = append(args, markString(at))
 	for _, t := range tags {
-		if t == "" {
-			return b.fail(ctx, "invalidate tags", errors.New("empty tag"))
-		}
 		args = append(args, t)
 	}
 	err = b.call(ctx, "invalidate tags", func(ctx context.Context) error {

@@ -2,7 +2,6 @@ package tarantool
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tarantool/go-iproto"
@@ -95,10 +94,8 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 	if b.closed.Load() {
 		return b.fail(ctx, "invalidate tags", backend.ErrClosed)
 	}
-	for _, t := range tags {
-		if t == "" {
-			return b.fail(ctx, "invalidate tags", errors.New("empty tag"))
-		}
+	if err := backend.CheckInvalidTags(tags, 0); err != nil {
+		return b.fail(ctx, "invalidate tags", err)
 	}
 	if len(tags) == 0 {
 		return nil

@@ -361,14 +361,9 @@ func (b *Backend) Stats() backend.Stats {
 // method afterwards returns an error wrapping [backend.ErrClosed]; Stats
 // and Label still work.
 func (b *Backend) Close(ctx context.Context) error {
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
+	if !store.MarkClosed(&b.mu, &b.closed, &b.group, nil) {
 		return nil
 	}
-	b.closed.Store(true)
-	b.group.Close()
-	b.mu.Unlock()
 	b.cancelBG()
 	return lifecycle.CloseWith(ctx, b.label, &b.group, func() error {
 		var errs []error

@@ -30,16 +30,21 @@ admin:
 backend:
   type: Memory
   max_bytes: 64MiB
+# Keys starting with x- are ignored: these hold what the book and books
+# endpoints share, named by anchors (&) and used by aliases (*).
+x-anonymous-get: &anonymous-get
+  - Method: GET
+  - Not: {Header: {Authorization: {exist: ~}}}
+  - Not: {Header: {Cookie: {exist: ~}}}
+x-cacheable: &cacheable
+  - Status: 200
+  - Not: {Header: {Set-Cookie: {exist: ~}}}
 endpoints:
   - name: book
     request:
-      - Method: GET
+      - And: *anonymous-get
       - Path: /books/{id}
-      - Not: {Header: {Authorization: {exist: ~}}}
-      - Not: {Header: {Cookie: {exist: ~}}}
-    response:
-      - Status: 200
-      - Not: {Header: {Set-Cookie: {exist: ~}}}
+    response: *cacheable
     extractors:
       - Method:
       - Path: /books/{id}
@@ -51,13 +56,9 @@ endpoints:
       Enabled: {ttl: 60, stale: 30}
   - name: books
     request:
-      - Method: GET
+      - And: *anonymous-get
       - Path: /books
-      - Not: {Header: {Authorization: {exist: ~}}}
-      - Not: {Header: {Cookie: {exist: ~}}}
-    response:
-      - Status: 200
-      - Not: {Header: {Set-Cookie: {exist: ~}}}
+    response: *cacheable
     extractors:
       - Method:
       - Path: /books

@@ -85,7 +85,7 @@ func runChaos(ctx context.Context, start time.Time, evs []event, r *redisServer,
 		case actStart, actRestart:
 			r.kill()
 			state.set("down")
-			if err = r.launch(ctx); err == nil {
+			if err = r.restart(); err == nil {
 				state.set("up")
 			}
 		case actPause:

@@ -2,7 +2,8 @@
 // compositions, the flow) share to track their goroutines and to close
 // under a context: [Group] counts work in flight, refuses new work once
 // closed and waits for the rest; [Await] bounds a blocking close by a
-// context.
+// context; [SignalContext] is when the commands (hitboxd, the soak) shut
+// down.
 package lifecycle
 
 import (

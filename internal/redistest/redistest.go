@@ -16,11 +16,8 @@
 package redistest
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hitbox-go/hitbox/internal/resp"
 	"github.com/hitbox-go/hitbox/internal/testproc"
 )
 
@@ -99,7 +97,7 @@ func (s *Server) signal(sig syscall.Signal) {
 // arrays, nil for a null reply, or an error for an error reply or a failed
 // connection. It is meant for test set-up, not for speed.
 func (s *Server) Do(args ...string) (any, error) {
-	return do(s.Addr, 5*time.Second, args...)
+	return resp.Do(s.Addr, 5*time.Second, args...)
 }
 
 // start starts bin (looked up on PATH, named after pkg in the error when it
@@ -148,7 +146,7 @@ func startE(t testing.TB, bin, pkg string, busOffset int, args func(dir string, 
 			Bin: path, Args: a, Dir: dir, Log: filepath.Join(dir, "redis.log"),
 			What: "answering PING", Timeout: startTimeout,
 			Ready: func(pid int) error {
-				r, err := do(addr, time.Second, "PING")
+				r, err := resp.Do(addr, time.Second, "PING")
 				switch {
 				case err != nil:
 					return err
@@ -207,71 +205,7 @@ func serverArgs(dir string, port int) []string {
 // ours reports whether the server answering at addr is the process pid
 // (INFO's process_id).
 func ours(addr string, pid int) bool {
-	r, err := do(addr, time.Second, "INFO", "server")
+	r, err := resp.Do(addr, time.Second, "INFO", "server")
 	info, _ := r.(string)
 	return err == nil && strings.Contains(info, "\nprocess_id:"+strconv.Itoa(pid)+"\r\n")
-}
-
-// do sends one command in RESP and reads one reply.
-func do(addr string, timeout time.Duration, args ...string) (any, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := conn.Write(b.Bytes()); err != nil {
-		return nil, err
-	}
-	return readReply(bufio.NewReader(conn))
-}
-
-// readReply reads one RESP2 reply.
-func readReply(r *bufio.Reader) (any, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return nil, errors.New("empty reply line")
-	}
-	switch body := line[1:]; line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return nil, errors.New(body)
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		return string(buf[:n]), nil
-	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = readReply(r); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unexpected reply %q", line)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/hitbox-go/hitbox/internal/resp"
 )
 
 func TestMain(m *testing.M) {
@@ -54,7 +56,7 @@ func TestPauseResume(t *testing.T) {
 	t.Parallel()
 	s := Start(t)
 	s.Pause()
-	if _, err := do(s.Addr, 100*time.Millisecond, "PING"); err == nil {
+	if _, err := resp.Do(s.Addr, 100*time.Millisecond, "PING"); err == nil {
 		t.Fatal("PING to a paused server answered")
 	}
 	s.Resume()

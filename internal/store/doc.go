@@ -3,5 +3,6 @@
 // atomic counters (disk, Redis, Tarantool; the memory store keeps striped
 // counters on its hot paths instead), turned into a [backend.Stats], and
 // the checks the network stores (Redis, Tarantool) make before an
-// operation, and how they read their duration options.
+// operation, how they mark themselves closed, and how they read their
+// duration options.
 package store

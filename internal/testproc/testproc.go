@@ -1,9 +1,10 @@
 // Package testproc runs the server processes that internal/redistest and
-// internal/tarantooltest start for tests: a binary with its arguments in a
-// directory, its output collected in a log file, started and polled until
-// it is ready, killed as a crash would, paused, resumed and restarted on
-// the same arguments. Processes get the Linux parent-death signal, so that
-// a test binary that dies does not leave them behind.
+// internal/tarantooltest start for tests, and the Redis that the soak
+// (cmd/hitboxsoak) puts through its chaos: a binary with its arguments in
+// a directory, its output collected in a log file, started and polled
+// until it is ready, killed as a crash would, paused, resumed and
+// restarted on the same arguments. Processes get the Linux parent-death
+// signal, so that a test binary that dies does not leave them behind.
 package testproc
 
 import (
