@@ -70,7 +70,10 @@ func (d *decoder) rfc9111(n *node, path string) (o Rfc9111Options, _ bool) {
 func (d *decoder) fraction(n *node, path string) (float64, bool) {
 	f := n.f
 	if n.kind == kindInt {
-		f = float64(n.i)
+		f = math.Inf(1) // an integer too large for int64 is out of range too
+		if n.intOK {
+			f = float64(n.i)
+		}
 	}
 	switch {
 	case n.kind != kindInt && n.kind != kindFloat:

@@ -86,3 +86,14 @@ func TestEndpointMode(t *testing.T) {
 		t.Errorf("disabled endpoint: Mode() = %q, want it to say Disabled", got)
 	}
 }
+
+// TestHeuristicFractionOutOfRange checks that a fraction the file cannot
+// hold as a number (an integer beyond int64) is refused, not read as 0.
+func TestHeuristicFractionOutOfRange(t *testing.T) {
+	for _, v := range []string{"2", "-1", "18446744073709551615", ".nan"} {
+		_, _, err := Parse("hitboxd.yaml", []byte("upstream: http://127.0.0.1:3000\nrfc9111: {heuristic: {fraction: "+v+", max: 1h}}\nendpoints: [{name: a}]\n"))
+		if err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("fraction %s: err = %v, want out of range", v, err)
+		}
+	}
+}
