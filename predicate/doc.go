@@ -39,5 +39,6 @@
 // they read (its Body), so one request is evaluated by one goroutine at a
 // time.
 //
-// This package imports only the standard library and gojq.
+// Of this module, the package imports only its internal body reader and
+// size parser; beside them, the standard library and gojq.
 package predicate
