@@ -30,21 +30,16 @@ admin:
 backend:
   type: Memory
   max_bytes: 64MiB
-# Keys starting with x- are ignored: these hold what the book and books
-# endpoints share, named by anchors (&) and used by aliases (*).
-x-anonymous-get: &anonymous-get
-  - Method: GET
-  - Not: {Header: {Authorization: {exist: ~}}}
-  - Not: {Header: {Cookie: {exist: ~}}}
-x-cacheable: &cacheable
-  - Status: 200
-  - Not: {Header: {Set-Cookie: {exist: ~}}}
 endpoints:
   - name: book
     request:
-      - And: *anonymous-get
+      - Method: GET
       - Path: /books/{id}
-    response: *cacheable
+      - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
+    response:
+      - Status: 200
+      - Not: {Header: {Set-Cookie: {exist: ~}}}
     extractors:
       - Method:
       - Path: /books/{id}
@@ -56,9 +51,13 @@ endpoints:
       Enabled: {ttl: 60, stale: 30}
   - name: books
     request:
-      - And: *anonymous-get
+      - Method: GET
       - Path: /books
-    response: *cacheable
+      - Not: {Header: {Authorization: {exist: ~}}}
+      - Not: {Header: {Cookie: {exist: ~}}}
+    response:
+      - Status: 200
+      - Not: {Header: {Set-Cookie: {exist: ~}}}
     extractors:
       - Method:
       - Path: /books
