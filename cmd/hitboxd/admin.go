@@ -391,8 +391,8 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Prefix *string         `json:"prefix"`
-		Tags   json.RawMessage `json:"tags"` // absent: nil; null: "null"
+		Prefix json.RawMessage `json:"prefix"` // absent: nil; null: "null"
+		Tags   json.RawMessage `json:"tags"`
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err != nil {
@@ -423,10 +423,19 @@ func (a *adminAPI) purge(w http.ResponseWriter, r *http.Request) {
 		a.purgeTags(w, r, req.Prefix != nil, req.Tags)
 		return
 	}
+	var rawPrefix string
+	if req.Prefix != nil {
+		// A null prefix is refused, not read as "everything": a client
+		// that lost its value on the way must not purge the whole cache.
+		if err := json.Unmarshal(req.Prefix, &rawPrefix); err != nil || string(req.Prefix) == "null" {
+			writeJSONError(w, http.StatusBadRequest, `prefix: want a string ("" or {} purges everything), got `+string(req.Prefix))
+			return
+		}
+	}
 	a.withStore(w, func(b backend.Backend, kf hitbox.KeyFormat) {
 		prefix := ""
 		if req.Prefix != nil {
-			if prefix, err = decodeKey(*req.Prefix, kf); err != nil {
+			if prefix, err = decodeKey(rawPrefix, kf); err != nil {
 				writeJSONError(w, http.StatusBadRequest, "prefix: "+err.Error())
 				return
 			}

@@ -271,6 +271,13 @@ func TestAdminAPI(t *testing.T) {
 		{name: "purge: not JSON", method: "POST", target: "/purge", body: `prefix=v0`, wantCode: 400},
 		{name: "purge: not an object", method: "POST", target: "/purge", body: `["v0"]`, wantCode: 400},
 		{name: "purge: prefix not a string", method: "POST", target: "/purge", body: `{"prefix": 1}`, wantCode: 400},
+		{name: "purge: null prefix", method: "POST", target: "/purge", body: `{"prefix": null}`, wantCode: 400,
+			want: `{"error": "prefix: want a string (\"\" or {} purges everything), got null"}`,
+			check: func(t *testing.T, f *adminFixture, _ *httptest.ResponseRecorder) {
+				if _, ok, _ := f.mem.Get(context.Background(), keyA); !ok {
+					t.Error("a purge with a null prefix deleted entries")
+				}
+			}},
 		{name: "purge: two objects", method: "POST", target: "/purge", body: `{} {}`, wantCode: 400, want: `{"error": "body: want one JSON object"}`},
 		{name: "purge: body too large", method: "POST", target: "/purge", body: `{"prefix": "` + strings.Repeat("x", maxAdminBody) + `"}`, wantCode: 413},
 		{name: "purge: GET", method: "GET", target: "/purge", wantCode: 405},
