@@ -3,7 +3,6 @@ package config
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
@@ -15,10 +14,9 @@ import (
 	"github.com/hitbox-go/hitbox/composition"
 	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
-	"github.com/hitbox-go/hitbox/predicate"
 )
 
-// BuildOptions are the run-time values [File.Build] wires in. The zero
+// BuildOptions are the run-time values [File.BuildStore] wires in. The zero
 // value is ready to use.
 type BuildOptions struct {
 	// Offload runs the race losers of compositions; nil: goroutines the
@@ -34,12 +32,6 @@ type BuildOptions struct {
 	// Check stands an empty memory store in for each Disk and Tarantool
 	// store (`hitboxd check` opens no file and reaches no network).
 	Check bool
-}
-
-// Runtime is what a File builds; the caller closes the Store.
-type Runtime struct {
-	Endpoints []httpcache.Endpoint
-	Store     *Store
 }
 
 // Store is a built backend tree.
@@ -79,48 +71,16 @@ func (s *Store) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Build builds the endpoints and the backend tree of f; on error nothing
-// is left open.
-func (f *File) Build(o BuildOptions) (*Runtime, error) {
-	eps, err := f.BuildEndpoints()
-	if err != nil {
-		return nil, err
-	}
-	store, err := f.BuildStore(o)
-	if err != nil {
-		return nil, err
-	}
-	return &Runtime{Endpoints: eps, Store: store}, nil
-}
-
-// BuildEndpoints builds f's endpoints, in order.
+// BuildEndpoints returns f's endpoints, in order, as the flow takes them,
+// after checking their policies.
 func (f *File) BuildEndpoints() ([]httpcache.Endpoint, error) {
 	b := builder{decoder{file: f.Name}}
 	out := make([]httpcache.Endpoint, 0, len(f.Endpoints))
 	for _, ep := range f.Endpoints {
-		e := httpcache.Endpoint{
-			Name:       ep.Name,
-			ID:         ep.ID,
-			IgnoreHost: !ep.KeyHost,
-			Request:    ep.Request,
-			Response:   ep.Response,
-			Extractors: ep.Extractors,
-			Tags:       ep.Tags,
-			Policy:     ep.Policy.hitboxPolicy(),
-
-			UpstreamTimeout: ep.UpstreamTimeout,
-			Semantics:       ep.Semantics,
+		if err := ep.Policy.Validate(); err != nil {
+			b.failAt(ep.policyLoc, ErrValue, "%w", err)
 		}
-		if e.Request == nil {
-			e.Request = predicate.And[*http.Request]() // no condition
-		}
-		if e.Response == nil {
-			e.Response = predicate.And[*http.Response]()
-		}
-		if err := e.Policy.Validate(); err != nil {
-			b.failAt(ep.Policy.Loc, ErrValue, "%w", err)
-		}
-		out = append(out, e)
+		out = append(out, ep.Endpoint)
 	}
 	if len(b.errs) > 0 {
 		return nil, b.errs.sort()

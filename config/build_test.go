@@ -15,32 +15,29 @@ import (
 // against a server of its own).
 func checkBuild(t *testing.T, f *File) {
 	t.Helper()
-	if subscribes(f.Backend) {
-		eps, err := f.BuildEndpoints()
-		if err != nil || len(eps) != len(f.Endpoints) {
-			t.Fatalf("BuildEndpoints: %d endpoints, %v; want %d", len(eps), err, len(f.Endpoints))
-		}
-		return
+	eps, err := f.BuildEndpoints()
+	if err != nil || len(eps) != len(f.Endpoints) {
+		t.Fatalf("BuildEndpoints: %d endpoints, %v; want %d", len(eps), err, len(f.Endpoints))
 	}
-	rt, err := f.Build(BuildOptions{Check: true})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
-	defer func() {
-		if err := rt.Store.Close(context.Background()); err != nil {
-			t.Errorf("Store.Close: %v", err)
-		}
-	}()
-	if len(rt.Endpoints) != len(f.Endpoints) {
-		t.Fatalf("Build gave %d endpoints, want %d", len(rt.Endpoints), len(f.Endpoints))
-	}
-	for i, ep := range rt.Endpoints {
+	for i, ep := range eps {
 		if ep.Name != f.Endpoints[i].Name || ep.Request == nil || ep.Response == nil || ep.Extractors == nil {
 			t.Errorf("endpoint %d = %+v: want a name, predicates and extractors", i, ep)
 		}
 	}
-	if rt.Store.Backend == nil || rt.Store.KeyFormat != f.Backend.KeyFormat() {
-		t.Errorf("store = %+v, want a backend with key format %v", rt.Store, f.Backend.KeyFormat())
+	if subscribes(f.Backend) {
+		return
+	}
+	store, err := f.BuildStore(BuildOptions{Check: true})
+	if err != nil {
+		t.Fatalf("BuildStore: %v", err)
+	}
+	defer func() {
+		if err := store.Close(context.Background()); err != nil {
+			t.Errorf("Store.Close: %v", err)
+		}
+	}()
+	if store.Backend == nil || store.KeyFormat != f.Backend.KeyFormat() {
+		t.Errorf("store = %+v, want a backend with key format %v", store, f.Backend.KeyFormat())
 	}
 }
 

@@ -4,12 +4,12 @@
 // tracing sections.
 //
 // [Parse] (or [Load]) decodes a file into a [File] holding the libraries'
-// own values, every default filled in: predicate.Request and Response,
-// extract.Extractor values, the policy, and a backend tree of the stores'
-// Options. Names are read by the libraries' Parse functions and values
-// checked by their constructors and Validate methods, whose errors are
-// reported where the value was written. [File.Build] turns a File into
-// httpcache endpoints and a running [Store]; [SameBackend] tells whether a
+// own values, every default filled in: httpcache endpoints (predicates,
+// extractors, hitbox policy) and a backend tree of the stores' Options.
+// Names are read by the libraries' Parse functions and values checked by
+// their constructors and Validate methods, whose errors are reported where
+// the value was written. [File.BuildEndpoints] returns the endpoints and
+// [File.BuildStore] builds a running [Store]; [SameBackend] tells whether a
 // reload may keep the running store; [File.Dump] writes a stable
 // description (the golden tests in testdata/ compare it).
 //

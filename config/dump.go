@@ -6,7 +6,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/internal/bytesize"
@@ -44,8 +46,8 @@ func (f *File) Dump(w io.Writer) error {
 			b.WriteString("  tags:\n")
 			dumpKeyers(&b, ep.tags, "    ")
 		}
-		fmt.Fprintf(&b, "  policy: %s\n", ep.Policy)
-		if !ep.KeyHost {
+		fmt.Fprintf(&b, "  policy: %s\n", policyText(ep.Policy))
+		if ep.IgnoreHost {
 			b.WriteString("  key_host: false\n")
 		}
 		if ep.UpstreamTimeout != f.UpstreamTimeout {
@@ -136,19 +138,23 @@ func dumpKeyers(w *strings.Builder, es []*keyer, indent string) {
 	}
 }
 
-// String describes the policy: "Disabled", or "Enabled ttl=5s ...".
-func (p Policy) String() string {
+// policyText describes a decoded policy: "Disabled", or "Enabled ttl=5s
+// ...", in the file's terms (ttl=never for TTL 0, stale=0s for the
+// smallest Stale, keep=0s for a negative Keep).
+func policyText(p hitbox.Policy) string {
 	if p.Disabled {
 		return "Disabled"
 	}
 	s := "Enabled ttl=never"
-	if p.TTL != nil {
-		s = "Enabled ttl=" + durationText(*p.TTL)
+	if p.TTL > 0 {
+		s = "Enabled ttl=" + durationText(p.TTL)
 	}
-	if p.Stale != nil {
-		s += " stale=" + durationText(*p.Stale)
+	if p.Stale == time.Nanosecond { // stale: 0, stale at once
+		s += " stale=0s"
+	} else if p.Stale > 0 {
+		s += " stale=" + durationText(p.Stale)
 	}
-	s += " keep=" + durationText(p.Keep)
+	s += " keep=" + durationText(max(p.Keep, 0))
 	if p.StaleIfError > 0 {
 		s += " stale_if_error=" + durationText(p.StaleIfError)
 	}

@@ -3,9 +3,11 @@ package config
 import (
 	"cmp"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
@@ -15,12 +17,14 @@ var staleModeNames = []string{"", hitbox.StaleReturn.String(), hitbox.StaleReval
 // endpoint decodes one entry of `endpoints`; f gives the file-level
 // upstream_timeout and semantics.
 func (d *decoder) endpoint(n *node, path string, f *File) *Endpoint {
-	ep := &Endpoint{Name: path, Loc: loc(n, path), KeyHost: true, UpstreamTimeout: f.UpstreamTimeout, Semantics: f.Semantics}
+	ep := &Endpoint{Endpoint: httpcache.Endpoint{Name: path, UpstreamTimeout: f.UpstreamTimeout, Semantics: f.Semantics}, Loc: loc(n, path)}
 	fs, _ := d.fields(n, path, "an endpoint mapping (name, request, response, extractors, tags, policy, key_host, upstream_timeout, semantics)", false,
 		"name", "request", "response", "extractors", "tags", "policy", "key_host", "upstream_timeout", "semantics")
 	d.text(fs, "name", &ep.ID, "a name", "empty endpoint name")
 	ep.Name = cmp.Or(ep.ID, ep.Name)
-	set(fs, "key_host", &ep.KeyHost, d.boolean)
+	keyHost := true
+	set(fs, "key_host", &keyHost, d.boolean)
+	ep.IgnoreHost = !keyHost
 	set(fs, "upstream_timeout", &ep.UpstreamTimeout, d.positiveDuration)
 	set(fs, "semantics", &ep.Semantics, d.semantics)
 	if e, ok := fs["request"]; ok {
@@ -42,6 +46,7 @@ func (d *decoder) endpoint(n *node, path string, f *File) *Endpoint {
 	if e, ok := fs["tags"]; ok {
 		ep.tags = d.tags(e.val, e.path)
 	}
+	ep.Request, ep.Response = predicate.And[*http.Request](), predicate.And[*http.Response]() // no condition
 	if ep.request != nil {
 		ep.Request = ep.request.req
 	}
@@ -52,7 +57,7 @@ func (d *decoder) endpoint(n *node, path string, f *File) *Endpoint {
 	if len(ep.tags) > 0 {
 		ep.Tags = extractors(ep.tags)
 	}
-	ep.Policy = d.policy(fs["policy"].val, joinPath(path, "policy"))
+	ep.Policy, ep.policyLoc = d.policy(fs["policy"].val, joinPath(path, "policy"))
 	return ep
 }
 
@@ -63,51 +68,51 @@ func defaultCond(path string, s side, leaf *cond) *cond {
 	return (&cond{kind: "And", loc: Loc{Path: path}, kids: []*cond{leaf}}).join(s)
 }
 
-// policy decodes `Enabled: {...}`, `Disabled`, or their bare names; an
-// absent or null policy (n nil or null) is the default, Enabled{ttl: 5}.
-func (d *decoder) policy(n *node, path string) Policy {
-	p := Policy{Loc: Loc{Path: path}, Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
+// policy decodes `Enabled: {...}`, `Disabled`, or their bare names, and
+// returns where it was written; an absent or null policy (n nil or null)
+// is the default, Enabled{ttl: 5}. No ttl is the flow's TTL 0 (never
+// expires), keep: 0 its Keep -1 (keeps none), stale: 0 its smallest Stale
+// (stale at once: the flow's zero is never stale).
+func (d *decoder) policy(n *node, path string) (hitbox.Policy, Loc) {
+	p := hitbox.Policy{Keep: hitbox.DefaultKeep, StaleMode: hitbox.StaleReturn, Concurrency: 1}
 	if n == nil || n.kind == kindNull {
-		ttl := defaultTTL
-		p.TTL = &ttl
-		return p
+		p.TTL = defaultTTL
+		return p, Loc{Path: path}
 	}
-	p.Loc = loc(n, path)
+	l := loc(n, path)
 	if n.kind == kindString {
-		i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"})
-		p.Disabled = i == 2
-		return p
+		if i, _ := d.enum(n, path, "policy", []string{"", "Enabled", "Disabled"}); i == 2 {
+			return hitbox.Disabled(), l
+		}
+		return p, l
 	}
 	if n.kind != kindMap {
 		d.wrongType(n, path, "Enabled: {...} or Disabled")
-		return p
+		return p, l
 	}
 	key, v, vpath, ok := d.single(n, path, "policy", []string{"Enabled", "Disabled"})
 	if !ok {
-		return p
+		return p, l
 	}
 	if key == "Disabled" {
-		p.Disabled = true
 		if v.kind != kindNull && !(v.kind == kindMap && len(v.keys) == 0) {
 			d.fail(v, vpath, ErrValue, "Disabled takes no settings")
 		}
-		return p
+		return hitbox.Disabled(), l
 	}
 	fs, _ := d.fields(v, vpath, "a mapping (ttl, stale, keep, stale_if_error, policy, concurrency)", true,
 		"ttl", "stale", "keep", "stale_if_error", "policy", "concurrency")
-	set(fs, "ttl", &p.TTL, func(n *node, path string) (*time.Duration, bool) {
-		v, ok := d.positive("ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled")(n, path)
-		return &v, ok
-	})
-	set(fs, "stale", &p.Stale, func(n *node, path string) (*time.Duration, bool) {
-		v, ok := d.duration(n, path)
-		return &v, ok
-	})
+	set(fs, "ttl", &p.TTL, d.positive("ttl 0 would expire every entry at once: omit ttl for entries that never expire, or write Disabled"))
+	stale := time.Duration(-1) // none: never stale
+	set(fs, "stale", &stale, d.duration)
 	set(fs, "keep", &p.Keep, d.duration)
 	set(fs, "stale_if_error", &p.StaleIfError, d.duration)
 	if e := fs["stale_if_error"]; p.StaleIfError > p.Keep {
 		d.fail(e.val, e.path, ErrValue, "stale_if_error %v is more than keep %v: an expired entry is gone after keep (raise keep, or lower stale_if_error)",
 			p.StaleIfError, p.Keep)
+	}
+	if p.Keep == 0 {
+		p.Keep = -1
 	}
 	if e, ok := fs["policy"]; ok {
 		pf, _ := d.fields(e.val, e.path, "a mapping (stale)", true, "stale")
@@ -120,10 +125,13 @@ func (d *decoder) policy(n *node, path string) Policy {
 		c, ok := d.integer(n, path, 1, math.MaxInt32)
 		return int(c), ok
 	})
-	if p.TTL != nil && p.Stale != nil && *p.Stale >= *p.TTL {
-		d.warn(p.Loc, "stale %v is not less than ttl %v: entries expire before they turn stale", *p.Stale, *p.TTL)
+	if stale >= 0 {
+		if p.TTL > 0 && stale >= p.TTL {
+			d.warn(l, "stale %v is not less than ttl %v: entries expire before they turn stale", stale, p.TTL)
+		}
+		p.Stale = max(stale, time.Nanosecond)
 	}
-	return p
+	return p, l
 }
 
 // durationText writes a duration as the dump and messages show it.

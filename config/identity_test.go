@@ -132,8 +132,8 @@ endpoints:
 	if f.Endpoints[0].Name != "books" || f.Endpoints[1].Name != "endpoints[1]" {
 		t.Errorf("names = %q, %q; want the name or the position", f.Endpoints[0].Name, f.Endpoints[1].Name)
 	}
-	if !f.Endpoints[0].KeyHost || f.Endpoints[3].KeyHost {
-		t.Errorf("KeyHost = %v, %v; want true by default, false when key_host: false", f.Endpoints[0].KeyHost, f.Endpoints[3].KeyHost)
+	if f.Endpoints[0].IgnoreHost || !f.Endpoints[3].IgnoreHost {
+		t.Errorf("IgnoreHost = %v, %v; want false by default, true when key_host: false", f.Endpoints[0].IgnoreHost, f.Endpoints[3].IgnoreHost)
 	}
 	eps, err := f.BuildEndpoints()
 	if err != nil {

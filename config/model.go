@@ -1,13 +1,9 @@
 package config
 
 import (
-	"cmp"
 	"time"
 
-	"github.com/hitbox-go/hitbox"
-	"github.com/hitbox-go/hitbox/extract"
 	"github.com/hitbox-go/hitbox/httpcache"
-	"github.com/hitbox-go/hitbox/predicate"
 )
 
 // Defaults of docs/config.md.
@@ -66,68 +62,17 @@ type Admin struct {
 	Token string
 }
 
-// Endpoint is one entry of `endpoints`.
+// Endpoint is one entry of `endpoints`: the httpcache.Endpoint it builds
+// and where it was written. Its Name is "endpoints[N]" when unnamed, its
+// ID its name or "def-" and a digest of its request predicates and
+// extractors; Request and Response are predicate.And() where the file sets
+// no condition; Extractors is empty, not nil, for a key with no parts.
 type Endpoint struct {
-	// Name names the endpoint in logs and metrics ("endpoints[N]" when
-	// unnamed).
-	Name string
-	// ID identifies the endpoint's entries: its name, or "def-" and a
-	// digest of its request predicates and extractors.
-	ID  string
+	httpcache.Endpoint
 	Loc Loc
-	// KeyHost keys entries by the request's host (key_host).
-	KeyHost bool
-	// Request says whether a request may be cached; nil: no condition.
-	Request predicate.Request
-	// Response says whether a response may be stored; nil: no condition.
-	Response predicate.Response
-	// Extractors build the key, in order; empty: a key with no parts.
-	Extractors []extract.Extractor
-	// Tags make the tags of the endpoint's entries (tags.request).
-	Tags []extract.Extractor
-	// Descriptions of the above, for the dump, warnings and identity.
+	// Descriptions of the predicates and extractors, for the dump,
+	// warnings and identity.
 	request, response *cond
 	extractors, tags  []*keyer
-	// Policy says for how long.
-	Policy Policy
-	// UpstreamTimeout bounds the upstream call (upstream_timeout).
-	UpstreamTimeout time.Duration
-	// Semantics is the endpoint's mode (semantics); never zero.
-	Semantics httpcache.Semantics
-}
-
-// Policy is an endpoint's `policy`.
-type Policy struct {
-	Loc Loc
-	// Disabled: requests bypass the cache.
-	Disabled bool
-	// TTL is how long after writing an entry expires; nil: never.
-	TTL *time.Duration
-	// Stale is how long after writing an entry turns stale; nil: never.
-	Stale *time.Duration
-	// Keep is how long an expired entry is kept; 0 keeps none.
-	Keep time.Duration
-	// StaleMode is what a stale entry gets.
-	StaleMode hitbox.StaleMode
-	// Concurrency is the number of upstream calls per key at once.
-	Concurrency int
-	// StaleIfError is how long past its expiry an entry may be served
-	// when the upstream fails (stale_if_error); at most Keep.
-	StaleIfError time.Duration
-}
-
-// hitboxPolicy returns p as the flow takes it.
-func (p Policy) hitboxPolicy() hitbox.Policy {
-	if p.Disabled {
-		return hitbox.Disabled()
-	}
-	// keep: 0 keeps nothing; the flow's zero means the default.
-	hp := hitbox.Policy{StaleMode: p.StaleMode, Concurrency: p.Concurrency, Keep: cmp.Or(p.Keep, -1), StaleIfError: p.StaleIfError}
-	if p.TTL != nil {
-		hp.TTL = *p.TTL
-	}
-	if p.Stale != nil {
-		hp.Stale = max(*p.Stale, time.Nanosecond) // stale: 0 is stale at once; the flow's zero is "never"
-	}
-	return hp
+	policyLoc         Loc
 }

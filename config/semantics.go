@@ -103,15 +103,15 @@ func (f *File) MiddlewareOptions() []httpcache.Option {
 // check`.
 func (ep *Endpoint) Mode() string {
 	ttl := "no ttl"
-	if ep.Policy.TTL != nil {
-		ttl = "ttl " + durationText(*ep.Policy.TTL)
+	if ep.Policy.TTL > 0 {
+		ttl = "ttl " + durationText(ep.Policy.TTL)
 	}
 	switch {
 	case ep.Policy.Disabled:
 		return fmt.Sprintf("semantics %s (policy Disabled: never cached)", ep.Semantics)
 	case ep.Semantics != httpcache.SemanticsRfc9111:
 		return fmt.Sprintf("semantics Hitbox (the predicates decide, Cache-Control is not read; %s)", ttl)
-	case ep.Policy.TTL == nil:
+	case ep.Policy.TTL == 0:
 		ttl = "uncapped: no ttl"
 	default:
 		ttl = "capped by " + ttl

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hitbox-go/hitbox"
 	"github.com/hitbox-go/hitbox/httpcache"
 	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
@@ -81,7 +82,7 @@ func TestEndpointMode(t *testing.T) {
 			t.Errorf("endpoint %d: Mode() = %q, want prefix %q", i, got, want)
 		}
 	}
-	off := &Endpoint{Semantics: httpcache.SemanticsHitbox, Policy: Policy{Disabled: true}}
+	off := &Endpoint{Endpoint: httpcache.Endpoint{Semantics: httpcache.SemanticsHitbox, Policy: hitbox.Disabled()}}
 	if got := off.Mode(); !strings.Contains(got, "Disabled") {
 		t.Errorf("disabled endpoint: Mode() = %q, want it to say Disabled", got)
 	}
