@@ -32,8 +32,8 @@ type Codec struct {
 	// Compression compresses the serialized entry (zero: CompressionNone).
 	Compression Compression
 	// Level is the compression level; 0 means the library's default (gzip
-	// 6, zstd 3). See [CompressionGzip] and [CompressionZstd] for the
-	// ranges. It is ignored without compression.
+	// 6, zstd 3); [Compression.Levels] gives the ranges. It is ignored
+	// without compression.
 	Level int
 	// MaxDecodedSize caps the serialized (decompressed) size Decode accepts,
 	// which bounds the memory a decompression bomb can take; 0 means 1 GiB.

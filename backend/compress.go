@@ -61,17 +61,25 @@ func ParseCompression(s string) (Compression, error) {
 	return 0, fmt.Errorf("backend: unknown compression %q (want Disabled, Gzip or Zstd)", s)
 }
 
-// checkLevel reports whether level (0: the library's default) suits c.
-func (c Compression) checkLevel(level int) error {
+// Levels returns the range of c's levels, lo to hi: 1 to 9 for
+// CompressionGzip, 1 to 22 for CompressionZstd, and 0, 0 for a
+// Compression without levels. A [Codec]'s Level is one of them, or 0
+// for the library's default.
+func (c Compression) Levels() (lo, hi int) {
 	switch c {
 	case CompressionGzip:
-		if level < 0 || level > gzip.BestCompression {
-			return fmt.Errorf("backend: gzip level %d outside 1..9 (0: default)", level)
-		}
+		return gzip.BestSpeed, gzip.BestCompression
 	case CompressionZstd:
-		if level < 0 || level > 22 {
-			return fmt.Errorf("backend: zstd level %d outside 1..22 (0: default)", level)
-		}
+		return 1, 22
+	}
+	return 0, 0
+}
+
+// checkLevel reports whether level (0: the library's default) suits c;
+// a Compression without levels ignores it.
+func (c Compression) checkLevel(level int) error {
+	if lo, hi := c.Levels(); hi > 0 && level != 0 && (level < lo || level > hi) {
+		return fmt.Errorf("%v level %d is out of range (want %d to %d, or 0 for the default)", c, level, lo, hi)
 	}
 	return nil
 }

@@ -65,6 +65,21 @@ func TestCompressionString(t *testing.T) {
 	}
 }
 
+// TestCompressionLevels: Levels gives each compression's range, and a
+// level out of it is Validate's error saying the range, under one prefix.
+func TestCompressionLevels(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[Compression][2]int{CompressionNone: {0, 0}, CompressionGzip: {1, 9}, CompressionZstd: {1, 22}, 0: {0, 0}} {
+		if lo, hi := c.Levels(); lo != want[0] || hi != want[1] {
+			t.Errorf("%v.Levels() = %d, %d; want %d, %d", c, lo, hi, want[0], want[1])
+		}
+	}
+	err := Codec{Compression: CompressionGzip, Level: 10}.Validate()
+	if want := "backend: invalid codec: Gzip level 10 is out of range (want 1 to 9, or 0 for the default)"; err == nil || err.Error() != want {
+		t.Errorf("Validate() = %v; want %q", err, want)
+	}
+}
+
 func TestCodecValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -241,11 +241,11 @@ func (d *decoder) codec(n *node, path string) backend.Codec {
 	}
 	set(cf, "type", &c.Compression, lookupOf(d, "compression", compressionInput))
 	if l, ok := cf["level"]; ok {
-		hi := map[backend.Compression]int64{backend.CompressionGzip: 9, backend.CompressionZstd: 22}[c.Compression]
+		lo, hi := c.Compression.Levels() // a level written is one of them, not 0 (the default)
 		if c.Compression == backend.CompressionNone {
 			d.fail(l.key, l.path, ErrValue, "a level needs a compression (Gzip or Zstd)")
 		} else if hi > 0 {
-			level, _ := d.integer(l.val, l.path, 1, hi)
+			level, _ := d.integer(l.val, l.path, int64(lo), int64(hi))
 			c.Level = int(level)
 		}
 	}

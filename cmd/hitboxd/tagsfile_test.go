@@ -55,7 +55,8 @@ endpoints:
 }
 
 // TestTracingFromFile: the file's tracing section reaches hitboxd's
-// tracing setup as written, and no section leaves it to OTEL_*.
+// tracing setup as written, no section leaves it to OTEL_*, and a bad
+// exporter or sample_ratio is config's error at its line.
 func TestTracingFromFile(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -77,7 +78,9 @@ func TestTracingFromFile(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := config.Parse("t.yaml", []byte("upstream: http://127.0.0.1:9\ntracing: {exporter: zipkin}\n")); err == nil || !strings.Contains(err.Error(), "t.yaml:2:") {
-		t.Errorf("a bad exporter: %v, want an error at line 2", err)
+	for _, bad := range []string{"{exporter: zipkin}", "{sample_ratio: 1.5}"} {
+		if _, _, err := config.Parse("t.yaml", []byte("upstream: http://127.0.0.1:9\ntracing: "+bad+"\n")); err == nil || !strings.Contains(err.Error(), "t.yaml:2:") {
+			t.Errorf("tracing: %s: %v, want an error at line 2", bad, err)
+		}
 	}
 }
