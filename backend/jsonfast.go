@@ -1,6 +1,10 @@
 package backend
 
-import "bytes"
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // jsonFields are jsonEntry's keys in the order appendJSON writes them.
 var jsonFields = [...]string{"written", "stale", "expire", "keep", "encoding", "value", "tags"}
@@ -12,7 +16,7 @@ const (
 )
 
 // parseJSONFast reads the exact layout appendJSON writes (keys in order,
-// no white space, strings without escapes) without reflection. It reports
+// no white space) without reflection. It reports
 // false for anything else, which then goes through encoding/json: the fast
 // path accepts a subset of what json.Unmarshal accepts and reads it the
 // same way.
@@ -62,7 +66,7 @@ func parseJSONFast(p []byte) (jsonEntry, bool) {
 	return je, true
 }
 
-// jsonStrings reads a non-empty JSON array of strings without escapes, and
+// jsonStrings reads a non-empty JSON array of strings (see jsonString),
 // without white space, from the start of p, as appendJSON writes tags.
 func jsonStrings(p []byte) ([]string, []byte, bool) {
 	if len(p) < 2 || p[0] != '[' || p[1] == ']' {
@@ -93,24 +97,70 @@ func hasKey(p []byte, key string) bool {
 		p[1+len(key)] == '"' && p[2+len(key)] == ':'
 }
 
-// jsonString reads a JSON string without escapes or control characters
-// from the start of p.
+// jsonString reads a JSON string without control characters from the
+// start of p. Escapes are read as encoding/json reads them, except a \u
+// of a surrogate (a pair, or one alone), which it declines.
 func jsonString(p []byte) (string, []byte, bool) {
 	if len(p) == 0 || p[0] != '"' {
 		return "", nil, false
 	}
-	end := bytes.IndexByte(p[1:], '"')
-	if end < 0 {
-		return "", nil, false
-	}
-	s := p[1 : 1+end]
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return "", nil, false
-	}
-	for _, c := range s {
-		if c < 0x20 {
+	escaped := false
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			escaped = true
+			i++ // the escaped byte cannot end the string
+		case c == '"':
+			if !escaped {
+				return string(p[1:i]), p[i+1:], true
+			}
+			s, ok := unescapeJSON(p[1:i])
+			return s, p[i+1:], ok
+		case c < 0x20:
 			return "", nil, false
 		}
 	}
-	return string(s), p[2+end:], true
+	return "", nil, false
+}
+
+// unescapeJSON decodes the escapes of a JSON string's contents s.
+func unescapeJSON(s []byte) (string, bool) {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			out = append(out, s[i])
+			continue
+		}
+		i++
+		if i == len(s) {
+			return "", false
+		}
+		switch c := s[i]; c {
+		case '"', '\\', '/':
+			out = append(out, c)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+4 >= len(s) {
+				return "", false
+			}
+			r, err := strconv.ParseUint(string(s[i+1:i+5]), 16, 32)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
+				return "", false
+			}
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
 }
