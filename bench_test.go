@@ -154,11 +154,15 @@ func benchTypedVsOtter(b *testing.B, local hitbox.Local[benchValue]) {
 		t2 := time.Now()
 		typedT, otterT = append(typedT, t1.Sub(t0)), append(otterT, t2.Sub(t1))
 	}
-	slices.Sort(typedT)
-	slices.Sort(otterT)
-	tm := float64(typedT[len(typedT)/2].Nanoseconds()) / batch
-	om := float64(otterT[len(otterT)/2].Nanoseconds()) / batch
+	tm, om := medianPerOp(typedT, batch), medianPerOp(otterT, batch)
 	b.ReportMetric(tm, "typed-ns/get")
 	b.ReportMetric(om, "otter-ns/get")
 	b.ReportMetric(om/tm, "typed-rate/otter-rate")
+}
+
+// medianPerOp returns the median of batch times, per operation of a batch,
+// in nanoseconds.
+func medianPerOp(ts []time.Duration, batch int) float64 {
+	slices.Sort(ts)
+	return float64(ts[len(ts)/2].Nanoseconds()) / float64(batch)
 }

@@ -3,7 +3,6 @@ package hitbox_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -80,10 +79,7 @@ func BenchmarkTypedRedisJSONVsGet(b *testing.B) {
 		t2 := time.Now()
 		typedT, rawT = append(typedT, t1.Sub(t0)), append(rawT, t2.Sub(t1))
 	}
-	slices.Sort(typedT)
-	slices.Sort(rawT)
-	tm := float64(typedT[len(typedT)/2].Nanoseconds()) / batch
-	rm := float64(rawT[len(rawT)/2].Nanoseconds()) / batch
+	tm, rm := medianPerOp(typedT, batch), medianPerOp(rawT, batch)
 	b.ReportMetric(tm, "typed-ns/get")
 	b.ReportMetric(rm, "raw-ns/get")
 	b.ReportMetric(tm/rm, "typed-time/raw-time")
