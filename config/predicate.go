@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 	"github.com/hitbox-go/hitbox/predicate"
 )
 
@@ -211,9 +212,6 @@ func methodErr(m string) error {
 	return err
 }
 
-// isToken reports whether s is an RFC 9110 token, as predicate checks it.
-func isToken(s string) bool { return methodErr(s) == nil }
-
 // nameOps decodes a Header or Query predicate: hitbox 0.2's named form
 // {name: X, eq: v} (a mapping with name and one operation), or the map
 // form {name: value-or-operation, ...}.
@@ -285,8 +283,12 @@ func (d *decoder) nameOp(n *node, path, what, name string, op predicate.Op, s si
 // may be empty) that is no HTTP token, as predicate and extract need them.
 func (d *decoder) checkName(n *node, path, what, name string, prefix bool) bool {
 	switch {
-	case what == "Header" && !(prefix && name == "") && !isToken(name):
-		d.fail(n, path, ErrValue, "invalid header name %s%q", map[bool]string{true: "prefix "}[prefix], name)
+	case what == "Header" && !(prefix && name == "") && !rfc9111.IsToken(name):
+		desc := "header name"
+		if prefix {
+			desc = "header name prefix"
+		}
+		d.fail(n, path, ErrValue, "invalid %s %q", desc, name)
 	case name == "" && !prefix:
 		d.fail(n, path, ErrValue, "empty %s name", strings.ToLower(what))
 	default:

@@ -39,6 +39,7 @@
 // they read (its Body), so one request is evaluated by one goroutine at a
 // time.
 //
-// Of this module, the package imports only its internal body reader and
-// size parser; beside them, the standard library and gojq.
+// Of this module, the package imports only its internal body reader, size
+// parser and RFC 9111 rules (for the token syntax); beside them, the
+// standard library and gojq.
 package predicate

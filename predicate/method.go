@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+
+	"github.com/hitbox-go/hitbox/internal/rfc9111"
 )
 
 // Method returns a predicate that holds when the request's method is one of
@@ -40,26 +42,4 @@ func (ms methodPredicate) Match(r *http.Request) bool {
 
 // isToken reports whether s is a non-empty RFC 9110 token (the syntax of
 // methods and header names).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
+func isToken(s string) bool { return rfc9111.IsToken(s) }
