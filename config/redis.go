@@ -236,10 +236,11 @@ func dumpRedis(w *strings.Builder, b *Backend, secrets bool) {
 		}
 	default:
 		u := r.URL
-		if pu, err := url.Parse(u); !secrets && err == nil {
-			u = pu.Redacted()
-		} else if !secrets {
+		if !secrets {
 			u = "(invalid)" // a File made by hand: its password may show otherwise
+			if pu, err := url.Parse(r.URL); err == nil {
+				u = pu.Redacted()
+			}
 		}
 		fmt.Fprintf(w, " url=%q", u)
 	}
