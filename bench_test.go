@@ -126,17 +126,7 @@ func benchTypedVsOtter(b *testing.B, local hitbox.Local[benchValue]) {
 		b.Fatal(err)
 	}
 	const n, batch = 1000, 1000
-	ids := make([]string, n)
-	loads := make([]func(context.Context) (benchValue, error), n)
-	for i := range ids {
-		ids[i] = strconv.Itoa(i)
-		v := benchValue{i, "Ann", "ann@example.com"}
-		loads[i] = func(context.Context) (benchValue, error) { return v, nil }
-		if _, _, err := typed.GetOrFetch(ctx, ids[i], loads[i]); err != nil {
-			b.Fatal(err)
-		}
-		oc.Set(ids[i], v)
-	}
+	ids, loads := fillTyped(b, typed, n, func(id string, v benchValue) { oc.Set(id, v) })
 	var typedT, otterT []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
@@ -158,6 +148,24 @@ func benchTypedVsOtter(b *testing.B, local hitbox.Local[benchValue]) {
 	b.ReportMetric(tm, "typed-ns/get")
 	b.ReportMetric(om, "otter-ns/get")
 	b.ReportMetric(om/tm, "typed-rate/otter-rate")
+}
+
+// fillTyped stores n benchValues in typed under the ids "0" to "n-1",
+// handing each to peer too (to fill the cache it is compared with), and
+// returns the ids and the loaders that give their values.
+func fillTyped(b *testing.B, typed *hitbox.Typed[benchValue], n int, peer func(id string, v benchValue)) ([]string, []func(context.Context) (benchValue, error)) {
+	ids := make([]string, n)
+	loads := make([]func(context.Context) (benchValue, error), n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+		v := benchValue{i, "Ann", "ann@example.com"}
+		loads[i] = func(context.Context) (benchValue, error) { return v, nil }
+		if _, _, err := typed.GetOrFetch(context.Background(), ids[i], loads[i]); err != nil {
+			b.Fatal(err)
+		}
+		peer(ids[i], v)
+	}
+	return ids, loads
 }
 
 // medianPerOp returns the median of batch times, per operation of a batch,

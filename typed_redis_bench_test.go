@@ -3,7 +3,6 @@ package hitbox_test
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"testing"
 	"time"
 
@@ -43,20 +42,12 @@ func BenchmarkTypedRedisJSONVsGet(b *testing.B) {
 	b.Cleanup(func() { _ = raw.Close() })
 
 	const n, batch = 100, 100
-	ids := make([]string, n)
-	loads := make([]func(context.Context) (benchValue, error), n)
-	for i := range ids {
-		ids[i] = strconv.Itoa(i)
-		v := benchValue{i, "Ann", "ann@example.com"}
-		loads[i] = func(context.Context) (benchValue, error) { return v, nil }
-		if _, _, err := typed.GetOrFetch(ctx, ids[i], loads[i]); err != nil {
-			b.Fatal(err)
-		}
+	ids, loads := fillTyped(b, typed, n, func(id string, v benchValue) {
 		js, _ := json.Marshal(v)
-		if err := raw.Set(ctx, "raw:"+ids[i], js, time.Hour).Err(); err != nil {
+		if err := raw.Set(ctx, "raw:"+id, js, time.Hour).Err(); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 	var typedT, rawT []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
