@@ -75,6 +75,12 @@ func TestRfc9111Options(t *testing.T) {
 			t.Errorf("%s: NewTransport error %v, want %v", tc.name, err, tc.want)
 		}
 	}
+	// The message names the option under httpcache's prefix alone, not the
+	// internal package that checks it.
+	_, err := Middleware(e.cache, nil, WithHeuristicFreshness(2, 0))
+	if want := "httpcache: invalid option: heuristic 2 is not a fraction in [0, 1]"; err == nil || err.Error() != want {
+		t.Errorf("heuristic above 1: %v, want %q", err, want)
+	}
 	if _, err := Middleware(e.cache, []Endpoint{{Semantics: SemanticsRfc9111}}, WithSemantics(SemanticsHitbox)); err != nil {
 		t.Errorf("valid semantics: %v", err)
 	}

@@ -1,7 +1,6 @@
 package rfc9111
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -39,26 +38,24 @@ type Config struct {
 	MaxTTL time.Duration
 }
 
-// ErrConfig is wrapped by the errors of [Config.Validate].
-var ErrConfig = errors.New("rfc9111: invalid config")
-
 // Validate reports a Config the functions would have to correct: a
 // heuristic fraction outside [0, 1], a negative duration, a targeted field
 // name that is not a token. (The functions themselves never fail: they
-// ignore a bad heuristic and negative caps.)
+// ignore a bad heuristic and negative caps.) Its errors carry no prefix:
+// httpcache wraps them in its ErrInvalidOption, the error users see.
 func (c Config) Validate() error {
 	if math.IsNaN(c.Heuristic) || c.Heuristic < 0 || c.Heuristic > 1 {
-		return fmt.Errorf("%w: heuristic %v is not a fraction in [0, 1]", ErrConfig, c.Heuristic)
+		return fmt.Errorf("heuristic %v is not a fraction in [0, 1]", c.Heuristic)
 	}
 	if c.HeuristicMax < 0 {
-		return fmt.Errorf("%w: negative heuristic cap %v", ErrConfig, c.HeuristicMax)
+		return fmt.Errorf("negative heuristic cap %v", c.HeuristicMax)
 	}
 	if c.MaxTTL < 0 {
-		return fmt.Errorf("%w: negative max ttl %v", ErrConfig, c.MaxTTL)
+		return fmt.Errorf("negative max ttl %v", c.MaxTTL)
 	}
 	for _, f := range c.Targeted {
 		if !isToken(f) {
-			return fmt.Errorf("%w: targeted field %q is not a field name", ErrConfig, f)
+			return fmt.Errorf("targeted field %q is not a field name", f)
 		}
 	}
 	return nil
