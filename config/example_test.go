@@ -31,7 +31,7 @@ endpoints:
 		return
 	}
 	ep := f.Endpoints[0]
-	fmt.Println(ep.Name, ep.Policy.TTL, ep.Policy.Stale)
+	fmt.Printf("%s: ttl %v, stale after %v\n", ep.Name, ep.Policy.TTL, ep.Policy.Stale)
 	for _, w := range warnings {
 		fmt.Println(w)
 	}
@@ -55,7 +55,7 @@ endpoints:
 `))
 	fmt.Println(err)
 	// Output:
-	// books 1m0s 30s
+	// books: ttl 1m0s, stale after 30s
 	// hitboxd.yaml:4:5: endpoints[0].response: warning: responses with a Set-Cookie header may be cached and served to other clients: add `- Not: {Header: {Set-Cookie: {exist: ~}}}` to response
 	// true
 	// v0:method=GET&author=sheckley&book=42&page=2
