@@ -67,9 +67,13 @@
 // [Options.TagsKey] ("tags:" + Prefix), which every instance on the server
 // shares, and [Backend.TagsInvalidated] reads the marks of an entry's tags
 // with one HMGET (a round trip per hit of a tagged entry when Redis serves
-// it). With [Options.Channel] set, a tag purge is also announced, and
-// [Backend.Subscribe] records it in the subscribed L1, which a composition
-// then checks instead of Redis for the entries L1 serves.
+// it). With [Options.TagRetention], marks older than it are pruned in the
+// background, in batches that HSCAN finds, leaving a floor in the hash
+// (the field "") that the same HMGET reads: an entry written before it
+// reads as invalidated. With [Options.Channel] set, a tag purge is also
+// announced, and [Backend.Subscribe] records it in the subscribed L1,
+// which a composition then checks instead of Redis for the entries L1
+// serves.
 //
 // # Testing
 //

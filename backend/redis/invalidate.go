@@ -332,6 +332,15 @@ func (i *Invalidator) handle(payload string) {
 // expires or is evicted: keep the L1 small, and its TTLs short where the
 // freshness matters.
 //
+// With [Options.TagRetention], l1 loads the marks Redis kept, not the
+// floor that pruning left (l1 takes marks through [backend.Tagger], which
+// has no floor): an entry written before the floor reaches l1 only from
+// this Backend, refilled by a composition on a read that checks it against
+// Redis's marks and floor and then deletes it, and until that delete l1
+// may serve it on another hit. With TagRetention above the lifetime of
+// every tagged entry, as its doc asks, no entry outlives the floor and
+// this cannot happen.
+//
 // Failures of l1 are ignored (counted by l1 itself). Subscribe returns an
 // error when the Backend has no Channel or is closed.
 func (b *Backend) Subscribe(l1 backend.Backend) (*Invalidator, error) {

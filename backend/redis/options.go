@@ -121,6 +121,17 @@ type Options struct {
 	// marks never show up among the entries nor go with a purge. Being
 	// one key, it lives in one hash slot of a cluster.
 	TagsKey string
+	// TagRetention bounds how long the hash [Options.TagsKey] keeps a
+	// tag's invalidation mark ([Backend.InvalidateTags]): marks older than
+	// it at Now are pruned (once the hash holds enough of them to be
+	// worth a walk), leaving a floor in the hash that every instance
+	// reads (see [backend.TagMarks]): a tagged entry written before the
+	// pruned horizon then reads as invalidated, dropped early rather than
+	// served past a purge, so set it above the longest lifetime of a
+	// tagged entry. Instances sharing the hash may set different
+	// retentions: the shortest one prunes. 0 keeps every mark (one hash
+	// field per tag ever invalidated); negative is an error.
+	TagRetention time.Duration
 	// Codec encodes the stored values (zero: JSON, no compression). Any
 	// value Decode rejects, such as bytes another program wrote under the
 	// prefix, reads as a miss and counts as a decode error.
@@ -202,6 +213,8 @@ func (o *Options) validate() error {
 		return field("PoolSize", "PoolSize %d: at most %d", o.PoolSize, MaxPoolSize)
 	case o.DialTimeout < 0:
 		return field("DialTimeout", "negative DialTimeout %v", o.DialTimeout)
+	case o.TagRetention < 0:
+		return field("TagRetention", "negative TagRetention %v", o.TagRetention)
 	case o.MaxRetries < -1:
 		return field("MaxRetries", "MaxRetries %d: want -1 or more", o.MaxRetries)
 	case o.Breaker.OpenTimeout < 0:

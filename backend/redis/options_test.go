@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -89,6 +90,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", LockPrefix: "a:l:"}, "LockPrefix", ""},
 		{Options{URL: "redis://127.0.0.1:1", Prefix: "a:", TagsKey: "a:tags"}, "TagsKey", ""},
 		{Options{URL: "redis://127.0.0.1:1", Codec: backend.Codec{Format: 99}}, "Codec", ""},
+		{Options{URL: "redis://127.0.0.1:1", TagRetention: -time.Second}, "TagRetention", ""},
 		{Options{URL: "redis://u:pw@127.0.0.1:1", Password: "other"}, "URL", "pw"},
 		{Options{URL: "redis://:pw@127.0.0.1:1", Username: "u"}, "URL", "pw"},
 	}

@@ -47,6 +47,7 @@ type Backend struct {
 	prefix       string
 	lockPrefix   string
 	tagsKey      string
+	retention    time.Duration // Options.TagRetention; 0: marks are not pruned
 	codec        backend.Codec
 	now          func() time.Time
 	opTimeout    time.Duration // 0: none
@@ -59,7 +60,15 @@ type Backend struct {
 
 	untrustedLogged atomic.Bool // a lock key without a TTL was logged at Warn
 
-	// bg is canceled by Close: lock extensions and subscriptions end.
+	// The pruning of the tag marks (see tags.go): pruneAt is the size of
+	// the marks' hash at which InvalidateTags starts a prune, never below
+	// minPruneAt (tests lower it); pruning is set while one runs.
+	pruneAt    atomic.Int64
+	minPruneAt int64
+	pruning    atomic.Bool
+
+	// bg is canceled by Close: lock extensions, subscriptions and a
+	// prune of the tag marks end.
 	bg       context.Context
 	cancelBG context.CancelFunc
 	mu       sync.Mutex      // guards closed, and subs
@@ -88,6 +97,8 @@ func New(o Options) (*Backend, error) {
 		prefix:       o.Prefix,
 		lockPrefix:   o.LockPrefix,
 		tagsKey:      o.TagsKey,
+		retention:    o.TagRetention,
+		minPruneAt:   minPruneAt,
 		codec:        o.Codec,
 		now:          o.Now,
 		opTimeout:    o.OpTimeout,
@@ -98,6 +109,7 @@ func New(o Options) (*Backend, error) {
 		breaker:      circuit.New(o.Label, o.Breaker),
 		logger:       o.Logger,
 	}
+	b.pruneAt.Store(minPruneAt)
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -355,8 +367,8 @@ func (b *Backend) Stats() backend.Stats {
 	return b.ops.Stats(b.label, -1, -1)
 }
 
-// Close stops the lock extensions and the subscriptions the Backend
-// started, waits for them, and closes the client when the Backend made it.
+// Close stops the lock extensions, the subscriptions and the prune of the
+// tag marks the Backend started, waits for them, and closes the client when the Backend made it.
 // Locks still held then expire at their TTL. When ctx ends first, Close
 // returns ctx's error and the client is closed once those goroutines end.
 // The first call returns the client's Close error; Close is idempotent:
