@@ -58,8 +58,8 @@ type adminAPI struct {
 	breakers   func() []metrics.BreakerState
 	background func() offload.Stats
 	log        *slog.Logger
-	// now is the clock deciding which entries are expired and when
-	// sessions end; nil: time.Now.
+	// now is the clock deciding which entries are expired, when sessions
+	// end and when a throttled client may try again; nil: time.Now.
 	now func() time.Time
 	// invalidateTags invalidates tags through the cache in force
 	// (hitbox.Cache.InvalidateTags); nil: through the backend's
@@ -73,6 +73,8 @@ type adminAPI struct {
 	mux  *http.ServeMux
 	key  [32]byte // signs the dashboard's session cookies
 	csrf *http.CrossOriginProtection
+	// fails counts each client's wrong tokens.
+	fails *authLimiter
 }
 
 // ServeHTTP routes r: the dashboard's page and assets, /healthz and
@@ -83,6 +85,7 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.once.Do(func() {
 		a.key = newSessionKey()
 		a.csrf = http.NewCrossOriginProtection()
+		a.fails = newAuthLimiter()
 		a.mux = a.routes()
 	})
 	a.mux.ServeHTTP(w, r)

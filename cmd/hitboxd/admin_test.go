@@ -92,11 +92,21 @@ func newAdminFixture(t *testing.T, kf hitbox.KeyFormat) *adminFixture {
 // call sends one request to the admin API.
 func (f *adminFixture) call(t *testing.T, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
+	return f.callFrom(t, "", method, target, body, hdr)
+}
+
+// callFrom sends one request to the admin API from addr (host:port; "":
+// httptest's 192.0.2.1:1234).
+func (f *adminFixture) callFrom(t *testing.T, addr, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
 	var r *http.Request
 	if body != "" {
 		r = httptest.NewRequest(method, target, strings.NewReader(body))
 	} else {
 		r = httptest.NewRequest(method, target, nil)
+	}
+	if addr != "" {
+		r.RemoteAddr = addr
 	}
 	for k, v := range hdr {
 		r.Header.Set(k, v)

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -27,22 +28,50 @@ const (
 	sessionTTL = 12 * time.Hour
 )
 
-// authorized reports whether r carries the token in force, as a bearer
-// token or through a session cookie, comparing in constant time (hashes,
-// so the token's length does not leak either). bySession says which.
-func (a *adminAPI) authorized(r *http.Request) (ok, bySession bool) {
-	want := a.token()
+// authResult is what a request's credentials are worth.
+type authResult int
+
+const (
+	// authOK: the token in force, or a session for it, or no token is
+	// set.
+	authOK authResult = iota
+	// authMissing: no token, or a session past its expiry (a browser
+	// left open, not a guess): 401, not counted against the client.
+	authMissing
+	// authWrong: a wrong token or a session that is not one of ours
+	// (forged, tampered, for another token or from before a restart):
+	// 401, counted against the client (see [authLimiter]).
+	authWrong
+)
+
+// authorized reports what r's credentials are worth against want, the
+// token in force, as a bearer token or through a session cookie, comparing
+// in constant time (hashes, so the token's length does not leak either).
+// bySession says the cookie was used.
+func (a *adminAPI) authorized(r *http.Request, want string) (res authResult, bySession bool) {
 	if want == "" {
-		return true, false
+		return authOK, false
 	}
 	if scheme, got, found := strings.Cut(r.Header.Get("Authorization"), " "); found && strings.EqualFold(scheme, "Bearer") {
-		return sameSecret(want, strings.TrimSpace(got)), false
+		return checkToken(want, strings.TrimSpace(got)), false
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return false, false
+		return authMissing, false
 	}
-	return a.validSession(c.Value, want), true
+	return a.checkSession(c.Value, want), true
+}
+
+// checkToken compares got with want, the token in force; an empty got is
+// missing, not wrong.
+func checkToken(want, got string) authResult {
+	switch {
+	case got == "":
+		return authMissing
+	case sameSecret(want, got):
+		return authOK
+	}
+	return authWrong
 }
 
 // sameSecret compares two secrets in constant time.
@@ -65,21 +94,26 @@ func (a *adminAPI) newSession(expiry time.Time, token string) string {
 	return strconv.FormatInt(e, 10) + "." + base64.RawURLEncoding.EncodeToString(a.sessionMAC(e, token))
 }
 
-// validSession reports whether v is an unexpired session for token.
-func (a *adminAPI) validSession(v, token string) bool {
+// checkSession reports whether v is an unexpired session for token; a
+// session past the expiry it states is missing, not wrong, without a look
+// at its HMAC.
+func (a *adminAPI) checkSession(v, token string) authResult {
 	es, macs, ok := strings.Cut(v, ".")
 	if !ok {
-		return false
+		return authWrong
 	}
 	e, err := strconv.ParseInt(es, 10, 64)
-	if err != nil || a.clock().Unix() >= e {
-		return false
+	if err != nil {
+		return authWrong
+	}
+	if a.clock().Unix() >= e {
+		return authMissing
 	}
 	mac, err := base64.RawURLEncoding.DecodeString(macs)
-	if err != nil {
-		return false
+	if err != nil || !hmac.Equal(mac, a.sessionMAC(e, token)) {
+		return authWrong
 	}
-	return hmac.Equal(mac, a.sessionMAC(e, token))
+	return authOK
 }
 
 // newSessionKey returns a random HMAC key.
@@ -89,12 +123,20 @@ func newSessionKey() [32]byte {
 	return k
 }
 
-// guard answers 401 unless r is authorized, and refuses cross-site
+// guard answers 429 while r's client is throttled for wrong tokens (see
+// [authLimiter]), 401 unless r is authorized, and refuses cross-site
 // browser requests that change something (see [adminAPI.sameSite]).
 func (a *adminAPI) guard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ok, bySession := a.authorized(r)
-		if !ok {
+		want := a.token()
+		if want != "" && a.throttled(w, r) {
+			return
+		}
+		res, bySession := a.authorized(r, want)
+		if res != authOK {
+			if res == authWrong {
+				a.failed(r)
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hitboxd"`)
 			writeJSONError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
@@ -103,6 +145,31 @@ func (a *adminAPI) guard(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		h(w, r)
+	}
+}
+
+// throttled answers 429 with Retry-After, before any look at its token,
+// when r's client has used up its budget of wrong tokens: the right token
+// is refused too, or the answer would still tell a guess right.
+func (a *adminAPI) throttled(w http.ResponseWriter, r *http.Request) bool {
+	wait := a.fails.wait(authClientOf(r), a.clock())
+	if wait <= 0 {
+		return false
+	}
+	secs := int64((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	writeJSONError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong tokens from this address: retry in %ds", secs))
+	return true
+}
+
+// failed counts a wrong token from r's client, with a warning when that
+// throttles the client (once until its budget is full again; the log's
+// throttle then folds many clients' warnings into one line per interval).
+func (a *adminAPI) failed(r *http.Request) {
+	client := authClientOf(r)
+	if a.fails.fail(client, a.clock()) && a.log != nil {
+		a.log.Warn("admin: too many wrong tokens, client throttled", "client", client, "path", r.URL.Path,
+			"burst", authBurst, "refill", authRefill.String())
 	}
 }
 
@@ -135,6 +202,10 @@ func (a *adminAPI) login(w http.ResponseWriter, r *http.Request) {
 	if !a.sameSite(w, r, false) {
 		return
 	}
+	want := a.token()
+	if want != "" && a.throttled(w, r) {
+		return
+	}
 	if !isJSON(r) {
 		writeJSONError(w, http.StatusUnsupportedMediaType, `POST /login needs Content-Type: application/json and {"token": "..."}`)
 		return
@@ -148,12 +219,14 @@ func (a *adminAPI) login(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, `body: want {"token": "..."}: `+err.Error())
 		return
 	}
-	want := a.token()
 	if want == "" {
 		writeJSON(w, http.StatusOK, map[string]bool{"token_required": false})
 		return
 	}
-	if !sameSecret(want, req.Token) {
+	if res := checkToken(want, req.Token); res != authOK {
+		if res == authWrong {
+			a.failed(r)
+		}
 		writeJSONError(w, http.StatusUnauthorized, "wrong token")
 		return
 	}

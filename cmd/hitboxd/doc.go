@@ -106,10 +106,17 @@
 // /login and /logout needs "Authorization: Bearer <token>" or the session
 // cookie /login sets (HttpOnly, SameSite=Strict, an expiry and an HMAC of
 // the token under a key of the process, never the token), compared in
-// constant time. Requests that change something are refused (403) when a
-// browser sent them from another site, and a POST authorized by the
-// cookie needs a JSON body (415 otherwise). Errors are {"error": "..."}
+// constant time. A client (its source address, an IPv6 one by its /64;
+// X-Forwarded-For is never read) may send 10 wrong tokens in a row, then
+// one per second: past that, every call that takes the token (POST /login
+// too), right or wrong, is 429 with Retry-After (whole seconds) until the
+// budget refills, logged once per client as a warning. A wrong bearer
+// token or login and a session cookie not of ours count; no token and an
+// expired session do not. At most 10,000 clients are remembered, the one
+// that failed least recently forgotten first. Requests that change
+// something are refused (403) when a browser sent them from another site,
+// and a POST authorized by the cookie needs a JSON body (415 otherwise). Errors are {"error": "..."}
 // with 400 (bad parameters, unknown parameters, bad JSON or unknown JSON
 // fields), 401, 403, 404, 405 (with Allow), 413 (a body over 64 KiB), 415,
-// 501 (the backend cannot list or purge, or invalidate by tag) or 503.
+// 429, 501 (the backend cannot list or purge, or invalidate by tag) or 503.
 package main
