@@ -222,3 +222,53 @@ func TestNegativeTagRetention(t *testing.T) {
 		t.Error("New with a negative TagRetention = nil error")
 	}
 }
+
+// TestTagPruneFailureRetried checks that a prune failing halfway (a tuple
+// whose mark is no integer makes the server refuse its batch) does not fail
+// the purge that ran it, whose mark is recorded, is counted in
+// Stats.Errors, and is tried again by the next purge, the threshold left
+// as it was.
+func TestTagPruneFailureRetried(t *testing.T) {
+	t.Parallel()
+	_, b, clock := pruningBackend(t, time.Hour, 7, 2)
+	ctx, t0 := t.Context(), clock.Now()
+	if err := b.InvalidateTags(ctx, tagNames("a", 6), t0); err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Advance(2 * time.Hour)
+	setMark := func(tag string, at any) {
+		c, _, err := b.pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lua := `local name, tag, at = ... box.space[name]:replace({tag, at})`
+		if _, err := c.Do(evalRequest(lua).Args([]any{b.space + TagsSpaceSuffix, tag, at})).Get(); err != nil {
+			t.Fatalf("raw replace of %q: %v", tag, err)
+		}
+	}
+	b.prune.beforeBatch = func(after string) {
+		if after == "a1" {
+			setMark("a3", "not a time")
+		}
+	}
+	errs := b.Stats().Errors // the pings before the connection count
+	if err := b.InvalidateTags(ctx, []string{"b"}, now); err != nil {
+		t.Fatalf("InvalidateTags whose prune failed = %v, want nil", err)
+	}
+	if got := b.Stats().Errors - errs; got != 1 {
+		t.Errorf("Stats.Errors after a failed prune grew by %d, want 1", got)
+	}
+	if at := b.prune.at.Load(); at != 7 {
+		t.Errorf("threshold after a failed prune = %d, want 7 as it was", at)
+	}
+	if got, err := b.TagsInvalidated(ctx, []string{"b"}); err != nil || !got.Equal(now) {
+		t.Errorf("the mark of the purge whose prune failed = %v, %v; want %v", got, err, now)
+	}
+	b.prune.beforeBatch = nil
+	setMark("a3", t0.UnixNano())
+	if err := b.InvalidateTags(ctx, []string{"c"}, now); err != nil {
+		t.Fatal(err)
+	}
+	n := now.UnixNano()
+	wantMarks(t, b, "after the prune tried again", map[string]int64{"": now.Add(-time.Hour).UnixNano(), "b": n, "c": n})
+}

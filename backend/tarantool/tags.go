@@ -92,10 +92,10 @@ func tagsArgs(name string, first []any, tags []string) []any {
 // they survive a restart of the instances (and of the server, with its
 // WAL) and every instance on the server shares them. They are kept as
 // [Options.TagRetention] says: with it set, the call that finds the space
-// grown past a threshold prunes it before returning; a
-// failed prune is counted in Stats.Errors and tried again at the next
-// call, and does not fail this one, whose marks are recorded. Errors, and
-// the context, are as for [Backend.Set].
+// grown past a threshold prunes it before returning; a failed prune is
+// counted in Stats.Errors and tried again at the next call, and does not
+// fail this one, whose marks are recorded. Errors, and the context, are as
+// for [Backend.Set].
 func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Time) error {
 	if ctx == nil {
 		ctx = context.Background()
