@@ -64,6 +64,15 @@
 // first purge in one eval that also raises the marks in one transaction;
 // [Backend.TagsInvalidated] reads all of an entry's tags in one call of a
 // Lua function the Backend defines on the server (again after a restart).
+// With [Options.TagRetention] set, the purge that finds the space grown
+// past a threshold (1,024 tuples, then twice what the last prune left)
+// prunes the marks older than the retention at [Options.Now], in evaluated
+// transactions of a few hundred tuples, each of which deletes a mark only
+// if it is still at or before the cutoff (a mark a concurrent purge raised
+// stays). Pruning leaves a floor, the tuple of the empty tag (which no tag
+// can be), raised to the cutoff before any mark goes and read as a mark of
+// every tag (see [backend.TagMarks]). Without TagRetention every mark is
+// kept, one tuple per tag ever invalidated.
 //
 // # The sweep
 //
@@ -112,7 +121,8 @@
 // backend/backendtest, the suite again over a memory L1 for every
 // composition policy, a server killed and restarted under load (alone and
 // through the flow), a paused server, bad credentials, a space of another
-// shape, a dropped space, foreign tuples, and the sweep on a driven clock.
+// shape, a dropped space, foreign tuples, and the sweep and the pruning of
+// the tag marks on a driven clock.
 // BenchmarkHitRatio compares a hit with a raw go-tarantool select of the
 // same tuple and with a go-redis GET of the same bytes.
 package tarantool

@@ -105,6 +105,15 @@ type Options struct {
 	// Label names the backend in stats and errors; empty means
 	// "tarantool".
 	Label string
+	// TagRetention bounds how long the tags space keeps a tag's
+	// invalidation mark ([Backend.InvalidateTags]): marks older than it
+	// at Now are pruned (once the space holds enough of them to be worth
+	// it), leaving a floor kept in the space (see [backend.TagMarks]): a
+	// tagged entry written before the pruned horizon then reads as
+	// invalidated, dropped early rather than served past a purge. 0 keeps
+	// every mark (one tuple per tag ever invalidated); negative is an
+	// error.
+	TagRetention time.Duration
 
 	// Breaker configures the circuit breaker in front of Tarantool.
 	Breaker BreakerOptions
@@ -125,7 +134,7 @@ type BreakerOptions = circuit.Options
 
 // Validate reports Options that New would refuse: no Address, a Space
 // longer than [MaxSpaceName], a PoolSize or SweepBatch out of bounds, a
-// negative interval or an invalid Codec. The error is a
+// negative interval or TagRetention, or an invalid Codec. The error is a
 // [*backend.OptionError] naming the field, so that a configuration decoder
 // can place it on the value that caused it.
 func (o Options) Validate() error { return o.validate() }
@@ -148,6 +157,8 @@ func (o *Options) validate() error {
 		field, err = "SweepBatch", fmt.Errorf("tarantool: negative SweepBatch %d", o.SweepBatch)
 	case o.SweepBatch > MaxSweepBatch:
 		field, err = "SweepBatch", fmt.Errorf("tarantool: SweepBatch %d: at most %d", o.SweepBatch, MaxSweepBatch)
+	case o.TagRetention < 0:
+		field, err = "TagRetention", fmt.Errorf("tarantool: negative TagRetention %v", o.TagRetention)
 	case o.Breaker.OpenTimeout < 0:
 		field, err = "Breaker", fmt.Errorf("tarantool: negative Breaker.OpenTimeout %v", o.Breaker.OpenTimeout)
 	default:

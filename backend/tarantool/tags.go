@@ -18,7 +18,9 @@ const TagsSpaceSuffix = "_tags"
 // (eval arguments after the space's name and the time) to at in the marks
 // space, {tag, at} with a TREE index on the tag, creating it when missing
 // (which needs the create privilege once; a space made beforehand with the
-// same shape needs read and write). A mark never moves back.
+// same shape needs read and write), and returns the space's number of
+// tuples, which tells InvalidateTags when to prune. A mark never moves
+// back.
 const invalidateTagsLua = `
 local name, at = ...
 local tags = {select(3, ...)}
@@ -39,23 +41,28 @@ for _, tag in ipairs(tags) do
     if old == nil or old[2] < at then s:replace({tag, at}) end
 end
 box.commit()
-return 0
+return s:len()
 `
 
 // tagsLatestFunc is the Lua function TagsInvalidated calls (IPROTO_CALL,
 // no compilation per request, unlike an eval): it returns 1 and the latest
-// mark of the tags (the arguments after the marks space's name), or 0 and
-// 0 when none has one (or the marks space does not exist yet).
-// defineTagsLatestLua defines it, as a global of the server's Lua state:
-// a call that finds it missing (a server started since) defines it and
-// calls again.
+// mark of the tags (the arguments after the marks space's name), the floor
+// (the tuple of the empty tag, which no real tag can be) counting as a mark
+// of each, or 0 and 0 when none has one (or the marks space does not exist
+// yet). defineTagsLatestLua defines it, as a global of the server's Lua
+// state: a call that finds it missing (a server started since) defines it
+// and calls again. The name carries a version, raised whenever what the
+// function answers changes (v2 reads the floor), so that instances of
+// different versions sharing a server each call their own.
 const (
-	tagsLatestFunc      = "hitbox_tags_latest_v1"
+	tagsLatestFunc      = "hitbox_tags_latest_v2"
 	defineTagsLatestLua = `
-rawset(_G, 'hitbox_tags_latest_v1', function(name, ...)
+rawset(_G, 'hitbox_tags_latest_v2', function(name, ...)
     local s = box.space[name]
     if s == nil then return 0, 0 end
     local latest
+    local floor = s:get('')
+    if floor ~= nil then latest = floor[2] end
     for i = 1, select('#', ...) do
         local m = s:get((select(i, ...)))
         if m ~= nil and (latest == nil or m[2] > latest) then latest = m[2] end
@@ -83,9 +90,12 @@ func tagsArgs(name string, first []any, tags []string) []any {
 // in Unix nanoseconds), created at the first call: one request, one
 // transaction, a mark never moving back. The marks are the server's, so
 // they survive a restart of the instances (and of the server, with its
-// WAL) and every instance on the server shares them. They are not pruned:
-// one tuple per tag ever invalidated. Errors, and the context, are as for
-// [Backend.Set].
+// WAL) and every instance on the server shares them. They are kept as
+// [Options.TagRetention] says: with it set, the call that finds the space
+// grown past a threshold prunes it before returning; a failed prune is
+// counted in Stats.Errors and tried again at the next call, and does not
+// fail this one, whose marks are recorded. Errors, and the context, are as
+// for [Backend.Set].
 func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Time) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -101,13 +111,20 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 		return nil
 	}
 	args := tagsArgs(b.space+TagsSpaceSuffix, []any{backend.MarkNano(at)}, tags)
-	return b.run(ctx, "invalidate tags", func(uint32) tarantool.Request {
+	var res ints
+	err := b.run(ctx, "invalidate tags", func(uint32) tarantool.Request {
 		return tarantool.NewEvalRequest(invalidateTagsLua).Args(args)
-	}, nil)
+	}, &res)
+	if err != nil {
+		return err
+	}
+	b.maybePrune(ctx, res.at(0))
+	return nil
 }
 
 // TagsInvalidated returns the latest invalidation time recorded for any of
-// tags, or the zero time, in one request for all of them: a call of a Lua
+// tags (the floor a prune left counting as a mark of each), or the zero
+// time, in one request for all of them: a call of a Lua
 // function the Backend defines on the server (a global of its Lua state,
 // defined again after a server restart), which needs the execute privilege
 // as the other scripts do. Errors are as for [Backend.Get].

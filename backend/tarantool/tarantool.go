@@ -39,6 +39,7 @@ type Backend struct {
 	label      string
 	breaker    circuit.Breaker
 	dialer     dialer
+	prune      tagPruning
 
 	conns   []atomic.Pointer[tarantool.Connection] // nil until connected
 	next    atomic.Uint32                          // the connection pick takes next
@@ -81,7 +82,9 @@ func New(o Options) (*Backend, error) {
 		label:      o.Label,
 		breaker:    circuit.New(o.Label, o.Breaker),
 		conns:      make([]atomic.Pointer[tarantool.Connection], o.PoolSize),
+		prune:      tagPruning{retention: o.TagRetention, minAt: minPruneAt, batch: pruneBatch},
 	}
+	b.prune.at.Store(minPruneAt)
 	b.dialer = dialer{b: b, net: tarantool.NetDialer{Address: o.Address, User: o.User, Password: o.Password}}
 	b.entries.Store(-1)
 	b.bytes.Store(-1)
