@@ -22,8 +22,12 @@
 // carries X-Cache-Status and Cache-Status; an accepted response is stored
 // before it is sent. The upstream gets X-Forwarded-For (the client's
 // address appended to the chain it sent), X-Forwarded-Host and
-// X-Forwarded-Proto, and the upstream's own Host. An upstream that cannot
-// be reached gives 502 with {"error": "..."}, a client body that cannot
+// X-Forwarded-Proto, and the upstream's own Host; a client's Forwarded,
+// X-Forwarded-Scheme, -Port, -Prefix, -Server, -Ssl, Front-End-Https,
+// X-Host and X-Original-Host are dropped, and a request carrying a method
+// or path override (X-HTTP-Method-Override, X-HTTP-Method,
+// X-Method-Override, X-Original-URL, X-Rewrite-URL) is never cached: none
+// of them is in the key. An upstream that cannot be reached gives 502 with {"error": "..."}, a client body that cannot
 // be read (or that stalls) gives 400; neither is ever stored, whatever the
 // response predicates say.
 //

@@ -35,6 +35,10 @@ import (
 //	?skey=a+b     add a Surrogate-Key header ("a b")
 //	/slow...      announce the call on Arrived, then wait until Release
 //	              is closed (or the request is canceled)
+//
+// Like many web frameworks, it honours X-HTTP-Method-Override and
+// X-Original-URL (the method and path it reports), and it reports in
+// Forwarded the forwardedHeaders it was sent.
 type testUpstream struct {
 	*httptest.Server
 	calls   atomic.Int64
@@ -62,6 +66,9 @@ type upstreamAnswer struct {
 	XFH    string `json:"xfh"`
 	Body   string `json:"body"`
 	Items  []int  `json:"items"`
+	// Forwarded lists the forwardedHeaders the upstream got, as
+	// "Name=value" joined by "; ".
+	Forwarded string `json:"forwarded"`
 }
 
 func (u *testUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +88,19 @@ func (u *testUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		XFF: r.Header.Get("X-Forwarded-For"), XFP: r.Header.Get("X-Forwarded-Proto"), XFH: r.Header.Get("X-Forwarded-Host"),
 		Body: string(body), Items: []int{},
 	}
+	if m := r.Header.Get("X-Http-Method-Override"); m != "" {
+		ans.Method = m
+	}
+	if p := r.Header.Get("X-Original-Url"); p != "" {
+		ans.Path = p
+	}
+	var fwd []string
+	for _, name := range forwardedHeaders {
+		if v := r.Header.Get(name); v != "" {
+			fwd = append(fwd, name+"="+v)
+		}
+	}
+	ans.Forwarded = strings.Join(fwd, "; ")
 	if s := q.Get("items"); s != "" {
 		k, _ := strconv.Atoi(s)
 		for i := range k {

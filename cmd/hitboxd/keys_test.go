@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,14 +16,7 @@ func TestProxyHostKeyed(t *testing.T) {
 	up := newTestUpstream(t)
 	d := startInProcess(t, testConfig(up.URL, "", booksEndpoints))
 	c := newClient(t)
-	get := func(path string, hdr map[string]string) answer {
-		t.Helper()
-		a := send(t, c, http.MethodGet, d.proxy+path, "", hdr)
-		if a.Code != http.StatusOK {
-			t.Fatalf("GET %s %v: %d", path, hdr, a.Code)
-		}
-		return a
-	}
+	get := getter(t, c, d.proxy)
 
 	evil := get("/books/1", map[string]string{"Host": "evil.example"})
 	if evil.XCache != "MISS" || evil.Up.XFH != "evil.example" {
@@ -68,5 +62,71 @@ func TestProxyHostKeyed(t *testing.T) {
 	}
 	if a := get("/books/1", map[string]string{"Host": "api.example"}); a.XCache != "HIT" {
 		t.Errorf("api.example after purging evil.example: %s, want HIT", a.XCache)
+	}
+}
+
+// TestProxyOverrideHeaders: headers that frameworks read to change the
+// method, the path, or the scheme, port, prefix and host of their links
+// never let one client store, under a plain request's key, an answer made
+// for something else: a method or path override is never cached, and the
+// forwarded family never reaches the upstream.
+func TestProxyOverrideHeaders(t *testing.T) {
+	t.Parallel()
+	up := newTestUpstream(t)
+	d := startInProcess(t, testConfig(up.URL, "", booksEndpoints))
+	c := newClient(t)
+	get := getter(t, c, d.proxy)
+
+	for i, attack := range []map[string]string{
+		{"X-HTTP-Method-Override": "DELETE"},
+		{"X-Original-URL": "/admin"},
+		{"X-Rewrite-URL": "/admin"},
+		{"X-HTTP-Method": "DELETE"},
+		{"X-Method-Override": "DELETE"},
+	} {
+		path := "/books/" + strconv.Itoa(10+i)
+		evil := get(path, attack)
+		if evil.XCache == "HIT" || strings.Contains(evil.Cache, "stored") {
+			t.Errorf("GET %s with %v: %s %q, want an answer that is neither served from nor stored in the cache", path, attack, evil.XCache, evil.Cache)
+		}
+		again := get(path, attack) // an attacker cannot be served a stored answer either
+		if again.XCache == "HIT" || again.Up.Call == evil.Up.Call {
+			t.Errorf("GET %s with %v again: %s call %d, want a new upstream call", path, attack, again.XCache, again.Up.Call)
+		}
+		plain := get(path, nil)
+		if plain.XCache != "MISS" || plain.Up.Method != http.MethodGet || plain.Up.Path != path {
+			t.Errorf("GET %s after %v: %s, upstream served %s %s; want a MISS for GET %s", path, attack, plain.XCache, plain.Up.Method, plain.Up.Path, path)
+		}
+		if hit := get(path, nil); hit.XCache != "HIT" || hit.Up.Call != plain.Up.Call {
+			t.Errorf("GET %s again: %s call %d, want a HIT of call %d", path, hit.XCache, hit.Up.Call, plain.Up.Call)
+		}
+	}
+	if a := get("/books/10", map[string]string{"X-HTTP-Method-Override": "DELETE"}); a.Up.Method != "DELETE" {
+		t.Errorf("an override reaches the upstream as sent: it served %s", a.Up.Method)
+	}
+
+	spoof := map[string]string{}
+	for _, name := range forwardedHeaders {
+		spoof[name] = "evil"
+	}
+	first := get("/books/20", spoof)
+	if first.XCache != "MISS" || first.Up.Forwarded != "" {
+		t.Errorf("GET with %v: %s, upstream got %q; want a MISS and none of them", forwardedHeaders, first.XCache, first.Up.Forwarded)
+	}
+	if hit := get("/books/20", nil); hit.XCache != "HIT" || hit.Up.Call != first.Up.Call {
+		t.Errorf("a plain GET after the spoofed one: %s call %d, want a HIT of call %d (what the upstream saw is what any client sends)", hit.XCache, hit.Up.Call, first.Up.Call)
+	}
+}
+
+// getter returns a function that GETs path from base with hdr and fails
+// the test unless the answer is 200.
+func getter(t *testing.T, c *http.Client, base string) func(path string, hdr map[string]string) answer {
+	return func(path string, hdr map[string]string) answer {
+		t.Helper()
+		a := send(t, c, http.MethodGet, base+path, "", hdr)
+		if a.Code != http.StatusOK {
+			t.Fatalf("GET %s %v: %d", path, hdr, a.Code)
+		}
+		return a
 	}
 }

@@ -49,8 +49,8 @@ func newTransport() *http.Transport {
 // newProxy returns the reverse proxy to target. The outbound request gets
 // target's scheme, host and base path, the upstream's Host, and
 // X-Forwarded-For (the client's address appended to the chain it sent),
-// X-Forwarded-Host and X-Forwarded-Proto. An upstream that cannot be
-// reached gives 502 (504 on a timeout, 400 when the client's body cannot
+// X-Forwarded-Host and X-Forwarded-Proto; the client's forwardedHeaders
+// are dropped. An upstream that cannot be reached gives 502 (504 on a timeout, 400 when the client's body cannot
 // be read) with a JSON body {"error": "..."}, marked so that it is never
 // cached. Response bodies are copied through buffers from pool; a body
 // whose length is known and fits one buffer is read whole before it is
@@ -66,6 +66,9 @@ func newProxy(target *url.URL, t http.RoundTripper, pool httputil.BufferPool, lo
 				pr.Out.Header["X-Forwarded-For"] = slices.Clone(xff)
 			}
 			pr.SetXForwarded()
+			for _, name := range forwardedHeaders {
+				pr.Out.Header.Del(name)
+			}
 			if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
 				pr.Out.Body = clientBody{pr.Out.Body}
 			}
@@ -202,12 +205,48 @@ type bodyReadError struct{ err error }
 func (e *bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
 func (e *bodyReadError) Unwrap() error { return e.err }
 
-// guardEndpoints returns eps with response predicates that also refuse
-// the proxy's own error responses, so that an unreachable upstream is
-// never cached, whatever the endpoints accept.
+// Request headers that the key never sees but that common web frameworks
+// read to change the answer: a client's own would let it store, under the
+// key of a plain request, an answer made for something else.
+var (
+	// overrideHeaders change the method or the path the upstream serves
+	// (X-HTTP-Method-Override turns a GET into a DELETE, X-Original-URL
+	// serves another page: Rack, Symfony, Laravel, IIS, ...). A request
+	// carrying one is never cached: it goes to the upstream as sent, as a
+	// request no endpoint accepts does.
+	overrideHeaders = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override", "X-Original-Url", "X-Rewrite-Url"}
+	// forwardedHeaders say the scheme, port, path prefix or host under
+	// which the client reached the site, for absolute links and
+	// redirects (Rack, Spring, ASP.NET, ...). They are dropped, as
+	// Forwarded is and as Rewrite drops X-Forwarded-Host and -Proto:
+	// hitboxd says the host and scheme itself.
+	forwardedHeaders = []string{"X-Forwarded-Scheme", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server",
+		"X-Forwarded-Ssl", "Front-End-Https", "X-Host", "X-Original-Host"}
+)
+
+// overridden reports whether r carries one of overrideHeaders.
+func overridden(r *http.Request) bool {
+	return slices.ContainsFunc(overrideHeaders, func(name string) bool { return len(r.Header[name]) > 0 })
+}
+
+// guardEndpoints returns eps with request predicates that also refuse a
+// request carrying a method or path override (see overrideHeaders), and
+// response predicates that also refuse the proxy's own error responses,
+// so that an unreachable upstream is never cached, whatever the endpoints
+// accept.
 func guardEndpoints(eps []httpcache.Endpoint) []httpcache.Endpoint {
 	out := slices.Clone(eps)
 	for i := range out {
+		req := out[i].Request
+		out[i].Request = predicate.RequestFunc(func(r *http.Request) bool {
+			if overridden(r) {
+				return false
+			}
+			if req == nil {
+				return r.Method == http.MethodGet // the default of a nil Request
+			}
+			return req.Match(r)
+		})
 		resp := out[i].Response
 		if resp == nil {
 			resp = predicate.Status(http.StatusOK) // the default of a nil Response
