@@ -52,3 +52,12 @@ func isDotSegment(seg string) bool {
 	}
 	return dots == 1 || dots == 2
 }
+
+// ambiguousQuery reports whether a raw query string holds a ";", which
+// some servers (Rack, older Python, Tomcat's matrix parameters) read as a
+// separator between parameters and others as part of a value. The
+// Middleware never caches such a request: a key built from "?x=1;page=2"
+// has no page while such an upstream serves page 2, which would be stored
+// under the key of the plain page (parameter cloaking). An encoded
+// semicolon (%3B) is one reading only and is left alone.
+func ambiguousQuery(raw string) bool { return strings.Contains(raw, ";") }

@@ -2,8 +2,11 @@ package httpcache
 
 import (
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/hitbox-go/hitbox/extract"
 )
 
 func TestAmbiguousPath(t *testing.T) {
@@ -65,5 +68,50 @@ func TestMiddlewareNeverCachesAmbiguousPaths(t *testing.T) {
 	}
 	if a := serve(t, h, http.MethodGet, "/static/app.css", ""); a.xcache != "HIT" {
 		t.Errorf("second plain GET: %s, want HIT", a.xcache)
+	}
+}
+
+// TestMiddlewareNeverCachesAmbiguousQueries: a query with a ";" that an
+// upstream may read as a parameter separator (parameter cloaking:
+// "?x=1;page=2" keyed without a page, served as page 2) goes to the
+// upstream every time and stores nothing, so the plain page's entry is
+// never the cloaked answer; an encoded %3B is cached as usual.
+func TestMiddlewareNeverCachesAmbiguousQueries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	books, err := extract.Path("/books")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	h := e.middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		page := "1"
+		for _, kv := range strings.FieldsFunc(r.URL.RawQuery, func(c rune) bool { return c == '&' || c == ';' }) {
+			if v, ok := strings.CutPrefix(kv, "page="); ok {
+				page = v
+			}
+		}
+		_, _ = w.Write([]byte("page " + page))
+	}), []Endpoint{{Name: "books", Extractors: []extract.Extractor{extract.Method(), books, extract.Query("page")}}})
+	for i := range 2 {
+		a := serve(t, h, http.MethodGet, "/books?x=1;page=2", "")
+		if a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=bypass; fwd-status=200" || a.body != "page 2" {
+			t.Errorf("GET /books?x=1;page=2 (#%d): %s %q %q, want MISS with fwd=bypass", i+1, a.xcache, a.cacheStatus, a.body)
+		}
+	}
+	if a := serve(t, h, http.MethodGet, "/books", ""); a.xcache != "MISS" || a.body != "page 1" {
+		t.Errorf("GET /books after the cloaked one: %s %q, want a MISS of page 1", a.xcache, a.body)
+	}
+	if a := serve(t, h, http.MethodGet, "/books", ""); a.xcache != "HIT" || a.body != "page 1" {
+		t.Errorf("GET /books again: %s %q, want a HIT of page 1", a.xcache, a.body)
+	}
+	for _, want := range []string{"MISS", "HIT"} {
+		if a := serve(t, h, http.MethodGet, "/books?page=a%3Bb", ""); a.xcache != want {
+			t.Errorf("GET /books?page=a%%3Bb: %s, want %s", a.xcache, want)
+		}
+	}
+	if n := calls.Load(); n != 4 {
+		t.Errorf("upstream calls = %d, want 4", n)
 	}
 }
