@@ -26,6 +26,14 @@
 // mid-body, or writes less than its Content-Length) is never stored and
 // its client's connection is aborted ([Stats].CutShort).
 //
+// A Middleware never caches a request the key may misread (it goes to the
+// handler as it is, fwd=bypass, nothing stored): a path an upstream may
+// normalise into another resource (an encoded slash, a ";", "//", a
+// dot-segment: web cache deception), a query holding a raw ";" (which some
+// upstreams read as a separator: parameter cloaking), and a GET or HEAD
+// whose body is in no part of the key (which some upstreams read:
+// "fat GET").
+//
 // Everything buffered in flight (request bodies, responses being
 // recorded) shares one budget ([WithInflightBudget], 64 MiB): when it is
 // spent, requests and responses stream through uncached

@@ -268,8 +268,25 @@ func (c *core) prepare(r *http.Request, clientSide bool) plan {
 	if !ok {
 		return p
 	}
+	if !clientSide && len(p.body) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) && c.unkeyedBody(p.r, ep, key) {
+		return p // never cached: see unkeyedBody
+	}
 	p.key, p.ep = key, ep
 	return p
+}
+
+// unkeyedBody reports whether key, built for r (a GET or HEAD with a
+// body), is also the key of r without its body: no part of it comes from
+// the body. The Middleware never caches such a request. Content in a GET
+// has no defined meaning (RFC 9110, section 9.3.1), yet some upstreams
+// read it (form parameters merged with the query's), so a client could
+// store, under a plain GET's key, an answer made for its body ("fat GET"
+// poisoning). An endpoint whose key reads the body caches as usual.
+func (c *core) unkeyedBody(r *http.Request, ep *endpoint, key string) bool {
+	bare := *r
+	bare.Body, bare.GetBody, bare.ContentLength = http.NoBody, nil, 0
+	bareKey, ok := c.key(&bare, ep)
+	return ok && bareKey == key
 }
 
 // key runs ep's extractors on r and encodes the key; false when an

@@ -1,12 +1,14 @@
 package httpcache
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/hitbox-go/hitbox/extract"
+	"github.com/hitbox-go/hitbox/predicate"
 )
 
 func TestAmbiguousPath(t *testing.T) {
@@ -113,5 +115,58 @@ func TestMiddlewareNeverCachesAmbiguousQueries(t *testing.T) {
 	}
 	if n := calls.Load(); n != 4 {
 		t.Errorf("upstream calls = %d, want 4", n)
+	}
+}
+
+// TestMiddlewareNeverCachesUnkeyedGetBody: a GET whose body is in no part
+// of its key ("fat GET": an upstream that merges form parameters of the
+// body with the query's serves page 2 for "GET /books" with the body
+// "page=2") goes to the upstream every time and stores nothing, so the
+// plain GET's entry is never that answer; an endpoint whose key reads the
+// body caches GETs with bodies, one entry per body.
+func TestMiddlewareNeverCachesUnkeyedGetBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	q, err := extract.BodyJQ(".q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	search, err := predicate.Path("/search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	h := e.middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		page := "1"
+		if v, ok := strings.CutPrefix(string(body), "page="); ok {
+			page = v
+		}
+		_, _ = w.Write([]byte(r.URL.Path + " page " + page + " " + string(body)))
+	}), []Endpoint{
+		{Name: "search", Request: search, Extractors: []extract.Extractor{extract.Method(), q}},
+		{Name: "books"},
+	})
+	for i := range 2 {
+		a := serve(t, h, http.MethodGet, "/books", "page=2")
+		if a.xcache != "MISS" || a.cacheStatus != "hitbox; fwd=bypass; fwd-status=200" || a.body != "/books page 2 page=2" {
+			t.Errorf("GET /books with the body page=2 (#%d): %s %q %q, want MISS with fwd=bypass", i+1, a.xcache, a.cacheStatus, a.body)
+		}
+	}
+	for _, want := range []string{"MISS", "HIT"} {
+		if a := serve(t, h, http.MethodGet, "/books", ""); a.xcache != want || a.body != "/books page 1 " {
+			t.Errorf("GET /books: %s %q, want %s of page 1", a.xcache, a.body, want)
+		}
+	}
+	for _, body := range []string{`{"q":"a"}`, `{"q":"b"}`} {
+		for _, want := range []string{"MISS", "HIT"} {
+			if a := serve(t, h, http.MethodGet, "/search", body); a.xcache != want || !strings.HasSuffix(a.body, body) {
+				t.Errorf("GET /search with %s: %s %q, want %s of its own answer", body, a.xcache, a.body, want)
+			}
+		}
+	}
+	if n := calls.Load(); n != 5 {
+		t.Errorf("upstream calls = %d, want 5", n)
 	}
 }
