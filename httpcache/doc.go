@@ -30,9 +30,10 @@
 // handler as it is, fwd=bypass, nothing stored): a path an upstream may
 // normalise into another resource (an encoded slash, a ";", "//", a
 // dot-segment: web cache deception), a query holding a raw ";" (which some
-// upstreams read as a separator: parameter cloaking), and a GET or HEAD
-// whose body is in no part of the key (which some upstreams read:
-// "fat GET").
+// upstreams read as a separator: parameter cloaking), a Connection header
+// naming a field (which a proxy before the upstream drops while the key
+// reads it), and a GET or HEAD whose body is in no part of the key (which
+// some upstreams read: "fat GET").
 //
 // Everything buffered in flight (request bodies, responses being
 // recorded) shares one budget ([WithInflightBudget], 64 MiB): when it is

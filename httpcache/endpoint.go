@@ -240,8 +240,8 @@ func (c *core) prepare(r *http.Request, clientSide bool) plan {
 	if len(c.endpoints) == 0 {
 		return p // nothing can accept it: the body streams to the upstream unread
 	}
-	if !clientSide && (ambiguousPath(r.URL.EscapedPath()) || ambiguousQuery(r.URL.RawQuery)) {
-		return p // never cached: see ambiguousPath and ambiguousQuery
+	if !clientSide && (ambiguousPath(r.URL.EscapedPath()) || ambiguousQuery(r.URL.RawQuery) || namesHeaders(r.Header)) {
+		return p // never cached: see ambiguousPath, ambiguousQuery and namesHeaders
 	}
 	var ok bool
 	p.r, p.body, ok = bufferBody(r, c.cfg.maxRequestBody, clientSide, c.cfg.budget)

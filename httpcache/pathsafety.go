@@ -1,6 +1,9 @@
 package httpcache
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // ambiguousPath reports whether an escaped request path is one that
 // servers read in different ways: an encoded slash or backslash (%2F,
@@ -61,3 +64,24 @@ func isDotSegment(seg string) bool {
 // under the key of the plain page (parameter cloaking). An encoded
 // semicolon (%3B) is one reading only and is left alone.
 func ambiguousQuery(raw string) bool { return strings.Contains(raw, ";") }
+
+// namesHeaders reports whether a request's Connection header names a field
+// beyond the usual connection options (close, keep-alive, upgrade, te,
+// http2-settings). A field named there is hop-by-hop: a proxy in front of
+// the upstream drops it (hitboxd's does), while a predicate or an
+// extractor reads it. The Middleware never caches such a request: a key
+// holding "X-Version: v2" would store an answer the upstream made without
+// it, for everyone asking for v2 (hop-by-hop header abuse). Clients have
+// no use for other options; browsers never send them.
+func namesHeaders(h http.Header) bool {
+	for _, v := range h["Connection"] {
+		for opt := range strings.SplitSeq(v, ",") {
+			switch strings.ToLower(strings.TrimSpace(opt)) {
+			case "", "close", "keep-alive", "upgrade", "te", "http2-settings":
+			default:
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -170,3 +170,28 @@ func TestMiddlewareNeverCachesUnkeyedGetBody(t *testing.T) {
 		t.Errorf("upstream calls = %d, want 5", n)
 	}
 }
+
+func TestNamesHeaders(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		conn []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"close"}, false},
+		{[]string{"Keep-Alive"}, false},
+		{[]string{"Upgrade, HTTP2-Settings"}, false},
+		{[]string{"TE", " , keep-alive "}, false},
+		{[]string{"X-Version"}, true},
+		{[]string{"keep-alive, Authorization"}, true},
+		{[]string{"close", "cookie"}, true},
+	} {
+		h := http.Header{}
+		if c.conn != nil {
+			h["Connection"] = c.conn
+		}
+		if got := namesHeaders(h); got != c.want {
+			t.Errorf("namesHeaders(Connection: %q) = %v, want %v", c.conn, got, c.want)
+		}
+	}
+}

@@ -66,6 +66,8 @@ type upstreamAnswer struct {
 	XFH    string `json:"xfh"`
 	Body   string `json:"body"`
 	Items  []int  `json:"items"`
+	// Version is the X-Version header the upstream got.
+	Version string `json:"version"`
 	// Forwarded lists the forwardedHeaders the upstream got, as
 	// "Name=value" joined by "; ".
 	Forwarded string `json:"forwarded"`
@@ -101,6 +103,7 @@ func (u *testUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ans.Forwarded = strings.Join(fwd, "; ")
+	ans.Version = r.Header.Get("X-Version")
 	if s := q.Get("items"); s != "" {
 		k, _ := strconv.Atoi(s)
 		for i := range k {

@@ -130,3 +130,34 @@ func getter(t *testing.T, c *http.Client, base string) func(path string, hdr map
 		return a
 	}
 }
+
+// TestProxyConnectionNamedHeaders: a header the key reads that the client
+// also names in Connection (which makes it hop-by-hop: the proxy drops it
+// before the upstream sees it) never lets a client store, under the key
+// that names its value, an answer made without it.
+func TestProxyConnectionNamedHeaders(t *testing.T) {
+	t.Parallel()
+	up := newTestUpstream(t)
+	d := startInProcess(t, testConfig(up.URL, "", `endpoints:
+  - name: versioned
+    request: [{Method: GET}, {Path: "/books/{id}"}]
+    extractors: [{Method: }, {Path: "/books/{id}"}, {Header: x-version}]
+    policy: {Enabled: {ttl: 60}}
+`))
+	c := newClient(t)
+	get := getter(t, c, d.proxy)
+	evil := get("/books/1", map[string]string{"X-Version": "v2", "Connection": "keep-alive, X-Version"})
+	if evil.XCache != "MISS" || evil.Cache != "hitbox; fwd=bypass; fwd-status=200" || evil.Up.Version != "" {
+		t.Errorf("GET naming X-Version in Connection: %s %q, the upstream got X-Version %q; want a bypass, the header dropped", evil.XCache, evil.Cache, evil.Up.Version)
+	}
+	for _, want := range []string{"MISS", "HIT"} {
+		victim := get("/books/1", map[string]string{"X-Version": "v2"})
+		if victim.XCache != want || victim.Up.Version != "v2" {
+			t.Errorf("GET with X-Version v2 after a request naming it in Connection: %s of an answer made for version %q; want a %s of one made for v2",
+				victim.XCache, victim.Up.Version, want)
+		}
+	}
+	if a := get("/books/2", map[string]string{"X-Version": "v1", "Connection": "keep-alive"}); a.XCache != "MISS" || !strings.HasSuffix(a.Cache, "stored") {
+		t.Errorf("GET with Connection: keep-alive: %s %q, want a MISS that is stored", a.XCache, a.Cache)
+	}
+}
