@@ -78,6 +78,14 @@
 // without Accept-Encoding accepts only the identity) is not served: the
 // request is forwarded as a miss and nothing is stored.
 //
+// Origin is varied on even when Vary does not name it: a response to a
+// request with an Origin (unless it grants "*" in
+// Access-Control-Allow-Origin), or one granting a single origin, is stored
+// per Origin, and an entry stored for a request without Origin is not
+// served to one with an Origin unless it grants "*". Many upstreams grant
+// origins without "Vary: Origin"; one site's grant or refusal is then
+// never served to another site's browsers.
+//
 // # Tags
 //
 // A stored answer carries tags (hitbox.Fetched.Tags), which

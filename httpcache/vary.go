@@ -36,6 +36,15 @@ import (
 // upstream saw) is never stored. A response whose Vary differs from the
 // marker's is stored under its own variant and the marker replaced.
 //
+// Origin is varied on whether or not Vary says so (see originVaried): a
+// response to a request with an Origin, or granting an origin other than
+// "*" in Access-Control-Allow-Origin, is stored as a variant by Origin,
+// and an entry stored plain (for a request without Origin, granting no
+// origin) is never served to a request with one. An upstream that grants
+// origins without "Vary: Origin" would otherwise have one site's answer,
+// with its grant or its refusal, served to every other site's browsers: a
+// client could break a site's cross-origin readers at will.
+//
 // Independently of Vary, an entry whose Content-Encoding the request does
 // not accept is never served: the request is forwarded and nothing is
 // stored.
@@ -329,6 +338,16 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 			vm.varyMissed()
 		}
 	}
+	if originless(r, res) {
+		// A plain entry, stored for a request without Origin: this
+		// request's own answer may grant its origin or refuse it.
+		names := []string{"Origin"}
+		vreq := req
+		vreq.Key = variantKey(req.Key, variantOf(r, names))
+		if res, err = c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil)); err != nil {
+			return res, err
+		}
+	}
 	if (res.Status == hitbox.Hit || res.Status == hitbox.Stale) && !servable(r, res.Value) {
 		return c.forward(ctx, req, fetch)
 	}
@@ -359,6 +378,7 @@ func (c *core) settle(r *http.Request, primary hitbox.Request, vkey string, name
 			return f, nil
 		}
 		got, never := varyOf(&v)
+		got = originVaried(got, r, &v, names)
 		switch {
 		case never:
 			f.Store = false
