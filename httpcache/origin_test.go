@@ -2,7 +2,6 @@ package httpcache
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,15 +31,10 @@ func grantingUpstream(star bool, calls *atomic.Int64) http.Handler {
 // serveOrigin GETs target from h with the Origin header origin ("": none).
 func serveOrigin(t *testing.T, h http.Handler, target, origin string) answer {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	if origin != "" {
-		r.Header.Set("Origin", origin)
+	if origin == "" {
+		return serveHost(t, h, "example.com", target)
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	res := w.Result()
-	defer res.Body.Close()
-	return toAnswer(t, res)
+	return serveHost(t, h, "example.com", target, "Origin", origin)
 }
 
 // TestOriginVaried: an upstream that grants origins without Vary: Origin
