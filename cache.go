@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/maypok86/otter/v2"
 	"go.opentelemetry.io/otel/trace"
@@ -144,6 +145,9 @@ type Cache struct {
 
 	coarseMu sync.Mutex         // guards coarse
 	coarse   *otter.CoarseClock // the clock of Typed's in-process layers (nil until one needs it)
+
+	layersMu sync.Mutex                 // guards layers
+	layers   []weak.Pointer[layerMarks] // the tag marks of Typed's in-process layers, held weakly
 }
 
 // New returns a Cache over b. An option given an invalid value makes New

@@ -15,6 +15,8 @@ import (
 // and entries without tags are never affected. The invalidation is passive:
 // the backend records each tag's invalidation time ([backend.Tagger]) and
 // the flow compares it with an entry's write time when it reads the entry.
+// The in-process layers of the Typeds made on c hear of it too (see
+// [Typed.InvalidateTags]).
 // It returns an error wrapping [errors.ErrUnsupported] when the backend
 // cannot invalidate by tag, and [ErrInvalidTag] for an empty tag.
 func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) error {
@@ -31,7 +33,9 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) error {
 	if !ok {
 		return fmt.Errorf("hitbox: %T cannot invalidate by tag: %w", c.b, errors.ErrUnsupported)
 	}
-	if err := tg.InvalidateTags(ctx, tags, c.cfg.clock.Now()); err != nil {
+	now := c.cfg.clock.Now()
+	c.markLayers(tags, now)
+	if err := tg.InvalidateTags(ctx, tags, now); err != nil {
 		return fmt.Errorf("hitbox: invalidate tags: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
 )
@@ -34,8 +35,12 @@ func (JSONCodec[T]) Unmarshal(b []byte) (T, error) {
 //
 // By default a Typed keeps the values it fetched or decoded in an
 // in-process layer ([Local]) in front of the byte flow, and answers a hit on
-// a fresh value from there, with no encoding at all. Values are handed out
-// as stored: see [Typed.GetOrFetch].
+// a fresh value from there, with no encoding at all. A tagged value
+// ([TypedOptions.Tags]) is checked against the tag purges the layer heard
+// of ([Cache.InvalidateTags] on its Cache, [Typed.InvalidateTags]): one
+// known current before a purge of one of its tags is not answered from
+// the layer but goes through the flow. Values are handed out as stored:
+// see [Typed.GetOrFetch].
 type Typed[T any] struct {
 	c        *Cache
 	codec    Codec[T]
@@ -45,6 +50,7 @@ type Typed[T any] struct {
 	prefix   []byte    // the encoded key up to the id's value
 	local    *local[T] // nil when the layer is off
 	record   bool      // the Cache has a Recorder: layer hits are recorded
+	tags     func(id string, v T) []string
 }
 
 // TypedOptions configures a [Typed].
@@ -62,6 +68,11 @@ type TypedOptions[T any] struct {
 	// Local configures the in-process layer of values (zero: on, bounded
 	// by [DefaultLocalMaxBytes]).
 	Local Local[T]
+	// Tags, when set, returns the tags of the value fetched for id, stored
+	// with its entry ([Fetched.Tags]): [Cache.InvalidateTags] of any of
+	// them (and hitboxd's purge by tag) invalidates it, in the backend
+	// and in the in-process layer. Nil: values carry no tags.
+	Tags func(id string, v T) []string
 	// Shared is ignored.
 	//
 	// Deprecated: the in-process layer ([Local]), on by default over
@@ -87,9 +98,9 @@ func NewTyped[T any](c *Cache, o TypedOptions[T]) (*Typed[T], error) {
 	}
 	prefix := Key{Namespace: o.Namespace, Parts: []KeyPart{Part("id", "")}}.AppendURLEncoded(nil)
 	_, nop := c.cfg.recorder.(nopRecorder)
-	t := &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix, record: !nop}
+	t := &Typed[T]{c: c, codec: o.Codec, policy: o.Policy, ns: o.Namespace, endpoint: o.Endpoint, prefix: prefix, record: !nop, tags: o.Tags}
 	if !o.Local.Off {
-		l, err := newLocal(c, o.Local)
+		l, err := newLocal(c, o.Local, o.Policy)
 		if err != nil {
 			return nil, fmt.Errorf("hitbox: NewTyped: %w", err)
 		}
@@ -127,7 +138,7 @@ func (t *Typed[T]) GetOrFetch(ctx context.Context, id string, fetch func(ctx con
 		return v, Result{Status: Miss, Forward: ForwardBypass}, err
 	}
 	if l := t.local; l != nil {
-		if e, ok := l.c.GetIfPresent(id); ok && l.now() < e.fresh {
+		if e, ok := l.c.GetIfPresent(id); ok && l.now() < e.fresh && (len(e.tags) == 0 || l.marks.current(e.tags, e.since)) {
 			if t.record {
 				t.c.cfg.recorder.Record(Event{Kind: EventHit, Endpoint: t.endpoint, Source: e.src})
 			}
@@ -169,7 +180,7 @@ func (t *Typed[T]) viaFlow(ctx context.Context, id string, fetch func(ctx contex
 			// call's) filled it when they were stored, or are rare (another
 			// instance's, found by the shared call's re-check).
 			if t.local != nil && f.ok && !res.Written.IsZero() && res.Written.Equal(f.e.Written) {
-				t.local.put(id, v, f.e, res.Source)
+				t.local.put(id, v, f.e, res.Source, f.e.Written)
 			}
 			return v, res, nil
 		}
@@ -186,6 +197,10 @@ func (t *Typed[T]) viaFlow(ctx context.Context, id string, fetch func(ctx contex
 // its value fills the in-process layer.
 func (t *Typed[T]) fetcher(id string, fetch func(ctx context.Context) (T, error)) Fetch {
 	return func(ctx context.Context) (Fetched, error) {
+		var started time.Time // a tagged value is current from then on
+		if t.tags != nil {
+			started = t.c.cfg.clock.Now()
+		}
 		v, err := fetch(ctx)
 		if err != nil {
 			return Fetched{}, err
@@ -195,8 +210,11 @@ func (t *Typed[T]) fetcher(id string, fetch func(ctx context.Context) (T, error)
 			return Fetched{}, fmt.Errorf("hitbox: encode value: %w", err)
 		}
 		f := Fetched{Value: b, Store: true}
+		if t.tags != nil {
+			f.Tags = t.tags(id, v)
+		}
 		if t.local != nil {
-			f.stored = func(e backend.Entry) { t.local.put(id, v, e, t.c.source) }
+			f.stored = func(e backend.Entry) { t.local.put(id, v, e, t.c.source, started) }
 		}
 		return f, nil
 	}
@@ -224,6 +242,25 @@ func (t *Typed[T]) Delete(ctx context.Context, id string) (bool, error) {
 func (t *Typed[T]) Invalidate(keys []string) {
 	if t.local != nil {
 		t.local.invalidateKeys(t.prefix, keys)
+	}
+}
+
+// InvalidateTags hides from the in-process layer the values carrying any
+// of tags ([TypedOptions.Tags]) that were known current at or before at:
+// calls for them go through the flow, which checks the backend's marks.
+// It does not touch the backend ([Cache.InvalidateTags] does, and tells
+// the layers of the Typeds made on its Cache). Its shape is that of
+// redis.InvalidatorOptions.OnTags, so that the tag purges other instances
+// announce on a Redis backend's channel reach this instance's layer:
+//
+//	inv, _ := redis.NewInvalidator(redis.InvalidatorOptions{
+//		Client: l2.Client(), Channel: channel, InstanceID: l2.InstanceID(),
+//		OnDelete: users.Invalidate, OnPurge: users.InvalidatePrefix,
+//		OnTags: users.InvalidateTags,
+//	})
+func (t *Typed[T]) InvalidateTags(tags []string, at time.Time) {
+	if t.local != nil {
+		t.local.marks.mark(tags, at)
 	}
 }
 

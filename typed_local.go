@@ -56,6 +56,7 @@ type local[T any] struct {
 	coarse     *otter.CoarseClock
 	coarseBase int64
 	clock      Clock
+	marks      *layerMarks // the tag purges the layer heard of
 }
 
 // localEntry is one value of the layer with the times of the entry it came
@@ -66,6 +67,11 @@ type localEntry[T any] struct {
 	written, expire time.Time
 	src             string
 	weight          uint32
+	// tags are the value's tags; since (Unix nanoseconds) is when it was
+	// known current: its entry's write time, or the start of the fetch
+	// that made it. A mark of one of tags at or after since hides it.
+	tags  []string
+	since int64
 }
 
 // nopClock is otter's clock for the layer, which has no expiry of its own:
@@ -100,7 +106,7 @@ func (c *Cache) stopCoarse() {
 	}
 }
 
-func newLocal[T any](c *Cache, o Local[T]) (*local[T], error) {
+func newLocal[T any](c *Cache, o Local[T], p Policy) (*local[T], error) {
 	if o.MaxBytes < 0 {
 		return nil, fmt.Errorf("%w: Local.MaxBytes %d is negative", ErrInvalidOption, o.MaxBytes)
 	}
@@ -115,7 +121,7 @@ func newLocal[T any](c *Cache, o Local[T]) (*local[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("hitbox: in-process layer: %w", err)
 	}
-	l := &local[T]{c: oc, size: o.Size, clone: o.Clone, clock: c.cfg.clock}
+	l := &local[T]{c: oc, size: o.Size, clone: o.Clone, clock: c.cfg.clock, marks: c.addLayer(p)}
 	if _, sys := c.cfg.clock.(SystemClock); sys {
 		l.coarse = c.coarseClock()
 		l.coarseBase = l.coarse.NowNano()
@@ -142,10 +148,12 @@ func (l *local[T]) out(v T) T {
 }
 
 // put keeps v, read from or written to the backend as an entry with e's
-// times, unless the layer holds a value of a newer entry. A value that is
-// no longer fresh is kept too: [local.match] finds it for the flow's stale
-// answers.
-func (l *local[T]) put(id string, v T, e backend.Entry, src string) {
+// times and tags, unless the layer holds a value of a newer entry. A
+// tagged value is refused (and drops an older value of id) when a tag purge
+// the layer heard of came at or after since, when v was known current. A
+// value that is no longer fresh is kept too: [local.match] finds it for
+// the flow's stale answers.
+func (l *local[T]) put(id string, v T, e backend.Entry, src string, since time.Time) {
 	until := e.Stale
 	if until.IsZero() {
 		until = e.Expire
@@ -153,6 +161,14 @@ func (l *local[T]) put(id string, v T, e backend.Entry, src string) {
 	fresh := int64(math.MaxInt64)
 	if !until.IsZero() {
 		fresh = int64(until.Sub(l.base))
+	}
+	var sinceNano int64
+	if len(e.Tags) > 0 {
+		sinceNano = backend.MarkNano(since)
+		if !l.marks.saw(e.Tags, sinceNano, until) {
+			l.drop(id, e.Written)
+			return
+		}
 	}
 	size := len(e.Value)
 	if l.size != nil {
@@ -162,12 +178,26 @@ func (l *local[T]) put(id string, v T, e backend.Entry, src string) {
 	if l.clone != nil {
 		v = l.clone(v)
 	}
-	ne := &localEntry[T]{v: v, fresh: fresh, written: e.Written, expire: e.Expire, src: src, weight: uint32(min(w, math.MaxUint32))}
+	ne := &localEntry[T]{
+		v: v, fresh: fresh, written: e.Written, expire: e.Expire, src: src, weight: uint32(min(w, math.MaxUint32)),
+		tags: e.Tags, since: sinceNano,
+	}
 	l.c.Compute(id, func(old *localEntry[T], found bool) (*localEntry[T], otter.ComputeOp) {
 		if found && old.written.After(ne.written) {
 			return old, otter.CancelOp
 		}
 		return ne, otter.WriteOp
+	})
+}
+
+// drop removes the value of id unless it is of an entry newer than
+// written: put refused a value that replaces it.
+func (l *local[T]) drop(id string, written time.Time) {
+	l.c.Compute(id, func(old *localEntry[T], found bool) (*localEntry[T], otter.ComputeOp) {
+		if found && old.written.After(written) {
+			return old, otter.CancelOp
+		}
+		return nil, otter.InvalidateOp
 	})
 }
 

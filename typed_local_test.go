@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox"
+	"github.com/hitbox-go/hitbox/backend/memory"
 	"github.com/hitbox-go/hitbox/hitboxtest"
 )
 
@@ -29,16 +30,33 @@ func (c countingCodec[T]) Unmarshal(b []byte) (T, error) {
 // clock, with the codec counting its decodes.
 func typedOnClock(t *testing.T, p hitbox.Policy, local hitbox.Local[user]) (*hitbox.Typed[user], *hitboxtest.Clock, *atomic.Int64) {
 	t.Helper()
+	e := newTypedEnv(t, hitbox.TypedOptions[user]{Policy: p, Local: local})
+	return e.users, e.clock, e.decodes
+}
+
+// typedEnv is a Typed of users (namespace "users") over a memory backend
+// on a driven clock, with the codec counting its decodes.
+type typedEnv struct {
+	users   *hitbox.Typed[user]
+	c       *hitbox.Cache
+	m       *memory.Backend
+	clock   *hitboxtest.Clock
+	decodes *atomic.Int64
+}
+
+// newTypedEnv returns a typedEnv whose Typed is made with o, its
+// Namespace and Codec set.
+func newTypedEnv(t *testing.T, o hitbox.TypedOptions[user]) typedEnv {
+	t.Helper()
 	clock := hitboxtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	c, _ := newCacheOn(t, newMemory(t, clock.Now), hitbox.WithClock(clock))
+	c, m := newCacheOn(t, newMemory(t, clock.Now), hitbox.WithClock(clock))
 	decodes := new(atomic.Int64)
-	users, err := hitbox.NewTyped(c, hitbox.TypedOptions[user]{
-		Policy: p, Namespace: "users", Local: local, Codec: countingCodec[user]{decodes: decodes},
-	})
+	o.Namespace, o.Codec = "users", countingCodec[user]{decodes: decodes}
+	users, err := hitbox.NewTyped(c, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return users, clock, decodes
+	return typedEnv{users: users, c: c, m: m, clock: clock, decodes: decodes}
 }
 
 // loader returns a loader of user 7 named name+N for its Nth call.
