@@ -66,6 +66,17 @@ func BenchmarkTypedHit(b *testing.B) {
 	b.Run("typed-json", func(b *testing.B) {
 		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "json"}, benchValue{1, "Ann", "ann@example.com"})
 	})
+	b.Run("typed-json-tagged", func(b *testing.B) {
+		// Two tags among 1,000 marks the layer heard of.
+		tags := func(string, benchValue) []string { return []string{"user=1", "team=1"} }
+		o := hitbox.TypedOptions[benchValue]{Namespace: "tagged", Tags: tags}
+		for i := range 1000 {
+			if err := cache.InvalidateTags(ctx, "other="+strconv.Itoa(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchTyped(b, cache, o, benchValue{1, "Ann", "ann@example.com"})
+	})
 	b.Run("typed-json-local-off", func(b *testing.B) {
 		benchTyped(b, cache, hitbox.TypedOptions[benchValue]{Namespace: "off", Local: hitbox.Local[benchValue]{Off: true}},
 			benchValue{1, "Ann", "ann@example.com"})

@@ -47,10 +47,10 @@ type Typed[T any] struct {
 	policy   Policy
 	ns       string
 	endpoint string
-	prefix   []byte    // the encoded key up to the id's value
-	local    *local[T] // nil when the layer is off
-	record   bool      // the Cache has a Recorder: layer hits are recorded
-	tags     func(id string, v T) []string
+	prefix   []byte                        // the encoded key up to the id's value
+	local    *local[T]                     // nil when the layer is off
+	record   bool                          // the Cache has a Recorder: layer hits are recorded
+	tags     func(id string, v T) []string // TypedOptions.Tags
 }
 
 // TypedOptions configures a [Typed].
@@ -119,7 +119,8 @@ func (t *Typed[T]) Key(id string) string {
 // across concurrent callers) and caches what it returns. A value that the
 // codec cannot decode is a miss. The Result says how the call was answered.
 //
-// A fresh value in the in-process layer is answered from there (Status
+// A fresh value in the in-process layer (a tagged one unless a purge the
+// layer heard of hides it) is answered from there (Status
 // Hit, Source the label of the backend the value was read from or written
 // to, Written and Expire its entry's times); any other call goes through
 // the flow, with its statuses, stale-while-revalidate and stale-if-error,
