@@ -298,7 +298,7 @@ func (c *Cache) after(ctx context.Context, req Request, fetch Fetch, f found) (R
 func (c *Cache) lookup(ctx context.Context, req Request) found {
 	rec := c.cfg.recorder
 	now := c.cfg.clock.Now()
-	e, ok, src := c.read(ctx, req, now)
+	e, ok, src, _ := c.read(ctx, req, now)
 	f := found{e: e, ok: ok, src: src}
 	if !ok {
 		rec.Record(Event{Kind: EventMiss, Endpoint: req.Endpoint, Source: src})
@@ -336,19 +336,17 @@ func fromEntry(e backend.Entry, s Status, src string) Result {
 	return Result{Value: e.Value, Status: s, Source: src, Written: e.Written, Expire: e.Expire}
 }
 
-// read looks the key up; a backend error is a miss, counted.
-func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.Entry, bool, string) {
+// read looks the key up; a backend error is a miss, counted. invalid is
+// the write time of a tagged entry it found invalidated by a tag purge
+// (a miss too), zero otherwise.
+func (c *Cache) read(ctx context.Context, req Request, now time.Time) (e backend.Entry, ok bool, src string, invalid time.Time) {
 	if c.cfg.backendTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.backendTimeout)
 		defer cancel()
 	}
-	var (
-		e   backend.Entry
-		ok  bool
-		err error
-		src = c.source
-	)
+	var err error
+	src = c.source
 	if c.cfg.tracer != nil {
 		var span trace.Span
 		ctx, span = c.startSpan(ctx, SpanBackendGet, true, req.Endpoint)
@@ -362,15 +360,15 @@ func (c *Cache) read(ctx context.Context, req Request, now time.Time) (backend.E
 	if err != nil {
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
 		c.cfg.logger.Warn("hitbox: cache read failed", "key", req.Key, "backend", src, "err", err)
-		return backend.Entry{}, false, src
+		return backend.Entry{}, false, src, time.Time{}
 	}
 	if ok && e.Gone(now) {
-		return backend.Entry{}, false, src
+		return backend.Entry{}, false, src, time.Time{}
 	}
 	if ok && len(e.Tags) > 0 && c.tagged(ctx, req, e, src) {
-		return backend.Entry{}, false, src
+		return backend.Entry{}, false, src, e.Written
 	}
-	return e, ok, src
+	return e, ok, src, time.Time{}
 }
 
 // entry builds the entry to store for value under policy p at now: with

@@ -18,6 +18,10 @@ type flight struct {
 	failed    bool // the answer is an upstream failure (Fetched.Failed)
 	fromCache bool // the re-check inside the call found a fresh entry
 	source    string
+	// invalid is the write time of the entry the re-check found
+	// invalidated by a tag purge (zero: none): dropped when no answer
+	// is stored over it.
+	invalid time.Time
 }
 
 // guarded answers from one shared upstream call per key (Concurrency per
@@ -105,6 +109,11 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 	if found {
 		return nil
 	}
+	defer func() {
+		if !fl.stored && !fl.invalid.IsZero() {
+			c.dropInvalidated(req, fl.invalid)
+		}
+	}()
 	handedOver := false
 	defer func() {
 		if !handedOver {
@@ -144,7 +153,8 @@ func (c *Cache) lead(callerCtx context.Context, req Request, fetch Fetch, fl *fl
 // recheck looks for a fresh entry written since the caller's lookup.
 func (c *Cache) recheck(ctx context.Context, req Request, fl *flight) bool {
 	now := c.cfg.clock.Now()
-	e, ok, src := c.read(ctx, req, now)
+	e, ok, src, invalid := c.read(ctx, req, now)
+	fl.invalid = invalid
 	if !ok || e.State(now) != backend.Fresh {
 		return false
 	}

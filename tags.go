@@ -42,9 +42,10 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) error {
 }
 
 // tagged reports whether e, read for req from the layer labeled src,
-// carries a tag invalidated at or after it was written; if so, it deletes
-// the entry in the background (once per key at a time), unless it was
-// replaced meanwhile. A backend without Tagger leaves the entry valid; one
+// carries a tag invalidated at or after it was written: a miss, whose
+// answer overwrites e when it is stored (the shared call drops e when it
+// stores none: see dropInvalidated). A backend without Tagger leaves the
+// entry valid; one
 // that fails to tell makes it invalid (a purged entry is never served
 // because the invalidation times could not be read), the error counted as
 // a read error.
@@ -66,17 +67,7 @@ func (c *Cache) tagged(ctx context.Context, req Request, e backend.Entry, src st
 		c.cfg.recorder.Record(Event{Kind: EventReadError, Endpoint: req.Endpoint, Source: src, Err: err})
 		return true
 	}
-	if at.IsZero() || at.Before(e.Written) {
-		return false
-	}
-	written := e.Written
-	c.cfg.offload.TryGoKey("tags.delete", req.Key, func(ctx context.Context) {
-		// Only the invalidated entry: one written since stays.
-		if cur, ok, err := c.b.Get(ctx, req.Key); err == nil && ok && cur.Written.Equal(written) {
-			_, _ = c.b.Delete(ctx, req.Key)
-		}
-	})
-	return true
+	return !at.IsZero() && !at.Before(e.Written)
 }
 
 // writeFetched stores e, the answer of an upstream call that started at
@@ -95,4 +86,17 @@ func (c *Cache) writeFetched(ctx context.Context, req Request, e backend.Entry, 
 		}
 	}
 	return c.write(ctx, req, e)
+}
+
+// dropInvalidated deletes, in the background, the entry of req's key that
+// a tag purge invalidated (written at written), once the shared call that
+// found it stored no answer over it; an entry written since stays. It runs
+// after the call rather than when the entry is read, so that it cannot run
+// across the store of the call's own answer and delete it.
+func (c *Cache) dropInvalidated(req Request, written time.Time) {
+	c.cfg.offload.TryGoKey("tags.delete", req.Key, func(ctx context.Context) {
+		if cur, ok, err := c.b.Get(ctx, req.Key); err == nil && ok && cur.Written.Equal(written) {
+			_, _ = c.b.Delete(ctx, req.Key)
+		}
+	})
 }

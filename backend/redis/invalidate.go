@@ -65,7 +65,9 @@ type InvalidatorStats struct {
 	// (ignored) and Malformed those that could not be read (ignored).
 	Messages, Own, Malformed uint64
 	// Keys counts the keys passed to OnDelete, Purges the calls of
-	// OnPurge for purge messages, Tags the tag invalidation messages.
+	// OnPurge for purge messages, Tags the tag invalidation messages,
+	// each once its callback returned (a caller that sees a count has
+	// seen its effect).
 	Keys, Purges, Tags uint64
 	// Reconnects counts the subscriptions made again after a loss, each
 	// once its OnReconnect call returned.
@@ -277,20 +279,20 @@ func (i *Invalidator) handle(payload string) {
 	case i.self != "" && n.from == i.self:
 		i.own.Add(1)
 	case n.op == opKeys:
-		i.keys.Add(uint64(len(n.keys)))
 		if i.onDelete != nil && len(n.keys) > 0 {
 			i.onDelete(n.keys)
 		}
+		i.keys.Add(uint64(len(n.keys)))
 	case n.op == opPurge:
-		i.purges.Add(1)
 		if i.onPurge != nil {
 			i.onPurge(n.prefix)
 		}
+		i.purges.Add(1)
 	case n.op == opTags:
-		i.tags.Add(1)
 		if i.onTags != nil && len(n.keys) > 0 {
 			i.onTags(n.keys, backend.MarkTime(n.at))
 		}
+		i.tags.Add(1)
 	}
 }
 
