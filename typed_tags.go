@@ -3,39 +3,30 @@ package hitbox
 import (
 	"cmp"
 	"math"
-	"sync/atomic"
 	"time"
 	"weak"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
-
-// minLayerPruneAt is the number of marks below which a layer never prunes
-// its marks.
-const minLayerPruneAt = 1024
 
 // layerMarks are the tag purges a Typed's in-process layer heard of
 // ([Cache.InvalidateTags] on its Cache, [Typed.InvalidateTags]): a tagged
 // value known current at or before the latest mark of its tags is not
 // answered from the layer. The flow, which checks the backend's marks,
-// answers it instead.
+// answers it instead. The marks are pruned past the longest time a tagged
+// value of the layer stays fresh after it was known current: the layer
+// answers no value known current before that.
 type layerMarks struct {
-	m     backend.TagMarks
+	store.AgedMarks
 	clock Clock
-	// maxLife is the longest time (nanoseconds) a tagged value of the layer
-	// stays fresh after it was known current (math.MaxInt64: one never goes
-	// stale): the layer answers no value known current before now−maxLife,
-	// so the marks older than that are pruned.
-	maxLife atomic.Int64
-	// pruneAt is the number of marks at which mark prunes.
-	pruneAt atomic.Int64
 }
 
 // current reports whether a value with tags, known current at since (Unix
 // nanoseconds), is newer than every mark of its tags. It takes no lock and
 // does not allocate.
 func (m *layerMarks) current(tags []string, since int64) bool {
-	return m.m.Latest(tags) < since
+	return m.Latest(tags) < since
 }
 
 // saw records the lifetime of a tagged value known current at since and
@@ -46,12 +37,7 @@ func (m *layerMarks) saw(tags []string, since int64, until time.Time) bool {
 	if u := backend.MarkNano(until); !until.IsZero() && u != math.MaxInt64 && since != math.MinInt64 && u-since >= 0 {
 		life = u - since
 	}
-	for {
-		old := m.maxLife.Load()
-		if old >= life || m.maxLife.CompareAndSwap(old, life) {
-			break
-		}
-	}
+	m.SawLife(life)
 	return m.current(tags, since)
 }
 
@@ -62,17 +48,10 @@ func (m *layerMarks) mark(tags []string, at time.Time) {
 	nano := backend.MarkNano(at)
 	for _, t := range tags {
 		if t != "" {
-			m.m.Mark(t, nano)
+			m.Mark(t, nano)
 		}
 	}
-	if int64(m.m.Len()) < m.pruneAt.Load() {
-		return
-	}
-	now, life := backend.MarkNano(m.clock.Now()), m.maxLife.Load()
-	if life != math.MaxInt64 && now-life < now {
-		m.m.Prune(now - life)
-	}
-	m.pruneAt.Store(max(2*int64(m.m.Len()), minLayerPruneAt))
+	m.PruneDue(backend.MarkNano(m.clock.Now()))
 }
 
 // addLayer returns the marks of a new in-process layer of a Typed with
@@ -81,14 +60,13 @@ func (m *layerMarks) mark(tags []string, at time.Time) {
 // and its marks are dropped from the list when it is next walked.
 func (c *Cache) addLayer(p Policy) *layerMarks {
 	m := &layerMarks{clock: c.cfg.clock}
-	m.pruneAt.Store(minLayerPruneAt)
 	// The longest freshness of an entry the policy makes; saw raises it
 	// for others (another instance's, say).
 	life := int64(math.MaxInt64)
 	if d := cmp.Or(p.TTL, p.Stale); d > 0 {
 		life = int64(d + max(p.Jitter, 0))
 	}
-	m.maxLife.Store(life)
+	m.SawLife(life)
 	c.layersMu.Lock()
 	defer c.layersMu.Unlock()
 	c.layers = append(c.liveLayers(), weak.Make(m))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hitbox-go/hitbox/backend/backendtest"
 	"github.com/hitbox-go/hitbox/backend/memory"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // newInternalCache returns a Cache over a memory backend on clock (nil:
@@ -90,18 +91,18 @@ func TestLayerMarksPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := typed.local.marks
-	for i := range minLayerPruneAt {
+	for i := range store.DefaultPruneAt {
 		typed.InvalidateTags([]string{strconv.Itoa(i)}, clock.Now())
 	}
-	if n := m.m.Len(); n != minLayerPruneAt {
-		t.Fatalf("marks = %d, want %d: none is older than a minute", n, minLayerPruneAt)
+	if n := m.Len(); n != store.DefaultPruneAt {
+		t.Fatalf("marks = %d, want %d: none is older than a minute", n, store.DefaultPruneAt)
 	}
 	clock.Advance(2 * time.Minute)
-	for i := range minLayerPruneAt {
+	for i := range store.DefaultPruneAt {
 		typed.InvalidateTags([]string{"new" + strconv.Itoa(i)}, clock.Now())
 	}
-	if n := m.m.Len(); n >= 2*minLayerPruneAt || n < minLayerPruneAt {
-		t.Errorf("marks = %d, want the old ones pruned (fewer than %d, at least the %d new)", n, 2*minLayerPruneAt, minLayerPruneAt)
+	if n := m.Len(); n >= 2*store.DefaultPruneAt || n < store.DefaultPruneAt {
+		t.Errorf("marks = %d, want the old ones pruned (fewer than %d, at least the %d new)", n, 2*store.DefaultPruneAt, store.DefaultPruneAt)
 	}
 	if !m.current([]string{"0"}, clock.Now().UnixNano()) || m.current([]string{"new0"}, clock.Now().UnixNano()) {
 		t.Error("a value known current now: want it current for a pruned tag, hidden by a new mark")

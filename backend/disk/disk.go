@@ -46,8 +46,8 @@ type Backend struct {
 
 	// marks is the tags bucket in memory, read without a transaction.
 	marks     backend.TagMarks
-	retention int64        // Options.TagRetention in nanoseconds (0: none)
-	pruneAt   atomic.Int64 // the number of marks at which InvalidateTags prunes
+	retention int64               // Options.TagRetention in nanoseconds (0: none)
+	prune     store.PruneSchedule // when InvalidateTags prunes
 
 	ops store.Counters
 	// entries and bytes mirror the live totals of the last commit.
@@ -89,7 +89,6 @@ func New(o Options) (*Backend, error) {
 		maxBytes:  o.MaxBytes,
 		retention: int64(o.TagRetention),
 	}
-	b.pruneAt.Store(minPruneAt)
 	if b.now == nil {
 		b.coarse = otter.NewCoarseClock(ClockResolution)
 	}

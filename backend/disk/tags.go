@@ -11,10 +11,6 @@ import (
 	"github.com/hitbox-go/hitbox/backend"
 )
 
-// minPruneAt is the number of marks below which InvalidateTags never
-// prunes.
-const minPruneAt = 1024
-
 // loadMarks copies the tags bucket into memory.
 func (b *Backend) loadMarks(tx *bolt.Tx) error {
 	tags := tx.Bucket(tagsBucket)
@@ -55,7 +51,7 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 		b.marks.Mark(t, mark)
 	}
 	var prune int64
-	if b.retention > 0 && int64(b.marks.Len()) >= b.pruneAt.Load() {
+	if b.retention > 0 && b.prune.Due(int64(b.marks.Len())) {
 		prune = b.nowNano() - b.retention
 	}
 	err := b.write(func(w *writer) error {
@@ -85,7 +81,7 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 	}
 	if prune != 0 {
 		b.marks.Prune(prune)
-		b.pruneAt.Store(max(2*int64(b.marks.Len()), minPruneAt))
+		b.prune.Pruned(int64(b.marks.Len()))
 	}
 	return nil
 }

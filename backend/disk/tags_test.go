@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // TestTagMarksSurviveRestart checks that marks are in the file: a Backend
@@ -81,7 +82,7 @@ func TestTagMarksPruned(t *testing.T) {
 	clock := func() time.Time { return time.Unix(0, nowNs.Load()) }
 	now := clock()
 	b := newBackend(t, Options{Path: path, Now: clock, TagRetention: time.Hour})
-	old := make([]string, minPruneAt-1)
+	old := make([]string, store.DefaultPruneAt-1)
 	for i := range old {
 		old[i] = fmt.Sprint("old", i)
 	}

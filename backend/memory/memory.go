@@ -12,6 +12,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 // DefaultMaxBytes is the budget of a Backend whose Options set neither
@@ -145,7 +146,10 @@ type Backend struct {
 	maxBytes int64 // 0 with MaxEntries
 	closed   atomic.Bool
 
-	tags tagState
+	// tags are the tag invalidation marks, kept apart from the entries
+	// (the byte budget never evicts them), pruned past the longest
+	// lifetime of a tagged entry the store accepted and TagRetention.
+	tags store.AgedMarks
 
 	// The striped counters of the hot paths; their stripes live apart.
 	hits, misses, sets counter
@@ -171,12 +175,11 @@ func New(o Options) (*Backend, error) {
 	b := &Backend{
 		label:    o.Label,
 		maxBytes: o.MaxBytes,
-		tags:     tagState{retention: int64(o.TagRetention)},
 		hits:     newCounter(),
 		misses:   newCounter(),
 		sets:     newCounter(),
 	}
-	b.tags.pruneAt.Store(minPruneAt)
+	b.tags.Retention = int64(o.TagRetention)
 	if o.Codec != nil {
 		c := *o.Codec
 		b.codec = &c
@@ -317,7 +320,7 @@ func (b *Backend) Set(_ context.Context, key string, e backend.Entry) error {
 		if err := backend.CheckTags(e.Tags); err != nil {
 			return b.fail("set", err)
 		}
-		b.tags.sawLifetime(e.Written, it.deadline)
+		b.tags.SawLife(lifetime(e.Written, it.deadline))
 	}
 	if b.codec != nil {
 		raw, err := b.codec.Encode(nil, e)

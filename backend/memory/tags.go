@@ -3,63 +3,23 @@ package memory
 import (
 	"context"
 	"math"
-	"sync/atomic"
 	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
 )
 
-// minPruneAt is the number of marks below which the store never prunes.
-const minPruneAt = 1024
-
-// tagState is a Backend's tag invalidation marks, kept apart from the
-// entries: the byte budget never evicts them.
-type tagState struct {
-	marks backend.TagMarks
-	// maxLife is the longest lifetime (deadline − Written, in
-	// nanoseconds) of a tagged entry the store has accepted;
-	// math.MaxInt64 once one never expires.
-	maxLife atomic.Int64
-	// retention is Options.TagRetention in nanoseconds (0: none).
-	retention int64
-	// pruneAt is the number of marks at which InvalidateTags prunes.
-	pruneAt atomic.Int64
-}
-
-// sawLifetime records the lifetime of a tagged entry written at written
-// with the given deadline (Unix nanoseconds).
-func (s *tagState) sawLifetime(written time.Time, deadline int64) {
-	life := int64(math.MaxInt64)
-	if deadline != math.MaxInt64 {
-		w := backend.MarkNano(written)
-		if w == math.MinInt64 || deadline-w < 0 {
-			life = math.MaxInt64 // no write time, or beyond an int64
-		} else {
-			life = deadline - w
-		}
+// lifetime is the lifetime (deadline − Written, in nanoseconds) of a
+// tagged entry written at written with the given deadline (Unix
+// nanoseconds): math.MaxInt64 when it never expires, has no write time or
+// lives beyond an int64. The Backend's marks ([store.AgedMarks], kept
+// apart from the entries: the byte budget never evicts them) are pruned
+// past the longest.
+func lifetime(written time.Time, deadline int64) int64 {
+	w := backend.MarkNano(written)
+	if deadline == math.MaxInt64 || w == math.MinInt64 || deadline-w < 0 {
+		return math.MaxInt64
 	}
-	for {
-		old := s.maxLife.Load()
-		if old >= life || s.maxLife.CompareAndSwap(old, life) {
-			return
-		}
-	}
-}
-
-// prune removes the marks no live entry can be affected by, when there are
-// enough of them to be worth a walk.
-func (s *tagState) prune(now int64) {
-	if int64(s.marks.Len()) < s.pruneAt.Load() {
-		return
-	}
-	life := s.maxLife.Load()
-	if s.retention > 0 {
-		life = min(life, s.retention)
-	}
-	if life != math.MaxInt64 && now-life < now {
-		s.marks.Prune(now - life)
-	}
-	s.pruneAt.Store(max(2*int64(s.marks.Len()), minPruneAt))
+	return deadline - w
 }
 
 // InvalidateTags records at as the invalidation time of each of tags, as
@@ -76,9 +36,9 @@ func (b *Backend) InvalidateTags(_ context.Context, tags []string, at time.Time)
 	}
 	mark := backend.MarkNano(at)
 	for _, t := range tags {
-		b.tags.marks.Mark(t, mark)
+		b.tags.Mark(t, mark)
 	}
-	b.tags.prune(b.nowNano())
+	b.tags.PruneDue(b.nowNano())
 	return nil
 }
 
@@ -89,9 +49,9 @@ func (b *Backend) TagsInvalidated(_ context.Context, tags []string) (time.Time, 
 	if b.closed.Load() {
 		return time.Time{}, b.fail("tags invalidated", backend.ErrClosed)
 	}
-	return b.tags.marks.LatestTime(tags), nil
+	return b.tags.LatestTime(tags), nil
 }
 
 // TagMarks returns the number of tags with an invalidation mark (pruned
 // ones left out).
-func (b *Backend) TagMarks() int { return b.tags.marks.Len() }
+func (b *Backend) TagMarks() int { return b.tags.Len() }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
 func TestInvalidateTagsMarks(t *testing.T) {
@@ -52,13 +53,13 @@ func TestTagMarksPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := now
-	for i := range minPruneAt - 1 {
+	for i := range store.DefaultPruneAt - 1 {
 		if err := b.InvalidateTags(ctx, []string{fmt.Sprint("old", i)}, old); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := b.TagMarks(); n != minPruneAt-1 {
-		t.Fatalf("TagMarks = %d, want %d", n, minPruneAt-1)
+	if n := b.TagMarks(); n != store.DefaultPruneAt-1 {
+		t.Fatalf("TagMarks = %d, want %d", n, store.DefaultPruneAt-1)
 	}
 	now = clock.Advance(2 * time.Hour)
 	if err := b.InvalidateTags(ctx, []string{"new"}, now); err != nil {
@@ -94,7 +95,7 @@ func TestTagMarksKeptForNeverExpiring(t *testing.T) {
 		if err := b.Set(ctx, "k", backend.Entry{Value: []byte("v"), Written: now, Tags: []string{"t"}}); err != nil {
 			t.Fatal(err)
 		}
-		for i := range minPruneAt - 1 {
+		for i := range store.DefaultPruneAt - 1 {
 			if err := b.InvalidateTags(ctx, []string{fmt.Sprint("old", i)}, now); err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestTagMarksKeptForNeverExpiring(t *testing.T) {
 		if err := b.InvalidateTags(ctx, []string{"new"}, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		want := minPruneAt
+		want := store.DefaultPruneAt
 		if retention > 0 {
 			want = 1
 		}

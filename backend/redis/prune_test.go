@@ -10,14 +10,12 @@ import (
 	"github.com/hitbox-go/hitbox/backend"
 	"github.com/hitbox-go/hitbox/backend/backendtest"
 	"github.com/hitbox-go/hitbox/internal/redistest"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
-// lowerPruneAt makes b prune from n fields instead of minPruneAt; call it
-// before b is used.
-func lowerPruneAt(b *Backend, n int64) {
-	b.minPruneAt = n
-	b.pruneAt.Store(n)
-}
+// lowerPruneAt makes b prune from n fields instead of
+// store.DefaultPruneAt; call it before b is used.
+func lowerPruneAt(b *Backend, n int64) { b.schedule.Min = n }
 
 // clocked returns a Backend on a new server with the given TagRetention
 // and a driven clock.
@@ -105,7 +103,7 @@ func TestTagsPrune(t *testing.T) {
 	if got := mustRead(t, b, after.Tags...); !got.Before(after.Written) {
 		t.Errorf("an entry written at %v after the floor reads marks %v: invalidated", after.Written, got)
 	}
-	if n := b.pruneAt.Load(); n != 8 {
+	if n := b.schedule.Next(); n != 8 {
 		t.Errorf("the next threshold is %d, want 8 (twice the 4 fields left, at least the minimum)", n)
 	}
 	if e := b.Stats().Errors; e != 0 {
@@ -231,7 +229,7 @@ func TestTagsPruneBigHash(t *testing.T) {
 	if !maps.Equal(all, want) {
 		t.Fatalf("after the prune the hash holds %d fields, want the %d fresh marks and the floor", len(all), len(fresh))
 	}
-	if n := b.pruneAt.Load(); n != minPruneAt {
-		t.Errorf("the next threshold is %d, want %d", n, minPruneAt)
+	if n := b.schedule.Next(); n != store.DefaultPruneAt {
+		t.Errorf("the next threshold is %d, want %d", n, store.DefaultPruneAt)
 	}
 }

@@ -60,12 +60,11 @@ type Backend struct {
 
 	untrustedLogged atomic.Bool // a lock key without a TTL was logged at Warn
 
-	// The pruning of the tag marks (see tags.go): pruneAt is the size of
-	// the marks' hash at which InvalidateTags starts a prune, never below
-	// minPruneAt (tests lower it); pruning is set while one runs.
-	pruneAt    atomic.Int64
-	minPruneAt int64
-	pruning    atomic.Bool
+	// The pruning of the tag marks (see tags.go): schedule says at which
+	// size of the marks' hash InvalidateTags starts a prune (tests lower
+	// its Min); pruning is set while one runs.
+	schedule store.PruneSchedule
+	pruning  atomic.Bool
 
 	// bg is canceled by Close: lock extensions, subscriptions and a
 	// prune of the tag marks end.
@@ -98,7 +97,6 @@ func New(o Options) (*Backend, error) {
 		lockPrefix:   o.LockPrefix,
 		tagsKey:      o.TagsKey,
 		retention:    o.TagRetention,
-		minPruneAt:   minPruneAt,
 		codec:        o.Codec,
 		now:          o.Now,
 		opTimeout:    o.OpTimeout,
@@ -109,7 +107,6 @@ func New(o Options) (*Backend, error) {
 		breaker:      circuit.New(o.Label, o.Breaker),
 		logger:       o.Logger,
 	}
-	b.pruneAt.Store(minPruneAt)
 	b.bg, b.cancelBG = context.WithCancel(context.Background())
 	return b, nil
 }

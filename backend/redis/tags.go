@@ -16,14 +16,9 @@ import (
 // collides with it.
 const floorField = ""
 
-const (
-	// minPruneAt is the number of fields of the marks' hash below which
-	// InvalidateTags never prunes.
-	minPruneAt = 1024
-	// pruneBatch is the COUNT of each HSCAN of a prune: the fields one
-	// run of pruneMarks checks, about.
-	pruneBatch = 256
-)
+// pruneBatch is the COUNT of each HSCAN of a prune: the fields one run of
+// pruneMarks checks, about.
+const pruneBatch = 256
 
 // luaBelow defines below(a, b), whether the mark a is before the mark b:
 // marks are compared as decimal strings (a longer one is larger), since
@@ -142,7 +137,7 @@ func (b *Backend) InvalidateTags(ctx context.Context, tags []string, at time.Tim
 // of n fields, has reached the threshold, the Backend has a TagRetention,
 // and no prune is running.
 func (b *Backend) startPrune(n int64) {
-	if b.retention <= 0 || n < b.pruneAt.Load() || !b.pruning.CompareAndSwap(false, true) {
+	if b.retention <= 0 || !b.schedule.Due(n) || !b.pruning.CompareAndSwap(false, true) {
 		return
 	}
 	if !b.group.Go(func() {
@@ -196,7 +191,7 @@ func (b *Backend) prune(ctx context.Context, n int64) {
 			break
 		}
 	}
-	b.pruneAt.Store(max(2*left, b.minPruneAt))
+	b.schedule.Pruned(left)
 }
 
 // TagsInvalidated returns the latest invalidation time recorded for any of

@@ -11,32 +11,27 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/hitbox-go/hitbox/backend"
+	"github.com/hitbox-go/hitbox/internal/store"
 )
 
-const (
-	// minPruneAt is the number of tuples of the tags space below which
-	// InvalidateTags never prunes.
-	minPruneAt = 1024
-	// pruneBatch is how many tuples of the tags space one prune
-	// transaction walks: a few hundred holds the server's thread for well
-	// under a millisecond.
-	pruneBatch = 500
-)
+// pruneBatch is how many tuples of the tags space one prune transaction
+// walks: a few hundred holds the server's thread for well under a
+// millisecond.
+const pruneBatch = 500
 
 // tagPruning is a Backend's state for pruning its tag marks
 // ([Options.TagRetention]).
 type tagPruning struct {
 	retention time.Duration // <= 0: marks are kept
-	// minAt is the least threshold (minPruneAt) and batch the tuples a
-	// transaction walks (pruneBatch); tests make both small.
-	minAt int64
+	// batch is the tuples a transaction walks (pruneBatch); tests make it
+	// and the schedule's Min small.
 	batch int
 	// beforeBatch, when set (by tests), is called before each prune
 	// transaction with the tag it starts after.
 	beforeBatch func(after string)
 
-	at      atomic.Int64 // the space's size at which InvalidateTags prunes
-	running atomic.Bool  // a prune runs: another call does not start one
+	schedule store.PruneSchedule // the space's size at which InvalidateTags prunes
+	running  atomic.Bool         // a prune runs: another call does not start one
 }
 
 // pruneTagsLua prunes one batch of the marks space: it raises the floor
@@ -75,16 +70,15 @@ return walked, s:len(), last
 `
 
 // maybePrune prunes the marks when TagRetention is set and the tags space
-// holds size tuples, at least the threshold; the threshold then becomes
-// twice what is left (at least minPruneAt), so that the walks cost a
-// constant per mark recorded. Pruning here, right after the raise that
+// holds size tuples, at least the threshold (a [store.PruneSchedule]).
+// Pruning here, right after the raise that
 // returned the size, rather than in the sweep loop, prunes whenever marks
 // grow, whether this instance sweeps or not, and the size comes with no
 // extra request. A failed prune leaves the threshold, so the next call
 // tries again.
 func (b *Backend) maybePrune(ctx context.Context, size int64) {
 	p := &b.prune
-	if p.retention <= 0 || size < p.at.Load() || !p.running.CompareAndSwap(false, true) {
+	if p.retention <= 0 || !p.schedule.Due(size) || !p.running.CompareAndSwap(false, true) {
 		return
 	}
 	defer p.running.Store(false)
@@ -94,7 +88,7 @@ func (b *Backend) maybePrune(ctx context.Context, size int64) {
 	}
 	left, err := b.pruneTags(ctx, cutoff)
 	if err == nil {
-		p.at.Store(max(2*left, p.minAt))
+		p.schedule.Pruned(left)
 	}
 }
 

@@ -22,8 +22,7 @@ func pruningBackend(t *testing.T, retention time.Duration, minAt int64, batch in
 	s := tarantooltest.Start(t)
 	clock := backendtest.NewClock(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC))
 	b := newBackend(t, s, Options{Now: clock.Now, SweepInterval: -1, TagRetention: retention})
-	b.prune.minAt, b.prune.batch = minAt, batch
-	b.prune.at.Store(minAt)
+	b.prune.schedule.Min, b.prune.batch = minAt, batch
 	return s, b, clock
 }
 
@@ -114,7 +113,7 @@ func TestTagMarksPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMarks(t, b, "after the prune", map[string]int64{"": cutoff.UnixNano(), "new": now.UnixNano()})
-	if at := b.prune.at.Load(); at != 6 {
+	if at := b.prune.schedule.Next(); at != 6 {
 		t.Errorf("threshold after the prune = %d, want the minimum 6 (2 tuples left)", at)
 	}
 	check := func(what string) {
@@ -258,7 +257,7 @@ func TestTagPruneFailureRetried(t *testing.T) {
 	if got := b.Stats().Errors - errs; got != 1 {
 		t.Errorf("Stats.Errors after a failed prune grew by %d, want 1", got)
 	}
-	if at := b.prune.at.Load(); at != 7 {
+	if at := b.prune.schedule.Next(); at != 7 {
 		t.Errorf("threshold after a failed prune = %d, want 7 as it was", at)
 	}
 	if got, err := b.TagsInvalidated(ctx, []string{"b"}); err != nil || !got.Equal(now) {

@@ -82,9 +82,8 @@ func New(o Options) (*Backend, error) {
 		label:      o.Label,
 		breaker:    circuit.New(o.Label, o.Breaker),
 		conns:      make([]atomic.Pointer[tarantool.Connection], o.PoolSize),
-		prune:      tagPruning{retention: o.TagRetention, minAt: minPruneAt, batch: pruneBatch},
+		prune:      tagPruning{retention: o.TagRetention, batch: pruneBatch},
 	}
-	b.prune.at.Store(minPruneAt)
 	b.dialer = dialer{b: b, net: tarantool.NetDialer{Address: o.Address, User: o.User, Password: o.Password}}
 	b.entries.Store(-1)
 	b.bytes.Store(-1)

@@ -4,5 +4,7 @@
 // counters on its hot paths instead), turned into a [backend.Stats], and
 // the checks the network stores (Redis, Tarantool) make before an
 // operation, how they mark themselves closed, and how they read their
-// duration options.
+// duration options; and when a table of tag invalidation marks is pruned
+// ([PruneSchedule], [AgedMarks]), for every store and Typed's in-process
+// layer.
 package store

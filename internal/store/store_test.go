@@ -68,3 +68,26 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneSchedule(t *testing.T) {
+	var p PruneSchedule
+	if p.Due(DefaultPruneAt-1) || !p.Due(DefaultPruneAt) || p.Next() != DefaultPruneAt {
+		t.Fatalf("a new schedule: Next %d, want %d", p.Next(), DefaultPruneAt)
+	}
+	p.Pruned(3000)
+	if p.Next() != 6000 || p.Due(5999) || !p.Due(6000) {
+		t.Errorf("after a prune leaving 3000: Next %d, want 6000", p.Next())
+	}
+	p.Pruned(10)
+	if p.Next() != DefaultPruneAt {
+		t.Errorf("after a prune leaving 10: Next %d, want %d", p.Next(), DefaultPruneAt)
+	}
+	low := PruneSchedule{Min: 4}
+	if !low.Due(4) || low.Due(3) {
+		t.Errorf("Min 4: Next %d, want 4", low.Next())
+	}
+	low.Pruned(1)
+	if low.Next() != 4 {
+		t.Errorf("Min 4 after a prune leaving 1: Next %d, want 4", low.Next())
+	}
+}
