@@ -18,10 +18,7 @@ func originVaried(got []string, r *http.Request, v *view, names []string) []stri
 	if slices.Contains(got, "Origin") || len(got) >= maxVaryNames {
 		return got
 	}
-	grant := ""
-	if acao := v.header("Access-Control-Allow-Origin"); len(acao) > 0 {
-		grant = strings.TrimSpace(acao[0])
-	}
+	grant := grantOf(v)
 	if len(r.Header["Origin"]) > 0 && grant != "*" || grant != "" && grant != "*" || slices.Contains(names, "Origin") {
 		got = append(slices.Clone(got), "Origin")
 		slices.Sort(got)
@@ -34,16 +31,21 @@ func originVaried(got []string, r *http.Request, v *view, names []string) []stri
 // granting no origin but maybe "*") that r, which carries an Origin, must
 // not be served: unless it grants "*", r's own answer may differ.
 func originless(r *http.Request, res hitbox.Result) bool {
-	if len(r.Header["Origin"]) == 0 || !(res.Status == hitbox.Hit || res.Status == hitbox.Stale || res.Collapsed) {
+	if len(r.Header["Origin"]) == 0 || !(res.Status == hitbox.Hit || res.Status == hitbox.Stale) {
 		return false
 	}
 	if _, _, marker := parseMarkerGen(res.Value); marker {
 		return false
 	}
 	v, err := parse(res.Value)
-	if err != nil {
-		return false
+	return err == nil && grantOf(&v) != "*"
+}
+
+// grantOf is the origin v's Access-Control-Allow-Origin grants ("*" for
+// every one), or "" when it has none.
+func grantOf(v *view) string {
+	if acao := v.header("Access-Control-Allow-Origin"); len(acao) > 0 {
+		return strings.TrimSpace(acao[0])
 	}
-	acao := v.header("Access-Control-Allow-Origin")
-	return len(acao) == 0 || strings.TrimSpace(acao[0]) != "*"
+	return ""
 }

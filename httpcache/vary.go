@@ -327,11 +327,7 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 			res.Value = *p // our fetch made the marker: serve what it fetched
 			return res, nil
 		}
-		vreq := req
-		if vreq.Key = variantKey(req.Key, variantOfGen(r, names, gen)); vreq.Key == "" {
-			return c.forward(ctx, req, fetch)
-		}
-		if res, err = c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil)); err != nil {
+		if res, err = c.variant(ctx, r, req, names, gen, fetch); err != nil {
 			return res, err
 		}
 		if vm, ok := fetch.(varyNoter); ok && res.Forward == hitbox.ForwardMiss {
@@ -341,10 +337,7 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 	if originless(r, res) {
 		// A plain entry, stored for a request without Origin: this
 		// request's own answer may grant its origin or refuse it.
-		names := []string{"Origin"}
-		vreq := req
-		vreq.Key = variantKey(req.Key, variantOf(r, names))
-		if res, err = c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil)); err != nil {
+		if res, err = c.variant(ctx, r, req, []string{"Origin"}, 0, fetch); err != nil {
 			return res, err
 		}
 	}
@@ -352,6 +345,18 @@ func (c *core) do(ctx context.Context, r *http.Request, req hitbox.Request, fetc
 		return c.forward(ctx, req, fetch)
 	}
 	return res, nil
+}
+
+// variant answers r from its variant of req's key for the Vary names of a
+// marker of generation gen, asking the upstream and storing the answer
+// where its Vary says on a miss; a key that cannot take a variant is
+// forwarded, nothing stored.
+func (c *core) variant(ctx context.Context, r *http.Request, req hitbox.Request, names []string, gen uint64, fetch fetcher) (hitbox.Result, error) {
+	vreq := req
+	if vreq.Key = variantKey(req.Key, variantOfGen(r, names, gen)); vreq.Key == "" {
+		return c.forward(ctx, req, fetch)
+	}
+	return c.cache.Do(ctx, vreq, c.settle(r, req, vreq.Key, names, fetch, nil))
 }
 
 // forward asks the upstream for a request the cache cannot answer with
